@@ -1,0 +1,208 @@
+#include "config/config.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace instamarket {
+namespace {
+
+// Thrown inside this file only, turned into a Result at the edge.
+struct ConfigError {
+  std::string message;
+};
+
+[[noreturn]] void Fail(const std::string& key, const std::string& why) {
+  throw ConfigError{key + ": " + why};
+}
+
+std::string Describe(const YAML::Node& node) {
+  if (node.IsScalar()) return "\"" + node.Scalar() + "\"";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+// Fails on keys that the section does not know, so a typo never passes silently.
+void RejectUnknownKeys(const YAML::Node& node, const std::string& section,
+                       const std::set<std::string>& known) {
+  if (!node.IsMap()) Fail(section.empty() ? "(top level)" : section, "must be a mapping");
+  for (const auto& item : node) {
+    std::string key = item.first.as<std::string>();
+    if (!known.count(key)) {
+      std::string full = section.empty() ? key : section + "." + key;
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      Fail(full, "unknown key (known here: " + list + ")");
+    }
+  }
+}
+
+std::int64_t ReadInt(const YAML::Node& node, const std::string& key, std::int64_t min,
+                     std::int64_t max) {
+  std::string text = node.IsScalar() ? node.Scalar() : "";
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (!node.IsScalar() || ec != std::errc() || end != text.data() + text.size() ||
+      value < min || value > max) {
+    Fail(key, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                  ", got " + Describe(node));
+  }
+  return value;
+}
+
+std::string ReadString(const YAML::Node& node, const std::string& key, bool allow_empty) {
+  if (!node.IsScalar()) Fail(key, "must be a string, got " + Describe(node));
+  std::string value = node.Scalar();
+  if (!allow_empty && value.empty()) Fail(key, "must not be empty");
+  return value;
+}
+
+bool IsIpAddress(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+void ParseListen(const YAML::Node& node, ApiConfig& api) {
+  std::string text = ReadString(node, "api.listen", false);
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) Fail("api.listen", "must be host:port, got \"" + text + "\"");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (!IsIpAddress(host)) {
+    Fail("api.listen", "host must be an IP address such as 127.0.0.1 or [::1], got \"" + host +
+                           "\"");
+  }
+  api.listen_host = host;
+  api.listen_port = static_cast<std::uint16_t>(
+      ReadInt(YAML::Node(text.substr(colon + 1)), "api.listen port", 0, 65535));
+}
+
+void ParseDatabase(const YAML::Node& node, DatabaseConfig& db) {
+  RejectUnknownKeys(node, "database", {"url", "pool_size", "connect_timeout_ms"});
+  if (node["url"]) db.url = ReadString(node["url"], "database.url", true);
+  if (node["pool_size"]) {
+    db.pool_size = static_cast<int>(ReadInt(node["pool_size"], "database.pool_size", 1, 256));
+  }
+  if (node["connect_timeout_ms"]) {
+    db.connect_timeout_ms = static_cast<int>(
+        ReadInt(node["connect_timeout_ms"], "database.connect_timeout_ms", 100, 600000));
+  }
+}
+
+void ParseApi(const YAML::Node& node, ApiConfig& api) {
+  RejectUnknownKeys(node, "api",
+                    {"listen", "threads", "rate_limit_per_minute", "max_body_bytes",
+                     "trusted_proxies", "key_cache_ttl_ms", "idle_timeout_ms",
+                     "usage_flush_interval_ms", "hmac_window_seconds"});
+  if (node["listen"]) ParseListen(node["listen"], api);
+  if (node["threads"]) api.threads = static_cast<int>(ReadInt(node["threads"], "api.threads", 1, 256));
+  if (node["rate_limit_per_minute"]) {
+    api.rate_limit_per_minute = static_cast<int>(
+        ReadInt(node["rate_limit_per_minute"], "api.rate_limit_per_minute", 1, 1000000));
+  }
+  if (node["max_body_bytes"]) {
+    api.max_body_bytes = static_cast<std::size_t>(
+        ReadInt(node["max_body_bytes"], "api.max_body_bytes", 1024, 64 * 1024 * 1024));
+  }
+  if (node["trusted_proxies"]) {
+    const YAML::Node& list = node["trusted_proxies"];
+    if (!list.IsSequence()) Fail("api.trusted_proxies", "must be a list of IP addresses");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string key = "api.trusted_proxies[" + std::to_string(i) + "]";
+      std::string ip = ReadString(list[i], key, false);
+      if (!IsIpAddress(ip)) Fail(key, "must be an IP address, got \"" + ip + "\"");
+      api.trusted_proxies.push_back(ip);
+    }
+  }
+  if (node["key_cache_ttl_ms"]) {
+    api.key_cache_ttl_ms =
+        static_cast<int>(ReadInt(node["key_cache_ttl_ms"], "api.key_cache_ttl_ms", 0, 60000));
+  }
+  if (node["idle_timeout_ms"]) {
+    api.idle_timeout_ms =
+        static_cast<int>(ReadInt(node["idle_timeout_ms"], "api.idle_timeout_ms", 100, 3600000));
+  }
+  if (node["usage_flush_interval_ms"]) {
+    api.usage_flush_interval_ms = static_cast<int>(
+        ReadInt(node["usage_flush_interval_ms"], "api.usage_flush_interval_ms", 10, 60000));
+  }
+  if (node["hmac_window_seconds"]) {
+    api.hmac_window_seconds = static_cast<int>(
+        ReadInt(node["hmac_window_seconds"], "api.hmac_window_seconds", 1, 3600));
+  }
+}
+
+void ParseAdmin(const YAML::Node& node, AdminConfig& admin) {
+  RejectUnknownKeys(node, "admin", {"token"});
+  if (node["token"]) admin.token = ReadString(node["token"], "admin.token", true);
+}
+
+void ParseLog(const YAML::Node& node, LogConfig& log) {
+  RejectUnknownKeys(node, "log", {"level"});
+  if (node["level"]) {
+    log.level = ReadString(node["level"], "log.level", false);
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+    if (!kLevels.count(log.level)) {
+      Fail("log.level", "must be one of trace, debug, info, warn, error, got \"" + log.level + "\"");
+    }
+  }
+}
+
+Config ParseRoot(const YAML::Node& root) {
+  Config config;
+  if (root.IsNull()) Fail("(top level)", "the config is empty");
+  RejectUnknownKeys(root, "", {"database", "api", "admin", "log"});
+  if (root["database"]) ParseDatabase(root["database"], config.database);
+  if (root["api"]) ParseApi(root["api"], config.api);
+  if (root["admin"]) ParseAdmin(root["admin"], config.admin);
+  if (root["log"]) ParseLog(root["log"], config.log);
+
+  if (const char* url = std::getenv("INSTAMARKET_DATABASE_URL"); url && *url) {
+    config.database.url = url;
+  }
+  if (const char* token = std::getenv("INSTAMARKET_ADMIN_TOKEN"); token && *token) {
+    config.admin.token = token;
+  }
+  if (config.database.url.empty()) {
+    Fail("database.url", "is required (or set INSTAMARKET_DATABASE_URL)");
+  }
+  if (!config.admin.token.empty() && config.admin.token.size() < 16) {
+    Fail("admin.token", "must be at least 16 characters (it guards the admin HTTP API)");
+  }
+  return config;
+}
+
+}  // namespace
+
+Result<Config> LoadConfigText(const std::string& yaml_text) {
+  try {
+    return ParseRoot(YAML::Load(yaml_text));
+  } catch (const ConfigError& e) {
+    return MakeError(ErrorCode::kInvalidArgument, e.message);
+  } catch (const YAML::Exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string("YAML syntax: ") + e.what());
+  }
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return MakeError(ErrorCode::kInvalidArgument, path + ": cannot open config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto config = LoadConfigText(text.str());
+  if (!config) return MakeError(ErrorCode::kInvalidArgument, path + ": " + config.error().message);
+  return config;
+}
+
+}  // namespace instamarket

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace instamarket {
+
+// Thin wrappers over OpenSSL, so no other file includes it.
+
+// Raw 32-byte SHA-256 digest.
+std::string Sha256(std::string_view data);
+// Lowercase hex HMAC-SHA256, as Python's hmac.new(key, msg, sha256).hexdigest().
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
+// `bytes` bytes from the OS's CSPRNG, as lowercase hex.
+std::string RandomHex(std::size_t bytes);
+std::string ToHex(std::string_view bytes);
+// Compares without an early exit, so timing does not reveal how much of a secret matched.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace instamarket

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "ledger/audit_log.h"
+#include "ledger/balance_store.h"
+#include "ledger/catalog_store.h"
+#include "ledger/key_store.h"
+#include "ledger/usage_store.h"
+
+namespace instamarket {
+
+class PgPool;
+
+// The ledger as the rest of the program sees it: one connection pool and the stores over it.
+// Opening connects lazily, so the daemon starts (and answers 503) while the database is down.
+class Database {
+ public:
+  explicit Database(const DatabaseConfig& config);
+  ~Database();
+
+  KeyStore& keys() { return keys_; }
+  CatalogStore& catalog() { return catalog_; }
+  BalanceStore& balances() { return balances_; }
+  UsageStore& usage() { return usage_; }
+  AuditLog& audit() { return audit_; }
+
+  Result<std::vector<int>> Migrate();
+  // A cheap round trip; kUnavailable when the database cannot be reached.
+  Status Ping();
+  // Whether the latest use of the database worked (no round trip).
+  bool healthy() const;
+
+ private:
+  std::shared_ptr<PgPool> pool_;
+  KeyStore keys_;
+  CatalogStore catalog_;
+  BalanceStore balances_;
+  UsageStore usage_;
+  AuditLog audit_;
+};
+
+}  // namespace instamarket

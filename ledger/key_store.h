@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace instamarket {
+
+class PgPool;
+
+struct ApiKeyRecord {
+  std::int64_t id = 0;
+  std::string label;
+  std::string prefix;                      // the key's first characters, for display
+  std::optional<std::string> hmac_secret;  // set when POST requests must be signed
+  std::vector<std::string> allowed_ips;    // empty: any address
+  std::int64_t created_at = 0;             // unix seconds
+  std::optional<std::int64_t> revoked_at;
+  bool revoked() const { return revoked_at.has_value(); }
+};
+
+struct MintedKey {
+  std::int64_t id = 0;
+  std::string api_key;                     // shown once, stored only as a hash
+  std::optional<std::string> hmac_secret;  // shown once
+};
+
+// API keys: minting, lookup by the presented key, revocation, HMAC secrets and IP whitelists.
+// Every change writes an api_audit_log row in its own transaction. Thread-safe; blocking.
+class KeyStore {
+ public:
+  explicit KeyStore(std::shared_ptr<PgPool> pool);
+
+  Result<MintedKey> Create(const std::string& label, bool with_hmac,
+                           const std::vector<std::string>& allowed_ips, const std::string& actor);
+  // nullopt when no key has this value (revoked keys are returned, with revoked_at set).
+  Result<std::optional<ApiKeyRecord>> FindByKey(const std::string& api_key);
+  Result<std::vector<ApiKeyRecord>> List();
+  // kNotFound for an unknown id, kFailedPrecondition when already revoked.
+  Status Revoke(std::int64_t key_id, const std::string& actor);
+  // Returns the new secret; the old one stops working.
+  Result<std::string> RotateSecret(std::int64_t key_id, const std::string& actor);
+  // Both return the key's whitelist after the change. kInvalidArgument for a bad address.
+  Result<std::vector<std::string>> AllowIp(std::int64_t key_id, const std::string& ip,
+                                           const std::string& actor);
+  Result<std::vector<std::string>> DenyIp(std::int64_t key_id, const std::string& ip,
+                                          const std::string& actor);
+  // Records a request signature; false when it was seen before (a replay). Also forgets
+  // signatures older than `forget_after_seconds`.
+  Result<bool> RememberSignature(std::int64_t key_id, const std::string& signature,
+                                 int forget_after_seconds);
+
+ private:
+  std::shared_ptr<PgPool> pool_;
+};
+
+// "imk_" followed by 64 hex characters from the system CSPRNG.
+std::string GenerateApiKey();
+
+}  // namespace instamarket

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Build (normal, then ASan+UBSan; both with -Werror) and run every test against a private
+# PostgreSQL. Ends with "N passed, M failed" and a non-zero exit if anything failed.
+#   --fast   skip the ASan+UBSan build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fast=0
+for arg in "$@"; do
+  case "$arg" in
+    --fast) fast=1 ;;
+    *) echo "usage: $0 [--fast]" >&2; exit 2 ;;
+  esac
+done
+
+state=$PWD/var/test # absolute: tests run with the build directory as their cwd
+port=54331
+
+scripts/install-deps.sh
+# Sequential builds: CI has two cores, and parallel builds would just fight over them.
+builds=("$(scripts/build.sh --werror)")
+((fast)) || builds+=("$(scripts/build.sh --asan --werror)")
+
+# Durability is pointless for a throwaway test cluster. Exported so that e2e tests which
+# restart PostgreSQL through pg.sh keep the same settings.
+export PG_FAST=1
+trap 'scripts/pg.sh stop "$state" "$port" || true' EXIT
+scripts/pg.sh start "$state" "$port" >/dev/null
+
+# What the PostgreSQL and e2e tests need to find (and, for the database-down test, stop) the server.
+export INSTAMARKET_TEST_PG_STATE=$state
+export INSTAMARKET_TEST_PG_PORT=$port
+export INSTAMARKET_TEST_PG_SCRIPT=$PWD/scripts/pg.sh
+
+passed=0
+failed=0
+for build in "${builds[@]}"; do
+  db=instamarket_test
+  # e2e tests default to build/app/instamarketd; point them at this build's binary instead.
+  extra=(INSTAMARKET_BINARY="$PWD/$build/app/instamarketd")
+  if [[ "$build" == build-asan ]]; then
+    db=instamarket_test_asan
+    extra+=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+  fi
+  # A fresh database per build, so one build's leftovers cannot make the other pass or fail.
+  url=$(scripts/pg.sh createdb "$state" "$port" "$db")
+  log=$state/ctest-$build.log
+  echo "=== ctest $build (database $db, full log $log)" >&2
+  # Serial on purpose: the tests share one database and an e2e test stops the server.
+  # --no-tests=error: a build that registers no tests is a broken build, not a pass.
+  rc=0
+  env INSTAMARKET_TEST_DATABASE_URL="$url" "${extra[@]}" \
+    ctest --test-dir "$build" --output-on-failure --no-tests=error --timeout 300 2>&1 |
+    tee "$log" || rc=$?
+  # ctest: "95% tests passed, 1 tests failed out of 20"
+  counts=$(sed -n 's/.*tests passed, \([0-9]\+\) tests\? failed out of \([0-9]\+\).*/\1 \2/p' "$log" | tail -n 1)
+  if [[ -n "$counts" ]]; then
+    read -r bad total <<<"$counts"
+    passed=$((passed + total - bad))
+    failed=$((failed + bad))
+  elif ((rc != 0)); then
+    # No summary line (no tests found, ctest crashed): count the whole build as one failure.
+    echo "ctest in $build failed without a summary (exit $rc)" >&2
+    failed=$((failed + 1))
+  fi
+done
+
+# Stop PostgreSQL before the summary, so the summary really is the last line.
+trap - EXIT
+scripts/pg.sh stop "$state" "$port"
+echo "$passed passed, $failed failed"
+((failed == 0))
