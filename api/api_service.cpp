@@ -1,0 +1,185 @@
+#include "api/api_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/account_handlers.h"
+#include "api/catalog_handlers.h"
+#include "api/handler_context.h"
+#include "api/problem.h"
+#include "api/request_security.h"
+#include "api/service_handlers.h"
+#include "core/crypto.h"
+
+namespace instamarket {
+
+namespace {
+
+std::int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void AddRateHeaders(HttpResponse& response, const RateDecision& rate) {
+  response.AddHeader("RateLimit-Limit", std::to_string(rate.limit));
+  response.AddHeader("RateLimit-Remaining", std::to_string(rate.remaining));
+  response.AddHeader("RateLimit-Reset", std::to_string(rate.reset_seconds));
+}
+
+}  // namespace
+
+ApiService::ApiService(Database& db, const ApiConfig& api, const AdminConfig& admin)
+    : db_(db),
+      api_(api),
+      admin_(admin),
+      keys_(db.keys(), std::chrono::milliseconds(api.key_cache_ttl_ms)),
+      limiter_(api.rate_limit_per_minute, std::chrono::seconds(60)) {
+  routes_ = {
+      {"GET", "/api/v1/health", RouteAuth::kApiKey, false, &HandleHealth},
+      {"GET", "/api/v1/products", RouteAuth::kApiKey, true, &HandleListProducts},
+      {"GET", "/api/v1/products/{id}", RouteAuth::kApiKey, true, &HandleGetProduct},
+      {"GET", "/api/v1/categories", RouteAuth::kApiKey, true, &HandleListCategories},
+      {"GET", "/api/v1/balance", RouteAuth::kApiKey, true, &HandleGetBalance},
+      {"GET", "/api/v1/usage", RouteAuth::kApiKey, true, &HandleGetUsage},
+      {"GET", "/api/admin/api-audit", RouteAuth::kAdminToken, true, &HandleAdminAudit},
+  };
+  for (const auto& r : routes_) patterns_.emplace_back(r.method, r.pattern);
+}
+
+std::optional<HttpResponse> ApiService::HandleInline(Call& call) { return Serve(call, false); }
+
+HttpResponse ApiService::HandleBlocking(Call& call) {
+  auto response = Serve(call, true);
+  return response ? std::move(*response) : Problem(500, "request was not served");
+}
+
+std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
+  const HttpRequest& req = call.request;
+  if (!call.routed) {
+    call.match = MatchRoute(patterns_, req.method, req.Path());
+    call.routed = true;
+  }
+  if (call.match.index < 0) {
+    if (!call.match.path_exists()) return Problem(404, "no such endpoint");
+    HttpResponse response =
+        Problem(405, req.method + " is not allowed here; use " + call.match.allowed_methods);
+    response.AddHeader("Allow", call.match.allowed_methods);
+    return response;
+  }
+  const RouteEntry& route = routes_[static_cast<std::size_t>(call.match.index)];
+
+  if (route.auth == RouteAuth::kAdminToken) {
+    if (admin_.token.empty()) return Problem(401, "the admin API is disabled (no admin.token)");
+    if (!ConstantTimeEquals(req.Header("X-Admin-Token"), admin_.token)) {
+      return Problem(401, "missing or invalid X-Admin-Token");
+    }
+    if (!may_block) return std::nullopt;
+    return RunHandler(call, route);
+  }
+
+  if (auto refused = Authenticate(call, may_block)) return refused;
+  if (!call.admitted) return std::nullopt;  // the key lookup or replay check needs the pool
+  if (route.needs_database && !may_block) return std::nullopt;
+  HttpResponse response = RunHandler(call, route);
+  AddRateHeaders(response, call.rate);
+  return response;
+}
+
+// Returns a refusal, or nullopt to go on (with call.key set) or to continue on the pool (with
+// call.key still null).
+std::optional<HttpResponse> ApiService::Authenticate(Call& call, bool may_block) {
+  const HttpRequest& req = call.request;
+  if (call.admitted) return std::nullopt;
+  if (!call.key) {
+    std::string_view presented = req.Header("X-API-Key");
+    if (presented.empty()) return Problem(401, "the X-API-Key header is required");
+    std::string api_key(presented);
+    auto now = Clock::now();
+    auto cached = keys_.Peek(api_key, now);
+    if (!cached) {
+      if (!may_block) return std::nullopt;
+      auto loaded = keys_.Load(api_key, now);
+      if (!loaded) return ProblemFor(loaded.error());
+      cached = *loaded;
+    }
+    if (!*cached || (*cached)->revoked()) return Problem(401, "invalid or revoked X-API-Key");
+    call.key = *cached;
+  }
+  const ApiKeyRecord& key = *call.key;
+
+  std::string client_ip =
+      ResolveClientIp(req.peer_ip, req.Header("X-Forwarded-For"), api_.trusted_proxies);
+  if (!IpAllowed(client_ip, key.allowed_ips)) {
+    call.key = nullptr;
+    return Problem(403, "this key may not be used from " + client_ip);
+  }
+
+  bool must_sign = key.hmac_secret && req.method == "POST";
+  if (must_sign) {
+    auto verified = VerifyRequestSignature(*key.hmac_secret, req.Header("X-Timestamp"),
+                                           req.Header("X-Signature"), req.body, UnixNow(),
+                                           api_.hmac_window_seconds);
+    if (!verified) {
+      call.key = nullptr;
+      return Problem(401, verified.error().message);
+    }
+    if (!may_block) {
+      // The replay check needs the database; come back on the pool with the key known.
+      return std::nullopt;
+    }
+  }
+
+  call.rate = limiter_.Admit(key.id, Clock::now());
+  if (!call.rate.allowed) {
+    HttpResponse response = Problem(
+        429, "rate limit of " + std::to_string(call.rate.limit) + " requests per minute exceeded",
+        "\"retry_after\":" + std::to_string(call.rate.reset_seconds));
+    response.AddHeader("Retry-After", std::to_string(call.rate.reset_seconds));
+    AddRateHeaders(response, call.rate);
+    call.key = nullptr;
+    return response;
+  }
+
+  if (must_sign) {
+    std::string signature(req.Header("X-Signature"));
+    auto fresh = db_.keys().RememberSignature(key.id, signature, 2 * api_.hmac_window_seconds + 60);
+    if (!fresh) {
+      call.key = nullptr;
+      return ProblemFor(fresh.error());
+    }
+    if (!*fresh) {
+      call.key = nullptr;
+      return Problem(401, "this signature was already used (replay)");
+    }
+  }
+  usage_.Record(key.id, UnixNow(), req.Path());
+  call.admitted = true;
+  return std::nullopt;
+}
+
+HttpResponse ApiService::RunHandler(Call& call, const RouteEntry& route) {
+  HandlerContext ctx{call.request, call.match.params, call.key.get(), db_, usage_, UnixNow()};
+  try {
+    return route.handler(ctx);
+  } catch (const std::exception& e) {
+    spdlog::error("handler {} {} failed: {}", route.method, route.pattern, e.what());
+    return Problem(500, "internal error; it has been logged");
+  }
+}
+
+void ApiService::FlushUsage() {
+  auto deltas = usage_.Drain();
+  if (deltas.empty()) return;
+  auto written = db_.usage().Add(deltas);
+  if (!written) {
+    spdlog::warn("usage flush failed, will retry: {}", written.error().message);
+    usage_.Restore(std::move(deltas));
+  }
+}
+
+void ApiService::ProbeDatabase() {
+  auto ping = db_.Ping();
+  if (!ping) spdlog::warn("database probe failed: {}", ping.error().message);
+}
+
+}  // namespace instamarket

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/handler_context.h"
+#include "api/http_message.h"
+#include "api/key_cache.h"
+#include "api/rate_limiter.h"
+#include "api/router.h"
+#include "api/usage_recorder.h"
+#include "config/config.h"
+#include "ledger/database.h"
+
+namespace instamarket {
+
+// The whole v1 API as a function from request to response, independent of sockets: routing,
+// authentication, IP whitelist, rate limit, usage counting, HMAC, then the route's handler.
+//
+// A request is served in up to two steps: HandleInline runs on an I/O thread and does what
+// needs no blocking work (for a cached key on /health, everything); when it returns nullopt the
+// server calls HandleBlocking with the same Call on the blocking pool. Thread-safe.
+class ApiService {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Per-request progress, so the blocking step does not repeat the inline one.
+  struct Call {
+    explicit Call(const HttpRequest& r) : request(r) {}
+    const HttpRequest& request;
+    bool routed = false;
+    RouteMatch match;
+    KeyCache::Entry key;  // the authenticated caller once known
+    bool admitted = false;
+    RateDecision rate;
+  };
+
+  ApiService(Database& db, const ApiConfig& api, const AdminConfig& admin);
+
+  std::optional<HttpResponse> HandleInline(Call& call);
+  HttpResponse HandleBlocking(Call& call);
+
+  // Blocking background duties, run periodically by the server.
+  void FlushUsage();
+  void ProbeDatabase();
+
+ private:
+  struct RouteEntry {
+    std::string method;
+    std::string pattern;
+    RouteAuth auth;
+    bool needs_database;  // false: may run on the I/O thread
+    Handler handler;
+  };
+  std::optional<HttpResponse> Serve(Call& call, bool may_block);
+  std::optional<HttpResponse> Authenticate(Call& call, bool may_block);
+  HttpResponse RunHandler(Call& call, const RouteEntry& route);
+
+  Database& db_;
+  const ApiConfig& api_;
+  const AdminConfig& admin_;
+  std::vector<RouteEntry> routes_;
+  std::vector<std::pair<std::string, std::string>> patterns_;
+  KeyCache keys_;
+  RateLimiter limiter_;
+  UsageRecorder usage_;
+};
+
+}  // namespace instamarket

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/http_message.h"
+#include "ledger/database.h"
+
+namespace instamarket {
+
+class UsageRecorder;
+
+// What a route handler may use. Handlers are plain functions from this to a response; they
+// run on the blocking pool (or inline, for routes that touch no database).
+struct HandlerContext {
+  const HttpRequest& request;
+  const std::vector<std::string>& path_params;  // values of the route's {placeholders}
+  const ApiKeyRecord* key;                      // the caller; null on admin routes
+  Database& db;
+  const UsageRecorder& usage;
+  std::int64_t now_seconds;  // unix time of the request
+};
+
+using Handler = HttpResponse (*)(const HandlerContext&);
+
+}  // namespace instamarket

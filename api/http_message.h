@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace instamarket {
+
+// A request as the API logic sees it: no Beast type, so handlers are plain functions that
+// tests call without sockets.
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string peer_ip;  // the TCP peer's address
+
+  // Case-insensitive; empty when absent.
+  std::string_view Header(std::string_view name) const;
+  bool HasHeader(std::string_view name) const;
+  std::string_view Path() const;   // target up to '?'
+  std::string_view Query() const;  // after '?', or empty
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  void AddHeader(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+};
+
+HttpResponse JsonResponse(int status, std::string body);
+
+}  // namespace instamarket

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/result.h"
+#include "ledger/key_store.h"
+
+namespace instamarket {
+
+// API keys by their presented value, kept for `ttl` so that a request needs no database round
+// trip to authenticate. Unknown keys are cached too, so garbage keys cannot flood the
+// database. A revoke or whitelist change applies within `ttl`. Thread-safe.
+class KeyCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Entry = std::shared_ptr<const ApiKeyRecord>;  // null: no such key
+
+  KeyCache(KeyStore& store, Clock::duration ttl, std::size_t max_entries = 100000);
+
+  // Non-blocking. nullopt when the cache cannot answer (missing or expired).
+  std::optional<Entry> Peek(const std::string& api_key, Clock::time_point now) const;
+  // Blocking: asks the database and caches the answer.
+  Result<Entry> Load(const std::string& api_key, Clock::time_point now);
+
+ private:
+  struct Cached {
+    Entry entry;
+    Clock::time_point expires;
+  };
+  KeyStore& store_;
+  Clock::duration ttl_;
+  std::size_t max_entries_;
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, Cached> entries_;
+};
+
+}  // namespace instamarket

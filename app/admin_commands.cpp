@@ -1,0 +1,204 @@
+#include "app/admin_commands.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+
+#include "app/catalog_file.h"
+#include "app/cli_output.h"
+#include "app/command_line.h"
+#include "core/crypto.h"
+#include "core/json_writer.h"
+
+namespace instamarket {
+namespace {
+
+constexpr char kAdminUsage[] =
+    "admin keys create --label TEXT [--hmac] [--allow-ip IP]... | keys list | "
+    "keys revoke KEY_ID | keys rotate-secret KEY_ID | keys allow-ip KEY_ID IP | "
+    "keys deny-ip KEY_ID IP | credit KEY_ID AMOUNT_USDT --reason TEXT [--idempotency-key K] | "
+    "catalog import FILE | stock import PRODUCT_ID FILE";
+
+Result<std::int64_t> ParseId(const std::string& text, const char* what) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(what) + " must be a positive integer, got \"" + text + "\"");
+  }
+  return id;
+}
+
+void WriteIps(JsonWriter& json, const std::vector<std::string>& ips) {
+  json.Key("allowed_ips").BeginArray();
+  for (const auto& ip : ips) json.String(ip);
+  json.EndArray();
+}
+
+// Expects exactly `count` positional words after the subcommand.
+bool Positional(const CommandArgs& args, std::size_t count) {
+  return args.positional.size() == count;
+}
+
+int KeysCreate(Database& db, const CommandArgs& args) {
+  auto label = args.One("label");
+  if (!label || !args.positional.empty()) return PrintUsageError("usage: admin keys create --label TEXT [--hmac] [--allow-ip IP]...");
+  auto minted = db.keys().Create(*label, args.Has("hmac"), args.All("allow-ip"), CliActor());
+  if (!minted) return PrintError(minted.error());
+  JsonWriter json;
+  json.BeginObject().Field("key_id", minted->id).Field("api_key", minted->api_key).Key("hmac_secret");
+  if (minted->hmac_secret) json.String(*minted->hmac_secret); else json.Null();
+  return PrintJson(json.EndObject().Take());
+}
+
+int KeysList(Database& db) {
+  auto keys = db.keys().List();
+  if (!keys) return PrintError(keys.error());
+  JsonWriter json;
+  json.BeginArray();
+  for (const auto& k : *keys) {
+    json.BeginObject()
+        .Field("key_id", k.id)
+        .Field("label", k.label)
+        .Field("prefix", k.prefix)
+        .Field("has_hmac", k.hmac_secret.has_value());
+    WriteIps(json, k.allowed_ips);
+    json.Field("created_at", k.created_at).Key("revoked_at");
+    if (k.revoked_at) json.Int(*k.revoked_at); else json.Null();
+    json.EndObject();
+  }
+  return PrintJson(json.EndArray().Take());
+}
+
+int KeysCommand(Database& db, const std::string& verb, const CommandArgs& args) {
+  if (verb == "create") return KeysCreate(db, args);
+  if (verb == "list") {
+    if (!Positional(args, 0)) return PrintUsageError("usage: admin keys list");
+    return KeysList(db);
+  }
+  bool takes_ip = verb == "allow-ip" || verb == "deny-ip";
+  if (!Positional(args, takes_ip ? 2 : 1)) {
+    return PrintUsageError("usage: admin keys " + verb + " KEY_ID" + (takes_ip ? " IP" : ""));
+  }
+  auto id = ParseId(args.positional[0], "KEY_ID");
+  if (!id) return PrintUsageError(id.error().message);
+  JsonWriter json;
+  json.BeginObject().Field("key_id", *id);
+  if (verb == "revoke") {
+    auto revoked = db.keys().Revoke(*id, CliActor());
+    if (!revoked) return PrintError(revoked.error());
+    json.Field("revoked", true);
+  } else if (verb == "rotate-secret") {
+    auto secret = db.keys().RotateSecret(*id, CliActor());
+    if (!secret) return PrintError(secret.error());
+    json.Field("hmac_secret", *secret);
+  } else if (takes_ip) {
+    auto ips = verb == "allow-ip" ? db.keys().AllowIp(*id, args.positional[1], CliActor())
+                                  : db.keys().DenyIp(*id, args.positional[1], CliActor());
+    if (!ips) return PrintError(ips.error());
+    WriteIps(json, *ips);
+  } else {
+    return PrintUsageError(std::string("unknown command: admin keys ") + verb + "; " + kAdminUsage);
+  }
+  return PrintJson(json.EndObject().Take());
+}
+
+int Credit(Database& db, const CommandArgs& args) {
+  auto reason = args.One("reason");
+  if (!Positional(args, 2) || !reason) {
+    return PrintUsageError("usage: admin credit KEY_ID AMOUNT_USDT --reason TEXT [--idempotency-key K]");
+  }
+  auto id = ParseId(args.positional[0], "KEY_ID");
+  if (!id) return PrintUsageError(id.error().message);
+  auto amount = Money::Parse(args.positional[1]);
+  if (!amount) return PrintError(amount.error());
+  if (amount->micros() <= 0) {
+    return PrintError(MakeError(ErrorCode::kInvalidArgument, "AMOUNT_USDT must be greater than zero"));
+  }
+  // Without a key of the caller's, every run is a new credit; with one, re-running is safe.
+  std::string idempotency_key = "manual:" + args.One("idempotency-key").value_or(RandomHex(16));
+  auto credited = db.balances().ManualCredit(*id, *amount, *reason, idempotency_key, CliActor());
+  if (!credited) return PrintError(credited.error());
+  JsonWriter json;
+  json.BeginObject()
+      .Field("key_id", *id)
+      .Field("amount_usdt", *amount)
+      .Field("balance_usdt", credited->balance)
+      .Field("transaction_id", credited->transaction_id)
+      .Field("replayed", credited->replayed)
+      .EndObject();
+  return PrintJson(json.Take());
+}
+
+int CatalogImport(Database& db, const CommandArgs& args) {
+  if (!Positional(args, 1)) return PrintUsageError("usage: admin catalog import FILE");
+  auto text = ReadWholeFile(args.positional[0]);
+  if (!text) return PrintError(text.error());
+  auto products = ParseCatalogLines(*text);
+  if (!products) return PrintError(products.error());
+  auto counts = db.catalog().ImportProducts(*products, CliActor());
+  if (!counts) return PrintError(counts.error());
+  JsonWriter json;
+  json.BeginObject().Field("inserted", counts->inserted).Field("updated", counts->updated).EndObject();
+  return PrintJson(json.Take());
+}
+
+int StockImport(Database& db, const CommandArgs& args) {
+  if (!Positional(args, 2)) return PrintUsageError("usage: admin stock import PRODUCT_ID FILE");
+  auto id = ParseId(args.positional[0], "PRODUCT_ID");
+  if (!id) return PrintUsageError(id.error().message);
+  auto text = ReadWholeFile(args.positional[1]);
+  if (!text) return PrintError(text.error());
+  auto items = ParseStockLines(*text);
+  if (!items) return PrintError(items.error());
+  auto counts = db.catalog().ImportStock(*id, *items, CliActor());
+  if (!counts) return PrintError(counts.error());
+  JsonWriter json;
+  json.BeginObject()
+      .Field("product_id", *id)
+      .Field("added", counts->added)
+      .Field("duplicates", counts->duplicates)
+      .Field("stock", counts->stock)
+      .EndObject();
+  return PrintJson(json.Take());
+}
+
+}  // namespace
+
+std::string CliActor() {
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return std::string("cli:") + sudo;
+  if (passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return std::string("cli:") + pw->pw_name;
+  return "cli:uid" + std::to_string(geteuid());
+}
+
+int RunAdminCommand(Database& db, const std::vector<std::string>& words) {
+  if (words.size() < 2) return PrintUsageError(std::string("usage: ") + kAdminUsage);
+  const std::string& group = words[0];
+  std::vector<std::string> rest(words.begin() + 1, words.end());
+  auto parse = [&](std::vector<std::string> value_options, std::vector<std::string> flags) {
+    return ParseCommandArgs(rest, value_options, flags);
+  };
+  if (group == "keys") {
+    std::string verb = rest[0];
+    rest.erase(rest.begin());
+    auto args = parse({"label", "allow-ip"}, {"hmac"});
+    if (!args) return PrintUsageError(args.error().message);
+    return KeysCommand(db, verb, *args);
+  }
+  if (group == "credit") {
+    auto args = parse({"reason", "idempotency-key"}, {});
+    if (!args) return PrintUsageError(args.error().message);
+    return Credit(db, *args);
+  }
+  if ((group == "catalog" || group == "stock") && rest[0] == "import") {
+    rest.erase(rest.begin());
+    auto args = parse({}, {});
+    if (!args) return PrintUsageError(args.error().message);
+    return group == "catalog" ? CatalogImport(db, *args) : StockImport(db, *args);
+  }
+  return PrintUsageError(std::string("unknown admin command; usage: ") + kAdminUsage);
+}
+
+}  // namespace instamarket

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ledger/database.h"
+
+namespace instamarket {
+
+// `instamarketd admin ...`: keys, credits, catalog and stock. `words` are what follows
+// "admin". Prints per the contract in cli_output.h and returns the exit code.
+int RunAdminCommand(Database& db, const std::vector<std::string>& words);
+
+// Who is acting, for the audit log: "cli:<user>".
+std::string CliActor();
+
+}  // namespace instamarket

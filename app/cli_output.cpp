@@ -1,0 +1,32 @@
+#include "app/cli_output.h"
+
+#include <cstdio>
+
+#include "core/json_writer.h"
+
+namespace instamarket {
+
+int PrintJson(const std::string& json) {
+  std::fwrite(json.data(), 1, json.size(), stdout);
+  std::fputc('\n', stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : kExitFailed;
+}
+
+int PrintError(const Error& error) {
+  JsonWriter json;
+  json.BeginObject()
+      .Field("error", error.message)
+      .Field("code", ErrorCodeName(error.code))
+      .EndObject();
+  std::fprintf(stderr, "%s\n", json.str().c_str());
+  return kExitFailed;
+}
+
+int PrintUsageError(const std::string& message) {
+  JsonWriter json;
+  json.BeginObject().Field("error", message).Field("code", "usage").EndObject();
+  std::fprintf(stderr, "%s\n", json.str().c_str());
+  return kExitUsage;
+}
+
+}  // namespace instamarket

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+#include "core/result.h"
+
+namespace instamarket {
+
+// The command line's output contract: one JSON document on stdout for success, one JSON object
+// {"error": ..., "code": ...} on stderr for failure. Exit codes: 0 ok, 1 failed, 2 bad usage.
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+int PrintJson(const std::string& json);
+int PrintError(const Error& error);
+int PrintUsageError(const std::string& message);
+
+}  // namespace instamarket

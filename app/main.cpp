@@ -1,0 +1,96 @@
+// instamarketd: the marketplace API daemon and its operator commands.
+//
+//   instamarketd --config FILE migrate
+//   instamarketd --config FILE serve
+//   instamarketd --config FILE admin ...
+//
+// See docs/operations.md for the whole command-line contract.
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "api/api_service.h"
+#include "api/http_server.h"
+#include "app/admin_commands.h"
+#include "app/cli_output.h"
+#include "config/config.h"
+#include "core/json_writer.h"
+#include "ledger/database.h"
+#include "ledger/migrator.h"
+
+namespace instamarket {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: instamarketd --config FILE (migrate | serve | admin ...)\n"
+    "       instamarketd --version";
+
+int Migrate(Database& db) {
+  auto applied = db.Migrate();
+  if (!applied) return PrintError(applied.error());
+  JsonWriter json;
+  json.BeginObject().Key("applied").BeginArray();
+  for (int v : *applied) json.Int(v);
+  json.EndArray().Field("current", BuiltinMigrations().back().version).EndObject();
+  return PrintJson(json.Take());
+}
+
+int Serve(const Config& config, Database& db) {
+  // Refuse to serve an old schema; a database that is down is fine (503 until it is back).
+  if (db.Ping()) {
+    auto pending = db.Migrate();  // no-op when current; applies nothing if another instance is mid-way
+    if (!pending) return PrintError(pending.error());
+  }
+  ApiService service(db, config.api, config.admin);
+  try {
+    HttpServer server(service, config.api, config.database.pool_size);
+    server.Run();
+  } catch (const std::exception& e) {
+    return PrintError(MakeError(ErrorCode::kUnavailable, std::string("cannot serve: ") + e.what()));
+  }
+  service.FlushUsage();
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+int Main(std::vector<std::string> args) {
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("instamarketd"));
+  if (args.size() == 1 && (args[0] == "--version" || args[0] == "version")) {
+    return PrintJson("{\"version\":\"0.1.0\"}");
+  }
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::puts(kUsage);
+    return kExitOk;
+  }
+  std::string config_path;
+  if (args.size() >= 2 && args[0] == "--config") {
+    config_path = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  } else if (!args.empty() && args[0].rfind("--config=", 0) == 0) {
+    config_path = args[0].substr(9);
+    args.erase(args.begin());
+  }
+  if (config_path.empty() || args.empty()) return PrintUsageError(kUsage);
+
+  auto config = LoadConfigFile(config_path);
+  if (!config) return PrintError(config.error());
+  spdlog::set_level(spdlog::level::from_str(config->log.level));
+
+  Database db(config->database);
+  const std::string& command = args[0];
+  if (command == "migrate" && args.size() == 1) return Migrate(db);
+  if (command == "serve" && args.size() == 1) return Serve(*config, db);
+  if (command == "admin") return RunAdminCommand(db, {args.begin() + 1, args.end()});
+  return PrintUsageError(kUsage);
+}
+
+}  // namespace
+}  // namespace instamarket
+
+int main(int argc, char** argv) {
+  return instamarket::Main(std::vector<std::string>(argv + 1, argv + argc));
+}
