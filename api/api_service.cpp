@@ -20,6 +20,14 @@ std::int64_t UnixNow() {
       .count();
 }
 
+HttpResponse NoRoute(const RouteMatch& match, const std::string& method) {
+  if (!match.path_exists()) return Problem(404, "no such endpoint");
+  HttpResponse response =
+      Problem(405, method + " is not allowed here; use " + match.allowed_methods);
+  response.AddHeader("Allow", match.allowed_methods);
+  return response;
+}
+
 void AddRateHeaders(HttpResponse& response, const RateDecision& rate) {
   response.AddHeader("RateLimit-Limit", std::to_string(rate.limit));
   response.AddHeader("RateLimit-Remaining", std::to_string(rate.remaining));
@@ -59,35 +67,37 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
     call.match = MatchRoute(patterns_, req.method, req.Path());
     call.routed = true;
   }
-  if (call.match.index < 0) {
-    if (!call.match.path_exists()) return Problem(404, "no such endpoint");
-    HttpResponse response =
-        Problem(405, req.method + " is not allowed here; use " + call.match.allowed_methods);
-    response.AddHeader("Allow", call.match.allowed_methods);
-    return response;
-  }
-  const RouteEntry& route = routes_[static_cast<std::size_t>(call.match.index)];
+  const RouteEntry* route =
+      call.match.index >= 0 ? &routes_[static_cast<std::size_t>(call.match.index)] : nullptr;
 
-  if (route.auth == RouteAuth::kAdminToken) {
+  // Admin paths take the admin token; everything else an API key, checked before 404/405 so
+  // that unknown callers learn nothing about routes and every POST is signature-checked.
+  bool admin_path = req.Path().rfind("/api/admin/", 0) == 0;
+  if (admin_path) {
     if (admin_.token.empty()) return Problem(401, "the admin API is disabled (no admin.token)");
     if (!ConstantTimeEquals(req.Header("X-Admin-Token"), admin_.token)) {
       return Problem(401, "missing or invalid X-Admin-Token");
     }
-    if (!may_block) return std::nullopt;
-    return RunHandler(call, route);
+  } else {
+    if (auto refused = Authenticate(call, route, may_block)) return refused;
+    if (!call.admitted) return std::nullopt;  // the key lookup or replay check needs the pool
   }
 
-  if (auto refused = Authenticate(call, may_block)) return refused;
-  if (!call.admitted) return std::nullopt;  // the key lookup or replay check needs the pool
-  if (route.needs_database && !may_block) return std::nullopt;
-  HttpResponse response = RunHandler(call, route);
-  AddRateHeaders(response, call.rate);
+  if (!route) {
+    HttpResponse response = NoRoute(call.match, req.method);
+    if (call.admitted) AddRateHeaders(response, call.rate);
+    return response;
+  }
+  if (route->needs_database && !may_block) return std::nullopt;
+  HttpResponse response = RunHandler(call, *route);
+  if (call.admitted) AddRateHeaders(response, call.rate);
   return response;
 }
 
 // Returns a refusal, or nullopt to go on (with call.key set) or to continue on the pool (with
 // call.key still null).
-std::optional<HttpResponse> ApiService::Authenticate(Call& call, bool may_block) {
+std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntry* route,
+                                                     bool may_block) {
   const HttpRequest& req = call.request;
   if (call.admitted) return std::nullopt;
   if (!call.key) {
@@ -152,7 +162,8 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, bool may_block)
       return Problem(401, "this signature was already used (replay)");
     }
   }
-  usage_.Record(key.id, UnixNow(), req.Path());
+  // The route's pattern, not the raw path: bounded, and always valid UTF-8 for the database.
+  usage_.Record(key.id, UnixNow(), route ? std::string_view(route->pattern) : "(no such endpoint)");
   call.admitted = true;
   return std::nullopt;
 }
@@ -171,9 +182,13 @@ void ApiService::FlushUsage() {
   auto deltas = usage_.Drain();
   if (deltas.empty()) return;
   auto written = db_.usage().Add(deltas);
-  if (!written) {
+  if (written) return;
+  if (written.error().code == ErrorCode::kUnavailable) {
     spdlog::warn("usage flush failed, will retry: {}", written.error().message);
     usage_.Restore(std::move(deltas));
+  } else {
+    // Retrying a batch the database refuses would block every later flush.
+    spdlog::error("usage flush refused, counts dropped: {}", written.error().message);
   }
 }
 

@@ -56,7 +56,7 @@ class ApiService {
     Handler handler;
   };
   std::optional<HttpResponse> Serve(Call& call, bool may_block);
-  std::optional<HttpResponse> Authenticate(Call& call, bool may_block);
+  std::optional<HttpResponse> Authenticate(Call& call, const RouteEntry* route, bool may_block);
   HttpResponse RunHandler(Call& call, const RouteEntry& route);
 
   Database& db_;

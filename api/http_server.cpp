@@ -40,6 +40,7 @@ using tcp = asio::ip::tcp;
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr auto kRequestTimeout = std::chrono::seconds(30);  // from first byte to whole request
 
 // Runs `fn` on `pool` and resumes the awaiting coroutine on its own executor with the result.
 template <class F>
@@ -210,13 +211,23 @@ class HttpServer::Impl {
       // Checked on the connection's strand, where Stop's cancel also runs: no lost wake-up.
       if (stopping_) co_return;
       connection.busy = false;
+      connection.stream.expires_after(std::chrono::milliseconds(config_.idle_timeout_ms));
+      if (buffer.size() == 0) {
+        // Wait for the first byte while idle: from then on the request counts as in flight,
+        // and a stop lets it finish instead of cutting it off.
+        std::size_t n = co_await connection.stream.async_read_some(
+            buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+        buffer.commit(n);
+      }
+      connection.busy = true;
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(config_.max_body_bytes);
-      connection.stream.expires_after(std::chrono::milliseconds(config_.idle_timeout_ms));
-      co_await http::async_read(connection.stream, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
-      connection.busy = true;
+      if (!ec) {
+        connection.stream.expires_after(kRequestTimeout);
+        co_await http::async_read(connection.stream, buffer, parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      }
       if (ec) {
         int status = ec == http::error::body_limit     ? 413
                      : ec == http::error::header_limit ? 431

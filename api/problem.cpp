@@ -1,5 +1,7 @@
 #include "api/problem.h"
 
+#include <spdlog/spdlog.h>
+
 #include "core/json_writer.h"
 
 namespace instamarket {
@@ -86,7 +88,10 @@ HttpResponse ProblemFor(const Error& error) {
     response.AddHeader("Retry-After", "2");
     return response;
   }
-  if (status == 500) return Problem(500, "internal error; it has been logged");
+  if (status == 500) {
+    spdlog::error("internal error: {}", error.message);
+    return Problem(500, "internal error; it has been logged");
+  }
   return Problem(status, error.message);
 }
 

@@ -4,6 +4,26 @@
 
 namespace instamarket {
 namespace {
+// Text goes to PostgreSQL, which refuses invalid UTF-8: check it here and answer 422.
+bool IsValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 9;
+    if (extra == 9 || c == 0 || i + extra >= s.size()) return false;
+    std::uint32_t cp = extra == 0 ? c : c & (0x3f >> extra);
+    for (std::size_t k = 1; k <= extra; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -59,8 +79,8 @@ std::optional<std::string> QueryParams::Text(const std::string& name, std::size_
                                              std::vector<FieldError>& errors) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
-  if (it->second.empty() || it->second.size() > max_length) {
-    errors.push_back({name, "must be 1 to " + std::to_string(max_length) + " characters"});
+  if (it->second.empty() || it->second.size() > max_length || !IsValidUtf8(it->second)) {
+    errors.push_back({name, "must be 1 to " + std::to_string(max_length) + " bytes of UTF-8 text"});
     return std::nullopt;
   }
   return it->second;

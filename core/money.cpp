@@ -76,7 +76,7 @@ Result<Money> Money::Parse(std::string_view text) {
   // Strip leading zeros so the length check below means something.
   std::size_t first = digits.find_first_not_of('0');
   digits = first == std::string::npos ? "0" : digits.substr(first);
-  if (digits.size() + static_cast<std::size_t>(scale) > 18) return BadAmount(text, "too large");
+  if (digits.size() + static_cast<std::size_t>(scale) > 19) return BadAmount(text, "too large");
   digits.append(static_cast<std::size_t>(scale), '0');
   std::int64_t micros = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), micros);

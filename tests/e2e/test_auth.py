@@ -1,0 +1,122 @@
+"""X-API-Key authentication, revocation, the IP whitelist and X-Forwarded-For from trusted proxies.
+
+The whitelisted address 10.1.2.3 is only ever written into headers and the key's whitelist; no
+traffic goes anywhere but 127.0.0.1.
+"""
+
+import time
+
+import harness
+from harness import DaemonTestCase
+
+OTHER_IP = "10.1.2.3"
+
+
+class AuthTest(DaemonTestCase):
+    MODULE = "auth"
+
+    def new_key(self, name, **kw):
+        return self.daemon.create_key(harness.label(self.MODULE, name), **kw)
+
+    def test_missing_key_is_401(self):
+        for path in ("/health", "/products", "/categories", "/balance", "/usage", "/products/1"):
+            with self.subTest(path=path):
+                self.assertProblem(self.daemon.get(path), 401)
+
+    def test_empty_and_unknown_keys_are_401(self):
+        real = self.new_key("real")["api_key"]
+        for bad in ("", "imk_", "imk_doesnotexist0000000000000000", real + "x", real[:-1],
+                    real.upper(), "garbage with spaces"):
+            with self.subTest(key=bad):
+                self.assertProblem(self.daemon.get("/health", key=bad), 401)
+
+    def test_valid_key_health(self):
+        key = self.new_key("health")["api_key"]
+        before = int(time.time())
+        r = self.daemon.get("/health", key=key)
+        after = int(time.time())
+        body = self.assertJson(r)
+        self.assertEqual(set(body), {"status", "timestamp"})
+        self.assertEqual(body["status"], "ok")
+        self.assertIs(type(body["timestamp"]), int)
+        self.assertGreaterEqual(body["timestamp"], before - 1)
+        self.assertLessEqual(body["timestamp"], after + 1)
+
+    def test_header_name_is_case_insensitive(self):
+        key = self.new_key("case")["api_key"]
+        r = self.daemon.get("/health", headers={"x-api-key": key})
+        self.assertEqual(r.status_code, 200, r.text)
+
+    def test_revoked_key_is_401(self):
+        created = self.new_key("revoke")
+        key = created["api_key"]
+        self.assertHealthy(key)
+        out = self.daemon.admin("keys", "revoke", created["key_id"])
+        self.assertEqual(out, {"key_id": created["key_id"], "revoked": True})
+        self.daemon.wait_key_cache()
+        for path in ("/health", "/balance", "/products"):
+            with self.subTest(path=path):
+                self.assertProblem(self.daemon.get(path, key=key), 401)
+
+    def test_revoking_one_key_leaves_others(self):
+        a = self.new_key("revoke-a")
+        b = self.new_key("revoke-b")
+        self.daemon.admin("keys", "revoke", a["key_id"])
+        self.daemon.wait_key_cache()
+        self.assertProblem(self.daemon.get("/health", key=a["api_key"]), 401)
+        self.assertHealthy(b["api_key"])
+
+    def test_ip_whitelist_add_and_remove(self):
+        created = self.new_key("allow")
+        key_id, key = created["key_id"], created["api_key"]
+        self.assertHealthy(key)
+        out = self.daemon.admin("keys", "allow-ip", key_id, OTHER_IP)
+        self.assertEqual(out, {"key_id": key_id, "allowed_ips": [OTHER_IP]})
+        self.daemon.wait_key_cache()
+        self.assertProblem(self.daemon.get("/health", key=key), 403)
+        self.assertProblem(self.daemon.get("/balance", key=key), 403)
+        out = self.daemon.admin("keys", "deny-ip", key_id, OTHER_IP)
+        self.assertEqual(out, {"key_id": key_id, "allowed_ips": []})
+        self.daemon.wait_key_cache()
+        self.assertHealthy(key)
+
+    def test_whitelist_created_with_the_key(self):
+        local = self.new_key("allow-local", allow_ips=["127.0.0.1"])
+        self.assertHealthy(local["api_key"])
+        remote = self.new_key("allow-remote", allow_ips=[OTHER_IP])
+        self.assertProblem(self.daemon.get("/health", key=remote["api_key"]), 403)
+        both = self.new_key("allow-both", allow_ips=[OTHER_IP, "127.0.0.1"])
+        self.assertHealthy(both["api_key"])
+
+    def test_forwarded_for_ignored_without_trusted_proxies(self):
+        key = self.new_key("xff-untrusted", allow_ips=[OTHER_IP])["api_key"]
+        r = self.daemon.get("/health", key=key, headers={"X-Forwarded-For": OTHER_IP})
+        self.assertProblem(r, 403)
+        r = self.daemon.get("/health", key=key,
+                            headers={"X-Forwarded-For": f"{OTHER_IP}, {OTHER_IP}"})
+        self.assertProblem(r, 403)
+
+    def test_forwarded_for_cannot_lock_out_a_local_key(self):
+        key = self.new_key("xff-local", allow_ips=["127.0.0.1"])["api_key"]
+        r = self.daemon.get("/health", key=key, headers={"X-Forwarded-For": "10.9.9.9"})
+        self.assertEqual(r.status_code, 200, r.text)
+
+
+class TrustedProxyTest(DaemonTestCase):
+    MODULE = "auth"
+    CONFIG = {"api": {"trusted_proxies": ["127.0.0.1"]}}
+
+    def test_forwarded_for_from_trusted_proxy(self):
+        key = self.daemon.create_key(harness.label(self.MODULE, "xff-trusted"),
+                                     allow_ips=[OTHER_IP])["api_key"]
+        r = self.daemon.get("/health", key=key, headers={"X-Forwarded-For": OTHER_IP})
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["status"], "ok")
+        r = self.daemon.get("/health", key=key, headers={"X-Forwarded-For": "10.9.9.9"})
+        self.assertProblem(r, 403)
+        # Without the header the peer (127.0.0.1) is the client, and it is not whitelisted.
+        self.assertProblem(self.daemon.get("/health", key=key), 403)
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,63 @@
+#include "api/request_security.h"
+
+#include <gtest/gtest.h>
+
+#include "core/crypto.h"
+
+namespace instamarket {
+namespace {
+
+// The body of the spec's Python example, as json.dumps writes it, and the signature Python's
+// hmac.new(b"s3cr3t", f"{ts}\n{body}".encode(), hashlib.sha256).hexdigest() gives.
+constexpr char kSpecBody[] = R"({"product_id": 12345, "quantity": 1, "payment_method": "balance"})";
+constexpr char kSpecSignature[] = "5b21f1a6da29b721a27cc14bf1b7cf21b52b26898b642462a357f214c791ad9d";
+
+TEST(RequestSignatureTest, MatchesTheSpecFormula) {
+  EXPECT_EQ(HmacSha256Hex("s3cr3t", std::string("1779497200\n") + kSpecBody), kSpecSignature);
+  EXPECT_TRUE(VerifyRequestSignature("s3cr3t", "1779497200", kSpecSignature, kSpecBody,
+                                     1779497200, 300).ok());
+  std::string upper = kSpecSignature;
+  for (char& c : upper) c = static_cast<char>(std::toupper(c));
+  EXPECT_TRUE(VerifyRequestSignature("s3cr3t", "1779497200", upper, kSpecBody, 1779497200, 300).ok());
+}
+
+TEST(RequestSignatureTest, RefusesWrongStaleOrMissing) {
+  auto check = [](const char* secret, const char* ts, const char* sig, const char* body,
+                  std::int64_t now) {
+    return VerifyRequestSignature(secret, ts, sig, body, now, 300);
+  };
+  EXPECT_FALSE(check("other", "1779497200", kSpecSignature, kSpecBody, 1779497200).ok());
+  EXPECT_FALSE(check("s3cr3t", "1779497200", kSpecSignature, "{}", 1779497200).ok());
+  EXPECT_FALSE(check("s3cr3t", "1779497201", kSpecSignature, kSpecBody, 1779497200).ok());
+  EXPECT_TRUE(check("s3cr3t", "1779497200", kSpecSignature, kSpecBody, 1779497500).ok());
+  EXPECT_FALSE(check("s3cr3t", "1779497200", kSpecSignature, kSpecBody, 1779497501).ok());
+  EXPECT_FALSE(check("s3cr3t", "1779497200", kSpecSignature, kSpecBody, 1779496899).ok());
+  EXPECT_FALSE(check("s3cr3t", "", kSpecSignature, kSpecBody, 1779497200).ok());
+  EXPECT_FALSE(check("s3cr3t", "1779497200", "", kSpecBody, 1779497200).ok());
+  EXPECT_FALSE(check("s3cr3t", "17794972OO", kSpecSignature, kSpecBody, 1779497200).ok());
+  EXPECT_EQ(check("x", "", "", "", 0).error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST(ClientIpTest, TrustsForwardedForOnlyFromTrustedProxies) {
+  std::vector<std::string> none;
+  std::vector<std::string> local = {"127.0.0.1"};
+  EXPECT_EQ(ResolveClientIp("127.0.0.1", "10.1.2.3", none), "127.0.0.1");
+  EXPECT_EQ(ResolveClientIp("127.0.0.1", "10.1.2.3", local), "10.1.2.3");
+  EXPECT_EQ(ResolveClientIp("127.0.0.1", "6.6.6.6, 10.1.2.3", local), "10.1.2.3");
+  EXPECT_EQ(ResolveClientIp("127.0.0.1", "10.1.2.3, 127.0.0.1", local), "10.1.2.3");
+  EXPECT_EQ(ResolveClientIp("127.0.0.1", "garbage", local), "127.0.0.1");
+  EXPECT_EQ(ResolveClientIp("192.0.2.9", "10.1.2.3", local), "192.0.2.9");
+  EXPECT_EQ(ResolveClientIp("::ffff:127.0.0.1", "10.1.2.3", local), "10.1.2.3");
+}
+
+TEST(ClientIpTest, WhitelistComparesCanonicalAddresses) {
+  EXPECT_TRUE(IpAllowed("10.0.0.1", {}));
+  EXPECT_TRUE(IpAllowed("10.0.0.1", {"10.0.0.1"}));
+  EXPECT_TRUE(IpAllowed("::ffff:10.0.0.1", {"10.0.0.1"}));
+  EXPECT_TRUE(IpAllowed("2001:db8::1", {"2001:0db8:0:0::1"}));
+  EXPECT_FALSE(IpAllowed("10.0.0.2", {"10.0.0.1"}));
+  EXPECT_FALSE(IpAllowed("", {"10.0.0.1"}));
+}
+
+}  // namespace
+}  // namespace instamarket
