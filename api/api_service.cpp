@@ -4,6 +4,7 @@
 
 #include "api/account_handlers.h"
 #include "api/catalog_handlers.h"
+#include "api/deposit_handlers.h"
 #include "api/handler_context.h"
 #include "api/problem.h"
 #include "api/request_security.h"
@@ -36,12 +37,13 @@ void AddRateHeaders(HttpResponse& response, const RateDecision& rate) {
 
 }  // namespace
 
-ApiService::ApiService(Database& db, const ApiConfig& api, const AdminConfig& admin)
+ApiService::ApiService(Database& db, const Config& config)
     : db_(db),
-      api_(api),
-      admin_(admin),
-      keys_(db.keys(), std::chrono::milliseconds(api.key_cache_ttl_ms)),
-      limiter_(api.rate_limit_per_minute, std::chrono::seconds(60)) {
+      config_(config),
+      api_(config.api),
+      admin_(config.admin),
+      keys_(db.keys(), std::chrono::milliseconds(config.api.key_cache_ttl_ms)),
+      limiter_(config.api.rate_limit_per_minute, std::chrono::seconds(60)) {
   routes_ = {
       {"GET", "/api/v1/health", RouteAuth::kApiKey, false, &HandleHealth},
       {"GET", "/api/v1/products", RouteAuth::kApiKey, true, &HandleListProducts},
@@ -49,7 +51,12 @@ ApiService::ApiService(Database& db, const ApiConfig& api, const AdminConfig& ad
       {"GET", "/api/v1/categories", RouteAuth::kApiKey, true, &HandleListCategories},
       {"GET", "/api/v1/balance", RouteAuth::kApiKey, true, &HandleGetBalance},
       {"GET", "/api/v1/usage", RouteAuth::kApiKey, true, &HandleGetUsage},
+      {"POST", "/api/v1/balance/topup", RouteAuth::kApiKey, true, &HandleCreateTopup},
+      {"GET", "/api/v1/balance/topup/{id}", RouteAuth::kApiKey, true, &HandleGetTopup},
       {"GET", "/api/admin/api-audit", RouteAuth::kAdminToken, true, &HandleAdminAudit},
+      {"GET", "/api/admin/deposits", RouteAuth::kAdminToken, true, &HandleAdminListDeposits},
+      {"POST", "/api/admin/deposits/{id}/assign", RouteAuth::kAdminToken, true,
+       &HandleAdminAssignDeposit},
   };
   for (const auto& r : routes_) patterns_.emplace_back(r.method, r.pattern);
 }
@@ -169,7 +176,8 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
 }
 
 HttpResponse ApiService::RunHandler(Call& call, const RouteEntry& route) {
-  HandlerContext ctx{call.request, call.match.params, call.key.get(), db_, usage_, UnixNow()};
+  HandlerContext ctx{call.request, call.match.params, call.key.get(), db_, config_, usage_,
+                     UnixNow()};
   try {
     return route.handler(ctx);
   } catch (const std::exception& e) {

@@ -38,7 +38,7 @@ class ApiService {
     RateDecision rate;
   };
 
-  ApiService(Database& db, const ApiConfig& api, const AdminConfig& admin);
+  ApiService(Database& db, const Config& config);
 
   std::optional<HttpResponse> HandleInline(Call& call);
   HttpResponse HandleBlocking(Call& call);
@@ -60,6 +60,7 @@ class ApiService {
   HttpResponse RunHandler(Call& call, const RouteEntry& route);
 
   Database& db_;
+  const Config& config_;
   const ApiConfig& api_;
   const AdminConfig& admin_;
   std::vector<RouteEntry> routes_;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/http_message.h"
+#include "config/config.h"
 #include "ledger/database.h"
 
 namespace instamarket {
@@ -18,6 +19,7 @@ struct HandlerContext {
   const std::vector<std::string>& path_params;  // values of the route's {placeholders}
   const ApiKeyRecord* key;                      // the caller; null on admin routes
   Database& db;
+  const Config& config;
   const UsageRecorder& usage;
   std::int64_t now_seconds;  // unix time of the request
 };

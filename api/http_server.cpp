@@ -1,16 +1,13 @@
 #include "api/http_server.h"
 
-// Boost 1.74's Asio coroutine headers use std::exchange without including <utility>.
-#include <utility>
+#include "net/asio_bridge.h"
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -23,7 +20,6 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
-#include <thread>
 #include <type_traits>
 #include <unordered_set>
 
@@ -41,23 +37,6 @@ using tcp = asio::ip::tcp;
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kRequestTimeout = std::chrono::seconds(30);  // from first byte to whole request
-
-// Runs `fn` on `pool` and resumes the awaiting coroutine on its own executor with the result.
-template <class F>
-asio::awaitable<std::invoke_result_t<F>> RunBlocking(asio::thread_pool& pool, F fn) {
-  using T = std::invoke_result_t<F>;
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(
-      [&pool](auto handler, F work) {
-        asio::post(pool, [handler = std::move(handler), work = std::move(work)]() mutable {
-          T result = work();
-          auto executor = asio::get_associated_executor(handler);
-          asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
-            std::move(handler)(std::move(result));
-          });
-        });
-      },
-      asio::use_awaitable, std::move(fn));
-}
 
 HttpRequest ToApiRequest(const http::request<http::string_body>& req, std::string peer_ip) {
   HttpRequest out;
@@ -95,11 +74,11 @@ struct Connection {
 
 class HttpServer::Impl {
  public:
-  Impl(ApiService& service, const ApiConfig& config, int blocking_threads)
+  Impl(ApiService& service, const ApiConfig& config, Runtime& runtime)
       : service_(service),
         config_(config),
-        ioc_(config.threads),
-        blocking_(static_cast<std::size_t>(blocking_threads)),
+        ioc_(RuntimeAccess::Io(runtime)),
+        blocking_(RuntimeAccess::Blocking(runtime)),
         acceptor_strand_(asio::make_strand(ioc_)),
         acceptor_(acceptor_strand_),
         timer_strand_(asio::make_strand(ioc_)) {
@@ -108,17 +87,12 @@ class HttpServer::Impl {
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
     acceptor_.listen(asio::socket_base::max_listen_connections);
+    runtime.OnStop([this] { Stop(); });
   }
 
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
 
-  void Run() {
-    asio::signal_set signals(ioc_, SIGINT, SIGTERM);
-    signals.async_wait([this](const beast::error_code& ec, int signal) {
-      if (ec) return;
-      spdlog::info("signal {}: stopping; finishing requests in flight", signal);
-      Stop();
-    });
+  void Start() {
     asio::co_spawn(acceptor_strand_, AcceptLoop(), asio::detached);
     asio::co_spawn(timer_strand_,
                    Periodic(std::chrono::milliseconds(config_.usage_flush_interval_ms),
@@ -128,12 +102,6 @@ class HttpServer::Impl {
                    Periodic(std::chrono::seconds(1), [this] { service_.ProbeDatabase(); }),
                    asio::detached);
     spdlog::info("listening on {}:{}", config_.listen_host, port());
-
-    std::vector<std::thread> threads;
-    for (int i = 1; i < config_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
-    ioc_.run();
-    for (auto& t : threads) t.join();
-    blocking_.join();
   }
 
  private:
@@ -268,8 +236,8 @@ class HttpServer::Impl {
 
   ApiService& service_;
   const ApiConfig& config_;
-  asio::io_context ioc_;
-  asio::thread_pool blocking_;
+  asio::io_context& ioc_;
+  asio::thread_pool& blocking_;
   asio::strand<asio::io_context::executor_type> acceptor_strand_;
   tcp::acceptor acceptor_;
   asio::strand<asio::io_context::executor_type> timer_strand_;
@@ -279,12 +247,12 @@ class HttpServer::Impl {
   std::unordered_set<std::shared_ptr<Connection>> connections_;
 };
 
-HttpServer::HttpServer(ApiService& service, const ApiConfig& config, int blocking_threads)
-    : impl_(std::make_unique<Impl>(service, config, blocking_threads)) {}
+HttpServer::HttpServer(ApiService& service, const ApiConfig& config, Runtime& runtime)
+    : impl_(std::make_unique<Impl>(service, config, runtime)) {}
 
 HttpServer::~HttpServer() = default;
 
-void HttpServer::Run() { impl_->Run(); }
+void HttpServer::Start() { impl_->Start(); }
 
 unsigned short HttpServer::port() const { return impl_->port(); }
 

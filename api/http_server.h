@@ -8,19 +8,21 @@
 namespace instamarket {
 
 class ApiService;
+class Runtime;
 
 // The HTTP/1.1 front end (Boost.Beast): keep-alive, body and header limits, idle timeouts,
 // problem+json for malformed requests, and a graceful stop. Requests are handed to the
 // ApiService; its blocking step runs on a separate thread pool so I/O threads never wait on the
-// database. Beast and Asio stay inside http_server.cpp.
+// database. Beast stays inside http_server.cpp.
 class HttpServer {
  public:
-  HttpServer(ApiService& service, const ApiConfig& config, int blocking_threads);
+  // Binds at once (throws if, e.g., the port is taken). Serving starts with Start() and goes on
+  // while `runtime` runs; when it stops, the server stops accepting, finishes the requests in
+  // flight and closes idle connections.
+  HttpServer(ApiService& service, const ApiConfig& config, Runtime& runtime);
   ~HttpServer();
 
-  // Binds and serves until SIGTERM or SIGINT, then stops accepting, finishes the requests in
-  // flight, closes idle connections and returns. Errors (e.g. the port is taken) are thrown.
-  void Run();
+  void Start();
   // Port actually bound (useful when the config says port 0).
   unsigned short port() const;
 

@@ -3,11 +3,14 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 
 #include "app/catalog_file.h"
 #include "app/cli_output.h"
+#include "api/deposit_json.h"
 #include "app/command_line.h"
 #include "core/crypto.h"
 #include "core/json_writer.h"
@@ -19,7 +22,9 @@ constexpr char kAdminUsage[] =
     "admin keys create --label TEXT [--hmac] [--allow-ip IP]... | keys list | "
     "keys revoke KEY_ID | keys rotate-secret KEY_ID | keys allow-ip KEY_ID IP | "
     "keys deny-ip KEY_ID IP | credit KEY_ID AMOUNT_USDT --reason TEXT [--idempotency-key K] | "
-    "catalog import FILE | stock import PRODUCT_ID FILE";
+    "catalog import FILE | stock import PRODUCT_ID FILE | "
+    "deposits list [--unmatched] [--format json|csv] [--limit N] | "
+    "deposits assign DEPOSIT_ID KEY_ID --reason TEXT";
 
 Result<std::int64_t> ParseId(const std::string& text, const char* what) {
   std::int64_t id = 0;
@@ -165,6 +170,70 @@ int StockImport(Database& db, const CommandArgs& args) {
   return PrintJson(json.Take());
 }
 
+// RFC 4180: quote every field that needs it.
+std::string CsvField(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+int DepositsList(Database& db, const CommandArgs& args) {
+  std::string format = args.One("format").value_or("json");
+  if (!Positional(args, 0) || (format != "json" && format != "csv")) {
+    return PrintUsageError("usage: admin deposits list [--unmatched] [--format json|csv] [--limit N]");
+  }
+  std::int64_t limit = 1000;
+  if (auto text = args.One("limit")) {
+    auto parsed = ParseId(*text, "--limit");
+    if (!parsed) return PrintUsageError(parsed.error().message);
+    limit = std::min<std::int64_t>(*parsed, 1'000'000);
+  }
+  auto rows = db.deposits().List(args.Has("unmatched"), static_cast<int>(limit));
+  if (!rows) return PrintError(rows.error());
+  if (format == "json") {
+    JsonWriter json;
+    json.BeginArray();
+    for (const auto& d : *rows) WriteDepositJson(json, d);
+    return PrintJson(json.EndArray().Take());
+  }
+  std::string csv = "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id\n";
+  for (const auto& d : *rows) {
+    csv += std::to_string(d.id) + "," + CsvField(d.network) + "," + CsvField(d.tx_id) + "," +
+           std::to_string(d.event_index) + "," + CsvField(d.from) + "," + CsvField(d.to) + "," +
+           d.amount.ToJsonNumber() + "," + std::to_string(d.block_number) + "," +
+           std::to_string(d.block_time) + "," + d.status + "," + d.reason.value_or("") + "," +
+           (d.key_id ? std::to_string(*d.key_id) : "") + "\n";
+  }
+  std::fwrite(csv.data(), 1, csv.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : kExitFailed;
+}
+
+int DepositsAssign(Database& db, const CommandArgs& args) {
+  auto reason = args.One("reason");
+  if (!Positional(args, 2) || !reason) {
+    return PrintUsageError("usage: admin deposits assign DEPOSIT_ID KEY_ID --reason TEXT");
+  }
+  auto deposit_id = ParseId(args.positional[0], "DEPOSIT_ID");
+  if (!deposit_id) return PrintUsageError(deposit_id.error().message);
+  auto key_id = ParseId(args.positional[1], "KEY_ID");
+  if (!key_id) return PrintUsageError(key_id.error().message);
+  auto assigned = db.deposits().Assign(*deposit_id, *key_id, *reason, CliActor());
+  if (!assigned) return PrintError(assigned.error());
+  JsonWriter json;
+  json.BeginObject()
+      .Field("deposit_id", assigned->deposit_id)
+      .Field("key_id", assigned->key_id)
+      .Field("amount_usdt", assigned->amount)
+      .Field("transaction_id", assigned->transaction_id);
+  json.Key("topup_id");
+  if (assigned->intent_id) json.String(*assigned->intent_id); else json.Null();
+  return PrintJson(json.EndObject().Take());
+}
+
 }  // namespace
 
 std::string CliActor() {
@@ -191,6 +260,13 @@ int RunAdminCommand(Database& db, const std::vector<std::string>& words) {
     auto args = parse({"reason", "idempotency-key"}, {});
     if (!args) return PrintUsageError(args.error().message);
     return Credit(db, *args);
+  }
+  if (group == "deposits" && (rest[0] == "list" || rest[0] == "assign")) {
+    std::string verb = rest[0];
+    rest.erase(rest.begin());
+    auto args = parse({"format", "reason", "limit"}, {"unmatched"});
+    if (!args) return PrintUsageError(args.error().message);
+    return verb == "list" ? DepositsList(db, *args) : DepositsAssign(db, *args);
   }
   if ((group == "catalog" || group == "stock") && rest[0] == "import") {
     rest.erase(rest.begin());

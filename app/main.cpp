@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/chain_adapter.h"
 #include "api/api_service.h"
 #include "api/http_server.h"
 #include "app/admin_commands.h"
@@ -21,6 +22,8 @@
 #include "core/json_writer.h"
 #include "ledger/database.h"
 #include "ledger/migrator.h"
+#include "net/runtime.h"
+#include "watcher/deposit_watcher.h"
 
 namespace instamarket {
 namespace {
@@ -45,10 +48,16 @@ int Serve(const Config& config, Database& db) {
     auto pending = db.Migrate();  // no-op when current; applies nothing if another instance is mid-way
     if (!pending) return PrintError(pending.error());
   }
-  ApiService service(db, config.api, config.admin);
+  ApiService service(db, config);
+  Runtime runtime(config.api.threads, config.database.pool_size);
   try {
-    HttpServer server(service, config.api, config.database.pool_size);
-    server.Run();
+    HttpServer server(service, config.api, runtime);
+    AdapterRegistry adapters;
+    RegisterBuiltinAdapters(adapters);
+    DepositWatcher watcher(config, adapters, db.deposits(), runtime);
+    if (auto started = watcher.Start(); !started) return PrintError(started.error());
+    server.Start();
+    runtime.Run();
   } catch (const std::exception& e) {
     return PrintError(MakeError(ErrorCode::kUnavailable, std::string("cannot serve: ") + e.what()));
   }

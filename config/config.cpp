@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +13,8 @@
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
+
+#include "core/money.h"
 
 namespace instamarket {
 namespace {
@@ -159,14 +163,145 @@ void ParseLog(const YAML::Node& node, LogConfig& log) {
   }
 }
 
+std::int64_t ReadMicros(const YAML::Node& node, const std::string& key, std::int64_t min,
+                        std::int64_t max) {
+  auto amount = node.IsScalar() ? Money::Parse(node.Scalar()) : Result<Money>(Money());
+  if (!node.IsScalar() || !amount.ok() || amount->micros() < min || amount->micros() > max) {
+    Fail(key, "must be a USDT amount from " + Money::FromMicros(min).ToJsonNumber() + " to " +
+                  Money::FromMicros(max).ToJsonNumber() + ", got " + Describe(node));
+  }
+  return amount->micros();
+}
+
+void ParseTopups(const YAML::Node& node, TopupConfig& t) {
+  RejectUnknownKeys(node, "topups", {"expiry_seconds", "max_surcharge_usdt",
+                                     "match_tolerance_usdt", "expiry_grace_seconds"});
+  if (node["expiry_seconds"]) {
+    t.expiry_seconds =
+        static_cast<int>(ReadInt(node["expiry_seconds"], "topups.expiry_seconds", 10, 7 * 86400));
+  }
+  if (node["max_surcharge_usdt"]) {
+    t.max_surcharge_micros =
+        ReadMicros(node["max_surcharge_usdt"], "topups.max_surcharge_usdt", 0, 100'000'000);
+  }
+  if (node["match_tolerance_usdt"]) {
+    t.match_tolerance_micros =
+        ReadMicros(node["match_tolerance_usdt"], "topups.match_tolerance_usdt", 0, 1'000'000);
+  }
+  if (node["expiry_grace_seconds"]) {
+    t.expiry_grace_seconds = static_cast<int>(
+        ReadInt(node["expiry_grace_seconds"], "topups.expiry_grace_seconds", 0, 7 * 86400));
+  }
+}
+
+bool IsEvmAddress(const std::string& s) {
+  if (s.size() != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
+  return std::all_of(s.begin() + 2, s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
+  RejectUnknownKeys(node, at,
+                    {"id", "kind", "enabled", "rpc", "token", "decimals", "address",
+                     "confirmations", "finality", "poll_interval_ms", "max_block_range", "start",
+                     "rpc_timeout_ms"});
+  NetworkConfig n;
+  if (!node["id"]) Fail(at + ".id", "is required");
+  n.id = ReadString(node["id"], at + ".id", false);
+  if (n.id.size() > 64 || !std::all_of(n.id.begin(), n.id.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+      })) {
+    Fail(at + ".id", "must be lowercase letters, digits and _ (e.g. usdt_polygon), got \"" + n.id + "\"");
+  }
+  if (!node["kind"]) Fail(at + ".kind", "is required");
+  n.kind = ReadString(node["kind"], at + ".kind", false);
+  static const std::set<std::string> kKinds = {"evm"};
+  if (!kKinds.count(n.kind)) Fail(at + ".kind", "must be one of: evm; got \"" + n.kind + "\"");
+  if (node["enabled"]) {
+    if (!node["enabled"].IsScalar() || (node["enabled"].Scalar() != "true" && node["enabled"].Scalar() != "false")) {
+      Fail(at + ".enabled", "must be true or false, got " + Describe(node["enabled"]));
+    }
+    n.enabled = node["enabled"].Scalar() == "true";
+  }
+  const YAML::Node& rpc = node["rpc"];
+  if (!rpc || !rpc.IsSequence() || rpc.size() == 0) Fail(at + ".rpc", "must be a non-empty list of URLs");
+  for (std::size_t i = 0; i < rpc.size(); ++i) {
+    std::string key = at + ".rpc[" + std::to_string(i) + "]";
+    std::string url = ReadString(rpc[i], key, false);
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      Fail(key, "must be an http:// or https:// URL, got \"" + url + "\"");
+    }
+    n.rpc.push_back(url);
+  }
+  for (auto [field, target] : {std::pair{"token", &n.token}, std::pair{"address", &n.address}}) {
+    std::string key = at + "." + field;
+    if (!node[field]) Fail(key, "is required");
+    *target = ReadString(node[field], key, false);
+    if (n.kind == "evm") {
+      if (!IsEvmAddress(*target)) Fail(key, "must be a 0x-prefixed 20-byte hex address, got \"" + *target + "\"");
+      *target = Lower(*target);
+    }
+  }
+  if (!node["decimals"]) Fail(at + ".decimals", "is required");
+  n.decimals = static_cast<int>(ReadInt(node["decimals"], at + ".decimals", 0, 36));
+  if (node["confirmations"] && node["finality"]) {
+    Fail(at, "set either confirmations or finality, not both");
+  }
+  if (node["confirmations"]) {
+    n.confirmations = static_cast<int>(ReadInt(node["confirmations"], at + ".confirmations", 0, 100000));
+  } else if (node["finality"]) {
+    n.finality = ReadString(node["finality"], at + ".finality", false);
+    if (n.finality != "finalized" && n.finality != "safe") {
+      Fail(at + ".finality", "must be finalized or safe, got \"" + n.finality + "\"");
+    }
+  } else {
+    Fail(at, "needs confirmations: N or finality: finalized|safe");
+  }
+  if (node["poll_interval_ms"]) {
+    n.poll_interval_ms = static_cast<int>(ReadInt(node["poll_interval_ms"], at + ".poll_interval_ms", 10, 600000));
+  }
+  if (node["max_block_range"]) {
+    n.max_block_range = ReadInt(node["max_block_range"], at + ".max_block_range", 1, 1000000);
+  }
+  if (node["rpc_timeout_ms"]) {
+    n.rpc_timeout_ms = static_cast<int>(ReadInt(node["rpc_timeout_ms"], at + ".rpc_timeout_ms", 100, 120000));
+  }
+  if (node["start"]) {
+    const YAML::Node& start = node["start"];
+    if (start.IsScalar() && start.Scalar() == "latest") {
+      n.start_block = -1;
+    } else {
+      n.start_block = ReadInt(start, at + ".start", 0, INT64_MAX);
+    }
+  }
+  return n;
+}
+
+void ParseNetworks(const YAML::Node& node, std::vector<NetworkConfig>& networks) {
+  if (!node.IsSequence()) Fail("networks", "must be a list");
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    std::string at = "networks[" + std::to_string(i) + "]";
+    NetworkConfig n = ParseNetwork(node[i], at);
+    if (!ids.insert(n.id).second) Fail(at + ".id", "\"" + n.id + "\" is used twice");
+    networks.push_back(std::move(n));
+  }
+}
+
 Config ParseRoot(const YAML::Node& root) {
   Config config;
   if (root.IsNull()) Fail("(top level)", "the config is empty");
-  RejectUnknownKeys(root, "", {"database", "api", "admin", "log"});
+  RejectUnknownKeys(root, "", {"database", "api", "admin", "log", "topups", "networks"});
   if (root["database"]) ParseDatabase(root["database"], config.database);
   if (root["api"]) ParseApi(root["api"], config.api);
   if (root["admin"]) ParseAdmin(root["admin"], config.admin);
   if (root["log"]) ParseLog(root["log"], config.log);
+  if (root["topups"]) ParseTopups(root["topups"], config.topups);
+  if (root["networks"]) ParseNetworks(root["networks"], config.networks);
 
   if (const char* url = std::getenv("INSTAMARKET_DATABASE_URL"); url && *url) {
     config.database.url = url;
@@ -184,6 +319,13 @@ Config ParseRoot(const YAML::Node& root) {
 }
 
 }  // namespace
+
+const NetworkConfig* Config::FindNetwork(const std::string& id) const {
+  for (const auto& n : networks) {
+    if (n.id == id) return &n;
+  }
+  return nullptr;
+}
 
 Result<Config> LoadConfigText(const std::string& yaml_text) {
   try {

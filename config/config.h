@@ -35,11 +35,41 @@ struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
 
+// One chain network that receives USDT (spec section 9), e.g. usdt_bep_20.
+struct NetworkConfig {
+  std::string id;                  // the API's `network`, e.g. "usdt_polygon"
+  std::string kind;                // adapter family: "evm"
+  bool enabled = true;             // disabled: not watched, refused for new top-ups
+  std::vector<std::string> rpc;    // endpoints, tried in order with failover
+  std::string token;               // token contract (lowercase 0x-hex for EVM)
+  int decimals = 6;                // the token's decimals (BSC USDT: 18)
+  std::string address;             // our master wallet (lowercase 0x-hex for EVM)
+  int confirmations = 0;           // final = head - confirmations (when finality is empty)
+  std::string finality;            // "finalized" or "safe": EVM block tags instead of a depth
+  int poll_interval_ms = 3000;
+  std::int64_t max_block_range = 2000;  // widest eth_getLogs range asked for
+  std::int64_t start_block = -1;        // first block to scan; -1: "latest" (the final head)
+  int rpc_timeout_ms = 10000;
+};
+
+struct TopupConfig {
+  int expiry_seconds = 3600;
+  std::int64_t max_surcharge_micros = 1'000'000;      // 1.00 USDT above the requested amount
+  std::int64_t match_tolerance_micros = 10'000;       // a deposit matches within ±0.01 USDT
+  // How long an expired intent keeps its amount reserved, so a deposit sent in time but final
+  // only after the expiry still finds it.
+  int expiry_grace_seconds = 900;
+};
+
 struct Config {
   DatabaseConfig database;
   ApiConfig api;
   AdminConfig admin;
   LogConfig log;
+  TopupConfig topups;
+  std::vector<NetworkConfig> networks;
+
+  const NetworkConfig* FindNetwork(const std::string& id) const;
 };
 
 // Reads and validates a YAML config. Environment overrides (INSTAMARKET_DATABASE_URL,

@@ -11,7 +11,9 @@ Database::Database(const DatabaseConfig& config)
       catalog_(pool_),
       balances_(pool_),
       usage_(pool_),
-      audit_(pool_) {}
+      audit_(pool_),
+      topups_(pool_),
+      deposits_(pool_) {}
 
 Database::~Database() = default;
 

@@ -8,7 +8,9 @@
 #include "ledger/audit_log.h"
 #include "ledger/balance_store.h"
 #include "ledger/catalog_store.h"
+#include "ledger/deposit_store.h"
 #include "ledger/key_store.h"
+#include "ledger/topup_store.h"
 #include "ledger/usage_store.h"
 
 namespace instamarket {
@@ -27,6 +29,8 @@ class Database {
   BalanceStore& balances() { return balances_; }
   UsageStore& usage() { return usage_; }
   AuditLog& audit() { return audit_; }
+  TopupStore& topups() { return topups_; }
+  DepositStore& deposits() { return deposits_; }
 
   Result<std::vector<int>> Migrate();
   // A cheap round trip; kUnavailable when the database cannot be reached.
@@ -41,6 +45,8 @@ class Database {
   BalanceStore balances_;
   UsageStore usage_;
   AuditLog audit_;
+  TopupStore topups_;
+  DepositStore deposits_;
 };
 
 }  // namespace instamarket

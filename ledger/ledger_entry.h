@@ -31,8 +31,8 @@ struct PostedEntry {
   bool replayed = false;  // the key was posted before; nothing changed now
 };
 
-// kInvalidArgument when the postings do not balance or name an unknown account;
-// kFailedPrecondition when a client balance would go negative (the database refuses it).
+// kInvalidArgument when the postings do not balance. Throws (aborting the transaction) when an
+// account is unknown, and pqxx::check_violation when a client balance would go negative.
 Result<PostedEntry> PostEntry(pqxx::work& tx, const LedgerEntry& entry);
 
 std::string KeyAccountCode(std::int64_t key_id);

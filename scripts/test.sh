@@ -40,7 +40,8 @@ for build in "${builds[@]}"; do
   extra=(INSTAMARKET_BINARY="$PWD/$build/app/instamarketd")
   if [[ "$build" == build-asan ]]; then
     db=instamarket_test_asan
-    extra+=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+    extra+=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+            LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0)
   fi
   # A fresh database per build, so one build's leftovers cannot make the other pass or fail.
   url=$(scripts/pg.sh createdb "$state" "$port" "$db")

@@ -168,7 +168,7 @@ TEST_F(LedgerTest, PostEntryValidatesBeforeWriting) {
   LedgerEntry unknown{"test:" + std::to_string(UniqueId()), "manual_credit", "",
                       {{"system:nope", Money::FromMicros(-5)},
                        {"system:manual_credits", Money::FromMicros(5)}}};
-  EXPECT_EQ(PostEntry(tx, unknown).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THROW((void)PostEntry(tx, unknown), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "adapters/transfer.h"
+#include "config/config.h"
+#include "core/result.h"
+
+namespace instamarket {
+
+// Streams incoming USDT transfers to our master wallet on one network. One adapter per network;
+// the watcher calls it from one coroutine at a time, on the blocking pool (calls block on the
+// network). Errors: kUnavailable means "retry with backoff" (nodes down, rate-limited, garbage);
+// the cursor then stays where it was.
+class ChainAdapter {
+ public:
+  virtual ~ChainAdapter() = default;
+
+  // The cursor of a network never scanned before: the `start` block from the config, or for
+  // "latest" the first block above the current final height.
+  virtual Result<ChainCursor> InitialCursor() = 0;
+
+  // Returns the final transfers to our address from `cursor` on (a bounded range), the cursor to
+  // resume from, and whether the final head was reached; then also what is seen above it.
+  virtual Result<ChainBatch> Poll(const ChainCursor& cursor) = 0;
+};
+
+using AdapterFactory =
+    std::function<Result<std::unique_ptr<ChainAdapter>>(const NetworkConfig& network)>;
+
+// Maps a YAML `kind` to its adapter factory. Filled explicitly by RegisterBuiltinAdapters:
+// static self-registration silently fails in static libraries.
+class AdapterRegistry {
+ public:
+  void Register(const std::string& kind, AdapterFactory factory);
+  // kInvalidArgument naming the network when its kind has no adapter.
+  Result<std::unique_ptr<ChainAdapter>> Create(const NetworkConfig& network) const;
+
+ private:
+  std::map<std::string, AdapterFactory> factories_;
+};
+
+void RegisterBuiltinAdapters(AdapterRegistry& registry);
+
+}  // namespace instamarket

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace instamarket {
+
+// JSON-RPC 2.0 over HTTP (libcurl) with several endpoints: a failing endpoint (connection
+// error, timeout, HTTP 429 or 5xx, a body that is not a JSON-RPC answer) is put in backoff and
+// the next one is tried. Not thread-safe: one client per adapter.
+class JsonRpcClient {
+ public:
+  JsonRpcClient(std::vector<std::string> urls, std::chrono::milliseconds timeout);
+  ~JsonRpcClient();
+  JsonRpcClient(const JsonRpcClient&) = delete;
+  JsonRpcClient& operator=(const JsonRpcClient&) = delete;
+
+  // The call's "result". Errors: kResourceExhausted when the node refused the request as too
+  // large (a block range or result limit: ask for less); kUnavailable for everything else (no
+  // endpoint answered with a result).
+  Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params);
+
+ private:
+  struct Endpoint;
+  Result<nlohmann::json> CallOnce(Endpoint& endpoint, const std::string& body);
+
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+  std::chrono::milliseconds timeout_;
+  std::size_t preferred_ = 0;  // the endpoint that answered last
+  std::int64_t next_id_ = 1;
+};
+
+// True for the messages nodes use when a getLogs range or result set is too large.
+bool IsRangeLimitError(int code, const std::string& message);
+
+}  // namespace instamarket

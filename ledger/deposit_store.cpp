@@ -1,0 +1,305 @@
+#include "ledger/deposit_store.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/json_writer.h"
+#include "ledger/audit_write.h"
+#include "ledger/ledger_entry.h"
+#include "ledger/pg_pool.h"
+
+namespace instamarket {
+namespace {
+
+std::string NetworkAccountCode(const std::string& network) { return "deposits:" + network; }
+
+std::string DepositIdempotencyKey(const std::string& network, const std::string& tx_id,
+                                  std::int64_t event_index) {
+  return "deposit:" + network + ":" + tx_id + ":" + std::to_string(event_index);
+}
+
+// Marks the deposit credited to `key_id`: the ledger entry, the deposit row and the intent (if
+// any) in the caller's transaction.
+Result<std::int64_t> CreditDeposit(pqxx::work& tx, const std::string& network,
+                                   std::int64_t deposit_id, const std::string& tx_id,
+                                   std::int64_t event_index, Money amount, std::int64_t key_id,
+                                   const std::string& description) {
+  LedgerEntry entry{DepositIdempotencyKey(network, tx_id, event_index), "topup", description,
+                    {{KeyAccountCode(key_id), amount},
+                     {NetworkAccountCode(network), Money::FromMicros(-amount.micros())}}};
+  auto posted = PostEntry(tx, entry);
+  if (!posted) return posted.error();
+  if (posted->replayed) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "deposit " + std::to_string(deposit_id) + " was credited before");
+  }
+  return posted->transaction_id;
+}
+
+DepositRow ReadDeposit(const pqxx::row& r) {
+  DepositRow d;
+  d.id = r[0].as<std::int64_t>();
+  d.network = r[1].as<std::string>();
+  d.tx_id = r[2].as<std::string>();
+  d.event_index = r[3].as<std::int64_t>();
+  d.from = r[4].as<std::string>();
+  d.to = r[5].as<std::string>();
+  d.raw_amount = r[6].as<std::string>();
+  d.amount = Money::FromMicros(r[7].as<std::int64_t>());
+  d.block_number = r[8].as<std::int64_t>();
+  d.block_time = r[9].as<std::int64_t>();
+  d.status = r[10].as<std::string>();
+  if (!r[11].is_null()) d.reason = r[11].as<std::string>();
+  if (!r[12].is_null()) d.key_id = r[12].as<std::int64_t>();
+  if (!r[13].is_null()) d.intent_id = r[13].as<std::string>();
+  d.detected_at = r[14].as<std::int64_t>();
+  return d;
+}
+
+constexpr char kSelectDeposit[] = R"sql(
+  SELECT id, network, tx_id, event_index, from_address, to_address, raw_amount::text, amount,
+         block_number, extract(epoch FROM block_time)::bigint, status, reason, key_id,
+         intent_id::text, extract(epoch FROM detected_at)::bigint
+    FROM deposits)sql";
+
+}  // namespace
+
+const char* DepositReason(DepositOutcome outcome) {
+  switch (outcome) {
+    case DepositOutcome::kCredit: return "";
+    case DepositOutcome::kNoIntent: return "no_intent";
+    case DepositOutcome::kExpired: return "expired";
+    case DepositOutcome::kAmbiguous: return "ambiguous";
+    case DepositOutcome::kAmountMismatch: return "amount_mismatch";
+    case DepositOutcome::kOutOfRange: return "amount_out_of_range";
+  }
+  return "no_intent";
+}
+
+DepositStore::DepositStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+
+Result<std::optional<std::int64_t>> DepositStore::LoadCursor(const std::string& network) {
+  using Cursor = std::optional<std::int64_t>;
+  return pool_->With<Cursor>([&](pqxx::connection& conn) -> Result<Cursor> {
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec_params("SELECT next_block FROM chain_cursors WHERE network = $1", network);
+    if (rows.empty()) return Cursor{};
+    return Cursor{rows[0][0].as<std::int64_t>()};
+  });
+}
+
+Result<std::int64_t> DepositStore::InitCursor(const std::string& network, std::int64_t next_block) {
+  return pool_->With<std::int64_t>([&](pqxx::connection& conn) -> Result<std::int64_t> {
+    pqxx::work tx(conn);
+    tx.exec_params("INSERT INTO ledger_accounts (code) VALUES ($1) ON CONFLICT DO NOTHING",
+                   NetworkAccountCode(network));
+    tx.exec_params(
+        "INSERT INTO chain_cursors (network, next_block) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        network, next_block);
+    auto row = tx.exec_params1("SELECT next_block FROM chain_cursors WHERE network = $1", network);
+    tx.commit();
+    return row[0].as<std::int64_t>();
+  });
+}
+
+Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
+                                              std::int64_t expected_cursor,
+                                              const ScanResult& scan, Money tolerance,
+                                              const MatchFunction& match) {
+  return pool_->With<BatchOutcome>([&](pqxx::connection& conn) -> Result<BatchOutcome> {
+    pqxx::work tx(conn);
+    auto cursor = tx.exec_params(
+        "SELECT next_block FROM chain_cursors WHERE network = $1 FOR UPDATE", network);
+    if (cursor.empty() || cursor[0][0].as<std::int64_t>() != expected_cursor) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the cursor of " + network + " moved; reloading it");
+    }
+    BatchOutcome outcome;
+
+    // Transfers already recorded (the same range scanned again after a crash) change nothing.
+    std::vector<DepositInput> fresh;
+    if (!scan.final_transfers.empty()) {
+      std::set<std::pair<std::string, std::int64_t>> known;
+      auto [lo, hi] = std::minmax_element(
+          scan.final_transfers.begin(), scan.final_transfers.end(),
+          [](const DepositInput& a, const DepositInput& b) { return a.block_number < b.block_number; });
+      for (const auto& row : tx.exec_params(
+               "SELECT tx_id, event_index FROM deposits WHERE network = $1 AND block_number "
+               "BETWEEN $2 AND $3",
+               network, lo->block_number, hi->block_number)) {
+        known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
+      }
+      for (const auto& d : scan.final_transfers) {
+        if (known.count({d.tx_id, d.event_index})) {
+          ++outcome.already_recorded;
+        } else {
+          fresh.push_back(d);
+        }
+      }
+    }
+
+    if (!fresh.empty()) {
+      // Candidates: intents near any deposit's amount (wide enough to tell a near miss), locked
+      // so that a concurrent manual credit or a second instance cannot take them too.
+      std::int64_t min_amount = INT64_MAX, max_amount = 0;
+      for (const auto& d : fresh) {
+        min_amount = std::min(min_amount, d.amount.micros());
+        max_amount = std::max(max_amount, d.amount.micros());
+      }
+      std::int64_t lo = min_amount - min_amount / 10 - tolerance.micros();
+      std::int64_t hi = max_amount + max_amount / 10 + tolerance.micros();
+      std::vector<IntentCandidate> candidates;
+      for (const auto& row : tx.exec_params(
+               "SELECT id::text, key_id, amount, extract(epoch FROM created_at)::bigint, "
+               "extract(epoch FROM expires_at)::bigint, status = 'pending' FROM topup_intents "
+               "WHERE network = $1 AND status IN ('pending', 'expired') AND amount BETWEEN $2 AND $3 "
+               "AND expires_at > now() - interval '30 days' ORDER BY amount FOR UPDATE",
+               network, lo, hi)) {
+        candidates.push_back(IntentCandidate{row[0].as<std::string>(), row[1].as<std::int64_t>(),
+                                             Money::FromMicros(row[2].as<std::int64_t>()),
+                                             row[3].as<std::int64_t>(), row[4].as<std::int64_t>(),
+                                             row[5].as<bool>()});
+      }
+      std::vector<DepositDecision> decisions = match(fresh, candidates);
+      for (std::size_t i = 0; i < fresh.size(); ++i) {
+        const DepositInput& d = fresh[i];
+        DepositDecision decision = decisions.at(i);
+        if (!d.amount_in_range) decision = {DepositOutcome::kOutOfRange, -1};
+        const IntentCandidate* intent =
+            decision.outcome == DepositOutcome::kCredit ? &candidates.at(decision.intent) : nullptr;
+        std::string key_text = intent ? std::to_string(intent->key_id) : "";
+        auto inserted = tx.exec_params1(
+            "INSERT INTO deposits (network, tx_id, event_index, from_address, to_address, "
+            "raw_amount, decimals, amount, block_number, block_hash, block_time, status, reason, "
+            "intent_id, key_id) VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, "
+            "to_timestamp($11), $12, NULLIF($13, ''), $14::uuid, $15) RETURNING id",
+            network, d.tx_id, d.event_index, d.from, d.to, d.raw_amount, d.decimals,
+            d.amount.micros(), d.block_number, d.block_hash, d.block_time,
+            intent ? "credited" : "unmatched", DepositReason(decision.outcome),
+            intent ? intent->id.c_str() : nullptr,
+            intent ? key_text.c_str() : nullptr);
+        std::int64_t deposit_id = inserted[0].as<std::int64_t>();
+        if (!intent) {
+          ++outcome.unmatched;
+          continue;
+        }
+        auto transaction_id =
+            CreditDeposit(tx, network, deposit_id, d.tx_id, d.event_index, d.amount,
+                          intent->key_id, "top-up " + intent->id);
+        if (!transaction_id) return transaction_id.error();
+        JsonWriter details;
+        details.BeginObject()
+            .Field("topup_id", intent->id)
+            .Field("deposit_id", deposit_id)
+            .Field("network", network)
+            .Field("tx_id", d.tx_id)
+            .Field("amount_usdt", d.amount)
+            .EndObject();
+        tx.exec_params(R"sql(
+          WITH i AS (UPDATE topup_intents SET status = 'credited_auto', deposit_id = $1,
+                       credited_at = now() WHERE id = $2::uuid),
+               d AS (UPDATE deposits SET ledger_transaction_id = $3, credited_at = now() WHERE id = $1)
+          INSERT INTO api_audit_log (actor, action, target, details)
+          VALUES ($4, 'topup.credited', $5, $6::jsonb))sql",
+                       deposit_id, intent->id, *transaction_id, "watcher:" + network,
+                       KeyAccountCode(intent->key_id), details.str());
+        ++outcome.credited;
+      }
+    }
+
+    // Sightings above the final height: remember them with their block hash; once final, a
+    // sighting whose block is not the one the deposit was recorded in was reorged away.
+    for (const auto& u : scan.unconfirmed) {
+      tx.exec_params(
+          "INSERT INTO unconfirmed_transfers (network, tx_id, event_index, block_number, "
+          "block_hash, amount) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+          network, u.tx_id, u.event_index, u.block_number, u.block_hash, u.amount.micros());
+    }
+    auto reorged = tx.exec_params(R"sql(
+      UPDATE unconfirmed_transfers u SET status = 'reorged'
+       WHERE u.network = $1 AND u.status = 'seen' AND u.block_number < $2
+         AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.network = u.network
+                           AND d.tx_id = u.tx_id AND d.event_index = u.event_index
+                           AND d.block_hash = u.block_hash)
+      RETURNING 1)sql",
+                                  network, scan.new_cursor);
+    outcome.reorged = static_cast<int>(reorged.size());
+    tx.exec_params(
+        "DELETE FROM unconfirmed_transfers WHERE network = $1 AND status = 'seen' AND "
+        "block_number < $2",
+        network, scan.new_cursor);
+
+    tx.exec_params(
+        "UPDATE chain_cursors SET next_block = $2, head = $3, final_height = $4, updated_at = "
+        "now() WHERE network = $1",
+        network, scan.new_cursor, scan.head, scan.final_height);
+    tx.commit();
+    return outcome;
+  });
+}
+
+Result<std::vector<DepositRow>> DepositStore::List(bool unmatched_only, int limit) {
+  using Rows = std::vector<DepositRow>;
+  return pool_->With<Rows>([&](pqxx::connection& conn) -> Result<Rows> {
+    pqxx::nontransaction tx(conn);
+    Rows rows;
+    std::string sql = std::string(kSelectDeposit) +
+                      (unmatched_only ? " WHERE status = 'unmatched'" : "") +
+                      " ORDER BY id DESC LIMIT $1";
+    for (const auto& r : tx.exec_params(sql, limit)) rows.push_back(ReadDeposit(r));
+    return rows;
+  });
+}
+
+Result<AssignResult> DepositStore::Assign(std::int64_t deposit_id, std::int64_t key_id,
+                                          const std::string& reason, const std::string& actor) {
+  if (reason.empty()) return MakeError(ErrorCode::kInvalidArgument, "a reason is required");
+  return pool_->With<AssignResult>([&](pqxx::connection& conn) -> Result<AssignResult> {
+    pqxx::work tx(conn);
+    auto rows = tx.exec_params(std::string(kSelectDeposit) + " WHERE id = $1 FOR UPDATE", deposit_id);
+    if (rows.empty()) {
+      return MakeError(ErrorCode::kNotFound, "no deposit with id " + std::to_string(deposit_id));
+    }
+    DepositRow d = ReadDeposit(rows[0]);
+    if (d.status != "unmatched") {
+      return MakeError(ErrorCode::kFailedPrecondition, "deposit " + std::to_string(deposit_id) +
+                                                           " is already " + d.status);
+    }
+    if (d.amount.micros() <= 0 || d.reason == "amount_out_of_range") {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "deposit " + std::to_string(deposit_id) + " has no creditable amount");
+    }
+    auto key = tx.exec_params("SELECT 1 FROM api_keys WHERE id = $1", key_id);
+    if (key.empty()) return MakeError(ErrorCode::kNotFound, "no API key with id " + std::to_string(key_id));
+    auto transaction_id = CreditDeposit(tx, d.network, deposit_id, d.tx_id, d.event_index,
+                                        d.amount, key_id, "assigned: " + reason);
+    if (!transaction_id) return transaction_id.error();
+    // The key's intent this deposit was probably for (same network, closest amount, not yet
+    // credited) is marked credited_manual, so its status tells the client what happened.
+    auto intent = tx.exec_params(R"sql(
+      UPDATE topup_intents SET status = 'credited_manual', deposit_id = $1, credited_at = now()
+       WHERE id = (SELECT id FROM topup_intents WHERE key_id = $2 AND network = $3
+                     AND status IN ('pending', 'expired') AND abs(amount - $4) <= $4 / 10
+                   ORDER BY abs(amount - $4), created_at DESC LIMIT 1)
+      RETURNING id::text)sql",
+                                 deposit_id, key_id, d.network, d.amount.micros());
+    std::optional<std::string> intent_id;
+    if (!intent.empty()) intent_id = intent[0][0].as<std::string>();
+    tx.exec_params(
+        "UPDATE deposits SET status = 'assigned', key_id = $2, intent_id = $3::uuid, "
+        "ledger_transaction_id = $4, credited_at = now() WHERE id = $1",
+        deposit_id, key_id, intent_id ? intent_id->c_str() : nullptr, *transaction_id);
+    JsonWriter details;
+    details.BeginObject()
+        .Field("deposit_id", deposit_id)
+        .Field("amount_usdt", d.amount)
+        .Field("reason", reason)
+        .Field("transaction_id", *transaction_id)
+        .EndObject();
+    WriteAudit(tx, actor, "deposits.assign", KeyAccountCode(key_id), details.str());
+    tx.commit();
+    return AssignResult{deposit_id, key_id, d.amount, *transaction_id, intent_id};
+  });
+}
+
+}  // namespace instamarket

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/money.h"
+#include "core/result.h"
+
+namespace instamarket {
+
+class PgPool;
+
+// A final transfer to our wallet, as the watcher hands it to the ledger.
+struct DepositInput {
+  std::string tx_id;
+  std::int64_t event_index = 0;
+  std::string from;
+  std::string to;
+  std::string raw_amount;  // base units, decimal digits
+  int decimals = 6;
+  Money amount;            // micro-USDT (raw without the dust below one micro-USDT)
+  bool amount_in_range = true;  // false: too large for int64 micro-USDT; never credited
+  std::int64_t block_number = 0;
+  std::string block_hash;
+  std::int64_t block_time = 0;
+};
+
+// A top-up intent the matcher may pick for a deposit.
+struct IntentCandidate {
+  std::string id;
+  std::int64_t key_id = 0;
+  Money amount;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  bool pending = true;  // false: already expired (kept only to explain a miss)
+};
+
+enum class DepositOutcome { kCredit, kNoIntent, kExpired, kAmbiguous, kAmountMismatch, kOutOfRange };
+const char* DepositReason(DepositOutcome outcome);  // "no_intent", ... ("" for kCredit)
+
+struct DepositDecision {
+  DepositOutcome outcome = DepositOutcome::kNoIntent;
+  int intent = -1;  // index into the candidates when outcome is kCredit
+};
+
+// Decides every deposit of a batch against the candidates (the watcher's amount matcher).
+using MatchFunction = std::function<std::vector<DepositDecision>(
+    const std::vector<DepositInput>&, const std::vector<IntentCandidate>&)>;
+
+struct ScanResult {
+  std::int64_t new_cursor = 0;  // first block not yet scanned
+  std::int64_t head = 0;
+  std::int64_t final_height = 0;
+  std::vector<DepositInput> final_transfers;  // in the scanned range
+  std::vector<DepositInput> unconfirmed;      // above the final height
+};
+
+struct BatchOutcome {
+  int credited = 0;
+  int unmatched = 0;
+  int already_recorded = 0;  // seen in an earlier batch (a replay after a crash)
+  int reorged = 0;           // unconfirmed sightings whose block was replaced
+};
+
+struct DepositRow {
+  std::int64_t id = 0;
+  std::string network, tx_id, from, to, raw_amount;
+  std::int64_t event_index = 0;
+  Money amount;
+  std::int64_t block_number = 0;
+  std::int64_t block_time = 0;
+  std::string status;  // credited | assigned | unmatched
+  std::optional<std::string> reason;
+  std::optional<std::int64_t> key_id;
+  std::optional<std::string> intent_id;
+  std::int64_t detected_at = 0;
+};
+
+struct AssignResult {
+  std::int64_t deposit_id = 0;
+  std::int64_t key_id = 0;
+  Money amount;
+  std::int64_t transaction_id = 0;
+  std::optional<std::string> intent_id;  // the key's intent marked credited_manual, if any
+};
+
+// Deposits and the per-network cursor. RecordScan writes a whole scanned range in one
+// transaction: the deposits, their credits (double-entry), the intents' status, the audit rows
+// and the cursor, so a crash at any point leaves either all of it or none. Thread-safe; blocking.
+class DepositStore {
+ public:
+  explicit DepositStore(std::shared_ptr<PgPool> pool);
+
+  // The stored cursor, or nullopt for a network never scanned.
+  Result<std::optional<std::int64_t>> LoadCursor(const std::string& network);
+  // Stores `next_block` unless a cursor exists; returns the cursor in force. Also creates the
+  // network's ledger account.
+  Result<std::int64_t> InitCursor(const std::string& network, std::int64_t next_block);
+
+  // kFailedPrecondition when the stored cursor is not `expected_cursor` (another instance moved
+  // it): nothing is written and the caller reloads.
+  Result<BatchOutcome> RecordScan(const std::string& network, std::int64_t expected_cursor,
+                                  const ScanResult& scan, Money tolerance,
+                                  const MatchFunction& match);
+
+  Result<std::vector<DepositRow>> List(bool unmatched_only, int limit);
+  // Credits an unmatched deposit to a key, once (the ledger entry shares the deposit's
+  // idempotency key); audited as "deposits.assign". kFailedPrecondition when not unmatched.
+  Result<AssignResult> Assign(std::int64_t deposit_id, std::int64_t key_id,
+                              const std::string& reason, const std::string& actor);
+
+ private:
+  std::shared_ptr<PgPool> pool_;
+};
+
+}  // namespace instamarket

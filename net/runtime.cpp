@@ -1,0 +1,74 @@
+#include "net/runtime.h"
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "net/asio_bridge.h"
+
+namespace instamarket {
+
+struct Runtime::Impl {
+  Impl(int io_thread_count, int blocking_thread_count)
+      : io_threads(io_thread_count),
+        io(io_thread_count),
+        blocking(static_cast<std::size_t>(blocking_thread_count)),
+        signals(io, SIGINT, SIGTERM) {}
+
+  void StopOnce() {
+    std::call_once(stop_once, [this] {
+      stopping = true;
+      boost::system::error_code ignored;
+      signals.cancel(ignored);
+      for (auto& callback : callbacks) callback();
+    });
+  }
+
+  int io_threads;
+  boost::asio::io_context io;
+  boost::asio::thread_pool blocking;
+  boost::asio::signal_set signals;
+  std::vector<std::function<void()>> callbacks;
+  std::once_flag stop_once;
+  std::atomic<bool> stopping{false};
+};
+
+Runtime::Runtime(int io_threads, int blocking_threads)
+    : impl_(std::make_unique<Impl>(io_threads, blocking_threads)) {}
+
+Runtime::~Runtime() = default;
+
+void Runtime::OnStop(std::function<void()> callback) {
+  impl_->callbacks.push_back(std::move(callback));
+}
+
+void Runtime::Run() {
+  impl_->signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping; finishing work in flight", signal);
+    impl_->StopOnce();
+  });
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
+  impl_->io.run();
+  for (auto& t : threads) t.join();
+  impl_->blocking.join();
+}
+
+void Runtime::Stop() {
+  boost::asio::post(impl_->io, [this] { impl_->StopOnce(); });
+}
+
+bool Runtime::stopping() const { return impl_->stopping.load(); }
+
+boost::asio::io_context& RuntimeAccess::Io(Runtime& runtime) { return runtime.impl_->io; }
+
+boost::asio::thread_pool& RuntimeAccess::Blocking(Runtime& runtime) {
+  return runtime.impl_->blocking;
+}
+
+}  // namespace instamarket

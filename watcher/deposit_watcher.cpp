@@ -1,0 +1,185 @@
+#include "watcher/deposit_watcher.h"
+
+#include "net/asio_bridge.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "watcher/amount_matcher.h"
+
+namespace instamarket {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr auto kFirstBackoff = std::chrono::milliseconds(250);
+constexpr auto kMaxBackoff = std::chrono::seconds(30);
+
+DepositInput ToDepositInput(const Transfer& t) {
+  DepositInput d;
+  d.tx_id = t.tx_id;
+  d.event_index = t.event_index;
+  d.from = t.from;
+  d.to = t.to;
+  d.raw_amount = t.amount.raw;
+  d.decimals = t.amount.decimals;
+  auto micros = ToMicros(t.amount);
+  d.amount_in_range = micros.ok();
+  d.amount = micros.ok() ? micros->amount : Money();
+  d.block_number = t.block_number;
+  d.block_hash = t.block_hash;
+  d.block_time = t.block_time;
+  return d;
+}
+
+ScanResult ToScanResult(const ChainBatch& batch) {
+  ScanResult scan;
+  scan.new_cursor = batch.next.next_block;
+  scan.head = batch.head;
+  scan.final_height = batch.final_height;
+  for (const auto& t : batch.final_transfers) scan.final_transfers.push_back(ToDepositInput(t));
+  for (const auto& t : batch.unconfirmed) scan.unconfirmed.push_back(ToDepositInput(t));
+  return scan;
+}
+
+}  // namespace
+
+struct DepositWatcher::Impl {
+  struct Network {
+    NetworkConfig config;
+    std::unique_ptr<ChainAdapter> adapter;
+    std::unique_ptr<asio::steady_timer> timer;  // used on the network's strand only
+  };
+
+  Impl(const Config& config_in, const AdapterRegistry& adapters_in, DepositStore& store_in,
+       Runtime& runtime_in)
+      : config(config_in),
+        adapters(adapters_in),
+        store(store_in),
+        runtime(runtime_in),
+        io(RuntimeAccess::Io(runtime_in)),
+        blocking(RuntimeAccess::Blocking(runtime_in)) {
+    rules.tolerance = Money::FromMicros(config_in.topups.match_tolerance_micros);
+  }
+
+  asio::awaitable<void> Watch(Network& n) {
+    const std::string& id = n.config.id;
+    auto backoff = std::chrono::steady_clock::duration(kFirstBackoff);
+    std::optional<std::int64_t> cursor;
+    while (!stopping) {
+      if (!cursor) {
+        auto loaded = co_await RunBlocking(blocking, [&] { return LoadOrInitCursor(n); });
+        if (loaded) {
+          cursor = *loaded;
+          spdlog::info("{}: watching from block {}", id, *cursor);
+        } else {
+          spdlog::warn("{}: cannot load the cursor: {}", id, loaded.error().message);
+          co_await Sleep(n, backoff);
+          backoff = std::min<std::chrono::steady_clock::duration>(backoff * 2, kMaxBackoff);
+          continue;
+        }
+      }
+      ChainCursor from{*cursor};
+      auto batch = co_await RunBlocking(blocking, [&] { return n.adapter->Poll(from); });
+      if (!batch) {
+        spdlog::warn("{}: poll failed (retrying in {} ms): {}", id,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count(),
+                     batch.error().message);
+        co_await Sleep(n, backoff);
+        backoff = std::min<std::chrono::steady_clock::duration>(backoff * 2, kMaxBackoff);
+        continue;
+      }
+      ScanResult scan = ToScanResult(*batch);
+      std::int64_t expected = *cursor;
+      auto recorded = co_await RunBlocking(blocking, [&] {
+        return store.RecordScan(id, expected, scan, rules.tolerance,
+                                [this](const std::vector<DepositInput>& deposits,
+                                       const std::vector<IntentCandidate>& intents) {
+                                  return MatchDeposits(deposits, intents, rules);
+                                });
+      });
+      if (!recorded) {
+        spdlog::warn("{}: recording blocks {}..{} failed: {}", id, expected, scan.new_cursor - 1,
+                     recorded.error().message);
+        cursor.reset();  // reload: another instance may have moved it
+        co_await Sleep(n, backoff);
+        backoff = std::min<std::chrono::steady_clock::duration>(backoff * 2, kMaxBackoff);
+        continue;
+      }
+      backoff = kFirstBackoff;
+      if (recorded->credited || recorded->unmatched || recorded->reorged) {
+        spdlog::info("{}: blocks {}..{}: {} credited, {} unmatched, {} reorged sightings", id,
+                     expected, scan.new_cursor - 1, recorded->credited, recorded->unmatched,
+                     recorded->reorged);
+      }
+      cursor = scan.new_cursor;
+      if (batch->reached_final_head) {
+        co_await Sleep(n, std::chrono::milliseconds(n.config.poll_interval_ms));
+      }
+    }
+  }
+
+  Result<std::int64_t> LoadOrInitCursor(Network& n) {
+    auto stored = store.LoadCursor(n.config.id);
+    if (!stored) return stored.error();
+    if (*stored) return **stored;
+    auto initial = n.adapter->InitialCursor();
+    if (!initial) return initial.error();
+    return store.InitCursor(n.config.id, initial->next_block);
+  }
+
+  asio::awaitable<void> Sleep(Network& n, std::chrono::steady_clock::duration d) {
+    if (stopping) co_return;
+    n.timer->expires_after(d);
+    boost::system::error_code ec;
+    co_await n.timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  const Config& config;
+  const AdapterRegistry& adapters;
+  DepositStore& store;
+  Runtime& runtime;
+  asio::io_context& io;
+  asio::thread_pool& blocking;
+  MatchRules rules;
+  std::vector<std::unique_ptr<Network>> networks;
+  std::atomic<bool> stopping{false};
+};
+
+DepositWatcher::DepositWatcher(const Config& config, const AdapterRegistry& adapters,
+                               DepositStore& store, Runtime& runtime)
+    : impl_(std::make_unique<Impl>(config, adapters, store, runtime)) {}
+
+DepositWatcher::~DepositWatcher() = default;
+
+Status DepositWatcher::Start() {
+  for (const auto& network : impl_->config.networks) {
+    if (!network.enabled) continue;
+    auto adapter = impl_->adapters.Create(network);
+    if (!adapter) return adapter.error();
+    auto n = std::make_unique<Impl::Network>();
+    n->config = network;
+    n->adapter = std::move(*adapter);
+    n->timer = std::make_unique<asio::steady_timer>(asio::make_strand(impl_->io));
+    impl_->networks.push_back(std::move(n));
+  }
+  impl_->runtime.OnStop([impl = impl_.get()] {
+    impl->stopping = true;
+    for (auto& n : impl->networks) {
+      asio::post(n->timer->get_executor(), [timer = n->timer.get()] { timer->cancel(); });
+    }
+  });
+  for (auto& n : impl_->networks) {
+    asio::co_spawn(n->timer->get_executor(), impl_->Watch(*n), asio::detached);
+  }
+  return OkStatus();
+}
+
+}  // namespace instamarket
