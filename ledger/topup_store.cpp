@@ -43,49 +43,42 @@ TopupStore::TopupStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
 
 Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
   const std::int64_t steps = request.max_surcharge.micros() / kStepMicros;
-  // A concurrent request may take the amount between our look and our insert; the unique index
-  // refuses ours, and we look again. A handful of rounds covers any real contention.
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    auto created = pool_->With<std::optional<TopupIntent>>(
-        [&](pqxx::connection& conn) -> Result<std::optional<TopupIntent>> {
-          pqxx::work tx(conn);
-          // Release amounts of intents past their expiry and grace, so they can be reused.
-          tx.exec_params(
-              "UPDATE topup_intents SET status = 'expired' WHERE network = $1 AND status = "
-              "'pending' AND expires_at < now() - make_interval(secs => $2)",
-              request.network, request.expiry_grace_seconds);
-          auto free = tx.exec_params(
-              "SELECT $2::bigint + s * $3::bigint FROM generate_series(0, $4::bigint) s "
-              "WHERE NOT EXISTS (SELECT 1 FROM topup_intents WHERE network = $1 AND status = "
-              "'pending' AND amount = $2::bigint + s * $3::bigint) ORDER BY s LIMIT 1",
-              request.network, request.requested_amount.micros(), kStepMicros, steps);
-          if (free.empty()) {
-            return MakeError(ErrorCode::kResourceExhausted,
-                             "every amount from " + request.requested_amount.ToJsonNumber() +
-                                 " to " +
-                                 Money::FromMicros(request.requested_amount.micros() +
-                                                   steps * kStepMicros)
-                                     .ToJsonNumber() +
-                                 " USDT is taken by pending top-ups on " + request.network +
-                                 "; try another amount or wait for one to finish");
-          }
-          auto inserted = tx.exec_params(
-              "INSERT INTO topup_intents (key_id, network, requested_amount, amount, expires_at) "
-              "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) "
-              "ON CONFLICT (network, amount) WHERE status = 'pending' DO NOTHING "
-              "RETURNING id::text",
-              request.key_id, request.network, request.requested_amount.micros(),
-              free[0][0].as<std::int64_t>(), request.expiry_seconds);
-          if (inserted.empty()) return std::optional<TopupIntent>{};  // lost a race: again
-          auto row = tx.exec_params1(std::string(kSelectIntent) + " WHERE t.id = $1::uuid",
-                                     inserted[0][0].as<std::string>());
-          tx.commit();
-          return std::optional<TopupIntent>{ReadIntent(row)};
-        });
-    if (!created) return created.error();
-    if (*created) return std::move(**created);
-  }
-  return MakeError(ErrorCode::kUnavailable, "too much contention for top-up amounts; retry");
+  return pool_->With<TopupIntent>([&](pqxx::connection& conn) -> Result<TopupIntent> {
+    pqxx::work tx(conn);
+    // Release amounts of intents past their expiry and grace, so they can be reused.
+    tx.exec_params(
+        "UPDATE topup_intents SET status = 'expired' WHERE network = $1 AND status = "
+        "'pending' AND expires_at < now() - make_interval(secs => $2)",
+        request.network, request.expiry_grace_seconds);
+    auto free = tx.exec_params(
+        "SELECT $2::bigint + s * $3::bigint FROM generate_series(0, $4::bigint) s "
+        "WHERE NOT EXISTS (SELECT 1 FROM topup_intents WHERE network = $1 AND status = "
+        "'pending' AND amount = $2::bigint + s * $3::bigint) ORDER BY s",
+        request.network, request.requested_amount.micros(), kStepMicros, steps);
+    // Take the first amount still free. A concurrent request may have taken it since the look:
+    // the unique index then makes our insert wait for it and do nothing, and we try the next.
+    for (const auto& candidate : free) {
+      auto inserted = tx.exec_params(
+          "INSERT INTO topup_intents (key_id, network, requested_amount, amount, expires_at) "
+          "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) "
+          "ON CONFLICT (network, amount) WHERE status = 'pending' DO NOTHING "
+          "RETURNING id::text",
+          request.key_id, request.network, request.requested_amount.micros(),
+          candidate[0].as<std::int64_t>(), request.expiry_seconds);
+      if (inserted.empty()) continue;
+      auto row = tx.exec_params1(std::string(kSelectIntent) + " WHERE t.id = $1::uuid",
+                                 inserted[0][0].as<std::string>());
+      tx.commit();
+      return ReadIntent(row);
+    }
+    return MakeError(
+        ErrorCode::kResourceExhausted,
+        "every amount from " + request.requested_amount.ToJsonNumber() + " to " +
+            Money::FromMicros(request.requested_amount.micros() + steps * kStepMicros)
+                .ToJsonNumber() +
+            " USDT is taken by pending top-ups on " + request.network +
+            "; try another amount, or wait for one of them to finish");
+  });
 }
 
 Result<TopupIntent> TopupStore::Get(std::int64_t key_id, const std::string& topup_id) {
