@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import shutil
 import time
-import unittest
+from decimal import Decimal
 
 import harness
 
@@ -31,6 +31,9 @@ DEVNET_JS = os.path.join(DEVNET_DIR, "devnet.js")
 FAULT_PROXY = os.path.join(DEVNET_DIR, "fault_proxy.py")
 
 TOKEN_DECIMALS = {6: 6, 18: 18}
+
+# How long the watcher (polling every 100 ms) gets to record a final transfer.
+CREDIT_TIMEOUT = 30
 
 _installed = False
 
@@ -60,6 +63,11 @@ def wait_until(fn, timeout, interval=0.1, what=None):
             raise AssertionError(f"timed out after {timeout} s waiting until "
                                  f"{what or getattr(fn, '__name__', 'condition')}; last: {last!r}")
         time.sleep(interval)
+
+
+def exact(response):
+    """A JSON body with every number as Decimal, so 10.01 or 0.000001 compare exactly."""
+    return json.loads(response.text, parse_float=Decimal, parse_int=Decimal)
 
 
 class DevnetError(AssertionError):
@@ -339,21 +347,62 @@ class ChainTestCase(harness.DaemonTestCase):
     def new_key(self, name, **kw):
         return self.daemon.create_key(harness.label(self.MODULE, name), **kw)
 
-    def create_topup(self, key, amount, network=None, status=200):
-        body = json.dumps({"amount_usdt": amount, "network": network or self.net()})
+    def intent(self, key, amount, network=None):
+        """POST /balance/topup (asserting 200); the answer with Decimal numbers. `amount` is
+        written as the JSON number text of str(amount), so 25.5 or Decimal("20.5") stay exact."""
+        body = '{"amount_usdt": %s, "network": %s}' % (amount, json.dumps(network or self.net()))
         r = self.daemon.post("/balance/topup", key=key, data=body,
                              headers={"Content-Type": "application/json"})
-        return self.assertJson(r, status)
+        self.assertJson(r)
+        return exact(r)
 
-    def get_topup(self, key, topup_id):
-        return self.assertJson(self.daemon.get(f"/balance/topup/{topup_id}", key=key))
+    def topup(self, key, topup_id):
+        """GET /balance/topup/{id} (asserting 200) with Decimal numbers."""
+        r = self.daemon.get(f"/balance/topup/{topup_id}", key=key)
+        self.assertJson(r)
+        return exact(r)
 
-    def balance(self, key):
-        return self.assertJson(self.daemon.get("/balance", key=key))
+    def exact_balance(self, key):
+        r = self.daemon.get("/balance", key=key)
+        self.assertJson(r)
+        return exact(r)
 
-    def assertBalance(self, key, balance, total_topup=None):
-        body = self.balance(key)
-        self.assertEqual(body["balance_usdt"], balance, body)
-        self.assertEqual(body["total_topup_usdt"], balance if total_topup is None else total_topup,
-                         body)
+    def assertBalance(self, key, amount):
+        """balance_usdt and total_topup_usdt are exactly `amount`, nothing spent."""
+        body = self.exact_balance(key)
+        want = Decimal(str(amount))
+        self.assertEqual((body["balance_usdt"], body["total_topup_usdt"]), (want, want), body)
+        self.assertEqual(body["total_spent_usdt"], 0, body)
         return body
+
+    def settle(self):
+        """Mines 2 blocks: every transfer so far is final (confirmations: 2)."""
+        return self.devnet.mine(2)
+
+    def wait_status(self, key, topup_id, status, timeout=CREDIT_TIMEOUT):
+        """Polls GET /balance/topup/{id} until its status is `status`; returns that answer."""
+        def check():
+            t = self.topup(key, topup_id)
+            return t if t["status"] == status else None
+        return wait_until(check, timeout, what=f"top-up {topup_id} is {status}")
+
+    def rows_of(self, tx_hash, network=None):
+        """The `admin deposits list` rows of tx_hash on `network` (default: net(6))."""
+        return [r for r in self.daemon.deposits(network or self.net()) if r["tx_id"] == tx_hash]
+
+    def wait_deposit(self, tx_hash, network=None, timeout=CREDIT_TIMEOUT):
+        """The deposits-list row of tx_hash once the watcher has recorded it."""
+        def row():
+            rows = self.rows_of(tx_hash, network)
+            return rows[0] if rows else None
+        return wait_until(row, timeout, interval=0.2, what=f"deposit {tx_hash} is recorded")
+
+    def audit_items(self, action):
+        """The last audit entries (GET /api/admin/api-audit) with `action`, details parsed."""
+        r = self.daemon.audit()
+        self.assertEqual(r.status_code, 200, r.text)
+        items = [i for i in r.json()["items"] if i["action"] == action]
+        for i in items:
+            if isinstance(i.get("details"), str):
+                i["details"] = json.loads(i["details"])
+        return items
