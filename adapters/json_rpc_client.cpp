@@ -6,14 +6,22 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <thread>
 
 namespace instamarket {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kMinBackoff = std::chrono::milliseconds(200);
-constexpr auto kMaxBackoff = std::chrono::seconds(30);
+constexpr auto kMinBackoff = std::chrono::milliseconds(100);
+// An endpoint's own backoff stays short: one flaky reply should not bench a node for long.
+// A Retry-After from the node is honored up to kMaxRetryAfter.
+constexpr auto kMaxBackoff = std::chrono::seconds(5);
+constexpr auto kMaxRetryAfter = std::chrono::seconds(60);
+// A call makes this many attempts over its endpoints, waiting for an endpoint in backoff only
+// when it is free again within kMaxInlineWait; longer waits are the watcher's to make.
+constexpr int kAttemptsPerCall = 4;
+constexpr auto kMaxInlineWait = std::chrono::seconds(1);
 constexpr std::size_t kMaxResponseBytes = 64 * 1024 * 1024;
 
 std::size_t AppendBody(char* data, std::size_t size, std::size_t count, void* out) {
@@ -91,30 +99,37 @@ Result<nlohmann::json> JsonRpcClient::Call(const std::string& method,
   nlohmann::json request = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method},
                             {"params", params}};
   std::string body = request.dump();
-  // Endpoints out of backoff first, starting from the one that answered last; if all are in
-  // backoff, the one free soonest still gets a try (the watcher has its own backoff).
-  std::vector<std::size_t> order;
-  auto now = Clock::now();
-  for (std::size_t k = 0; k < endpoints_.size(); ++k) {
-    std::size_t i = (preferred_ + k) % endpoints_.size();
-    if (endpoints_[i]->available_at <= now) order.push_back(i);
-  }
-  if (order.empty()) {
-    auto soonest = std::min_element(endpoints_.begin(), endpoints_.end(), [](auto& a, auto& b) {
-      return a->available_at < b->available_at;
-    });
-    order.push_back(static_cast<std::size_t>(soonest - endpoints_.begin()));
-  }
   Error last = MakeError(ErrorCode::kUnavailable, "no RPC endpoint");
-  for (std::size_t i : order) {
-    auto result = CallOnce(*endpoints_[i], body);
+  for (int attempt = 0; attempt < kAttemptsPerCall; ++attempt) {
+    auto endpoint = NextEndpoint();
+    if (!endpoint) {
+      last = MakeError(ErrorCode::kUnavailable, "every RPC endpoint is in backoff; last error: " +
+                                                    last.message);
+      break;
+    }
+    auto result = CallOnce(*endpoints_[*endpoint], body);
     if (result.ok() || result.error().code != ErrorCode::kUnavailable) {
-      if (result.ok()) preferred_ = i;
+      if (result.ok()) preferred_ = *endpoint;
       return result;
     }
     last = result.error();
   }
   return last;
+}
+
+std::optional<std::size_t> JsonRpcClient::NextEndpoint() {
+  // The endpoint that answered last first, then the others in order, skipping those in backoff.
+  auto now = Clock::now();
+  for (std::size_t k = 0; k < endpoints_.size(); ++k) {
+    std::size_t i = (preferred_ + k) % endpoints_.size();
+    if (endpoints_[i]->available_at <= now) return i;
+  }
+  auto soonest = std::min_element(endpoints_.begin(), endpoints_.end(), [](auto& a, auto& b) {
+    return a->available_at < b->available_at;
+  });
+  if ((*soonest)->available_at - now > kMaxInlineWait) return std::nullopt;
+  std::this_thread::sleep_until((*soonest)->available_at);
+  return static_cast<std::size_t>(soonest - endpoints_.begin());
 }
 
 Result<nlohmann::json> JsonRpcClient::CallOnce(Endpoint& endpoint, const std::string& body) {
@@ -146,7 +161,7 @@ Result<nlohmann::json> JsonRpcClient::CallOnce(Endpoint& endpoint, const std::st
   if (code != CURLE_OK) return unavailable(curl_easy_strerror(code));
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  if (status == 429) return unavailable("HTTP 429", std::chrono::seconds(std::clamp(retry_after, 0L, 60L)));
+  if (status == 429) return unavailable("HTTP 429", std::min<Clock::duration>(std::chrono::seconds(std::max(retry_after, 0L)), kMaxRetryAfter));
   if (status < 200 || status >= 300) return unavailable("HTTP " + std::to_string(status));
   nlohmann::json reply = nlohmann::json::parse(response, nullptr, false);
   if (reply.is_discarded() || !reply.is_object()) return unavailable("a reply that is not JSON");

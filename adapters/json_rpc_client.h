@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,9 @@
 namespace instamarket {
 
 // JSON-RPC 2.0 over HTTP (libcurl) with several endpoints: a failing endpoint (connection
-// error, timeout, HTTP 429 or 5xx, a body that is not a JSON-RPC answer) is put in backoff and
-// the next one is tried. Not thread-safe: one client per adapter.
+// error, timeout, HTTP 429 or 5xx, a body that is not a JSON-RPC answer) is put in backoff
+// (honoring Retry-After) and the call is retried on the next endpoint, a few attempts in all,
+// so that one flaky reply does not fail a whole poll. Not thread-safe: one client per adapter.
 class JsonRpcClient {
  public:
   JsonRpcClient(std::vector<std::string> urls, std::chrono::milliseconds timeout);
@@ -29,6 +31,9 @@ class JsonRpcClient {
  private:
   struct Endpoint;
   Result<nlohmann::json> CallOnce(Endpoint& endpoint, const std::string& body);
+  // The endpoint to try next, after waiting briefly for one in backoff; none when all are
+  // in backoff for longer.
+  std::optional<std::size_t> NextEndpoint();
 
   std::vector<std::unique_ptr<Endpoint>> endpoints_;
   std::chrono::milliseconds timeout_;

@@ -20,7 +20,9 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr auto kFirstBackoff = std::chrono::milliseconds(250);
-constexpr auto kMaxBackoff = std::chrono::seconds(30);
+// Short on purpose: the RPC client already retries each call, so a failed poll means a node is
+// really down for now, and a credit must not wait long once it is back.
+constexpr auto kMaxBackoff = std::chrono::seconds(5);
 
 DepositInput ToDepositInput(const Transfer& t) {
   DepositInput d;
