@@ -8,8 +8,9 @@
 
 namespace instamarket {
 
-HttpResponse HandleGetBalance(const HandlerContext& ctx) {
-  auto balance = ctx.db.balances().Get(ctx.key->id);
+namespace {
+
+HttpResponse RenderBalance(const Result<BalanceView>& balance) {
   if (!balance) return ProblemFor(balance.error());
   JsonWriter json;
   json.BeginObject()
@@ -20,6 +21,21 @@ HttpResponse HandleGetBalance(const HandlerContext& ctx) {
       .Field("currency", "USDT")
       .EndObject();
   return JsonResponse(200, json.Take());
+}
+
+PipelinedRead PlanGetBalance(const HandlerContext& ctx) { return BalanceStore::GetRead(ctx.key->id); }
+
+HttpResponse FinishGetBalance(const HandlerContext& ctx, Result<std::vector<TextRow>> rows) {
+  if (!rows) return ProblemFor(rows.error());
+  return RenderBalance(BalanceStore::FromRows(ctx.key->id, *rows));
+}
+
+}  // namespace
+
+const PipelinedHandler kGetBalanceRead{&PlanGetBalance, &FinishGetBalance};
+
+HttpResponse HandleGetBalance(const HandlerContext& ctx) {
+  return RenderBalance(ctx.db.balances().Get(ctx.key->id));
 }
 
 HttpResponse HandleGetUsage(const HandlerContext& ctx) {

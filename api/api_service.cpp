@@ -49,7 +49,7 @@ ApiService::ApiService(Database& db, const Config& config)
       {"GET", "/api/v1/products", RouteAuth::kApiKey, true, &HandleListProducts},
       {"GET", "/api/v1/products/{id}", RouteAuth::kApiKey, true, &HandleGetProduct},
       {"GET", "/api/v1/categories", RouteAuth::kApiKey, true, &HandleListCategories},
-      {"GET", "/api/v1/balance", RouteAuth::kApiKey, true, &HandleGetBalance},
+      {"GET", "/api/v1/balance", RouteAuth::kApiKey, true, &HandleGetBalance, &kGetBalanceRead},
       {"GET", "/api/v1/usage", RouteAuth::kApiKey, true, &HandleGetUsage},
       {"POST", "/api/v1/balance/topup", RouteAuth::kApiKey, true, &HandleCreateTopup},
       {"GET", "/api/v1/balance/topup/{id}", RouteAuth::kApiKey, true, &HandleGetTopup},
@@ -66,6 +66,35 @@ std::optional<HttpResponse> ApiService::HandleInline(Call& call) { return Serve(
 HttpResponse ApiService::HandleBlocking(Call& call) {
   auto response = Serve(call, true);
   return response ? std::move(*response) : Problem(500, "request was not served");
+}
+
+std::vector<const PipelinedStatement*> ApiService::PipelinedStatements() {
+  return {BalanceStore::GetRead(0).statement};
+}
+
+const ApiService::RouteEntry* ApiService::RouteOf(const Call& call) const {
+  if (!call.routed || call.match.index < 0) return nullptr;
+  return &routes_[static_cast<std::size_t>(call.match.index)];
+}
+
+HandlerContext ApiService::ContextOf(const Call& call) {
+  return HandlerContext{call.request, call.match.params, call.key.get(), db_, config_, usage_,
+                        UnixNow()};
+}
+
+std::optional<PipelinedRead> ApiService::PlanRead(const Call& call) const {
+  const RouteEntry* route = RouteOf(call);
+  if (!call.admitted || !route || !route->pipelined) return std::nullopt;
+  HandlerContext ctx{call.request, call.match.params, call.key.get(), db_, config_, usage_, 0};
+  return route->pipelined->plan(ctx);
+}
+
+HttpResponse ApiService::FinishRead(Call& call, Result<std::vector<TextRow>> rows) {
+  const RouteEntry* route = RouteOf(call);
+  if (!route || !route->pipelined) return Problem(500, "request was not served");
+  HttpResponse response = route->pipelined->finish(ContextOf(call), std::move(rows));
+  AddRateHeaders(response, call.rate);
+  return response;
 }
 
 std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
@@ -110,12 +139,11 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
   if (!call.key) {
     std::string_view presented = req.Header("X-API-Key");
     if (presented.empty()) return Problem(401, "the X-API-Key header is required");
-    std::string api_key(presented);
     auto now = Clock::now();
-    auto cached = keys_.Peek(api_key, now);
+    auto cached = keys_.Peek(presented, now);
     if (!cached) {
       if (!may_block) return std::nullopt;
-      auto loaded = keys_.Load(api_key, now);
+      auto loaded = keys_.Load(std::string(presented), now);
       if (!loaded) return ProblemFor(loaded.error());
       cached = *loaded;
     }
@@ -124,11 +152,13 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
   }
   const ApiKeyRecord& key = *call.key;
 
-  std::string client_ip =
-      ResolveClientIp(req.peer_ip, req.Header("X-Forwarded-For"), api_.trusted_proxies);
-  if (!IpAllowed(client_ip, key.allowed_ips)) {
-    call.key = nullptr;
-    return Problem(403, "this key may not be used from " + client_ip);
+  if (!key.allowed_ips.empty()) {  // resolving the client address is only needed for this
+    std::string client_ip =
+        ResolveClientIp(req.peer_ip, req.Header("X-Forwarded-For"), api_.trusted_proxies);
+    if (!IpAllowed(client_ip, key.allowed_ips)) {
+      call.key = nullptr;
+      return Problem(403, "this key may not be used from " + client_ip);
+    }
   }
 
   bool must_sign = key.hmac_secret && req.method == "POST";
@@ -176,8 +206,7 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
 }
 
 HttpResponse ApiService::RunHandler(Call& call, const RouteEntry& route) {
-  HandlerContext ctx{call.request, call.match.params, call.key.get(), db_, config_, usage_,
-                     UnixNow()};
+  HandlerContext ctx = ContextOf(call);
   try {
     return route.handler(ctx);
   } catch (const std::exception& e) {

@@ -30,6 +30,7 @@ class ApiService {
   // Per-request progress, so the blocking step does not repeat the inline one.
   struct Call {
     explicit Call(const HttpRequest& r) : request(r) {}
+    explicit Call(HttpRequest&&) = delete;  // the request must outlive the call
     const HttpRequest& request;
     bool routed = false;
     RouteMatch match;
@@ -43,6 +44,14 @@ class ApiService {
   std::optional<HttpResponse> HandleInline(Call& call);
   HttpResponse HandleBlocking(Call& call);
 
+  // A third way for an admitted call whose route needs only one read (GET /balance): the
+  // server runs the read on its pipelined connection and hands the rows back. nullopt when the
+  // call must take HandleBlocking.
+  std::optional<PipelinedRead> PlanRead(const Call& call) const;
+  HttpResponse FinishRead(Call& call, Result<std::vector<TextRow>> rows);
+  // Every statement a PlanRead may name, to prepare on each pipelined connection.
+  static std::vector<const PipelinedStatement*> PipelinedStatements();
+
   // Blocking background duties, run periodically by the server.
   void FlushUsage();
   void ProbeDatabase();
@@ -54,7 +63,10 @@ class ApiService {
     RouteAuth auth;
     bool needs_database;  // false: may run on the I/O thread
     Handler handler;
+    const PipelinedHandler* pipelined = nullptr;  // the same route as one pipelined read
   };
+  const RouteEntry* RouteOf(const Call& call) const;
+  HandlerContext ContextOf(const Call& call);
   std::optional<HttpResponse> Serve(Call& call, bool may_block);
   std::optional<HttpResponse> Authenticate(Call& call, const RouteEntry* route, bool may_block);
   HttpResponse RunHandler(Call& call, const RouteEntry& route);

@@ -6,7 +6,9 @@
 
 #include "api/http_message.h"
 #include "config/config.h"
+#include "core/result.h"
 #include "ledger/database.h"
+#include "ledger/pipelined_read.h"
 
 namespace instamarket {
 
@@ -25,5 +27,12 @@ struct HandlerContext {
 };
 
 using Handler = HttpResponse (*)(const HandlerContext&);
+
+// A route that can also be served as one read on a pipelined connection: `plan` names the
+// read, `finish` turns its rows (or its error) into the same response the Handler gives.
+struct PipelinedHandler {
+  PipelinedRead (*plan)(const HandlerContext&);
+  HttpResponse (*finish)(const HandlerContext&, Result<std::vector<TextRow>>);
+};
 
 }  // namespace instamarket

@@ -4,27 +4,31 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <functional>
-#include <mutex>
-#include <type_traits>
+#include <optional>
+#include <thread>
 #include <unordered_set>
 
 #include "api/api_service.h"
 #include "api/problem.h"
+#include "api/response_wire.h"
+#include "net/pg_pipeline.h"
 
 namespace instamarket {
 namespace {
@@ -33,12 +37,17 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kReadChunk = 8 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kRequestTimeout = std::chrono::seconds(30);  // from first byte to whole request
+// Deadlines are checked by one sweep per thread instead of a timer per read and write: a
+// timer per operation costs more than the rest of a small request.
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 
-HttpRequest ToApiRequest(const http::request<http::string_body>& req, std::string peer_ip) {
+HttpRequest ToApiRequest(const http::request<http::string_body>& req, const std::string& peer_ip) {
   HttpRequest out;
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
@@ -47,99 +56,146 @@ HttpRequest ToApiRequest(const http::request<http::string_body>& req, std::strin
     out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   out.body = req.body();
-  out.peer_ip = std::move(peer_ip);
+  out.peer_ip = peer_ip;
   return out;
 }
 
-http::response<http::string_body> ToBeastResponse(HttpResponse&& r, unsigned version,
-                                                  bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "instamarketd");
-  res.set(http::field::content_type, r.content_type);
-  for (auto& [name, value] : r.headers) res.insert(name, value);
-  res.keep_alive(keep_alive);
-  res.body() = std::move(r.body);
-  res.prepare_payload();
-  return res;
-}
-
-// One connection's state that the stop logic may touch (always on the connection's strand).
+// One connection's state that its thread's sweep and stop logic may touch.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
-  bool busy = false;  // a request is being served: let it finish
+  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  Clock::time_point deadline = Clock::time_point::max();
+  bool busy = false;  // a request is being served: a stop lets it finish
 };
 
 }  // namespace
 
+// Each API thread runs its own io_context (concurrency hint 1) with its own connections, so a
+// request never crosses threads or takes a strand; one acceptor hands sockets out in turn.
 class HttpServer::Impl {
  public:
-  Impl(ApiService& service, const ApiConfig& config, Runtime& runtime)
+  struct Worker {
+    asio::io_context io{1};
+    // Held until the server stops and the last connection is gone: a request waiting on the
+    // blocking pool has no operation pending here, and run() must not return under it.
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
+        asio::make_work_guard(io)};
+    std::unordered_set<Connection*> connections;
+    asio::steady_timer sweep{io};
+    std::unique_ptr<PgPipeline> pipeline;  // declared after io: destroyed before it
+    std::thread thread;
+  };
+
+  Impl(ApiService& service, const Config& full_config, Runtime& runtime)
       : service_(service),
-        config_(config),
-        ioc_(RuntimeAccess::Io(runtime)),
-        blocking_(RuntimeAccess::Blocking(runtime)),
-        acceptor_strand_(asio::make_strand(ioc_)),
-        acceptor_(acceptor_strand_),
-        timer_strand_(asio::make_strand(ioc_)) {
-    tcp::endpoint endpoint(asio::ip::make_address(config.listen_host), config.listen_port);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
+        config_(full_config.api),
+        main_io_(RuntimeAccess::Io(runtime)),
+        blocking_(RuntimeAccess::Blocking(runtime)) {
+    for (int i = 0; i < std::max(1, config_.threads); ++i) {
+      auto worker = std::make_unique<Worker>();
+      worker->pipeline = std::make_unique<PgPipeline>(worker->io, blocking_, full_config.database.url,
+                                                      ApiService::PipelinedStatements());
+      workers_.push_back(std::move(worker));
+    }
+    acceptor_.emplace(workers_[0]->io);
+    tcp::endpoint endpoint(asio::ip::make_address(config_.listen_host), config_.listen_port);
+    acceptor_->open(endpoint.protocol());
+    acceptor_->set_option(asio::socket_base::reuse_address(true));
+    acceptor_->bind(endpoint);
+    acceptor_->listen(asio::socket_base::max_listen_connections);
     runtime.OnStop([this] { Stop(); });
   }
 
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  ~Impl() {
+    // Only reached without a clean stop (an exception during start-up): do not hang.
+    for (auto& w : workers_) {
+      w->io.stop();
+      if (w->thread.joinable()) w->thread.join();
+    }
+  }
+
+  unsigned short port() const { return acceptor_->local_endpoint().port(); }
 
   void Start() {
-    asio::co_spawn(acceptor_strand_, AcceptLoop(), asio::detached);
-    asio::co_spawn(timer_strand_,
+    // Runtime::Run returns when the main io_context runs out of work: keep it busy until the
+    // API threads have finished their last requests.
+    main_guard_.emplace(asio::make_work_guard(main_io_));
+    running_ = static_cast<int>(workers_.size());
+    for (auto& w : workers_) {
+      Worker* worker = w.get();
+      asio::co_spawn(worker->io, SweepLoop(*worker), asio::detached);
+      worker->thread = std::thread([this, worker] {
+        worker->io.run();
+        if (--running_ == 0) asio::post(main_io_, [this] { main_guard_.reset(); });
+      });
+    }
+    asio::co_spawn(workers_[0]->io, AcceptLoop(), asio::detached);
+    asio::co_spawn(main_io_,
                    Periodic(std::chrono::milliseconds(config_.usage_flush_interval_ms),
                             [this] { service_.FlushUsage(); }),
                    asio::detached);
-    asio::co_spawn(timer_strand_,
-                   Periodic(std::chrono::seconds(1), [this] { service_.ProbeDatabase(); }),
+    asio::co_spawn(main_io_, Periodic(std::chrono::seconds(1), [this] { service_.ProbeDatabase(); }),
                    asio::detached);
-    spdlog::info("listening on {}:{}", config_.listen_host, port());
+    spdlog::info("listening on {}:{} with {} API threads", config_.listen_host, port(),
+                 workers_.size());
   }
 
  private:
+  // Runs on the main io_context.
   void Stop() {
     stopping_ = true;
-    asio::post(acceptor_strand_, [this] {
+    for (auto* timer : timers_) timer->cancel();
+    asio::post(workers_[0]->io, [this] {
       beast::error_code ignored;
-      acceptor_.close(ignored);
+      acceptor_->close(ignored);
     });
-    asio::post(timer_strand_, [this] {
-      for (auto* timer : timers_) timer->cancel();
-    });
-    std::lock_guard lock(connections_mutex_);
-    for (const auto& connection : connections_) {
-      asio::post(connection->stream.get_executor(), [connection] {
-        if (!connection->busy) connection->stream.socket().cancel();
+    for (auto& w : workers_) {
+      asio::post(w->io, [this, worker = w.get()] {
+        worker->sweep.cancel();
+        for (Connection* c : worker->connections) {
+          if (!c->busy) c->socket.cancel();
+        }
+        ReleaseIfDone(*worker);
       });
     }
   }
 
+  void ReleaseIfDone(Worker& worker) {
+    if (stopping_ && worker.connections.empty()) worker.guard.reset();
+  }
+
   asio::awaitable<void> AcceptLoop() {
+    std::size_t next = 0;
     while (!stopping_) {
+      Worker& target = *workers_[next];
+      next = (next + 1) % workers_.size();
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(
-          asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket = co_await acceptor_->async_accept(
+          target.io, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping_ || ec == asio::error::operation_aborted) break;
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
-      auto executor = socket.get_executor();
-      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+      asio::co_spawn(target.io, Session(target, std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> SweepLoop(Worker& worker) {
+    while (!stopping_) {
+      worker.sweep.expires_after(kSweepInterval);
+      beast::error_code ec;
+      co_await worker.sweep.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      auto now = Clock::now();
+      for (Connection* c : worker.connections) {
+        if (c->deadline <= now) c->socket.cancel();
+      }
     }
   }
 
   asio::awaitable<void> Periodic(std::chrono::steady_clock::duration interval,
                                  std::function<void()> job) {
-    asio::steady_timer timer(timer_strand_);
+    asio::steady_timer timer(main_io_);
     timers_.push_back(&timer);
     while (!stopping_) {
       timer.expires_after(interval);
@@ -153,55 +209,77 @@ class HttpServer::Impl {
     timers_.erase(std::find(timers_.begin(), timers_.end(), &timer));
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
-    auto connection = std::make_shared<Connection>(std::move(socket));
-    {
-      std::lock_guard lock(connections_mutex_);
-      connections_.insert(connection);
-    }
-    try {
-      co_await Serve(*connection);
-    } catch (const std::exception& e) {
-      spdlog::error("connection failed: {}", e.what());
+  asio::awaitable<void> Session(Worker& worker, tcp::socket socket) {
+    Connection connection(std::move(socket));
+    worker.connections.insert(&connection);
+    if (!stopping_) {
+      try {
+        co_await Serve(worker, connection);
+      } catch (const std::exception& e) {
+        spdlog::error("connection failed: {}", e.what());
+      }
     }
     beast::error_code ignored;
-    connection->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    std::lock_guard lock(connections_mutex_);
-    connections_.erase(connection);
+    connection.socket.shutdown(tcp::socket::shutdown_send, ignored);
+    worker.connections.erase(&connection);
+    ReleaseIfDone(worker);
   }
 
-  asio::awaitable<void> Serve(Connection& connection) {
-    beast::error_code ec;
-    auto remote = connection.stream.socket().remote_endpoint(ec);
-    std::string peer_ip = ec ? "" : remote.address().to_string();
-    beast::flat_buffer buffer;
+  // Reads one request into `parser`; the error is set when there is none to serve (the peer
+  // closed, a timeout, a stop, or a malformed request).
+  asio::awaitable<void> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
+                                    http::request_parser<http::string_body>& parser,
+                                    beast::error_code& ec) {
     for (;;) {
-      // Checked on the connection's strand, where Stop's cancel also runs: no lost wake-up.
+      if (buffer.size() > 0) {
+        std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == http::error::need_more) {
+          ec = {};
+        } else if (ec || parser.is_done()) {
+          co_return;
+        } else if (used > 0) {
+          continue;  // more may already be in the buffer
+        }
+      }
+      std::size_t n = co_await connection.socket.async_read_some(
+          buffer.prepare(kReadChunk), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+  }
+
+  asio::awaitable<void> Serve(Worker& worker, Connection& connection) {
+    beast::error_code ec;
+    auto remote = connection.socket.remote_endpoint(ec);
+    const std::string peer_ip = ec ? "" : remote.address().to_string();
+    beast::flat_buffer buffer;
+    std::string out;
+    for (;;) {
+      // Checked on the connection's thread, where Stop's cancel also runs: no lost wake-up.
       if (stopping_) co_return;
       connection.busy = false;
-      connection.stream.expires_after(std::chrono::milliseconds(config_.idle_timeout_ms));
+      connection.deadline = Clock::now() + std::chrono::milliseconds(config_.idle_timeout_ms);
       if (buffer.size() == 0) {
         // Wait for the first byte while idle: from then on the request counts as in flight,
         // and a stop lets it finish instead of cutting it off.
-        std::size_t n = co_await connection.stream.async_read_some(
-            buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+        std::size_t n = co_await connection.socket.async_read_some(
+            buffer.prepare(kReadChunk), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
         buffer.commit(n);
       }
       connection.busy = true;
+      connection.deadline = Clock::now() + kRequestTimeout;
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(config_.max_body_bytes);
-      if (!ec) {
-        connection.stream.expires_after(kRequestTimeout);
-        co_await http::async_read(connection.stream, buffer, parser,
-                                  asio::redirect_error(asio::use_awaitable, ec));
-      }
+      parser.eager(true);
+      co_await ReadRequest(connection, buffer, parser, ec);
       if (ec) {
         int status = ec == http::error::body_limit     ? 413
                      : ec == http::error::header_limit ? 431
-                     : ec == http::error::end_of_stream || ec == beast::error::timeout ||
-                             ec == asio::error::operation_aborted ||
-                             ec == asio::error::connection_reset || ec == asio::error::eof
+                     : ec == asio::error::operation_aborted || ec == asio::error::eof ||
+                             ec == asio::error::connection_reset
                          ? 0
                          : 400;
         if (status != 0) {
@@ -210,44 +288,52 @@ class HttpServer::Impl {
                                                    " bytes"
                                : status == 431 ? "the request headers are too large"
                                                : "malformed HTTP request: " + ec.message();
-          auto res = ToBeastResponse(Problem(status, detail), 11, false);
-          connection.stream.expires_after(kWriteTimeout);
-          co_await http::async_write(connection.stream, res,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+          WriteResponse(Problem(status, detail), 11, false, out);
+          co_await Send(connection, out, ec);
         }
         co_return;
       }
       auto& req = parser.get();
-      HttpRequest request = ToApiRequest(req, peer_ip);
+      const HttpRequest request = ToApiRequest(req, peer_ip);
       ApiService::Call call(request);
       std::optional<HttpResponse> response = service_.HandleInline(call);
       if (!response) {
-        response = co_await RunBlocking(blocking_,
-                                        [this, &call] { return service_.HandleBlocking(call); });
+        auto read = service_.PlanRead(call);
+        if (read && worker.pipeline->Ready()) {
+          auto rows = co_await worker.pipeline->Read(*read);
+          response = service_.FinishRead(call, std::move(rows));
+        } else {
+          response = co_await RunBlocking(blocking_,
+                                          [this, &call] { return service_.HandleBlocking(call); });
+        }
       }
       bool keep_alive = req.keep_alive() && !stopping_;
-      auto res = ToBeastResponse(std::move(*response), req.version(), keep_alive);
-      connection.stream.expires_after(kWriteTimeout);
-      co_await http::async_write(connection.stream, res,
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      WriteResponse(*response, req.version(), keep_alive, out);
+      co_await Send(connection, out, ec);
       if (ec || !keep_alive) co_return;
     }
   }
 
+  asio::awaitable<void> Send(Connection& connection, const std::string& bytes,
+                             beast::error_code& ec) {
+    connection.deadline = Clock::now() + kWriteTimeout;
+    co_await asio::async_write(connection.socket, asio::buffer(bytes),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+
   ApiService& service_;
   const ApiConfig& config_;
-  asio::io_context& ioc_;
+  asio::io_context& main_io_;
   asio::thread_pool& blocking_;
-  asio::strand<asio::io_context::executor_type> acceptor_strand_;
-  tcp::acceptor acceptor_;
-  asio::strand<asio::io_context::executor_type> timer_strand_;
-  std::vector<asio::steady_timer*> timers_;  // touched only on timer_strand_
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::optional<tcp::acceptor> acceptor_;  // on workers_[0]
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> main_guard_;
+  std::atomic<int> running_{0};
+  std::vector<asio::steady_timer*> timers_;  // main io_context only
   std::atomic<bool> stopping_{false};
-  std::mutex connections_mutex_;
-  std::unordered_set<std::shared_ptr<Connection>> connections_;
 };
 
-HttpServer::HttpServer(ApiService& service, const ApiConfig& config, Runtime& runtime)
+HttpServer::HttpServer(ApiService& service, const Config& config, Runtime& runtime)
     : impl_(std::make_unique<Impl>(service, config, runtime)) {}
 
 HttpServer::~HttpServer() = default;

@@ -7,7 +7,7 @@ namespace instamarket {
 KeyCache::KeyCache(KeyStore& store, Clock::duration ttl, std::size_t max_entries)
     : store_(store), ttl_(ttl), max_entries_(max_entries) {}
 
-std::optional<KeyCache::Entry> KeyCache::Peek(const std::string& api_key,
+std::optional<KeyCache::Entry> KeyCache::Peek(std::string_view api_key,
                                               Clock::time_point now) const {
   std::shared_lock lock(mutex_);
   auto it = entries_.find(api_key);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/result.h"
@@ -23,7 +24,7 @@ class KeyCache {
   KeyCache(KeyStore& store, Clock::duration ttl, std::size_t max_entries = 100000);
 
   // Non-blocking. nullopt when the cache cannot answer (missing or expired).
-  std::optional<Entry> Peek(const std::string& api_key, Clock::time_point now) const;
+  std::optional<Entry> Peek(std::string_view api_key, Clock::time_point now) const;
   // Blocking: asks the database and caches the answer.
   Result<Entry> Load(const std::string& api_key, Clock::time_point now);
 
@@ -36,7 +37,12 @@ class KeyCache {
   Clock::duration ttl_;
   std::size_t max_entries_;
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, Cached> entries_;
+  // Transparent hash and equality: Peek looks up the header's bytes without copying them.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Cached, Hash, std::equal_to<>> entries_;
 };
 
 }  // namespace instamarket

@@ -49,9 +49,9 @@ int Serve(const Config& config, Database& db) {
     if (!pending) return PrintError(pending.error());
   }
   ApiService service(db, config);
-  Runtime runtime(config.api.threads, config.database.pool_size);
+  Runtime runtime(config.database.pool_size);
   try {
-    HttpServer server(service, config.api, runtime);
+    HttpServer server(service, config, runtime);
     AdapterRegistry adapters;
     RegisterBuiltinAdapters(adapters);
     DepositWatcher watcher(config, adapters, db.deposits(), runtime);

@@ -13,6 +13,7 @@
 #   API_THREADS=2  POOL_SIZE=8   daemon api.threads / database.pool_size
 #   CONNECTIONS=64               wrk connections (the same for daemon and nginx)
 #   SECONDS_PER_RUN=10           wrk -d / pgbench -T (each run is preceded by a 2 s warm-up)
+#   ROUNDS=3                     alternating daemon/nginx rounds per route; the median is reported
 #   BENCH_DOC=docs/benchmarks.md where to write the report; empty: print it only (for experiments)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ api_threads=${API_THREADS:-2}
 pool_size=${POOL_SIZE:-8}
 connections=${CONNECTIONS:-64}
 duration=${SECONDS_PER_RUN:-10}
+rounds=${ROUNDS:-3}
 doc=${BENCH_DOC-docs/benchmarks.md}
 warmup=2
 wrk_threads=2
@@ -259,11 +261,30 @@ pgbench_run() {
 }
 
 # --- 4. wrk ---------------------------------------------------------------------------------
+# Two cores shared by everything make single runs noisy (the same server varies by 20% from run
+# to run), so each pair is measured in alternating rounds and the median round is reported.
 nginx_pid=$(<"$nginx_dir/nginx.pid")
-wrk_run daemon_health "$daemon_pid" "$api/health"
-wrk_run nginx_health "$nginx_pid" "$ref/health"
-wrk_run daemon_balance "$daemon_pid" "$api/balance"
-wrk_run nginx_balance "$nginx_pid" "$ref/balance"
+declare -A all_rates
+# median_of NAME: copies the median round of NAME.1..NAME.$rounds into NAME.
+median_of() {
+  local name=$1 r list=()
+  for ((r = 1; r <= rounds; r++)); do list+=("${rate[$name.$r]} $r"); done
+  local pick
+  pick=$(printf '%s\n' "${list[@]}" | sort -n | awk -v m=$(((rounds + 1) / 2)) 'NR == m { print $2 }')
+  local src=$name.$pick
+  rate[$name]=${rate[$src]} p50[$name]=${p50[$src]} p99[$name]=${p99[$src]}
+  cpu_server[$name]=${cpu_server[$src]} cpu_pg[$name]=${cpu_pg[$src]}
+  cpu_client[$name]=${cpu_client[$src]} other[$name]=${other[$src]} idle[$name]=${idle[$src]}
+  all_rates[$name]=$(for ((r = 1; r <= rounds; r++)); do printf '%s ' "${rate[$name.$r]}"; done)
+}
+for route in health balance; do
+  for ((round = 1; round <= rounds; round++)); do
+    wrk_run "daemon_$route.$round" "$daemon_pid" "$api/$route"
+    wrk_run "nginx_$route.$round" "$nginx_pid" "$ref/$route"
+  done
+  median_of "daemon_$route"
+  median_of "nginx_$route"
+done
 
 # --- 5. pgbench -----------------------------------------------------------------------------
 log "pgbench -i -s 10 (pgbench_ref)"
@@ -326,6 +347,9 @@ $(row nginx_balance "GET /api/v1/balance" nginx)
 $(row pgbench_select "\`pgbench -S\` (scale 10)" PostgreSQL)
 $(row pgbench_balance "balance query (bench/balance.sql)" PostgreSQL)
 
+wrk rows are the median of $rounds alternating rounds (instamarketd, nginx, instamarketd, ...);
+all rounds, requests/s: health instamarketd ${all_rates[daemon_health]}, nginx ${all_rates[nginx_health]};
+balance instamarketd ${all_rates[daemon_balance]}, nginx ${all_rates[nginx_balance]}.
 pgbench TPS exclude connection time; pgbench reports only the mean latency.
 Response sizes (headers+body, bytes): health instamarketd ${size[daemon_health]}, nginx ${size[nginx_health]};
 balance instamarketd ${size[daemon_balance]}, nginx ${size[nginx_balance]}.

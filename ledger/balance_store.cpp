@@ -1,25 +1,56 @@
 #include "ledger/balance_store.h"
 
+#include <charconv>
+
 #include "core/json_writer.h"
 #include "ledger/audit_write.h"
 #include "ledger/ledger_entry.h"
 #include "ledger/pg_pool.h"
 
 namespace instamarket {
+namespace {
+
+const PipelinedStatement kBalanceGet{
+    "balance_get",
+    "SELECT balance, total_spent, total_topup, total_refunded FROM ledger_accounts "
+    "WHERE key_id = $1"};
+
+Error NoAccount(std::int64_t key_id) {
+  return MakeError(ErrorCode::kNotFound, "no account for key " + std::to_string(key_id));
+}
+
+}  // namespace
 
 BalanceStore::BalanceStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {
-  pool_->Prepare("balance_get",
-                 "SELECT balance, total_spent, total_topup, total_refunded FROM ledger_accounts "
-                 "WHERE key_id = $1");
+  pool_->Prepare(kBalanceGet.name, kBalanceGet.sql);
+}
+
+PipelinedRead BalanceStore::GetRead(std::int64_t key_id) {
+  return PipelinedRead{&kBalanceGet, {std::to_string(key_id)}};
+}
+
+Result<BalanceView> BalanceStore::FromRows(std::int64_t key_id, const std::vector<TextRow>& rows) {
+  if (rows.empty()) return NoAccount(key_id);
+  const TextRow& row = rows[0];
+  std::int64_t micros[4];
+  if (row.size() != 4) return MakeError(ErrorCode::kInternal, "balance_get: unexpected columns");
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto& text = row[i];
+    if (!text) return MakeError(ErrorCode::kInternal, "balance_get: NULL amount");
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), micros[i]);
+    if (ec != std::errc() || end != text->data() + text->size()) {
+      return MakeError(ErrorCode::kInternal, "balance_get: bad amount " + *text);
+    }
+  }
+  return BalanceView{Money::FromMicros(micros[0]), Money::FromMicros(micros[1]),
+                     Money::FromMicros(micros[2]), Money::FromMicros(micros[3])};
 }
 
 Result<BalanceView> BalanceStore::Get(std::int64_t key_id) {
   return pool_->With<BalanceView>([&](pqxx::connection& conn) -> Result<BalanceView> {
     pqxx::nontransaction tx(conn);
-    auto rows = tx.exec_prepared("balance_get", key_id);
-    if (rows.empty()) {
-      return MakeError(ErrorCode::kNotFound, "no account for key " + std::to_string(key_id));
-    }
+    auto rows = tx.exec_prepared(kBalanceGet.name, key_id);
+    if (rows.empty()) return NoAccount(key_id);
     const auto& row = rows[0];
     return BalanceView{Money::FromMicros(row[0].as<std::int64_t>()),
                        Money::FromMicros(row[1].as<std::int64_t>()),

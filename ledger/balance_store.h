@@ -6,6 +6,7 @@
 
 #include "core/money.h"
 #include "core/result.h"
+#include "ledger/pipelined_read.h"
 
 namespace instamarket {
 
@@ -32,6 +33,10 @@ class BalanceStore {
 
   // kNotFound for an unknown key.
   Result<BalanceView> Get(std::int64_t key_id);
+
+  // The same read for a pipelined connection, and the decoding of its rows.
+  static PipelinedRead GetRead(std::int64_t key_id);
+  static Result<BalanceView> FromRows(std::int64_t key_id, const std::vector<TextRow>& rows);
   // Credits `amount` (> 0) to the key, balanced against system:manual_credits, audited as
   // "balance.credit". The same idempotency key credits once.
   Result<CreditResult> ManualCredit(std::int64_t key_id, Money amount, const std::string& reason,

@@ -1,11 +1,15 @@
 #include "ledger/deposit_store.h"
 
+#include <map>
+#include <stdexcept>
+
 #include <algorithm>
 #include <set>
 
 #include "core/json_writer.h"
 #include "ledger/audit_write.h"
 #include "ledger/ledger_entry.h"
+#include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
 
 namespace instamarket {
@@ -34,6 +38,144 @@ Result<std::int64_t> CreditDeposit(pqxx::work& tx, const std::string& network,
                      "deposit " + std::to_string(deposit_id) + " was credited before");
   }
   return posted->transaction_id;
+}
+
+// Writes a scan's new deposits in three statements whatever their number: the ledger entries
+// of the credited ones, all deposit rows, then the intents' status with their audit rows.
+// Returns (credited, unmatched).
+Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& network,
+                                           const std::vector<DepositInput>& fresh,
+                                           const std::vector<DepositDecision>& decisions,
+                                           const std::vector<IntentCandidate>& candidates) {
+  std::vector<const IntentCandidate*> intent_of(fresh.size(), nullptr);
+  std::vector<DepositOutcome> outcome_of(fresh.size());
+  std::vector<LedgerEntry> entries;
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    DepositDecision decision = decisions.at(i);
+    if (!fresh[i].amount_in_range) decision = {DepositOutcome::kOutOfRange, -1};
+    outcome_of[i] = decision.outcome;
+    if (decision.outcome != DepositOutcome::kCredit) continue;
+    const IntentCandidate* intent = &candidates.at(decision.intent);
+    intent_of[i] = intent;
+    const DepositInput& d = fresh[i];
+    entries.push_back(LedgerEntry{
+        DepositIdempotencyKey(network, d.tx_id, d.event_index), "topup", "top-up " + intent->id,
+        {{KeyAccountCode(intent->key_id), d.amount},
+         {NetworkAccountCode(network), Money::FromMicros(-d.amount.micros())}}});
+  }
+  auto posted = PostEntries(tx, entries);
+  if (!posted) return posted.error();
+
+  PgArray tx_ids, indexes, froms, tos, raws, decimals, amounts, blocks, hashes, times, statuses,
+      reasons, intent_ids, key_ids, ledger_ids;
+  std::size_t next_entry = 0;
+  std::vector<std::int64_t> ledger_id_of(fresh.size(), 0);
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    const DepositInput& d = fresh[i];
+    const IntentCandidate* intent = intent_of[i];
+    tx_ids.Add(d.tx_id);
+    indexes.Add(d.event_index);
+    froms.Add(d.from);
+    tos.Add(d.to);
+    raws.Add(d.raw_amount);
+    decimals.Add(static_cast<std::int64_t>(d.decimals));
+    amounts.Add(d.amount.micros());
+    blocks.Add(d.block_number);
+    hashes.Add(d.block_hash);
+    times.Add(d.block_time);
+    statuses.Add(intent ? "credited" : "unmatched");
+    std::string_view reason = DepositReason(outcome_of[i]);
+    if (reason.empty()) reasons.AddNull(); else reasons.Add(reason);
+    if (!intent) {
+      intent_ids.AddNull();
+      key_ids.AddNull();
+      ledger_ids.AddNull();
+      continue;
+    }
+    const PostedEntry& entry = posted->at(next_entry++);
+    if (entry.replayed) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "deposit " + d.tx_id + "#" + std::to_string(d.event_index) +
+                           " was credited before");
+    }
+    ledger_id_of[i] = entry.transaction_id;
+    intent_ids.Add(intent->id);
+    key_ids.Add(intent->key_id);
+    ledger_ids.Add(entry.transaction_id);
+  }
+  auto inserted = tx.exec_params(R"sql(
+    INSERT INTO deposits (network, tx_id, event_index, from_address, to_address, raw_amount,
+                          decimals, amount, block_number, block_hash, block_time, status, reason,
+                          intent_id, key_id, ledger_transaction_id, credited_at)
+    SELECT $1, v.tx_id, v.event_index, v.from_address, v.to_address, v.raw_amount::numeric,
+           v.decimals, v.amount, v.block_number, v.block_hash, to_timestamp(v.block_time),
+           v.status, v.reason, v.intent_id::uuid, v.key_id, v.ledger_id,
+           CASE WHEN v.ledger_id IS NOT NULL THEN now() END
+      FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[],
+                  $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::text[],
+                  $13::text[], $14::text[], $15::bigint[], $16::bigint[]) WITH ORDINALITY
+           AS v(tx_id, event_index, from_address, to_address, raw_amount, decimals, amount,
+                block_number, block_hash, block_time, status, reason, intent_id, key_id,
+                ledger_id, ord)
+     ORDER BY v.ord
+    RETURNING id, tx_id, event_index)sql",
+                                 network, tx_ids.str(), indexes.str(), froms.str(), tos.str(),
+                                 raws.str(), decimals.str(), amounts.str(), blocks.str(),
+                                 hashes.str(), times.str(), statuses.str(), reasons.str(),
+                                 intent_ids.str(), key_ids.str(), ledger_ids.str());
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> deposit_id_of;
+  for (const auto& row : inserted) {
+    deposit_id_of[{row[1].as<std::string>(), row[2].as<std::int64_t>()}] = row[0].as<std::int64_t>();
+  }
+
+  PgArray credited_intents, credited_deposits, targets, details;
+  int credited = 0, unmatched = 0;
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    const IntentCandidate* intent = intent_of[i];
+    if (!intent) {
+      ++unmatched;
+      continue;
+    }
+    const DepositInput& d = fresh[i];
+    std::int64_t deposit_id = deposit_id_of.at({d.tx_id, d.event_index});
+    JsonWriter json;
+    json.BeginObject()
+        .Field("topup_id", intent->id)
+        .Field("deposit_id", deposit_id)
+        .Field("network", network)
+        .Field("tx_id", d.tx_id)
+        .Field("amount_usdt", d.amount)
+        .Field("ledger_transaction_id", ledger_id_of[i])
+        .EndObject();
+    credited_intents.Add(intent->id);
+    credited_deposits.Add(deposit_id);
+    targets.Add(KeyAccountCode(intent->key_id));
+    details.Add(json.str());
+    ++credited;
+  }
+  if (credited > 0) {
+    auto updated = tx.exec_params1(R"sql(
+      WITH v AS (
+        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[])
+                 AS v(intent_id, deposit_id, target, details)),
+      i AS (
+        UPDATE topup_intents t SET status = 'credited_auto', deposit_id = v.deposit_id,
+               credited_at = now()
+          FROM v WHERE t.id = v.intent_id
+        RETURNING 1),
+      a AS (
+        INSERT INTO api_audit_log (actor, action, target, details)
+        SELECT $5, 'topup.credited', v.target, v.details::jsonb FROM v
+        RETURNING 1)
+      SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM a))sql",
+                                          credited_intents.str(), credited_deposits.str(),
+                                          targets.str(), details.str(), "watcher:" + network);
+    if (updated[0].as<int>() != credited) {
+      // Throwing aborts the transaction: no deposit is credited without its intent.
+      throw std::logic_error("a credited intent was not updated");
+    }
+  }
+  return std::pair{credited, unmatched};
 }
 
 DepositRow ReadDeposit(const pqxx::row& r) {
@@ -130,7 +272,8 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
         known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
       }
       for (const auto& d : scan.final_transfers) {
-        if (known.count({d.tx_id, d.event_index})) {
+        // insert() also drops a transfer that a node listed twice in one answer.
+        if (!known.insert({d.tx_id, d.event_index}).second) {
           ++outcome.already_recorded;
         } else {
           fresh.push_back(d);
@@ -161,50 +304,10 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
                                              row[5].as<bool>()});
       }
       std::vector<DepositDecision> decisions = match(fresh, candidates);
-      for (std::size_t i = 0; i < fresh.size(); ++i) {
-        const DepositInput& d = fresh[i];
-        DepositDecision decision = decisions.at(i);
-        if (!d.amount_in_range) decision = {DepositOutcome::kOutOfRange, -1};
-        const IntentCandidate* intent =
-            decision.outcome == DepositOutcome::kCredit ? &candidates.at(decision.intent) : nullptr;
-        std::string key_text = intent ? std::to_string(intent->key_id) : "";
-        auto inserted = tx.exec_params1(
-            "INSERT INTO deposits (network, tx_id, event_index, from_address, to_address, "
-            "raw_amount, decimals, amount, block_number, block_hash, block_time, status, reason, "
-            "intent_id, key_id) VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9, $10, "
-            "to_timestamp($11), $12, NULLIF($13, ''), $14::uuid, $15) RETURNING id",
-            network, d.tx_id, d.event_index, d.from, d.to, d.raw_amount, d.decimals,
-            d.amount.micros(), d.block_number, d.block_hash, d.block_time,
-            intent ? "credited" : "unmatched", DepositReason(decision.outcome),
-            intent ? intent->id.c_str() : nullptr,
-            intent ? key_text.c_str() : nullptr);
-        std::int64_t deposit_id = inserted[0].as<std::int64_t>();
-        if (!intent) {
-          ++outcome.unmatched;
-          continue;
-        }
-        auto transaction_id =
-            CreditDeposit(tx, network, deposit_id, d.tx_id, d.event_index, d.amount,
-                          intent->key_id, "top-up " + intent->id);
-        if (!transaction_id) return transaction_id.error();
-        JsonWriter details;
-        details.BeginObject()
-            .Field("topup_id", intent->id)
-            .Field("deposit_id", deposit_id)
-            .Field("network", network)
-            .Field("tx_id", d.tx_id)
-            .Field("amount_usdt", d.amount)
-            .EndObject();
-        tx.exec_params(R"sql(
-          WITH i AS (UPDATE topup_intents SET status = 'credited_auto', deposit_id = $1,
-                       credited_at = now() WHERE id = $2::uuid),
-               d AS (UPDATE deposits SET ledger_transaction_id = $3, credited_at = now() WHERE id = $1)
-          INSERT INTO api_audit_log (actor, action, target, details)
-          VALUES ($4, 'topup.credited', $5, $6::jsonb))sql",
-                       deposit_id, intent->id, *transaction_id, "watcher:" + network,
-                       KeyAccountCode(intent->key_id), details.str());
-        ++outcome.credited;
-      }
+      auto recorded = RecordDeposits(tx, network, fresh, decisions, candidates);
+      if (!recorded) return recorded.error();
+      outcome.credited = recorded->first;
+      outcome.unmatched = recorded->second;
     }
 
     // Sightings above the final height: remember them with their block hash; once final, a

@@ -34,6 +34,9 @@ struct PostedEntry {
 // kInvalidArgument when the postings do not balance. Throws (aborting the transaction) when an
 // account is unknown, and pqxx::check_violation when a client balance would go negative.
 Result<PostedEntry> PostEntry(pqxx::work& tx, const LedgerEntry& entry);
+// The same for many entries in one round trip (a scan's deposits); results in input order.
+// kInvalidArgument also when two entries share an idempotency key.
+Result<std::vector<PostedEntry>> PostEntries(pqxx::work& tx, const std::vector<LedgerEntry>& entries);
 
 std::string KeyAccountCode(std::int64_t key_id);
 

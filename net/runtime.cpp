@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "net/asio_bridge.h"
@@ -13,9 +12,8 @@
 namespace instamarket {
 
 struct Runtime::Impl {
-  Impl(int io_thread_count, int blocking_thread_count)
-      : io_threads(io_thread_count),
-        io(io_thread_count),
+  explicit Impl(int blocking_thread_count)
+      : io(1),
         blocking(static_cast<std::size_t>(blocking_thread_count)),
         signals(io, SIGINT, SIGTERM) {}
 
@@ -28,7 +26,6 @@ struct Runtime::Impl {
     });
   }
 
-  int io_threads;
   boost::asio::io_context io;
   boost::asio::thread_pool blocking;
   boost::asio::signal_set signals;
@@ -37,8 +34,7 @@ struct Runtime::Impl {
   std::atomic<bool> stopping{false};
 };
 
-Runtime::Runtime(int io_threads, int blocking_threads)
-    : impl_(std::make_unique<Impl>(io_threads, blocking_threads)) {}
+Runtime::Runtime(int blocking_threads) : impl_(std::make_unique<Impl>(blocking_threads)) {}
 
 Runtime::~Runtime() = default;
 
@@ -52,10 +48,7 @@ void Runtime::Run() {
     spdlog::info("signal {}: stopping; finishing work in flight", signal);
     impl_->StopOnce();
   });
-  std::vector<std::thread> threads;
-  for (int i = 1; i < impl_->io_threads; ++i) threads.emplace_back([this] { impl_->io.run(); });
   impl_->io.run();
-  for (auto& t : threads) t.join();
   impl_->blocking.join();
 }
 

@@ -5,12 +5,14 @@
 
 namespace instamarket {
 
-// The process's asynchronous machinery: one Asio io_context run by `io_threads` threads, and a
-// pool of `blocking_threads` for libpq and libcurl calls, which must never run on an I/O
-// thread. Asio stays out of this header; modules that spawn work include net/asio_bridge.h.
+// The process's asynchronous machinery: one Asio io_context run by the thread that calls Run
+// (signals, timers, the watchers' coroutines), and a pool of `blocking_threads` for libpq and
+// libcurl calls, which must never run on an I/O thread. The HTTP server brings its own I/O
+// threads (one io_context each) and keeps Run waiting until they are done. Asio stays out of
+// this header; modules that spawn work include net/asio_bridge.h.
 class Runtime {
  public:
-  Runtime(int io_threads, int blocking_threads);
+  explicit Runtime(int blocking_threads);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;

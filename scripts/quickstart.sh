@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start: deps, build, a private PostgreSQL, demo catalog and stock, one demo API key,
-# then the daemon in the foreground. Safe to re-run: imports are upserts/deduplicated, and the
+# Quick start: deps, build, a private PostgreSQL, a local EVM devnet with a test USDT token
+# (so a top-up can be tried end to end), demo catalog and stock, one demo API key, then the
+# daemon in the foreground. Safe to re-run: imports are upserts/deduplicated, and the
 # admin token and demo key are created only once. Delete var/quickstart/ to start from scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,23 @@ scripts/install-deps.sh
 build=$(scripts/build.sh)
 bin=$build/app/instamarketd
 url=$(scripts/pg.sh start "$state" "$port")
+
+# The devnet: ganache with test USDT tokens, mining a block every second, its chain kept in
+# $state/devnet/chain so the daemon's stored cursor stays valid across restarts.
+devnet/install.sh
+devnet_state=$state/devnet
+devnet_port=8545
+mkdir -p "$devnet_state"
+if ! node devnet/devnet.js head --state "$devnet_state" --timeout 2 >/dev/null 2>&1; then
+  nohup node devnet/devnet.js start --port "$devnet_port" --state "$devnet_state" \
+    --block-time 1 --db "$devnet_state/chain" >"$devnet_state/devnet.log" 2>&1 &
+  echo $! >"$devnet_state/devnet.pid"
+  for _ in $(seq 1 60); do
+    node devnet/devnet.js head --state "$devnet_state" --timeout 2 >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+fi
+read -r token6 master < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["token6"], d["master"])' "$devnet_state/devnet.json")
 
 # Keep the admin token from an earlier run, so scripts and notes that use it stay valid.
 token=""
@@ -35,6 +53,18 @@ admin:
   token: "$token"
 log:
   level: info
+topups:
+  expiry_seconds: 3600
+networks:
+  - id: usdt_devnet              # the local devnet's 6-decimal test USDT
+    kind: evm
+    rpc: ["http://127.0.0.1:$devnet_port"]
+    token: "$token6"
+    decimals: 6
+    address: "$master"
+    confirmations: 2
+    poll_interval_ms: 250
+    start: latest
 EOF
 )
 
@@ -66,7 +96,13 @@ Try, in another terminal:
   curl -H "X-API-Key: $key" "$base/products?page_size=5"
   curl -H "X-API-Key: $key" $base/balance
 
-Starting instamarketd on 127.0.0.1:8080 (Ctrl-C stops it; PostgreSQL keeps running:
-scripts/pg.sh stop $state $port).
+Top up from the local devnet (a test USDT on a local chain, block every second):
+  curl -X POST -H "X-API-Key: $key" -H 'Content-Type: application/json' \\
+       -d '{"amount_usdt": 25, "network": "usdt_devnet"}' $base/balance/topup
+  devnet/send-test-deposit.sh AMOUNT_USDT_FROM_THE_ANSWER $devnet_state
+  curl -H "X-API-Key: $key" $base/balance      # credited about 2 s later
+
+Starting instamarketd on 127.0.0.1:8080 (Ctrl-C stops it; PostgreSQL and the devnet keep
+running: scripts/pg.sh stop $state $port; kill \$(cat $devnet_state/devnet.pid)).
 EOF
 exec "$bin" --config "$config" serve

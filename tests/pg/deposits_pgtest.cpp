@@ -128,6 +128,63 @@ TEST_F(DepositsTest, ScanCreditsOnceAndTheCursorGuardsReplays) {
   EXPECT_EQ(Balance(), 42'000'000);
 }
 
+// A scan with many deposits is written in a few batched statements: every credited deposit
+// still gets its own balanced ledger entry, intent status and audit row, and a transfer the
+// node listed twice counts once.
+TEST_F(DepositsTest, LargeScanCreditsEachDepositOnceWithItsOwnEntry) {
+  constexpr int kIntents = 60;
+  std::vector<std::int64_t> amounts;
+  for (int i = 0; i < kIntents; ++i) {
+    auto intent = db_->topups().Create(Request(10'000'000 + i * 100'000));
+    ASSERT_TRUE(intent.ok()) << intent.error().message;
+    amounts.push_back(intent->amount.micros());
+  }
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  ScanResult scan{50, 52, 49, {}, {}};
+  std::int64_t expected = 0;
+  for (int i = 0; i < kIntents; ++i) {
+    scan.final_transfers.push_back(Transfer("0xm" + std::to_string(i), amounts[i], 2 + i % 40));
+    expected += amounts[i];
+  }
+  for (int i = 0; i < 15; ++i) {  // no intent anywhere near these amounts
+    scan.final_transfers.push_back(Transfer("0xu" + std::to_string(i), 500'000'000 + i, 3));
+  }
+  scan.final_transfers.push_back(scan.final_transfers.front());  // listed twice
+  auto outcome = Record(1, scan);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->credited, kIntents);
+  EXPECT_EQ(outcome->unmatched, 15);
+  EXPECT_EQ(outcome->already_recorded, 1);
+  EXPECT_EQ(Balance(), expected);
+
+  pqxx::connection conn(TestDatabaseUrl());
+  pqxx::nontransaction tx(conn);
+  auto per_entry = tx.exec_params(R"sql(
+    SELECT count(*), count(DISTINCT d.ledger_transaction_id),
+           count(*) FILTER (WHERE t.kind = 'topup' AND
+                            (SELECT sum(amount) FROM ledger_postings p WHERE p.transaction_id = t.id) = 0
+                            AND (SELECT count(*) FROM ledger_postings p WHERE p.transaction_id = t.id) = 2),
+           count(*) FILTER (WHERE i.status = 'credited_auto' AND i.deposit_id = d.id),
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM api_audit_log a WHERE a.action = 'topup.credited'
+                                          AND (a.details->>'deposit_id')::bigint = d.id))
+      FROM deposits d JOIN ledger_transactions t ON t.id = d.ledger_transaction_id
+      JOIN topup_intents i ON i.id = d.intent_id
+     WHERE d.network = $1 AND d.status = 'credited')sql", network_)[0];
+  EXPECT_EQ(per_entry[0].as<int>(), kIntents);
+  EXPECT_EQ(per_entry[1].as<int>(), kIntents);  // one ledger entry per deposit
+  EXPECT_EQ(per_entry[2].as<int>(), kIntents);  // each balanced, two postings
+  EXPECT_EQ(per_entry[3].as<int>(), kIntents);  // each intent points at its deposit
+  EXPECT_EQ(per_entry[4].as<int>(), kIntents);  // each audited
+  auto sum = tx.exec_params1(
+      "SELECT coalesce(sum(p.amount), 0) FROM ledger_postings p JOIN ledger_accounts a "
+      "ON a.id = p.account_id WHERE a.code = $1", "key:" + std::to_string(key_id_));
+  EXPECT_EQ(sum[0].as<std::int64_t>(), expected);  // balance = sum of postings
+  auto unmatched = tx.exec_params1(
+      "SELECT count(*) FROM deposits WHERE network = $1 AND status = 'unmatched' AND "
+      "reason = 'no_intent' AND ledger_transaction_id IS NULL AND credited_at IS NULL", network_);
+  EXPECT_EQ(unmatched[0].as<int>(), 15);
+}
+
 TEST_F(DepositsTest, ReorgedSightingsAreMarkedAndNeverCredited) {
   ASSERT_TRUE(db_->topups().Create(Request(9'000'000)).ok());
   ASSERT_TRUE(db_->deposits().InitCursor(network_, 10).ok());
