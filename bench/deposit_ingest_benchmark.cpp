@@ -33,7 +33,11 @@ void BM_RecordScanCredits(benchmark::State& state) {
     return;
   }
   const auto batch = static_cast<std::size_t>(state.range(0));
-  std::string network = "bench_" + std::to_string(std::time(nullptr)) + "_" + std::to_string(batch);
+  // Google Benchmark runs this function several times per argument: every run needs its own
+  // network (and so its own transaction ids), or the deposits of an earlier run collide.
+  static int run = 0;
+  std::string network = "bench_" + std::to_string(std::time(nullptr)) + "_" +
+                        std::to_string(batch) + "_" + std::to_string(++run);
   auto key = db->keys().Create("ingest-bench", false, {}, "bench");
   std::int64_t cursor = *db->deposits().InitCursor(network, 0);
   MatchRules rules;
