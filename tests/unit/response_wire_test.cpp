@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include "api/response_wire.h"
+#include "config/config.h"
+
+namespace instamarket {
+namespace {
+
+TEST(ResponseWireTest, WritesStatusHeadersLengthAndBody) {
+  HttpResponse response = JsonResponse(429, R"({"status":429})");
+  response.AddHeader("Retry-After", "7");
+  std::string out = "stale bytes from the previous response";
+  WriteResponse(response, 11, true, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 429 Too Many Requests\r\n"
+            "Server: instamarketd\r\n"
+            "Content-Type: application/json\r\n"
+            "Content-Length: 14\r\n"
+            "Retry-After: 7\r\n"
+            "\r\n"
+            R"({"status":429})");
+}
+
+TEST(ResponseWireTest, ConnectionHeaderOnlyWhereTheVersionNeedsIt) {
+  HttpResponse response = JsonResponse(200, "{}");
+  std::string out;
+  WriteResponse(response, 11, false, out);
+  EXPECT_NE(out.find("\r\nConnection: close\r\n"), std::string::npos);
+  WriteResponse(response, 10, true, out);
+  EXPECT_EQ(out.rfind("HTTP/1.0 200 OK\r\n", 0), 0u);
+  EXPECT_NE(out.find("\r\nConnection: keep-alive\r\n"), std::string::npos);
+  WriteResponse(response, 10, false, out);
+  EXPECT_EQ(out.find("Connection:"), std::string::npos);  // 1.0 closes by default
+  WriteResponse(response, 11, true, out);
+  EXPECT_EQ(out.find("Connection:"), std::string::npos);  // 1.1 keeps alive by default
+}
+
+// The shipped example must always load: operators copy it.
+TEST(ExampleConfigTest, TheExampleConfigIsValid) {
+  auto config = LoadConfigFile(INSTAMARKET_SOURCE_DIR "/config/instamarketd.example.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_EQ(config->networks.size(), 3u);
+  EXPECT_EQ(config->FindNetwork("usdt_bep_20")->decimals, 18);
+  EXPECT_EQ(config->FindNetwork("usdt_bep_20")->token, "0x55d398326f99059ff775485246999027b3197955");
+  EXPECT_EQ(config->FindNetwork("usdt_polygon")->token, "0xc2132d05d31c914a87c6611c10748aeb04b58e8f");
+  EXPECT_EQ(config->FindNetwork("usdt_arbitrum")->token, "0xfd086bc7cd5c481dcc9c85ebe478a1c0b69fcbb9");
+}
+
+}  // namespace
+}  // namespace instamarket
