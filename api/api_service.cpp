@@ -5,6 +5,7 @@
 #include "api/account_handlers.h"
 #include "api/catalog_handlers.h"
 #include "api/deposit_handlers.h"
+#include "api/order_handlers.h"
 #include "api/handler_context.h"
 #include "api/problem.h"
 #include "api/request_security.h"
@@ -53,10 +54,18 @@ ApiService::ApiService(Database& db, const Config& config)
       {"GET", "/api/v1/usage", RouteAuth::kApiKey, true, &HandleGetUsage},
       {"POST", "/api/v1/balance/topup", RouteAuth::kApiKey, true, &HandleCreateTopup},
       {"GET", "/api/v1/balance/topup/{id}", RouteAuth::kApiKey, true, &HandleGetTopup},
+      {"POST", "/api/v1/orders", RouteAuth::kApiKey, true, &HandleCreateOrder},
+      {"GET", "/api/v1/orders", RouteAuth::kApiKey, true, &HandleListOrders},
+      {"GET", "/api/v1/orders/{id}", RouteAuth::kApiKey, true, &HandleGetOrder},
       {"GET", "/api/admin/api-audit", RouteAuth::kAdminToken, true, &HandleAdminAudit},
       {"GET", "/api/admin/deposits", RouteAuth::kAdminToken, true, &HandleAdminListDeposits},
       {"POST", "/api/admin/deposits/{id}/assign", RouteAuth::kAdminToken, true,
        &HandleAdminAssignDeposit},
+      {"POST", "/api/admin/orders/{id}/cancel", RouteAuth::kAdminToken, true,
+       &HandleAdminCancelOrder},
+      {"GET", "/api/admin/webhooks", RouteAuth::kAdminToken, true, &HandleAdminListWebhooks},
+      {"POST", "/api/admin/webhooks/{id}/redeliver", RouteAuth::kAdminToken, true,
+       &HandleAdminRedeliverWebhook},
   };
   for (const auto& r : routes_) patterns_.emplace_back(r.method, r.pattern);
 }
@@ -79,7 +88,7 @@ const ApiService::RouteEntry* ApiService::RouteOf(const Call& call) const {
 
 HandlerContext ApiService::ContextOf(const Call& call) {
   return HandlerContext{call.request, call.match.params, call.key.get(), db_, config_, usage_,
-                        UnixNow()};
+                        UnixNow(), order_placed_ ? &order_placed_ : nullptr};
 }
 
 std::optional<PipelinedRead> ApiService::PlanRead(const Call& call) const {

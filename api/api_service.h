@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,9 @@ class ApiService {
   // Every statement a PlanRead may name, to prepare on each pipelined connection.
   static std::vector<const PipelinedStatement*> PipelinedStatements();
 
+  // Called (on the blocking pool) after an order is placed; set before serving.
+  void SetOrderPlacedHook(std::function<void()> hook) { order_placed_ = std::move(hook); }
+
   // Blocking background duties, run periodically by the server.
   void FlushUsage();
   void ProbeDatabase();
@@ -80,6 +84,7 @@ class ApiService {
   KeyCache keys_;
   RateLimiter limiter_;
   UsageRecorder usage_;
+  std::function<void()> order_placed_;
 };
 
 }  // namespace instamarket

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ struct HandlerContext {
   const Config& config;
   const UsageRecorder& usage;
   std::int64_t now_seconds;  // unix time of the request
+  const std::function<void()>* order_placed = nullptr;  // wakes the fulfilment worker
 };
 
 using Handler = HttpResponse (*)(const HandlerContext&);

@@ -24,7 +24,8 @@ constexpr char kAdminUsage[] =
     "keys deny-ip KEY_ID IP | credit KEY_ID AMOUNT_USDT --reason TEXT [--idempotency-key K] | "
     "catalog import FILE | stock import PRODUCT_ID FILE | "
     "deposits list [--unmatched] [--format json|csv] [--limit N] | "
-    "deposits assign DEPOSIT_ID KEY_ID --reason TEXT";
+    "deposits assign DEPOSIT_ID KEY_ID --reason TEXT | orders cancel ORDER_ID | "
+    "webhooks list [--failed] [--limit N] | webhooks redeliver DELIVERY_ID";
 
 Result<std::int64_t> ParseId(const std::string& text, const char* what) {
   std::int64_t id = 0;
@@ -234,6 +235,67 @@ int DepositsAssign(Database& db, const CommandArgs& args) {
   return PrintJson(json.EndObject().Take());
 }
 
+int OrdersCancel(Database& db, const CommandArgs& args) {
+  if (!Positional(args, 1)) return PrintUsageError("usage: admin orders cancel ORDER_ID");
+  auto order_id = ParseId(args.positional[0], "ORDER_ID");
+  if (!order_id) return PrintUsageError(order_id.error().message);
+  auto order = db.orders().Cancel(*order_id, CliActor());
+  if (!order) return PrintError(order.error());
+  JsonWriter json;
+  json.BeginObject()
+      .Field("order_id", order->id)
+      .Field("status", order->status)
+      .Field("price_usdt", order->price)
+      .Field("refund_due_usdt", order->price)
+      .EndObject();
+  return PrintJson(json.Take());
+}
+
+void WriteDeliveryJson(JsonWriter& json, const WebhookDelivery& d) {
+  json.BeginObject()
+      .Field("id", d.id)
+      .Field("order_id", d.order_id)
+      .Field("key_id", d.key_id)
+      .Field("url", d.url)
+      .Field("event", d.event)
+      .Field("status", d.status)
+      .Field("attempts", static_cast<std::int64_t>(d.attempts));
+  json.Key("last_http_status");
+  if (d.last_http_status) json.Int(*d.last_http_status); else json.Null();
+  json.Key("last_error");
+  if (d.last_error) json.String(*d.last_error); else json.Null();
+  json.Field("created_at", d.created_at).EndObject();
+}
+
+int WebhooksList(Database& db, const CommandArgs& args) {
+  if (!Positional(args, 0)) return PrintUsageError("usage: admin webhooks list [--failed] [--limit N]");
+  std::int64_t limit = 1000;
+  if (auto text = args.One("limit")) {
+    auto parsed = ParseId(*text, "--limit");
+    if (!parsed) return PrintUsageError(parsed.error().message);
+    limit = std::min<std::int64_t>(*parsed, 1'000'000);
+  }
+  std::optional<std::string> status;
+  if (args.Has("failed")) status = "failed";
+  auto rows = db.webhooks().List(status, static_cast<int>(limit));
+  if (!rows) return PrintError(rows.error());
+  JsonWriter json;
+  json.BeginArray();
+  for (const auto& d : *rows) WriteDeliveryJson(json, d);
+  return PrintJson(json.EndArray().Take());
+}
+
+int WebhooksRedeliver(Database& db, const CommandArgs& args) {
+  if (!Positional(args, 1)) return PrintUsageError("usage: admin webhooks redeliver DELIVERY_ID");
+  auto id = ParseId(args.positional[0], "DELIVERY_ID");
+  if (!id) return PrintUsageError(id.error().message);
+  auto delivery = db.webhooks().Redeliver(*id, CliActor());
+  if (!delivery) return PrintError(delivery.error());
+  JsonWriter json;
+  WriteDeliveryJson(json, *delivery);
+  return PrintJson(json.Take());
+}
+
 }  // namespace
 
 std::string CliActor() {
@@ -267,6 +329,19 @@ int RunAdminCommand(Database& db, const std::vector<std::string>& words) {
     auto args = parse({"format", "reason", "limit"}, {"unmatched"});
     if (!args) return PrintUsageError(args.error().message);
     return verb == "list" ? DepositsList(db, *args) : DepositsAssign(db, *args);
+  }
+  if (group == "orders" && rest[0] == "cancel") {
+    rest.erase(rest.begin());
+    auto args = parse({}, {});
+    if (!args) return PrintUsageError(args.error().message);
+    return OrdersCancel(db, *args);
+  }
+  if (group == "webhooks" && (rest[0] == "list" || rest[0] == "redeliver")) {
+    std::string verb = rest[0];
+    rest.erase(rest.begin());
+    auto args = parse({"limit"}, {"failed"});
+    if (!args) return PrintUsageError(args.error().message);
+    return verb == "list" ? WebhooksList(db, *args) : WebhooksRedeliver(db, *args);
   }
   if ((group == "catalog" || group == "stock") && rest[0] == "import") {
     rest.erase(rest.begin());

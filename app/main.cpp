@@ -23,7 +23,9 @@
 #include "ledger/database.h"
 #include "ledger/migrator.h"
 #include "net/runtime.h"
+#include "orders/order_jobs.h"
 #include "watcher/deposit_watcher.h"
+#include "webhooks/webhook_dispatcher.h"
 
 namespace instamarket {
 namespace {
@@ -56,6 +58,11 @@ int Serve(const Config& config, Database& db) {
     RegisterBuiltinAdapters(adapters);
     DepositWatcher watcher(config, adapters, db.deposits(), runtime);
     if (auto started = watcher.Start(); !started) return PrintError(started.error());
+    OrderJobs order_jobs(config, db.orders(), runtime);
+    WebhookDispatcher webhooks(config.webhooks, db.webhooks(), runtime);
+    service.SetOrderPlacedHook([&order_jobs] { order_jobs.Wake(); });
+    order_jobs.Start();
+    webhooks.Start();
     server.Start();
     runtime.Run();
   } catch (const std::exception& e) {

@@ -194,6 +194,54 @@ void ParseTopups(const YAML::Node& node, TopupConfig& t) {
   }
 }
 
+bool ReadBool(const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false")) {
+    Fail(key, "must be true or false, got " + Describe(node));
+  }
+  return node.Scalar() == "true";
+}
+
+void ParseOrders(const YAML::Node& node, OrderConfig& o) {
+  RejectUnknownKeys(node, "orders", {"min_order_usdt", "fulfilment_deadline_seconds",
+                                     "refund_interval_seconds", "worker_interval_ms", "fulfil"});
+  if (node["min_order_usdt"]) {
+    o.min_order_micros = ReadMicros(node["min_order_usdt"], "orders.min_order_usdt", 0,
+                                    1'000'000'000'000);
+  }
+  if (node["fulfilment_deadline_seconds"]) {
+    o.fulfilment_deadline_seconds = static_cast<int>(ReadInt(
+        node["fulfilment_deadline_seconds"], "orders.fulfilment_deadline_seconds", 1, 7 * 86400));
+  }
+  if (node["refund_interval_seconds"]) {
+    o.refund_interval_seconds = static_cast<int>(
+        ReadInt(node["refund_interval_seconds"], "orders.refund_interval_seconds", 1, 3600));
+  }
+  if (node["worker_interval_ms"]) {
+    o.worker_interval_ms = static_cast<int>(
+        ReadInt(node["worker_interval_ms"], "orders.worker_interval_ms", 10, 60000));
+  }
+  if (node["fulfil"]) o.fulfil = ReadBool(node["fulfil"], "orders.fulfil");
+}
+
+void ParseWebhooks(const YAML::Node& node, WebhookConfig& w) {
+  RejectUnknownKeys(node, "webhooks", {"timeout_ms", "max_retries", "backoff_base_ms",
+                                       "allow_private_addresses"});
+  if (node["timeout_ms"]) {
+    w.timeout_ms = static_cast<int>(ReadInt(node["timeout_ms"], "webhooks.timeout_ms", 100, 120000));
+  }
+  if (node["max_retries"]) {
+    w.max_retries = static_cast<int>(ReadInt(node["max_retries"], "webhooks.max_retries", 0, 20));
+  }
+  if (node["backoff_base_ms"]) {
+    w.backoff_base_ms = static_cast<int>(
+        ReadInt(node["backoff_base_ms"], "webhooks.backoff_base_ms", 10, 3600000));
+  }
+  if (node["allow_private_addresses"]) {
+    w.allow_private_addresses =
+        ReadBool(node["allow_private_addresses"], "webhooks.allow_private_addresses");
+  }
+}
+
 bool IsEvmAddress(const std::string& s) {
   if (s.size() != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
   return std::all_of(s.begin() + 2, s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
@@ -295,13 +343,16 @@ void ParseNetworks(const YAML::Node& node, std::vector<NetworkConfig>& networks)
 Config ParseRoot(const YAML::Node& root) {
   Config config;
   if (root.IsNull()) Fail("(top level)", "the config is empty");
-  RejectUnknownKeys(root, "", {"database", "api", "admin", "log", "topups", "networks"});
+  RejectUnknownKeys(root, "", {"database", "api", "admin", "log", "topups", "networks",
+                               "orders", "webhooks"});
   if (root["database"]) ParseDatabase(root["database"], config.database);
   if (root["api"]) ParseApi(root["api"], config.api);
   if (root["admin"]) ParseAdmin(root["admin"], config.admin);
   if (root["log"]) ParseLog(root["log"], config.log);
   if (root["topups"]) ParseTopups(root["topups"], config.topups);
   if (root["networks"]) ParseNetworks(root["networks"], config.networks);
+  if (root["orders"]) ParseOrders(root["orders"], config.orders);
+  if (root["webhooks"]) ParseWebhooks(root["webhooks"], config.webhooks);
 
   if (const char* url = std::getenv("INSTAMARKET_DATABASE_URL"); url && *url) {
     config.database.url = url;

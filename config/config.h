@@ -61,6 +61,21 @@ struct TopupConfig {
   int expiry_grace_seconds = 900;
 };
 
+struct OrderConfig {
+  std::int64_t min_order_micros = 0;     // orders priced below this get 400; 0 = no minimum
+  int fulfilment_deadline_seconds = 600; // processing longer than this: expired and refunded
+  int refund_interval_seconds = 30;      // how often the refund job runs
+  int worker_interval_ms = 200;          // how often the fulfilment worker looks for orders
+  bool fulfil = true;                    // false: this instance does not deliver items
+};
+
+struct WebhookConfig {
+  int timeout_ms = 10000;
+  int max_retries = 5;                   // after the first attempt
+  int backoff_base_ms = 1000;            // retry n waits base * 2^(n-1)
+  bool allow_private_addresses = false;  // loopback, private and link-local targets
+};
+
 struct Config {
   DatabaseConfig database;
   ApiConfig api;
@@ -68,6 +83,8 @@ struct Config {
   LogConfig log;
   TopupConfig topups;
   std::vector<NetworkConfig> networks;
+  OrderConfig orders;
+  WebhookConfig webhooks;
 
   const NetworkConfig* FindNetwork(const std::string& id) const;
 };

@@ -13,7 +13,9 @@ Database::Database(const DatabaseConfig& config)
       usage_(pool_),
       audit_(pool_),
       topups_(pool_),
-      deposits_(pool_) {}
+      deposits_(pool_),
+      orders_(pool_),
+      webhooks_(pool_) {}
 
 Database::~Database() = default;
 

@@ -10,8 +10,10 @@
 #include "ledger/catalog_store.h"
 #include "ledger/deposit_store.h"
 #include "ledger/key_store.h"
+#include "ledger/order_store.h"
 #include "ledger/topup_store.h"
 #include "ledger/usage_store.h"
+#include "ledger/webhook_store.h"
 
 namespace instamarket {
 
@@ -31,6 +33,8 @@ class Database {
   AuditLog& audit() { return audit_; }
   TopupStore& topups() { return topups_; }
   DepositStore& deposits() { return deposits_; }
+  OrderStore& orders() { return orders_; }
+  WebhookStore& webhooks() { return webhooks_; }
 
   Result<std::vector<int>> Migrate();
   // A cheap round trip; kUnavailable when the database cannot be reached.
@@ -47,6 +51,8 @@ class Database {
   AuditLog audit_;
   TopupStore topups_;
   DepositStore deposits_;
+  OrderStore orders_;
+  WebhookStore webhooks_;
 };
 
 }  // namespace instamarket
