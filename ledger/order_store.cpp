@@ -1,5 +1,6 @@
 #include "ledger/order_store.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "core/json_writer.h"
@@ -193,15 +194,19 @@ Result<JobOutcome> OrderStore::Fulfil(int limit) {
       std::int64_t product_id = o[2].as<std::int64_t>();
       int quantity = o[3].as<int>();
       std::int64_t unit_price = o[4].as<std::int64_t>();
-      std::vector<std::string> items;
+      // RETURNING has no order: sort by item id, the order GET /orders/{id} shows them in.
+      std::vector<std::pair<std::int64_t, std::string>> taken;
       for (const auto& row : tx.exec_params(R"sql(
             UPDATE stock_items SET order_id = $1 WHERE id IN (
               SELECT id FROM stock_items WHERE product_id = $2 AND order_id IS NULL
                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-            RETURNING payload::text)sql",
+            RETURNING id, payload::text)sql",
                                              id, product_id, quantity)) {
-        items.push_back(row[0].as<std::string>());
+        taken.emplace_back(row[0].as<std::int64_t>(), row[1].as<std::string>());
       }
+      std::sort(taken.begin(), taken.end());
+      std::vector<std::string> items;
+      for (auto& [item_id, payload] : taken) items.push_back(std::move(payload));
       int delivered = static_cast<int>(items.size());
       std::string status = delivered == quantity ? "completed" : delivered > 0 ? "partial" : "failed";
       std::optional<std::string> error;
