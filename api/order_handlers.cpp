@@ -5,6 +5,7 @@
 
 #include "api/problem.h"
 #include "api/query_params.h"
+#include "api/webhook_json.h"
 #include "core/crypto.h"
 #include "core/json_reader.h"
 #include "core/json_writer.h"
@@ -222,26 +223,6 @@ HttpResponse HandleAdminCancelOrder(const HandlerContext& ctx) {
   return JsonResponse(200, json.Take());
 }
 
-namespace {
-
-void WriteDelivery(JsonWriter& json, const WebhookDelivery& d) {
-  json.BeginObject()
-      .Field("id", d.id)
-      .Field("order_id", d.order_id)
-      .Field("key_id", d.key_id)
-      .Field("url", d.url)
-      .Field("event", d.event)
-      .Field("status", d.status)
-      .Field("attempts", static_cast<std::int64_t>(d.attempts));
-  json.Key("last_http_status");
-  if (d.last_http_status) json.Int(*d.last_http_status); else json.Null();
-  json.Key("last_error");
-  if (d.last_error) json.String(*d.last_error); else json.Null();
-  json.Field("created_at", d.created_at).EndObject();
-}
-
-}  // namespace
-
 HttpResponse HandleAdminListWebhooks(const HandlerContext& ctx) {
   auto params = QueryParams::Parse(ctx.request.Query());
   if (!params) return ValidationProblem({{"query", params.error().message}});
@@ -256,7 +237,7 @@ HttpResponse HandleAdminListWebhooks(const HandlerContext& ctx) {
   if (!rows) return ProblemFor(rows.error());
   JsonWriter json;
   json.BeginObject().Key("items").BeginArray();
-  for (const auto& d : *rows) WriteDelivery(json, d);
+  for (const auto& d : *rows) WriteWebhookDeliveryJson(json, d);
   json.EndArray().EndObject();
   return JsonResponse(200, json.Take());
 }
@@ -267,7 +248,7 @@ HttpResponse HandleAdminRedeliverWebhook(const HandlerContext& ctx) {
   auto delivery = ctx.db.webhooks().Redeliver(*id, "admin-api");
   if (!delivery) return ProblemFor(delivery.error());
   JsonWriter json;
-  WriteDelivery(json, *delivery);
+  WriteWebhookDeliveryJson(json, *delivery);
   return JsonResponse(200, json.Take());
 }
 

@@ -11,6 +11,7 @@
 #include "app/catalog_file.h"
 #include "app/cli_output.h"
 #include "api/deposit_json.h"
+#include "api/webhook_json.h"
 #include "app/command_line.h"
 #include "core/crypto.h"
 #include "core/json_writer.h"
@@ -251,21 +252,6 @@ int OrdersCancel(Database& db, const CommandArgs& args) {
   return PrintJson(json.Take());
 }
 
-void WriteDeliveryJson(JsonWriter& json, const WebhookDelivery& d) {
-  json.BeginObject()
-      .Field("id", d.id)
-      .Field("order_id", d.order_id)
-      .Field("key_id", d.key_id)
-      .Field("url", d.url)
-      .Field("event", d.event)
-      .Field("status", d.status)
-      .Field("attempts", static_cast<std::int64_t>(d.attempts));
-  json.Key("last_http_status");
-  if (d.last_http_status) json.Int(*d.last_http_status); else json.Null();
-  json.Key("last_error");
-  if (d.last_error) json.String(*d.last_error); else json.Null();
-  json.Field("created_at", d.created_at).EndObject();
-}
 
 int WebhooksList(Database& db, const CommandArgs& args) {
   if (!Positional(args, 0)) return PrintUsageError("usage: admin webhooks list [--failed] [--limit N]");
@@ -281,7 +267,7 @@ int WebhooksList(Database& db, const CommandArgs& args) {
   if (!rows) return PrintError(rows.error());
   JsonWriter json;
   json.BeginArray();
-  for (const auto& d : *rows) WriteDeliveryJson(json, d);
+  for (const auto& d : *rows) WriteWebhookDeliveryJson(json, d);
   return PrintJson(json.EndArray().Take());
 }
 
@@ -292,7 +278,7 @@ int WebhooksRedeliver(Database& db, const CommandArgs& args) {
   auto delivery = db.webhooks().Redeliver(*id, CliActor());
   if (!delivery) return PrintError(delivery.error());
   JsonWriter json;
-  WriteDeliveryJson(json, *delivery);
+  WriteWebhookDeliveryJson(json, *delivery);
   return PrintJson(json.Take());
 }
 

@@ -10,19 +10,7 @@ import time
 import harness
 from harness import DaemonTestCase, RUN_ID
 
-# Section 12, "Python (requests)", steps 1 and 2, verbatim apart from KEY and BASE.
-SDK_EXAMPLE = '''
-import requests
-KEY = "YOUR_API_KEY"
-BASE = "https://instamarket.pro/api/v1"
-headers = {"X-API-Key": KEY}
-# 1. List products
-products = requests.get(f"{BASE}/products", headers=headers,
-params={"min_price": 1, "page_size": 50}).json()
-# 2. Check balance
-bal = requests.get(f"{BASE}/balance", headers=headers).json()
-print(f"Balance: {bal['balance_usdt']} USDT")
-'''
+from spec_sdk_example import FIRST_TWO_STEPS as SDK_EXAMPLE  # steps 1 and 2
 
 
 class SpecExamplesTest(DaemonTestCase):
