@@ -18,6 +18,7 @@ namespace {
 
 namespace asio = boost::asio;
 constexpr auto kTick = std::chrono::milliseconds(200);
+constexpr auto kMaxErrorPause = std::chrono::seconds(5);  // while the database is down
 constexpr int kSenders = 4;
 
 }  // namespace
@@ -46,13 +47,16 @@ struct WebhookDispatcher::Impl {
   }
 
   asio::awaitable<void> Loop() {
+    std::chrono::steady_clock::duration pause = kTick;
     while (!stopping) {
       int free = kSenders - in_flight;
       if (free > 0) {
         auto claimed = co_await RunBlocking(blocking, [this, free] { return store.ClaimDue(free, Lease()); });
         if (!claimed) {
           spdlog::warn("webhooks: {}", claimed.error().message);
+          pause = std::min<std::chrono::steady_clock::duration>(pause * 2, kMaxErrorPause);
         } else {
+          pause = kTick;
           for (auto& delivery : *claimed) {
             ++in_flight;
             asio::co_spawn(io, Deliver(std::move(delivery)), asio::detached);
@@ -60,7 +64,7 @@ struct WebhookDispatcher::Impl {
         }
       }
       if (stopping) break;
-      timer.expires_after(kTick);
+      timer.expires_after(pause);
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }

@@ -105,6 +105,29 @@ class OrderErrorsTest(DaemonTestCase):
         self.assertProblem(self.daemon.get("/orders/abc", key=self.key["api_key"]), 404)
         self.assertProblem(self.daemon.get("/orders/0", key=self.key["api_key"]), 404)
 
+    def test_webhook_host_that_resolves_inward_is_never_called(self):
+        # 2130706433 is 127.0.0.1 written as one number: not an IP literal to the URL check at
+        # order time, but the address connected to is checked again at send time.
+        receiver = oh.WebhookReceiver()
+        try:
+            port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+            key = oh.funded_key(self.daemon, "ssrf", "5")
+            r = oh.place(self.daemon, key["api_key"], self.product, 5,
+                         webhook_url=f"http://2130706433:{port}/hook")
+            order = self.assertJson(r, 201)
+            deadline = time.monotonic() + 20
+            while True:
+                rows = [w for w in self.daemon.admin("webhooks", "list")
+                        if w["order_id"] == order["order_id"] and w["attempts"] > 0]
+                if rows:
+                    break
+                self.assertLess(time.monotonic(), deadline, "no delivery attempt")
+                time.sleep(0.1)
+            self.assertIn("non-public address 127.0.0.1", rows[0]["last_error"])
+            self.assertEqual(receiver.all(), [])
+        finally:
+            receiver.stop()
+
     def test_bad_idempotency_key_is_422(self):
         r = oh.place(self.daemon, self.key["api_key"], self.product, 5,
                      headers={"Idempotency-Key": "x" * 256})
