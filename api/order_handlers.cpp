@@ -171,10 +171,23 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
       break;
   }
   if (r.outcome == PlaceOutcome::kCreated && ctx.order_placed) (*ctx.order_placed)();
-  auto view = ctx.db.orders().Get(ctx.key->id, r.order_id);
-  if (!view) return ProblemFor(view.error());
+  OrderView view;
+  if (r.outcome == PlaceOutcome::kCreated) {
+    // Everything the answer shows is known: no second round trip.
+    view.id = r.order_id;
+    view.key_id = ctx.key->id;
+    view.product_id = order.product_id;
+    view.quantity = order.quantity;
+    view.price = r.price;
+    view.status = "processing";
+    view.created_at = view.updated_at = r.created_at;
+  } else {
+    auto stored = ctx.db.orders().Get(ctx.key->id, r.order_id);
+    if (!stored) return ProblemFor(stored.error());
+    view = std::move(*stored);
+  }
   JsonWriter json;
-  WriteOrder(json, *view, false);
+  WriteOrder(json, view, false);
   HttpResponse response = JsonResponse(r.outcome == PlaceOutcome::kCreated ? 201 : 200, json.Take());
   if (r.outcome == PlaceOutcome::kReplayed) response.AddHeader("Idempotent-Replayed", "true");
   return response;

@@ -131,6 +131,7 @@ Result<PlaceResult> OrderStore::Place(const NewOrder& order) {
       if (!row[4].is_null()) r.min_quantity = row[4].as<int>();
       if (!row[5].is_null()) r.balance = Money::FromMicros(row[5].as<std::int64_t>());
       if (!row[6].is_null()) r.stock = row[6].as<std::int64_t>();
+      if (!row[7].is_null()) r.created_at = row[7].as<std::int64_t>();
       return r;
     });
   };

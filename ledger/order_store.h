@@ -43,6 +43,7 @@ struct PlaceResult {
   int min_quantity = 0;
   Money balance;           // for kInsufficientBalance
   std::int64_t stock = 0;  // for kInsufficientStock
+  std::int64_t created_at = 0;  // for kCreated
 };
 
 struct OrderView {

@@ -65,7 +65,7 @@ CREATE FUNCTION place_order(p_key_id BIGINT, p_product_id BIGINT, p_quantity INT
                             p_webhook_url TEXT, p_idempotency_key TEXT, p_request_hash TEXT,
                             p_min_order BIGINT, p_deadline_seconds INTEGER)
 RETURNS TABLE (outcome TEXT, order_id BIGINT, unit_price BIGINT, price BIGINT,
-               min_quantity INTEGER, balance BIGINT, stock INTEGER) AS $$
+               min_quantity INTEGER, balance BIGINT, stock INTEGER, created_at BIGINT) AS $$
 DECLARE
   v_product   products%ROWTYPE;
   v_existing  orders%ROWTYPE;
@@ -83,7 +83,7 @@ BEGIN
       RETURN QUERY SELECT CASE WHEN v_existing.request_hash = p_request_hash THEN 'replayed'
                                ELSE 'idempotency_conflict' END,
                           v_existing.id, v_existing.unit_price, v_existing.price,
-                          NULL::INTEGER, NULL::BIGINT, NULL::INTEGER;
+                          NULL::INTEGER, NULL::BIGINT, NULL::INTEGER, NULL::BIGINT;
       RETURN;
     END IF;
   END IF;
@@ -91,18 +91,18 @@ BEGIN
   SELECT * INTO v_product FROM products WHERE id = p_product_id;
   IF NOT FOUND THEN
     RETURN QUERY SELECT 'no_product', NULL::BIGINT, NULL::BIGINT, NULL::BIGINT,
-                        NULL::INTEGER, NULL::BIGINT, NULL::INTEGER;
+                        NULL::INTEGER, NULL::BIGINT, NULL::INTEGER, NULL::BIGINT;
     RETURN;
   END IF;
   IF p_quantity < v_product.min_quantity THEN
     RETURN QUERY SELECT 'below_min_quantity', NULL::BIGINT, v_product.price, NULL::BIGINT,
-                        v_product.min_quantity, NULL::BIGINT, NULL::INTEGER;
+                        v_product.min_quantity, NULL::BIGINT, NULL::INTEGER, NULL::BIGINT;
     RETURN;
   END IF;
   v_price := v_product.price * p_quantity;  -- bigint: overflow raises, never wraps
   IF v_price < p_min_order THEN
     RETURN QUERY SELECT 'below_min_order', NULL::BIGINT, v_product.price, v_price,
-                        v_product.min_quantity, NULL::BIGINT, NULL::INTEGER;
+                        v_product.min_quantity, NULL::BIGINT, NULL::INTEGER, NULL::BIGINT;
     RETURN;
   END IF;
 
@@ -111,7 +111,7 @@ BEGIN
   SELECT * INTO v_account FROM ledger_accounts a WHERE a.key_id = p_key_id FOR UPDATE;
   IF NOT FOUND OR v_account.balance < v_price THEN
     RETURN QUERY SELECT 'insufficient_balance', NULL::BIGINT, v_product.price, v_price,
-                        v_product.min_quantity, COALESCE(v_account.balance, 0), NULL::INTEGER;
+                        v_product.min_quantity, COALESCE(v_account.balance, 0), NULL::INTEGER, NULL::BIGINT;
     RETURN;
   END IF;
   UPDATE products p SET stock = p.stock - p_quantity, updated_at = now()
@@ -120,7 +120,7 @@ BEGIN
   IF NOT FOUND THEN
     SELECT p.stock INTO v_stock FROM products p WHERE p.id = p_product_id;
     RETURN QUERY SELECT 'insufficient_stock', NULL::BIGINT, v_product.price, v_price,
-                        v_product.min_quantity, NULL::BIGINT, v_stock;
+                        v_product.min_quantity, NULL::BIGINT, v_stock, NULL::BIGINT;
     RETURN;
   END IF;
 
@@ -137,5 +137,6 @@ BEGIN
           p_webhook_url, p_idempotency_key, p_request_hash,
           now() + make_interval(secs => p_deadline_seconds));
   RETURN QUERY SELECT 'created', v_order_id, v_product.price, v_price, v_product.min_quantity,
-                      v_account.balance - v_price, v_stock;
+                      v_account.balance - v_price, v_stock,
+                      extract(epoch FROM now())::bigint;
 END $$ LANGUAGE plpgsql;
