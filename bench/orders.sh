@@ -113,8 +113,10 @@ tps=$(awk '/^tps = .*without initial connection time/ { printf "%.0f", $3 }' "$s
 orders=$(psql -X -At -d "$url" -c "SELECT count(*) FROM orders")
 balanced=$(psql -X -At -d "$url" -c "SELECT count(*) FROM (SELECT transaction_id FROM ledger_postings GROUP BY 1 HAVING sum(amount) <> 0) t")
 ratio=$(awk -v a="$rate_wrk" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')
+commit=$(git rev-parse --short HEAD)
+[[ -z "$(git status --porcelain --untracked-files=no)" ]] || commit="$commit (with uncommitted changes)"
 cat <<EOF
-Run on $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/orders.sh\` at commit $(git rev-parse --short HEAD), $(nproc) CPUs shared by wrk, instamarketd and PostgreSQL (durable commits).
+Run on $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/orders.sh\` at commit $commit, $(nproc) CPUs shared by wrk, instamarketd and PostgreSQL (durable commits).
 $keys keys and $keys products (orders spread over them); fulfilment off; api.threads 2, pool_size 8.
 
 | What | orders/s | p50 ms | p99 ms |
