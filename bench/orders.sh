@@ -28,7 +28,7 @@ first_product=900001
 log() { echo "bench/orders: $*" >&2; }
 bash scripts/install-deps.sh --bench
 bin=build/app/instamarketd
-[[ -x "$bin" ]] || bin=$(bash scripts/build.sh)/app/instamarketd
+[[ -x "$bin" ]] || bin=$(bash scripts/build.sh --werror)/app/instamarketd
 
 mkdir -p "$state"
 daemon_pid=""

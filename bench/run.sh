@@ -43,7 +43,7 @@ die() { log "$*"; exit 1; }
 
 bash scripts/install-deps.sh --bench
 bin=build/app/instamarketd
-[[ -x "$bin" ]] || bin=$(bash scripts/build.sh)/app/instamarketd
+[[ -x "$bin" ]] || bin=$(bash scripts/build.sh --werror)/app/instamarketd
 
 # A crashed earlier run must not be measured by mistake.
 for port in "$api_port" "$nginx_port"; do

@@ -12,7 +12,8 @@ config=$state/instamarketd.yaml
 keyfile=$state/demo-key.json
 
 scripts/install-deps.sh
-build=$(scripts/build.sh)
+# The same flags as scripts/test.sh, so switching between the two never rebuilds everything.
+build=$(scripts/build.sh --werror)
 bin=$build/app/instamarketd
 url=$(scripts/pg.sh start "$state" "$port")
 
