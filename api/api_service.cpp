@@ -115,6 +115,16 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
   const RouteEntry* route =
       call.match.index >= 0 ? &routes_[static_cast<std::size_t>(call.match.index)] : nullptr;
 
+  // Probes for process managers and load balancers: no key, no rate limit, no usage.
+  if (req.Path() == "/livez") return JsonResponse(200, R"({"status":"alive"})");
+  if (req.Path() == "/readyz") {
+    if (shutting_down_) return JsonResponse(503, R"({"status":"not_ready","reason":"shutting down"})");
+    if (!db_.healthy()) {
+      return JsonResponse(503, R"({"status":"not_ready","reason":"database unreachable"})");
+    }
+    return JsonResponse(200, R"({"status":"ready"})");
+  }
+
   // Admin paths take the admin token; everything else an API key, checked before 404/405 so
   // that unknown callers learn nothing about routes and every POST is signature-checked.
   bool admin_path = req.Path().rfind("/api/admin/", 0) == 0;

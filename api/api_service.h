@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -53,6 +54,10 @@ class ApiService {
   // Every statement a PlanRead may name, to prepare on each pipelined connection.
   static std::vector<const PipelinedStatement*> PipelinedStatements();
 
+  // From now on /readyz answers 503, so a load balancer stops sending before the listener
+  // closes. Thread-safe.
+  void BeginShutdown() { shutting_down_ = true; }
+
   // Called (on the blocking pool) after an order is placed; set before serving.
   void SetOrderPlacedHook(std::function<void()> hook) { order_placed_ = std::move(hook); }
 
@@ -85,6 +90,7 @@ class ApiService {
   RateLimiter limiter_;
   UsageRecorder usage_;
   std::function<void()> order_placed_;
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace instamarket

@@ -143,6 +143,7 @@ class HttpServer::Impl {
  private:
   // Runs on the main io_context.
   void Stop() {
+    service_.BeginShutdown();
     stopping_ = true;
     for (auto* timer : timers_) timer->cancel();
     asio::post(workers_[0]->io, [this] {

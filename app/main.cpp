@@ -18,6 +18,8 @@
 #include "api/http_server.h"
 #include "app/admin_commands.h"
 #include "app/cli_output.h"
+#include "app/config_report.h"
+#include "app/systemd_notify.h"
 #include "config/config.h"
 #include "core/json_writer.h"
 #include "ledger/database.h"
@@ -31,7 +33,7 @@ namespace instamarket {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: instamarketd --config FILE (migrate | serve | admin ...)\n"
+    "usage: instamarketd --config FILE (migrate | serve | config check | admin ...)\n"
     "       instamarketd --version";
 
 int Migrate(Database& db) {
@@ -64,6 +66,9 @@ int Serve(const Config& config, Database& db) {
     order_jobs.Start();
     webhooks.Start();
     server.Start();
+    // Listening now: systemd (Type=notify) may route traffic; and told when the stop begins.
+    NotifySystemd("READY=1");
+    runtime.OnStop([] { NotifySystemd("STOPPING=1"); });
     runtime.Run();
   } catch (const std::exception& e) {
     return PrintError(MakeError(ErrorCode::kUnavailable, std::string("cannot serve: ") + e.what()));
@@ -95,6 +100,10 @@ int Main(std::vector<std::string> args) {
   auto config = LoadConfigFile(config_path);
   if (!config) return PrintError(config.error());
   spdlog::set_level(spdlog::level::from_str(config->log.level));
+  // Before the database is even opened: a config check touches nothing.
+  if (args.size() == 2 && args[0] == "config" && args[1] == "check") {
+    return PrintJson(ConfigReport(*config));
+  }
 
   Database db(config->database);
   const std::string& command = args[0];

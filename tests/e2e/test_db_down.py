@@ -85,6 +85,12 @@ class DatabaseDownTest(DaemonTestCase):
             bad = [s for s in statuses
                    if s[1] != 503 and not (s[0] in ("/usage", "/health") and s[1] == 200)]
             self.assertEqual(bad, [], "wrong answers while the database is down")
+            # Probes: alive, but not ready.
+            live = harness.requests.get(self.daemon.base + "/livez", timeout=5)
+            self.assertEqual((live.status_code, live.json()["status"]), (200, "alive"))
+            ready = harness.requests.get(self.daemon.base + "/readyz", timeout=5)
+            self.assertEqual(ready.status_code, 503, ready.text)
+            self.assertEqual(ready.json()["reason"], "database unreachable")
             self.assertAlive()
         finally:
             pg("start", STATE, PORT)
@@ -94,6 +100,8 @@ class DatabaseDownTest(DaemonTestCase):
         self.assertEqual(r.json()["balance_usdt"], 7.5)
         for path in ("/usage", "/products", "/categories", "/health"):
             self.assertEqual(self.daemon.get(path, key=key).status_code, 200, path)
+        ready = harness.requests.get(self.daemon.base + "/readyz", timeout=5)
+        self.assertEqual((ready.status_code, ready.json()["status"]), (200, "ready"))
         self.assertAlive()
 
 

@@ -1,0 +1,114 @@
+#include "app/config_report.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/json_writer.h"
+#include "core/money.h"
+
+namespace instamarket {
+namespace {
+
+bool LooksLikeKey(const std::string& segment) {
+  return segment.size() >= 16 &&
+         std::all_of(segment.begin(), segment.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_';
+         });
+}
+
+std::string Finality(const NetworkConfig& n) {
+  if (!n.finality.empty()) return "block tag \"" + n.finality + "\"";
+  return std::to_string(n.confirmations) + " confirmations";
+}
+
+}  // namespace
+
+std::string MaskUrl(const std::string& url) {
+  std::string out = url;
+  // user:password@ in the authority.
+  auto scheme = out.find("://");
+  std::size_t authority = scheme == std::string::npos ? 0 : scheme + 3;
+  auto slash = out.find('/', authority);
+  auto at = out.rfind('@', slash == std::string::npos ? out.size() : slash);
+  if (at != std::string::npos && at >= authority) {
+    auto colon = out.find(':', authority);
+    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // Path segments and query values that look like keys (long runs of letters and digits).
+  slash = out.find('/', authority);
+  if (slash == std::string::npos) return out;
+  std::string head = out.substr(0, slash), rest = out.substr(slash), masked;
+  std::string token;
+  auto flush = [&] {
+    masked += LooksLikeKey(token) ? "***" : token;
+    token.clear();
+  };
+  for (char c : rest) {
+    if (c == '/' || c == '?' || c == '&' || c == '=') {
+      flush();
+      masked += c;
+    } else {
+      token += c;
+    }
+  }
+  flush();
+  return head + masked;
+}
+
+std::string ConfigReport(const Config& c) {
+  JsonWriter json;
+  json.BeginObject().Field("ok", true);
+  json.Key("api").BeginObject()
+      .Field("listen", c.api.listen_host + ":" + std::to_string(c.api.listen_port))
+      .Field("threads", static_cast<std::int64_t>(c.api.threads))
+      .Field("rate_limit_per_minute", static_cast<std::int64_t>(c.api.rate_limit_per_minute))
+      .Field("max_body_bytes", static_cast<std::int64_t>(c.api.max_body_bytes));
+  json.Key("trusted_proxies").BeginArray();
+  for (const auto& p : c.api.trusted_proxies) json.String(p);
+  json.EndArray().EndObject();
+  json.Key("database").BeginObject()
+      .Field("url", MaskUrl(c.database.url))
+      .Field("pool_size", static_cast<std::int64_t>(c.database.pool_size))
+      .EndObject();
+  json.Field("admin_api", c.admin.token.empty() ? "disabled" : "enabled");
+  json.Field("log_level", c.log.level);
+  json.Key("networks").BeginArray();
+  for (const auto& n : c.networks) {
+    json.BeginObject()
+        .Field("id", n.id)
+        .Field("kind", n.kind)
+        .Field("enabled", n.enabled);
+    json.Key("rpc").BeginArray();
+    for (const auto& url : n.rpc) json.String(MaskUrl(url));
+    json.EndArray()
+        .Field("token", n.token)
+        .Field("decimals", static_cast<std::int64_t>(n.decimals))
+        .Field("address", n.address)
+        .Field("finality", Finality(n))
+        .Field("poll_interval_ms", static_cast<std::int64_t>(n.poll_interval_ms))
+        .Field("max_block_range", n.max_block_range)
+        .Field("start", n.start_block < 0 ? std::string("latest") : std::to_string(n.start_block))
+        .EndObject();
+  }
+  json.EndArray();
+  json.Key("topups").BeginObject()
+      .Field("expiry_seconds", static_cast<std::int64_t>(c.topups.expiry_seconds))
+      .Field("max_surcharge_usdt", Money::FromMicros(c.topups.max_surcharge_micros))
+      .Field("match_tolerance_usdt", Money::FromMicros(c.topups.match_tolerance_micros))
+      .EndObject();
+  json.Key("orders").BeginObject()
+      .Field("fulfil", c.orders.fulfil)
+      .Field("min_order_usdt", Money::FromMicros(c.orders.min_order_micros))
+      .Field("fulfilment_deadline_seconds", static_cast<std::int64_t>(c.orders.fulfilment_deadline_seconds))
+      .Field("refund_interval_seconds", static_cast<std::int64_t>(c.orders.refund_interval_seconds))
+      .EndObject();
+  json.Key("webhooks").BeginObject()
+      .Field("timeout_ms", static_cast<std::int64_t>(c.webhooks.timeout_ms))
+      .Field("max_retries", static_cast<std::int64_t>(c.webhooks.max_retries))
+      .Field("backoff_base_ms", static_cast<std::int64_t>(c.webhooks.backoff_base_ms))
+      .Field("allow_private_addresses", c.webhooks.allow_private_addresses)
+      .EndObject();
+  return json.EndObject().Take();
+}
+
+}  // namespace instamarket

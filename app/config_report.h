@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+
+namespace instamarket {
+
+// `instamarketd --config FILE config check`: what the daemon would run with this config, as one
+// JSON object (listen address, database, API limits, each network with its endpoints and
+// finality rule, order and webhook settings), without connecting to anything. Secrets are
+// masked: the database password, the admin token, and path segments of RPC URLs that look
+// like API keys.
+std::string ConfigReport(const Config& config);
+
+// A URL with its password and key-like path or query parts replaced by "***".
+std::string MaskUrl(const std::string& url);
+
+}  // namespace instamarket

@@ -1,0 +1,53 @@
+"""Running as a service: systemd's Type=notify protocol (READY=1 once listening, STOPPING=1 on
+SIGTERM) over a NOTIFY_SOCKET datagram socket, and `config check` printing what would run."""
+
+import json
+import os
+import socket
+import tempfile
+
+import harness
+
+
+class ServiceTest(harness.unittest.TestCase):
+    def test_notifies_ready_and_stopping(self):
+        harness.require_environment()
+        tmp = tempfile.mkdtemp(prefix="instamarket-notify-")
+        path = os.path.join(tmp, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(20)
+        os.environ["NOTIFY_SOCKET"] = path
+        daemon = harness.Daemon()
+        try:
+            daemon.start()
+            self.assertEqual(sock.recv(256), b"READY=1")
+            daemon.stop_and_check()
+            self.assertEqual(sock.recv(256), b"STOPPING=1")
+        finally:
+            del os.environ["NOTIFY_SOCKET"]
+            daemon.cleanup()
+            sock.close()
+
+    def test_config_check_prints_what_would_run(self):
+        daemon = harness.Daemon(database={"url": "postgresql://u:hunter2@127.0.0.1:1/nowhere"})
+        try:
+            p = daemon.run_cli("config", "check")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            report = json.loads(p.stdout)
+            self.assertIs(report["ok"], True)
+            self.assertEqual(report["database"]["url"], "postgresql://u:***@127.0.0.1:1/nowhere")
+            self.assertNotIn("hunter2", p.stdout)
+            self.assertEqual(report["admin_api"], "enabled")
+            self.assertEqual(report["networks"], [])
+            daemon.sections["api"]["threads"] = "many"
+            daemon.write_config()
+            bad = daemon.run_cli("config", "check")
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("api.threads", json.loads(bad.stderr.strip().splitlines()[-1])["error"])
+        finally:
+            daemon.cleanup()
+
+
+if __name__ == "__main__":
+    harness.main()
