@@ -103,6 +103,10 @@ Top up from the local devnet (a test USDT on a local chain, block every second):
   devnet/send-test-deposit.sh AMOUNT_USDT_FROM_THE_ANSWER $devnet_state
   curl -H "X-API-Key: $key" $base/balance      # credited about 2 s later
 
+Then buy (10 Instagram accounts at 1.25) and read the delivered items:
+  curl -X POST -H "X-API-Key: $key" -d '{"product_id": 10101, "quantity": 10, "payment_method": "balance"}' $base/orders
+  curl -H "X-API-Key: $key" $base/orders/ORDER_ID_FROM_THE_ANSWER
+
 Starting instamarketd on 127.0.0.1:8080 (Ctrl-C stops it; PostgreSQL and the devnet keep
 running: scripts/pg.sh stop $state $port; kill \$(cat $devnet_state/devnet.pid)).
 EOF
