@@ -57,7 +57,7 @@ class EvmAdapter final : public ChainAdapter {
  public:
   explicit EvmAdapter(const NetworkConfig& network)
       : network_(network),
-        rpc_(network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)),
+        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)),
         range_(network.max_block_range),
         address_topic_("0x000000000000000000000000" + network.address.substr(2)) {}
 

@@ -1,5 +1,7 @@
 #include "adapters/json_rpc_client.h"
 
+#include "metrics/metrics.h"
+
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
@@ -78,8 +80,9 @@ struct JsonRpcClient::Endpoint {
   }
 };
 
-JsonRpcClient::JsonRpcClient(std::vector<std::string> urls, std::chrono::milliseconds timeout)
-    : timeout_(timeout) {
+JsonRpcClient::JsonRpcClient(std::string network, std::vector<std::string> urls,
+                             std::chrono::milliseconds timeout)
+    : network_(std::move(network)), timeout_(timeout) {
   static std::once_flag curl_init;
   std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   for (auto& url : urls) {
@@ -155,6 +158,7 @@ Result<nlohmann::json> JsonRpcClient::CallOnce(Endpoint& endpoint, const std::st
 
   auto unavailable = [&](const std::string& why, Clock::duration at_least = {}) {
     endpoint.Failed(at_least);
+    Metrics::Get().RecordRpcError(network_, endpoint.url);
     spdlog::debug("rpc {}: {}", endpoint.url, why);
     return MakeError(ErrorCode::kUnavailable, "rpc " + endpoint.url + ": " + why);
   };

@@ -18,7 +18,9 @@ namespace instamarket {
 // so that one flaky reply does not fail a whole poll. Not thread-safe: one client per adapter.
 class JsonRpcClient {
  public:
-  JsonRpcClient(std::vector<std::string> urls, std::chrono::milliseconds timeout);
+  // `network` labels its error metrics.
+  JsonRpcClient(std::string network, std::vector<std::string> urls,
+                std::chrono::milliseconds timeout);
   ~JsonRpcClient();
   JsonRpcClient(const JsonRpcClient&) = delete;
   JsonRpcClient& operator=(const JsonRpcClient&) = delete;
@@ -36,6 +38,7 @@ class JsonRpcClient {
   std::optional<std::size_t> NextEndpoint();
 
   std::vector<std::unique_ptr<Endpoint>> endpoints_;
+  std::string network_;
   std::chrono::milliseconds timeout_;
   std::size_t preferred_ = 0;  // the endpoint that answered last
   std::int64_t next_id_ = 1;

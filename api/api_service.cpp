@@ -11,6 +11,7 @@
 #include "api/request_security.h"
 #include "api/service_handlers.h"
 #include "core/crypto.h"
+#include "metrics/metrics.h"
 
 namespace instamarket {
 
@@ -67,7 +68,12 @@ ApiService::ApiService(Database& db, const Config& config)
       {"POST", "/api/admin/webhooks/{id}/redeliver", RouteAuth::kAdminToken, true,
        &HandleAdminRedeliverWebhook},
   };
-  for (const auto& r : routes_) patterns_.emplace_back(r.method, r.pattern);
+  for (const auto& r : routes_) {
+    patterns_.emplace_back(r.method, r.pattern);
+    route_metrics_.push_back(Metrics::Get().ForRoute(r.method + " " + r.pattern));
+  }
+  unmatched_metrics_ = Metrics::Get().ForRoute("(no route)");
+  malformed_metrics_ = Metrics::Get().ForRoute("(malformed request)");
 }
 
 std::optional<HttpResponse> ApiService::HandleInline(Call& call) { return Serve(call, false); }
@@ -75,6 +81,13 @@ std::optional<HttpResponse> ApiService::HandleInline(Call& call) { return Serve(
 HttpResponse ApiService::HandleBlocking(Call& call) {
   auto response = Serve(call, true);
   return response ? std::move(*response) : Problem(500, "request was not served");
+}
+
+Metrics::Route* ApiService::MetricsRoute(const Call& call) const {
+  if (!call.routed) return unmatched_metrics_;
+  if (call.match.index >= 0) return route_metrics_[static_cast<std::size_t>(call.match.index)];
+  // Probes and /metrics are not routes: counted with everything unmatched.
+  return unmatched_metrics_;
 }
 
 std::vector<const PipelinedStatement*> ApiService::PipelinedStatements() {
@@ -115,7 +128,13 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
   const RouteEntry* route =
       call.match.index >= 0 ? &routes_[static_cast<std::size_t>(call.match.index)] : nullptr;
 
-  // Probes for process managers and load balancers: no key, no rate limit, no usage.
+  // Probes and metrics for process managers, load balancers and Prometheus: no key, no rate
+  // limit, no usage. /metrics has no per-key series; restrict it at the proxy if need be.
+  if (req.Path() == "/metrics" && req.method == "GET") {
+    HttpResponse metrics = JsonResponse(200, Metrics::Get().Serialize());
+    metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return metrics;
+  }
   if (req.Path() == "/livez") return JsonResponse(200, R"({"status":"alive"})");
   if (req.Path() == "/readyz") {
     if (shutting_down_) return JsonResponse(503, R"({"status":"not_ready","reason":"shutting down"})");
@@ -197,6 +216,7 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
 
   call.rate = limiter_.Admit(key.id, Clock::now());
   if (!call.rate.allowed) {
+    Metrics::Get().RecordRateLimited();
     HttpResponse response = Problem(
         429, "rate limit of " + std::to_string(call.rate.limit) + " requests per minute exceeded",
         "\"retry_after\":" + std::to_string(call.rate.reset_seconds));

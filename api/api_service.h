@@ -16,6 +16,7 @@
 #include "api/usage_recorder.h"
 #include "config/config.h"
 #include "ledger/database.h"
+#include "metrics/metrics.h"
 
 namespace instamarket {
 
@@ -51,6 +52,10 @@ class ApiService {
   // call must take HandleBlocking.
   std::optional<PipelinedRead> PlanRead(const Call& call) const;
   HttpResponse FinishRead(Call& call, Result<std::vector<TextRow>> rows);
+  // The metrics of the call's route (for requests counted by the server).
+  Metrics::Route* MetricsRoute(const Call& call) const;
+  Metrics::Route* MalformedMetricsRoute() const { return malformed_metrics_; }
+
   // Every statement a PlanRead may name, to prepare on each pipelined connection.
   static std::vector<const PipelinedStatement*> PipelinedStatements();
 
@@ -91,6 +96,9 @@ class ApiService {
   UsageRecorder usage_;
   std::function<void()> order_placed_;
   std::atomic<bool> shutting_down_{false};
+  std::vector<Metrics::Route*> route_metrics_;  // by route index
+  Metrics::Route* unmatched_metrics_ = nullptr;
+  Metrics::Route* malformed_metrics_ = nullptr;
 };
 
 }  // namespace instamarket

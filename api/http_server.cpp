@@ -28,6 +28,7 @@
 #include "api/api_service.h"
 #include "api/problem.h"
 #include "api/response_wire.h"
+#include "metrics/metrics.h"
 #include "net/pg_pipeline.h"
 
 namespace instamarket {
@@ -276,6 +277,7 @@ class HttpServer::Impl {
       parser.body_limit(config_.max_body_bytes);
       parser.eager(true);
       co_await ReadRequest(connection, buffer, parser, ec);
+      const auto started = Clock::now();
       if (ec) {
         int status = ec == http::error::body_limit     ? 413
                      : ec == http::error::header_limit ? 431
@@ -291,6 +293,8 @@ class HttpServer::Impl {
                                                : "malformed HTTP request: " + ec.message();
           WriteResponse(Problem(status, detail), 11, false, out);
           co_await Send(connection, out, ec);
+          Metrics::Get().RecordRequest(service_.MalformedMetricsRoute(), status,
+                                       std::chrono::duration<double>(Clock::now() - started).count());
         }
         co_return;
       }
@@ -311,6 +315,8 @@ class HttpServer::Impl {
       bool keep_alive = req.keep_alive() && !stopping_;
       WriteResponse(*response, req.version(), keep_alive, out);
       co_await Send(connection, out, ec);
+      Metrics::Get().RecordRequest(service_.MetricsRoute(call), response->status,
+                                   std::chrono::duration<double>(Clock::now() - started).count());
       if (ec || !keep_alive) co_return;
     }
   }

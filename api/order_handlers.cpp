@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/json_reader.h"
 #include "core/json_writer.h"
+#include "metrics/metrics.h"
 #include "webhooks/webhook_target.h"
 
 namespace instamarket {
@@ -170,7 +171,10 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
     case PlaceOutcome::kReplayed:
       break;
   }
-  if (r.outcome == PlaceOutcome::kCreated && ctx.order_placed) (*ctx.order_placed)();
+  if (r.outcome == PlaceOutcome::kCreated) {
+    Metrics::Get().RecordOrders("processing", 1);
+    if (ctx.order_placed) (*ctx.order_placed)();
+  }
   OrderView view;
   if (r.outcome == PlaceOutcome::kCreated) {
     // Everything the answer shows is known: no second round trip.

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <functional>
 
+#include "metrics/metrics.h"
+
 namespace instamarket {
 namespace {
 
@@ -48,6 +50,12 @@ struct OrderJobs::Impl {
       } else {
         int total = done->completed + done->partial + done->failed + done->expired + done->refunded;
         if (total > 0) {
+          auto& metrics = Metrics::Get();
+          metrics.RecordOrders("completed", done->completed);
+          metrics.RecordOrders("partial", done->partial);
+          metrics.RecordOrders("failed", done->failed);
+          metrics.RecordOrders("expired", done->expired);
+          metrics.RecordOrders("refunded", done->refunded);
           spdlog::info("{}: {} completed, {} partial, {} failed, {} expired, {} refunded", name,
                        done->completed, done->partial, done->failed, done->expired,
                        done->refunded);

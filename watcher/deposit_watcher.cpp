@@ -12,6 +12,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "metrics/metrics.h"
 #include "watcher/amount_matcher.h"
 
 namespace instamarket {
@@ -116,6 +117,8 @@ struct DepositWatcher::Impl {
         continue;
       }
       backoff = kFirstBackoff;
+      Metrics::Get().RecordScan(id, scan.head, scan.final_height, scan.new_cursor,
+                                recorded->credited, recorded->unmatched, recorded->reorged);
       if (recorded->credited || recorded->unmatched || recorded->reorged) {
         spdlog::info("{}: blocks {}..{}: {} credited, {} unmatched, {} reorged sightings", id,
                      expected, scan.new_cursor - 1, recorded->credited, recorded->unmatched,

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <ctime>
 
+#include "metrics/metrics.h"
 #include "webhooks/webhook_sender.h"
 
 namespace instamarket {
@@ -80,6 +81,7 @@ struct WebhookDispatcher::Impl {
       retry = std::chrono::milliseconds(static_cast<std::int64_t>(config.backoff_base_ms)
                                         << std::min(attempts - 1, 20));
     }
+    Metrics::Get().RecordWebhookAttempt(result.delivered ? "delivered" : retry ? "retry" : "failed");
     if (result.delivered) {
       spdlog::debug("webhook {} (order {} {}) delivered", delivery.id, delivery.order_id,
                     delivery.event);

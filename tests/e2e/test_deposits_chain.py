@@ -460,6 +460,18 @@ class RpcFaultTest(ChainTestCase):
         faults = {kind: stats[kind] for kind in ("500", "429", "timeout", "garbage", "range")}
         self.assertGreater(sum(faults.values()), 0, stats)
         self.assertGreater(stats["forwarded"], 0, stats)
+        # Operators see it in /metrics: RPC errors by endpoint, deposits, the watcher's heights.
+        metrics = harness.requests.get(self.daemon.base + "/metrics", timeout=10).text
+        net = self.net(6)
+        series = {}
+        for line in metrics.splitlines():
+            if line.startswith("instamarket_") and f'network="{net}"' in line:
+                name, _, value = line.rpartition(" ")
+                series[name] = float(value)
+        self.assertGreaterEqual(series.get(f'instamarket_deposits_total{{network="{net}",outcome="credited"}}', 0), 10, series)
+        self.assertGreater(sum(v for k, v in series.items() if k.startswith("instamarket_rpc_errors_total")), 0, series)
+        self.assertGreater(series.get(f'instamarket_chain_head{{network="{net}"}}', 0), 0, series)
+        self.assertIn(f'instamarket_watcher_lag_blocks{{network="{net}"}}', series)
 
     def test_dead_first_rpc_fails_over(self):
         k = self.new_key("failover")

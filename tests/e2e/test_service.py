@@ -29,6 +29,30 @@ class ServiceTest(harness.unittest.TestCase):
             daemon.cleanup()
             sock.close()
 
+    def test_metrics_count_requests_by_route_and_status(self):
+        harness.require_environment()
+        daemon = harness.Daemon(api={"rate_limit_per_minute": 2})
+        try:
+            daemon.start()
+            key = daemon.create_key(harness.label("service", "metrics"))["api_key"]
+            statuses = [daemon.get("/health", key=key).status_code for _ in range(3)]
+            self.assertEqual(statuses, [200, 200, 429])
+            r = harness.requests.get(daemon.base + "/metrics", timeout=10)
+            self.assertEqual(r.status_code, 200)
+            self.assertTrue(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+            text = r.text
+            self.assertIn('instamarket_http_requests_total{route="GET /api/v1/health",status="200"} 2', text)
+            self.assertIn('instamarket_http_requests_total{route="GET /api/v1/health",status="429"} 1', text)
+            self.assertIn("instamarket_rate_limited_total 1", text)
+            # The harness's start-up probe (no key, 401) is a /health request too.
+            self.assertIn('instamarket_http_requests_total{route="GET /api/v1/health",status="401"} 1', text)
+            self.assertIn('instamarket_http_request_duration_seconds_count{route="GET /api/v1/health"} 4', text)
+            self.assertNotIn(key, text)
+            self.assertNotIn("key_id", text)
+        finally:
+            daemon.stop()
+            daemon.cleanup()
+
     def test_config_check_prints_what_would_run(self):
         daemon = harness.Daemon(database={"url": "postgresql://u:hunter2@127.0.0.1:1/nowhere"})
         try:

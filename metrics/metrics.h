@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace instamarket {
+
+// The process's Prometheus metrics (prometheus-cpp stays inside metrics.cpp). One registry for
+// the process, like a logger: components record into Metrics::Get() and GET /metrics
+// serializes it. No per-key labels, so the number of series stays bounded. Thread-safe.
+class Metrics {
+ public:
+  static Metrics& Get();
+
+  // Per-route HTTP counters, looked up once per route so a request does no map lookup.
+  class Route;
+  Route* ForRoute(std::string_view route_pattern);
+  void RecordRequest(Route* route, int status, double seconds);
+  void RecordRateLimited();
+
+  // Per network, after each recorded scan.
+  void RecordScan(const std::string& network, std::int64_t head, std::int64_t final_height,
+                  std::int64_t next_block, int credited, int unmatched, int reorged);
+  void RecordRpcError(const std::string& network, const std::string& endpoint);
+
+  // Outcome of one webhook attempt: "delivered", "retry" or "failed".
+  void RecordWebhookAttempt(std::string_view outcome);
+  // Orders entering `status` (processing, completed, partial, failed, expired, refunded).
+  void RecordOrders(std::string_view status, int count);
+
+  // The Prometheus text exposition format (version 0.0.4).
+  std::string Serialize() const;
+
+ private:
+  Metrics();
+  ~Metrics();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace instamarket
