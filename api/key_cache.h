@@ -3,7 +3,8 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
+#include <array>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,7 +16,9 @@ namespace instamarket {
 
 // API keys by their presented value, kept for `ttl` so that a request needs no database round
 // trip to authenticate. Unknown keys are cached too, so garbage keys cannot flood the
-// database. A revoke or whitelist change applies within `ttl`. Thread-safe.
+// database. A revoke or whitelist change applies within `ttl`. Thread-safe. Each thread reads
+// its own shard (a copy of every entry), so API threads serving the same key share no lock and
+// no reference count on every request.
 class KeyCache {
  public:
   using Clock = std::chrono::steady_clock;
@@ -33,16 +36,22 @@ class KeyCache {
     Entry entry;
     Clock::time_point expires;
   };
-  KeyStore& store_;
-  Clock::duration ttl_;
-  std::size_t max_entries_;
-  mutable std::shared_mutex mutex_;
   // Transparent hash and equality: Peek looks up the header's bytes without copying them.
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, Cached, Hash, std::equal_to<>> entries_;
+  static constexpr std::size_t kShards = 8;
+  struct alignas(64) Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, Cached, Hash, std::equal_to<>> entries;
+  };
+  static std::size_t ThreadShard();
+
+  KeyStore& store_;
+  Clock::duration ttl_;
+  std::size_t max_entries_;
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace instamarket
