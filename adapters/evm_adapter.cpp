@@ -130,7 +130,8 @@ class EvmAdapter final : public ChainAdapter {
     if (auto it = blocks_.find(number); it != blocks_.end()) return it->second;
     auto reply = rpc_.Call("eth_getBlockByNumber", {Hex(number), false});
     if (!reply) return reply.error();
-    if (!reply->is_object() || !(*reply)["hash"].is_string()) return Garbage("no block " + std::to_string(number));
+    if (!reply->is_object() || !(*reply)["hash"].is_string())
+      return Garbage("no block " + std::to_string(number));
     auto time = Quantity((*reply)["timestamp"], "block timestamp");
     if (!time) return time.error();
     BlockInfo info{Lower((*reply)["hash"].get<std::string>()), *time};
@@ -153,7 +154,8 @@ class EvmAdapter final : public ChainAdapter {
       if (log.value("removed", false)) continue;
       const auto& topics = log["topics"];
       if (!topics.is_array() || topics.size() != 3 || topics[0] != kTransferTopic) continue;
-      if (!log["address"].is_string() || Lower(log["address"].get<std::string>()) != network_.token) continue;
+      if (!log["address"].is_string() || Lower(log["address"].get<std::string>()) != network_.token)
+        continue;
       Transfer t;
       auto sender = TopicAddress(topics[1]);
       auto receiver = TopicAddress(topics[2]);
@@ -161,7 +163,8 @@ class EvmAdapter final : public ChainAdapter {
       if (*receiver != network_.address) continue;
       t.from = *sender;
       t.to = *receiver;
-      if (!log["transactionHash"].is_string() || !log["blockHash"].is_string() || !log["data"].is_string()) {
+      if (!log["transactionHash"].is_string() || !log["blockHash"].is_string() ||
+          !log["data"].is_string()) {
         return Garbage("a log without transactionHash, blockHash or data");
       }
       t.tx_id = Lower(log["transactionHash"].get<std::string>());
@@ -180,8 +183,8 @@ class EvmAdapter final : public ChainAdapter {
       if (block->hash != t.block_hash) {
         // The node's logs and blocks disagree (a reorg under our feet): ask again later.
         blocks_.erase(t.block_number);
-        return MakeError(ErrorCode::kUnavailable, "block " + std::to_string(t.block_number) +
-                                                      " changed while reading it");
+        return MakeError(ErrorCode::kUnavailable,
+                         "block " + std::to_string(t.block_number) + " changed while reading it");
       }
       t.block_time = block->time;
       out.push_back(std::move(t));

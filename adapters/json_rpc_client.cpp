@@ -1,7 +1,5 @@
 #include "adapters/json_rpc_client.h"
 
-#include "metrics/metrics.h"
-
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +7,8 @@
 #include <cctype>
 #include <mutex>
 #include <thread>
+
+#include "metrics/metrics.h"
 
 namespace instamarket {
 namespace {
@@ -57,8 +57,8 @@ std::string Lower(std::string s) {
 
 bool IsRangeLimitError(int code, const std::string& message) {
   std::string m = Lower(message);
-  for (const char* hint : {"range", "too many", "more than", "limit", "exceed", "too large",
-                           "timeout", "timed out"}) {
+  for (const char* hint :
+       {"range", "too many", "more than", "limit", "exceed", "too large", "timeout", "timed out"}) {
     if (m.find(hint) != std::string::npos) return true;
   }
   return code == -32005;
@@ -99,15 +99,15 @@ JsonRpcClient::~JsonRpcClient() {
 
 Result<nlohmann::json> JsonRpcClient::Call(const std::string& method,
                                            const nlohmann::json& params) {
-  nlohmann::json request = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method},
-                            {"params", params}};
+  nlohmann::json request = {
+      {"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}};
   std::string body = request.dump();
   Error last = MakeError(ErrorCode::kUnavailable, "no RPC endpoint");
   for (int attempt = 0; attempt < kAttemptsPerCall; ++attempt) {
     auto endpoint = NextEndpoint();
     if (!endpoint) {
-      last = MakeError(ErrorCode::kUnavailable, "every RPC endpoint is in backoff; last error: " +
-                                                    last.message);
+      last = MakeError(ErrorCode::kUnavailable,
+                       "every RPC endpoint is in backoff; last error: " + last.message);
       break;
     }
     auto result = CallOnce(*endpoints_[*endpoint], body);
@@ -145,7 +145,8 @@ Result<nlohmann::json> JsonRpcClient::CallOnce(Endpoint& endpoint, const std::st
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<long>(timeout_.count(), 5000)));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<long>(timeout_.count(), 5000)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
@@ -165,12 +166,17 @@ Result<nlohmann::json> JsonRpcClient::CallOnce(Endpoint& endpoint, const std::st
   if (code != CURLE_OK) return unavailable(curl_easy_strerror(code));
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  if (status == 429) return unavailable("HTTP 429", std::min<Clock::duration>(std::chrono::seconds(std::max(retry_after, 0L)), kMaxRetryAfter));
+  if (status == 429)
+    return unavailable(
+        "HTTP 429",
+        std::min<Clock::duration>(std::chrono::seconds(std::max(retry_after, 0L)), kMaxRetryAfter));
   if (status < 200 || status >= 300) return unavailable("HTTP " + std::to_string(status));
   nlohmann::json reply = nlohmann::json::parse(response, nullptr, false);
   if (reply.is_discarded() || !reply.is_object()) return unavailable("a reply that is not JSON");
   if (auto error = reply.find("error"); error != reply.end() && !error->is_null()) {
-    int rpc_code = error->is_object() && (*error)["code"].is_number_integer() ? (*error)["code"].get<int>() : 0;
+    int rpc_code = error->is_object() && (*error)["code"].is_number_integer()
+                       ? (*error)["code"].get<int>()
+                       : 0;
     std::string message = error->is_object() && (*error)["message"].is_string()
                               ? (*error)["message"].get<std::string>()
                               : error->dump();

@@ -23,7 +23,9 @@ HttpResponse RenderBalance(const Result<BalanceView>& balance) {
   return JsonResponse(200, json.Take());
 }
 
-PipelinedRead PlanGetBalance(const HandlerContext& ctx) { return BalanceStore::GetRead(ctx.key->id); }
+PipelinedRead PlanGetBalance(const HandlerContext& ctx) {
+  return BalanceStore::GetRead(ctx.key->id);
+}
 
 HttpResponse FinishGetBalance(const HandlerContext& ctx, Result<std::vector<TextRow>> rows) {
   if (!rows) return ProblemFor(rows.error());
@@ -54,11 +56,20 @@ HttpResponse HandleGetUsage(const HandlerContext& ctx) {
   JsonWriter json;
   json.BeginObject().Field("request_count", view.request_count);
   json.Key("last_used_at");
-  if (view.last_used_at) json.Int(*view.last_used_at); else json.Null();
+  if (view.last_used_at)
+    json.Int(*view.last_used_at);
+  else
+    json.Null();
   json.Key("first_used_at");
-  if (view.first_used_at) json.Int(*view.first_used_at); else json.Null();
+  if (view.first_used_at)
+    json.Int(*view.first_used_at);
+  else
+    json.Null();
   json.Key("last_endpoint");
-  if (view.last_endpoint) json.String(*view.last_endpoint); else json.Null();
+  if (view.last_endpoint)
+    json.String(*view.last_endpoint);
+  else
+    json.Null();
   json.Field("total_spent_usdt", view.total_spent).EndObject();
   return JsonResponse(200, json.Take());
 }

@@ -5,8 +5,8 @@
 #include "api/account_handlers.h"
 #include "api/catalog_handlers.h"
 #include "api/deposit_handlers.h"
-#include "api/order_handlers.h"
 #include "api/handler_context.h"
+#include "api/order_handlers.h"
 #include "api/problem.h"
 #include "api/request_security.h"
 #include "api/service_handlers.h"
@@ -100,8 +100,10 @@ const ApiService::RouteEntry* ApiService::RouteOf(const Call& call) const {
 }
 
 HandlerContext ApiService::ContextOf(const Call& call) {
-  return HandlerContext{call.request, call.match.params, call.key.get(), db_, config_, usage_,
-                        UnixNow(), order_placed_ ? &order_placed_ : nullptr};
+  return HandlerContext{call.request,   call.match.params,
+                        call.key.get(), db_,
+                        config_,        usage_,
+                        UnixNow(),      order_placed_ ? &order_placed_ : nullptr};
 }
 
 std::optional<PipelinedRead> ApiService::PlanRead(const Call& call) const {
@@ -137,7 +139,8 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
   }
   if (req.Path() == "/livez") return JsonResponse(200, R"({"status":"alive"})");
   if (req.Path() == "/readyz") {
-    if (shutting_down_) return JsonResponse(503, R"({"status":"not_ready","reason":"shutting down"})");
+    if (shutting_down_)
+      return JsonResponse(503, R"({"status":"not_ready","reason":"shutting down"})");
     if (!db_.healthy()) {
       return JsonResponse(503, R"({"status":"not_ready","reason":"database unreachable"})");
     }

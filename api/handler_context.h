@@ -24,7 +24,7 @@ struct HandlerContext {
   Database& db;
   const Config& config;
   const UsageRecorder& usage;
-  std::int64_t now_seconds;  // unix time of the request
+  std::int64_t now_seconds;                             // unix time of the request
   const std::function<void()>* order_placed = nullptr;  // wakes the fulfilment worker
 };
 

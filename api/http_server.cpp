@@ -1,7 +1,8 @@
 #include "api/http_server.h"
 
-#include "net/asio_bridge.h"
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -17,9 +18,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <spdlog/spdlog.h>
-
-#include <atomic>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -29,6 +27,7 @@
 #include "api/problem.h"
 #include "api/response_wire.h"
 #include "metrics/metrics.h"
+#include "net/asio_bridge.h"
 #include "net/pg_pipeline.h"
 
 namespace instamarket {
@@ -94,8 +93,8 @@ class HttpServer::Impl {
         blocking_(RuntimeAccess::Blocking(runtime)) {
     for (int i = 0; i < std::max(1, config_.threads); ++i) {
       auto worker = std::make_unique<Worker>();
-      worker->pipeline = std::make_unique<PgPipeline>(worker->io, blocking_, full_config.database.url,
-                                                      ApiService::PipelinedStatements());
+      worker->pipeline = std::make_unique<PgPipeline>(
+          worker->io, blocking_, full_config.database.url, ApiService::PipelinedStatements());
       workers_.push_back(std::move(worker));
     }
     acceptor_.emplace(workers_[0]->io);
@@ -135,7 +134,8 @@ class HttpServer::Impl {
                    Periodic(std::chrono::milliseconds(config_.usage_flush_interval_ms),
                             [this] { service_.FlushUsage(); }),
                    asio::detached);
-    asio::co_spawn(main_io_, Periodic(std::chrono::seconds(1), [this] { service_.ProbeDatabase(); }),
+    asio::co_spawn(main_io_,
+                   Periodic(std::chrono::seconds(1), [this] { service_.ProbeDatabase(); }),
                    asio::detached);
     spdlog::info("listening on {}:{} with {} API threads", config_.listen_host, port(),
                  workers_.size());
@@ -287,14 +287,14 @@ class HttpServer::Impl {
                          : 400;
         if (status != 0) {
           std::string detail = status == 413 ? "the request body is larger than " +
-                                                   std::to_string(config_.max_body_bytes) +
-                                                   " bytes"
+                                                   std::to_string(config_.max_body_bytes) + " bytes"
                                : status == 431 ? "the request headers are too large"
                                                : "malformed HTTP request: " + ec.message();
           WriteResponse(Problem(status, detail), 11, false, out);
           co_await Send(connection, out, ec);
-          Metrics::Get().RecordRequest(service_.MalformedMetricsRoute(), status,
-                                       std::chrono::duration<double>(Clock::now() - started).count());
+          Metrics::Get().RecordRequest(
+              service_.MalformedMetricsRoute(), status,
+              std::chrono::duration<double>(Clock::now() - started).count());
         }
         co_return;
       }

@@ -1,8 +1,7 @@
 #include "api/key_cache.h"
 
-#include <mutex>
-
 #include <atomic>
+#include <mutex>
 
 namespace instamarket {
 

@@ -33,7 +33,10 @@ void WriteOrder(JsonWriter& json, const OrderView& o, bool with_items) {
   }
   if (o.status == "partial") json.Field("delivered", static_cast<std::int64_t>(o.delivered));
   json.Key("error_message");
-  if (o.error_message) json.String(*o.error_message); else json.Null();
+  if (o.error_message)
+    json.String(*o.error_message);
+  else
+    json.Null();
   json.Field("created_at", o.created_at).Field("updated_at", o.updated_at).EndObject();
 }
 
@@ -64,7 +67,8 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
   for (const auto& [name, value] : root.items()) {
     if (name != "product_id" && name != "quantity" && name != "payment_method" &&
         name != "webhook_url") {
-      errors.push_back({name, "is not a field of an order (product_id, quantity, payment_method, webhook_url)"});
+      errors.push_back(
+          {name, "is not a field of an order (product_id, quantity, payment_method, webhook_url)"});
     }
   }
   NewOrder order;
@@ -109,7 +113,8 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
   }
   std::string_view idempotency = ctx.request.Header("Idempotency-Key");
   if (ctx.request.HasHeader("Idempotency-Key")) {
-    if (idempotency.empty() || idempotency.size() > kMaxIdempotencyKey || !PrintableAscii(idempotency)) {
+    if (idempotency.empty() || idempotency.size() > kMaxIdempotencyKey ||
+        !PrintableAscii(idempotency)) {
       errors.push_back({"Idempotency-Key", "must be 1 to 255 printable ASCII characters"});
     } else {
       order.idempotency_key = std::string(idempotency);
@@ -117,8 +122,9 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
   }
   if (!errors.empty()) return ValidationProblem(errors);
   if (payment_method != "balance") {
-    return Problem(501, "payment_method \"" + payment_method.substr(0, 40) +
-                            "\" is not implemented; use \"balance\" (invoice mode is not available)");
+    return Problem(501,
+                   "payment_method \"" + payment_method.substr(0, 40) +
+                       "\" is not implemented; use \"balance\" (invoice mode is not available)");
   }
   order.request_hash = ToHex(Sha256(ctx.request.body));
   order.min_order = Money::FromMicros(ctx.config.orders.min_order_micros);
@@ -131,8 +137,9 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
     case PlaceOutcome::kNoProduct:
       return Problem(404, "no product " + std::to_string(order.product_id));
     case PlaceOutcome::kIdempotencyConflict:
-      return ValidationProblem({{"Idempotency-Key", "was used for order " + std::to_string(r.order_id) +
-                                                        " with another body; use a new key for a new order"}});
+      return ValidationProblem(
+          {{"Idempotency-Key", "was used for order " + std::to_string(r.order_id) +
+                                   " with another body; use a new key for a new order"}});
     case PlaceOutcome::kBelowMinQuantity:
       return Problem(400,
                      "the minimum batch for this product is " + std::to_string(r.min_quantity) +
@@ -158,15 +165,15 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
                      "\"balance_usdt\":" + r.balance.ToJsonNumber() + ",\"price_usdt\":" +
                          r.price.ToJsonNumber() + ",\"missing_usdt\":" + missing.ToJsonNumber() +
                          ",\"topup\":{\"method\":\"POST\",\"path\":\"/api/v1/balance/topup\","
-                         "\"body\":{\"amount_usdt\":" + suggested.ToJsonNumber() +
-                         ",\"network\":\"<network id>\"}}");
+                         "\"body\":{\"amount_usdt\":" +
+                         suggested.ToJsonNumber() + ",\"network\":\"<network id>\"}}");
     }
     case PlaceOutcome::kInsufficientStock:
       return Problem(409,
                      "only " + std::to_string(r.stock) + " items in stock, " +
                          std::to_string(order.quantity) + " requested",
-                     "\"stock\":" + std::to_string(r.stock) + ",\"requested_quantity\":" +
-                         std::to_string(order.quantity));
+                     "\"stock\":" + std::to_string(r.stock) +
+                         ",\"requested_quantity\":" + std::to_string(order.quantity));
     case PlaceOutcome::kCreated:
     case PlaceOutcome::kReplayed:
       break;
@@ -192,7 +199,8 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
   }
   JsonWriter json;
   WriteOrder(json, view, false);
-  HttpResponse response = JsonResponse(r.outcome == PlaceOutcome::kCreated ? 201 : 200, json.Take());
+  HttpResponse response =
+      JsonResponse(r.outcome == PlaceOutcome::kCreated ? 201 : 200, json.Take());
   if (r.outcome == PlaceOutcome::kReplayed) response.AddHeader("Idempotent-Replayed", "true");
   return response;
 }
@@ -212,10 +220,12 @@ HttpResponse HandleListOrders(const HandlerContext& ctx) {
   if (!params) return ValidationProblem({{"query", params.error().message}});
   std::vector<FieldError> errors;
   auto status = params->Text("status", 20, errors);
-  static const char* kStatuses[] = {"processing", "completed", "partial", "failed", "expired", "cancelled"};
+  static const char* kStatuses[] = {"processing", "completed", "partial",
+                                    "failed",     "expired",   "cancelled"};
   if (status && std::none_of(std::begin(kStatuses), std::end(kStatuses),
                              [&](const char* s) { return *status == s; })) {
-    errors.push_back({"status", "must be one of processing, completed, partial, failed, expired, cancelled"});
+    errors.push_back(
+        {"status", "must be one of processing, completed, partial, failed, expired, cancelled"});
   }
   auto page = params->Integer("page", 1, 1, 1'000'000, errors);
   auto page_size = params->Integer("page_size", 50, 1, 200, errors);
@@ -226,7 +236,11 @@ HttpResponse HandleListOrders(const HandlerContext& ctx) {
   JsonWriter json;
   json.BeginObject().Key("items").BeginArray();
   for (const auto& o : orders->items) WriteOrder(json, o, false);
-  json.EndArray().Field("page", page).Field("page_size", page_size).Field("total", orders->total).EndObject();
+  json.EndArray()
+      .Field("page", page)
+      .Field("page_size", page_size)
+      .Field("total", orders->total)
+      .EndObject();
   return JsonResponse(200, json.Take());
 }
 

@@ -1,7 +1,6 @@
 #include "api/response_wire.h"
 
 #include <boost/beast/http/status.hpp>
-
 #include <charconv>
 
 namespace instamarket {
@@ -28,8 +27,8 @@ void WriteResponse(const HttpResponse& response, unsigned version, bool keep_ali
   out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   AppendNumber(out, static_cast<std::size_t>(response.status));
   out.push_back(' ');
-  auto reason = boost::beast::http::obsolete_reason(
-      static_cast<boost::beast::http::status>(response.status));
+  auto reason =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
   out.append(reason.data(), reason.size());
   out.append("\r\n");
   AppendHeader(out, "Server", "instamarketd");

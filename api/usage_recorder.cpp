@@ -32,7 +32,10 @@ std::optional<UsageDelta> UsageRecorder::Pending(std::int64_t key_id) const {
     std::lock_guard lock(shard.mutex);
     auto it = shard.pending.find(key_id);
     if (it == shard.pending.end()) continue;
-    if (out) Combine(*out, it->second); else out = it->second;
+    if (out)
+      Combine(*out, it->second);
+    else
+      out = it->second;
   }
   return out;
 }

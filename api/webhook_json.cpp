@@ -12,9 +12,15 @@ void WriteWebhookDeliveryJson(JsonWriter& json, const WebhookDelivery& d) {
       .Field("status", d.status)
       .Field("attempts", static_cast<std::int64_t>(d.attempts));
   json.Key("last_http_status");
-  if (d.last_http_status) json.Int(*d.last_http_status); else json.Null();
+  if (d.last_http_status)
+    json.Int(*d.last_http_status);
+  else
+    json.Null();
   json.Key("last_error");
-  if (d.last_error) json.String(*d.last_error); else json.Null();
+  if (d.last_error)
+    json.String(*d.last_error);
+  else
+    json.Null();
   json.Field("created_at", d.created_at).EndObject();
 }
 

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "app/catalog_file.h"
-#include "app/cli_output.h"
 #include "api/deposit_json.h"
 #include "api/webhook_json.h"
+#include "app/catalog_file.h"
+#include "app/cli_output.h"
 #include "app/command_line.h"
 #include "core/crypto.h"
 #include "core/json_writer.h"
@@ -51,12 +51,19 @@ bool Positional(const CommandArgs& args, std::size_t count) {
 
 int KeysCreate(Database& db, const CommandArgs& args) {
   auto label = args.One("label");
-  if (!label || !args.positional.empty()) return PrintUsageError("usage: admin keys create --label TEXT [--hmac] [--allow-ip IP]...");
+  if (!label || !args.positional.empty())
+    return PrintUsageError("usage: admin keys create --label TEXT [--hmac] [--allow-ip IP]...");
   auto minted = db.keys().Create(*label, args.Has("hmac"), args.All("allow-ip"), CliActor());
   if (!minted) return PrintError(minted.error());
   JsonWriter json;
-  json.BeginObject().Field("key_id", minted->id).Field("api_key", minted->api_key).Key("hmac_secret");
-  if (minted->hmac_secret) json.String(*minted->hmac_secret); else json.Null();
+  json.BeginObject()
+      .Field("key_id", minted->id)
+      .Field("api_key", minted->api_key)
+      .Key("hmac_secret");
+  if (minted->hmac_secret)
+    json.String(*minted->hmac_secret);
+  else
+    json.Null();
   return PrintJson(json.EndObject().Take());
 }
 
@@ -73,7 +80,10 @@ int KeysList(Database& db) {
         .Field("has_hmac", k.hmac_secret.has_value());
     WriteIps(json, k.allowed_ips);
     json.Field("created_at", k.created_at).Key("revoked_at");
-    if (k.revoked_at) json.Int(*k.revoked_at); else json.Null();
+    if (k.revoked_at)
+      json.Int(*k.revoked_at);
+    else
+      json.Null();
     json.EndObject();
   }
   return PrintJson(json.EndArray().Take());
@@ -115,14 +125,16 @@ int KeysCommand(Database& db, const std::string& verb, const CommandArgs& args) 
 int Credit(Database& db, const CommandArgs& args) {
   auto reason = args.One("reason");
   if (!Positional(args, 2) || !reason) {
-    return PrintUsageError("usage: admin credit KEY_ID AMOUNT_USDT --reason TEXT [--idempotency-key K]");
+    return PrintUsageError(
+        "usage: admin credit KEY_ID AMOUNT_USDT --reason TEXT [--idempotency-key K]");
   }
   auto id = ParseId(args.positional[0], "KEY_ID");
   if (!id) return PrintUsageError(id.error().message);
   auto amount = Money::Parse(args.positional[1]);
   if (!amount) return PrintError(amount.error());
   if (amount->micros() <= 0) {
-    return PrintError(MakeError(ErrorCode::kInvalidArgument, "AMOUNT_USDT must be greater than zero"));
+    return PrintError(
+        MakeError(ErrorCode::kInvalidArgument, "AMOUNT_USDT must be greater than zero"));
   }
   // Without a key of the caller's, every run is a new credit; with one, re-running is safe.
   std::string idempotency_key = "manual:" + args.One("idempotency-key").value_or(RandomHex(16));
@@ -148,7 +160,10 @@ int CatalogImport(Database& db, const CommandArgs& args) {
   auto counts = db.catalog().ImportProducts(*products, CliActor());
   if (!counts) return PrintError(counts.error());
   JsonWriter json;
-  json.BeginObject().Field("inserted", counts->inserted).Field("updated", counts->updated).EndObject();
+  json.BeginObject()
+      .Field("inserted", counts->inserted)
+      .Field("updated", counts->updated)
+      .EndObject();
   return PrintJson(json.Take());
 }
 
@@ -186,7 +201,8 @@ std::string CsvField(const std::string& value) {
 int DepositsList(Database& db, const CommandArgs& args) {
   std::string format = args.One("format").value_or("json");
   if (!Positional(args, 0) || (format != "json" && format != "csv")) {
-    return PrintUsageError("usage: admin deposits list [--unmatched] [--format json|csv] [--limit N]");
+    return PrintUsageError(
+        "usage: admin deposits list [--unmatched] [--format json|csv] [--limit N]");
   }
   std::int64_t limit = 1000;
   if (auto text = args.One("limit")) {
@@ -232,7 +248,10 @@ int DepositsAssign(Database& db, const CommandArgs& args) {
       .Field("amount_usdt", assigned->amount)
       .Field("transaction_id", assigned->transaction_id);
   json.Key("topup_id");
-  if (assigned->intent_id) json.String(*assigned->intent_id); else json.Null();
+  if (assigned->intent_id)
+    json.String(*assigned->intent_id);
+  else
+    json.Null();
   return PrintJson(json.EndObject().Take());
 }
 
@@ -252,9 +271,9 @@ int OrdersCancel(Database& db, const CommandArgs& args) {
   return PrintJson(json.Take());
 }
 
-
 int WebhooksList(Database& db, const CommandArgs& args) {
-  if (!Positional(args, 0)) return PrintUsageError("usage: admin webhooks list [--failed] [--limit N]");
+  if (!Positional(args, 0))
+    return PrintUsageError("usage: admin webhooks list [--failed] [--limit N]");
   std::int64_t limit = 1000;
   if (auto text = args.One("limit")) {
     auto parsed = ParseId(*text, "--limit");

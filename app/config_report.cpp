@@ -10,8 +10,7 @@ namespace instamarket {
 namespace {
 
 bool LooksLikeKey(const std::string& segment) {
-  return segment.size() >= 16 &&
-         std::all_of(segment.begin(), segment.end(), [](unsigned char c) {
+  return segment.size() >= 16 && std::all_of(segment.begin(), segment.end(), [](unsigned char c) {
            return std::isalnum(c) || c == '-' || c == '_';
          });
 }
@@ -58,7 +57,8 @@ std::string MaskUrl(const std::string& url) {
 std::string ConfigReport(const Config& c) {
   JsonWriter json;
   json.BeginObject().Field("ok", true);
-  json.Key("api").BeginObject()
+  json.Key("api")
+      .BeginObject()
       .Field("listen", c.api.listen_host + ":" + std::to_string(c.api.listen_port))
       .Field("threads", static_cast<std::int64_t>(c.api.threads))
       .Field("rate_limit_per_minute", static_cast<std::int64_t>(c.api.rate_limit_per_minute))
@@ -66,7 +66,8 @@ std::string ConfigReport(const Config& c) {
   json.Key("trusted_proxies").BeginArray();
   for (const auto& p : c.api.trusted_proxies) json.String(p);
   json.EndArray().EndObject();
-  json.Key("database").BeginObject()
+  json.Key("database")
+      .BeginObject()
       .Field("url", MaskUrl(c.database.url))
       .Field("pool_size", static_cast<std::int64_t>(c.database.pool_size))
       .EndObject();
@@ -74,10 +75,7 @@ std::string ConfigReport(const Config& c) {
   json.Field("log_level", c.log.level);
   json.Key("networks").BeginArray();
   for (const auto& n : c.networks) {
-    json.BeginObject()
-        .Field("id", n.id)
-        .Field("kind", n.kind)
-        .Field("enabled", n.enabled);
+    json.BeginObject().Field("id", n.id).Field("kind", n.kind).Field("enabled", n.enabled);
     json.Key("rpc").BeginArray();
     for (const auto& url : n.rpc) json.String(MaskUrl(url));
     json.EndArray()
@@ -91,18 +89,22 @@ std::string ConfigReport(const Config& c) {
         .EndObject();
   }
   json.EndArray();
-  json.Key("topups").BeginObject()
+  json.Key("topups")
+      .BeginObject()
       .Field("expiry_seconds", static_cast<std::int64_t>(c.topups.expiry_seconds))
       .Field("max_surcharge_usdt", Money::FromMicros(c.topups.max_surcharge_micros))
       .Field("match_tolerance_usdt", Money::FromMicros(c.topups.match_tolerance_micros))
       .EndObject();
-  json.Key("orders").BeginObject()
+  json.Key("orders")
+      .BeginObject()
       .Field("fulfil", c.orders.fulfil)
       .Field("min_order_usdt", Money::FromMicros(c.orders.min_order_micros))
-      .Field("fulfilment_deadline_seconds", static_cast<std::int64_t>(c.orders.fulfilment_deadline_seconds))
+      .Field("fulfilment_deadline_seconds",
+             static_cast<std::int64_t>(c.orders.fulfilment_deadline_seconds))
       .Field("refund_interval_seconds", static_cast<std::int64_t>(c.orders.refund_interval_seconds))
       .EndObject();
-  json.Key("webhooks").BeginObject()
+  json.Key("webhooks")
+      .BeginObject()
       .Field("timeout_ms", static_cast<std::int64_t>(c.webhooks.timeout_ms))
       .Field("max_retries", static_cast<std::int64_t>(c.webhooks.max_retries))
       .Field("backoff_base_ms", static_cast<std::int64_t>(c.webhooks.backoff_base_ms))

@@ -49,7 +49,8 @@ int Migrate(Database& db) {
 int Serve(const Config& config, Database& db) {
   // Refuse to serve an old schema; a database that is down is fine (503 until it is back).
   if (db.Ping()) {
-    auto pending = db.Migrate();  // no-op when current; applies nothing if another instance is mid-way
+    auto pending =
+        db.Migrate();  // no-op when current; applies nothing if another instance is mid-way
     if (!pending) return PrintError(pending.error());
   }
   ApiService service(db, config);

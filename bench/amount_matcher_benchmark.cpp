@@ -17,9 +17,10 @@ std::vector<IntentCandidate> MakeIntents(std::size_t count) {
   intents.reserve(count);
   // Amounts 1.00, 1.01, 1.02, ... as the allocator hands them out: the densest case.
   for (std::size_t i = 0; i < count; ++i) {
-    intents.push_back(IntentCandidate{"intent-" + std::to_string(i), static_cast<std::int64_t>(i),
-                                      Money::FromMicros(1'000'000 + static_cast<std::int64_t>(i) * 10'000),
-                                      kT0, kT0 + 3600, true});
+    intents.push_back(
+        IntentCandidate{"intent-" + std::to_string(i), static_cast<std::int64_t>(i),
+                        Money::FromMicros(1'000'000 + static_cast<std::int64_t>(i) * 10'000), kT0,
+                        kT0 + 3600, true});
   }
   return intents;
 }
@@ -41,8 +42,8 @@ void BM_MatchDeposits(benchmark::State& state) {
     benchmark::DoNotOptimize(decisions.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
-  state.counters["matches/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
+  state.counters["matches/s"] = benchmark::Counter(static_cast<double>(state.iterations() * batch),
+                                                   benchmark::Counter::kIsRate);
   benchmark::DoNotOptimize(credited);
 }
 

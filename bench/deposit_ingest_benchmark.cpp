@@ -88,7 +88,12 @@ void BM_RecordScanCredits(benchmark::State& state) {
   state.counters["credited"] = static_cast<double>(credited);
 }
 
-BENCHMARK(BM_RecordScanCredits)->Arg(1)->Arg(20)->Arg(200)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RecordScanCredits)
+    ->Arg(1)
+    ->Arg(20)
+    ->Arg(200)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace instamarket

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,8 +12,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/money.h"
 
@@ -55,8 +54,8 @@ std::int64_t ReadInt(const YAML::Node& node, const std::string& key, std::int64_
   std::string text = node.IsScalar() ? node.Scalar() : "";
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (!node.IsScalar() || ec != std::errc() || end != text.data() + text.size() ||
-      value < min || value > max) {
+  if (!node.IsScalar() || ec != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max) {
     Fail(key, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
                   ", got " + Describe(node));
   }
@@ -84,8 +83,8 @@ void ParseListen(const YAML::Node& node, ApiConfig& api) {
     host = host.substr(1, host.size() - 2);
   }
   if (!IsIpAddress(host)) {
-    Fail("api.listen", "host must be an IP address such as 127.0.0.1 or [::1], got \"" + host +
-                           "\"");
+    Fail("api.listen",
+         "host must be an IP address such as 127.0.0.1 or [::1], got \"" + host + "\"");
   }
   api.listen_host = host;
   api.listen_port = static_cast<std::uint16_t>(
@@ -105,12 +104,13 @@ void ParseDatabase(const YAML::Node& node, DatabaseConfig& db) {
 }
 
 void ParseApi(const YAML::Node& node, ApiConfig& api) {
-  RejectUnknownKeys(node, "api",
-                    {"listen", "threads", "rate_limit_per_minute", "max_body_bytes",
-                     "trusted_proxies", "key_cache_ttl_ms", "idle_timeout_ms",
-                     "usage_flush_interval_ms", "hmac_window_seconds"});
+  RejectUnknownKeys(
+      node, "api",
+      {"listen", "threads", "rate_limit_per_minute", "max_body_bytes", "trusted_proxies",
+       "key_cache_ttl_ms", "idle_timeout_ms", "usage_flush_interval_ms", "hmac_window_seconds"});
   if (node["listen"]) ParseListen(node["listen"], api);
-  if (node["threads"]) api.threads = static_cast<int>(ReadInt(node["threads"], "api.threads", 1, 256));
+  if (node["threads"])
+    api.threads = static_cast<int>(ReadInt(node["threads"], "api.threads", 1, 256));
   if (node["rate_limit_per_minute"]) {
     api.rate_limit_per_minute = static_cast<int>(
         ReadInt(node["rate_limit_per_minute"], "api.rate_limit_per_minute", 1, 1000000));
@@ -142,8 +142,8 @@ void ParseApi(const YAML::Node& node, ApiConfig& api) {
         ReadInt(node["usage_flush_interval_ms"], "api.usage_flush_interval_ms", 10, 60000));
   }
   if (node["hmac_window_seconds"]) {
-    api.hmac_window_seconds = static_cast<int>(
-        ReadInt(node["hmac_window_seconds"], "api.hmac_window_seconds", 1, 3600));
+    api.hmac_window_seconds =
+        static_cast<int>(ReadInt(node["hmac_window_seconds"], "api.hmac_window_seconds", 1, 3600));
   }
 }
 
@@ -158,7 +158,8 @@ void ParseLog(const YAML::Node& node, LogConfig& log) {
     log.level = ReadString(node["level"], "log.level", false);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
     if (!kLevels.count(log.level)) {
-      Fail("log.level", "must be one of trace, debug, info, warn, error, got \"" + log.level + "\"");
+      Fail("log.level",
+           "must be one of trace, debug, info, warn, error, got \"" + log.level + "\"");
     }
   }
 }
@@ -174,8 +175,9 @@ std::int64_t ReadMicros(const YAML::Node& node, const std::string& key, std::int
 }
 
 void ParseTopups(const YAML::Node& node, TopupConfig& t) {
-  RejectUnknownKeys(node, "topups", {"expiry_seconds", "max_surcharge_usdt",
-                                     "match_tolerance_usdt", "expiry_grace_seconds"});
+  RejectUnknownKeys(
+      node, "topups",
+      {"expiry_seconds", "max_surcharge_usdt", "match_tolerance_usdt", "expiry_grace_seconds"});
   if (node["expiry_seconds"]) {
     t.expiry_seconds =
         static_cast<int>(ReadInt(node["expiry_seconds"], "topups.expiry_seconds", 10, 7 * 86400));
@@ -202,11 +204,12 @@ bool ReadBool(const YAML::Node& node, const std::string& key) {
 }
 
 void ParseOrders(const YAML::Node& node, OrderConfig& o) {
-  RejectUnknownKeys(node, "orders", {"min_order_usdt", "fulfilment_deadline_seconds",
-                                     "refund_interval_seconds", "worker_interval_ms", "fulfil"});
+  RejectUnknownKeys(node, "orders",
+                    {"min_order_usdt", "fulfilment_deadline_seconds", "refund_interval_seconds",
+                     "worker_interval_ms", "fulfil"});
   if (node["min_order_usdt"]) {
-    o.min_order_micros = ReadMicros(node["min_order_usdt"], "orders.min_order_usdt", 0,
-                                    1'000'000'000'000);
+    o.min_order_micros =
+        ReadMicros(node["min_order_usdt"], "orders.min_order_usdt", 0, 1'000'000'000'000);
   }
   if (node["fulfilment_deadline_seconds"]) {
     o.fulfilment_deadline_seconds = static_cast<int>(ReadInt(
@@ -224,17 +227,18 @@ void ParseOrders(const YAML::Node& node, OrderConfig& o) {
 }
 
 void ParseWebhooks(const YAML::Node& node, WebhookConfig& w) {
-  RejectUnknownKeys(node, "webhooks", {"timeout_ms", "max_retries", "backoff_base_ms",
-                                       "allow_private_addresses"});
+  RejectUnknownKeys(node, "webhooks",
+                    {"timeout_ms", "max_retries", "backoff_base_ms", "allow_private_addresses"});
   if (node["timeout_ms"]) {
-    w.timeout_ms = static_cast<int>(ReadInt(node["timeout_ms"], "webhooks.timeout_ms", 100, 120000));
+    w.timeout_ms =
+        static_cast<int>(ReadInt(node["timeout_ms"], "webhooks.timeout_ms", 100, 120000));
   }
   if (node["max_retries"]) {
     w.max_retries = static_cast<int>(ReadInt(node["max_retries"], "webhooks.max_retries", 0, 20));
   }
   if (node["backoff_base_ms"]) {
-    w.backoff_base_ms = static_cast<int>(
-        ReadInt(node["backoff_base_ms"], "webhooks.backoff_base_ms", 10, 3600000));
+    w.backoff_base_ms =
+        static_cast<int>(ReadInt(node["backoff_base_ms"], "webhooks.backoff_base_ms", 10, 3600000));
   }
   if (node["allow_private_addresses"]) {
     w.allow_private_addresses =
@@ -244,7 +248,8 @@ void ParseWebhooks(const YAML::Node& node, WebhookConfig& w) {
 
 bool IsEvmAddress(const std::string& s) {
   if (s.size() != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
-  return std::all_of(s.begin() + 2, s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return std::all_of(s.begin() + 2, s.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 std::string Lower(std::string s) {
@@ -253,30 +258,34 @@ std::string Lower(std::string s) {
 }
 
 NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
-  RejectUnknownKeys(node, at,
-                    {"id", "kind", "enabled", "rpc", "token", "decimals", "address",
-                     "confirmations", "finality", "poll_interval_ms", "max_block_range", "start",
-                     "rpc_timeout_ms"});
+  RejectUnknownKeys(
+      node, at,
+      {"id", "kind", "enabled", "rpc", "token", "decimals", "address", "confirmations", "finality",
+       "poll_interval_ms", "max_block_range", "start", "rpc_timeout_ms"});
   NetworkConfig n;
   if (!node["id"]) Fail(at + ".id", "is required");
   n.id = ReadString(node["id"], at + ".id", false);
   if (n.id.size() > 64 || !std::all_of(n.id.begin(), n.id.end(), [](char c) {
-        return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+        return std::islower(static_cast<unsigned char>(c)) ||
+               std::isdigit(static_cast<unsigned char>(c)) || c == '_';
       })) {
-    Fail(at + ".id", "must be lowercase letters, digits and _ (e.g. usdt_polygon), got \"" + n.id + "\"");
+    Fail(at + ".id",
+         "must be lowercase letters, digits and _ (e.g. usdt_polygon), got \"" + n.id + "\"");
   }
   if (!node["kind"]) Fail(at + ".kind", "is required");
   n.kind = ReadString(node["kind"], at + ".kind", false);
   static const std::set<std::string> kKinds = {"evm"};
   if (!kKinds.count(n.kind)) Fail(at + ".kind", "must be one of: evm; got \"" + n.kind + "\"");
   if (node["enabled"]) {
-    if (!node["enabled"].IsScalar() || (node["enabled"].Scalar() != "true" && node["enabled"].Scalar() != "false")) {
+    if (!node["enabled"].IsScalar() ||
+        (node["enabled"].Scalar() != "true" && node["enabled"].Scalar() != "false")) {
       Fail(at + ".enabled", "must be true or false, got " + Describe(node["enabled"]));
     }
     n.enabled = node["enabled"].Scalar() == "true";
   }
   const YAML::Node& rpc = node["rpc"];
-  if (!rpc || !rpc.IsSequence() || rpc.size() == 0) Fail(at + ".rpc", "must be a non-empty list of URLs");
+  if (!rpc || !rpc.IsSequence() || rpc.size() == 0)
+    Fail(at + ".rpc", "must be a non-empty list of URLs");
   for (std::size_t i = 0; i < rpc.size(); ++i) {
     std::string key = at + ".rpc[" + std::to_string(i) + "]";
     std::string url = ReadString(rpc[i], key, false);
@@ -290,7 +299,8 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
     if (!node[field]) Fail(key, "is required");
     *target = ReadString(node[field], key, false);
     if (n.kind == "evm") {
-      if (!IsEvmAddress(*target)) Fail(key, "must be a 0x-prefixed 20-byte hex address, got \"" + *target + "\"");
+      if (!IsEvmAddress(*target))
+        Fail(key, "must be a 0x-prefixed 20-byte hex address, got \"" + *target + "\"");
       *target = Lower(*target);
     }
   }
@@ -300,7 +310,8 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
     Fail(at, "set either confirmations or finality, not both");
   }
   if (node["confirmations"]) {
-    n.confirmations = static_cast<int>(ReadInt(node["confirmations"], at + ".confirmations", 0, 100000));
+    n.confirmations =
+        static_cast<int>(ReadInt(node["confirmations"], at + ".confirmations", 0, 100000));
   } else if (node["finality"]) {
     n.finality = ReadString(node["finality"], at + ".finality", false);
     if (n.finality != "finalized" && n.finality != "safe") {
@@ -310,13 +321,15 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
     Fail(at, "needs confirmations: N or finality: finalized|safe");
   }
   if (node["poll_interval_ms"]) {
-    n.poll_interval_ms = static_cast<int>(ReadInt(node["poll_interval_ms"], at + ".poll_interval_ms", 10, 600000));
+    n.poll_interval_ms =
+        static_cast<int>(ReadInt(node["poll_interval_ms"], at + ".poll_interval_ms", 10, 600000));
   }
   if (node["max_block_range"]) {
     n.max_block_range = ReadInt(node["max_block_range"], at + ".max_block_range", 1, 1000000);
   }
   if (node["rpc_timeout_ms"]) {
-    n.rpc_timeout_ms = static_cast<int>(ReadInt(node["rpc_timeout_ms"], at + ".rpc_timeout_ms", 100, 120000));
+    n.rpc_timeout_ms =
+        static_cast<int>(ReadInt(node["rpc_timeout_ms"], at + ".rpc_timeout_ms", 100, 120000));
   }
   if (node["start"]) {
     const YAML::Node& start = node["start"];
@@ -343,8 +356,8 @@ void ParseNetworks(const YAML::Node& node, std::vector<NetworkConfig>& networks)
 Config ParseRoot(const YAML::Node& root) {
   Config config;
   if (root.IsNull()) Fail("(top level)", "the config is empty");
-  RejectUnknownKeys(root, "", {"database", "api", "admin", "log", "topups", "networks",
-                               "orders", "webhooks"});
+  RejectUnknownKeys(
+      root, "", {"database", "api", "admin", "log", "topups", "networks", "orders", "webhooks"});
   if (root["database"]) ParseDatabase(root["database"], config.database);
   if (root["api"]) ParseApi(root["api"], config.api);
   if (root["admin"]) ParseAdmin(root["admin"], config.admin);

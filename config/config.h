@@ -9,22 +9,22 @@
 namespace instamarket {
 
 struct DatabaseConfig {
-  std::string url;             // libpq connection string or URI
-  int pool_size = 8;           // connections, and threads doing blocking database work
+  std::string url;    // libpq connection string or URI
+  int pool_size = 8;  // connections, and threads doing blocking database work
   int connect_timeout_ms = 3000;
 };
 
 struct ApiConfig {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
-  int threads = 2;                       // I/O threads
-  int rate_limit_per_minute = 60;        // per API key, sliding 60 s window
+  int threads = 2;                 // I/O threads
+  int rate_limit_per_minute = 60;  // per API key, sliding 60 s window
   std::size_t max_body_bytes = 64 * 1024;
   std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For is believed
-  int key_cache_ttl_ms = 1000;           // how long a revoke or IP change may take to apply
-  int idle_timeout_ms = 30000;           // keep-alive connections idle longer are closed
-  int usage_flush_interval_ms = 1000;    // per-key usage counters are written this often
-  int hmac_window_seconds = 300;         // allowed X-Timestamp drift
+  int key_cache_ttl_ms = 1000;               // how long a revoke or IP change may take to apply
+  int idle_timeout_ms = 30000;               // keep-alive connections idle longer are closed
+  int usage_flush_interval_ms = 1000;        // per-key usage counters are written this often
+  int hmac_window_seconds = 300;             // allowed X-Timestamp drift
 };
 
 struct AdminConfig {
@@ -37,15 +37,15 @@ struct LogConfig {
 
 // One chain network that receives USDT (spec section 9), e.g. usdt_bep_20.
 struct NetworkConfig {
-  std::string id;                  // the API's `network`, e.g. "usdt_polygon"
-  std::string kind;                // adapter family: "evm"
-  bool enabled = true;             // disabled: not watched, refused for new top-ups
-  std::vector<std::string> rpc;    // endpoints, tried in order with failover
-  std::string token;               // token contract (lowercase 0x-hex for EVM)
-  int decimals = 6;                // the token's decimals (BSC USDT: 18)
-  std::string address;             // our master wallet (lowercase 0x-hex for EVM)
-  int confirmations = 0;           // final = head - confirmations (when finality is empty)
-  std::string finality;            // "finalized" or "safe": EVM block tags instead of a depth
+  std::string id;                // the API's `network`, e.g. "usdt_polygon"
+  std::string kind;              // adapter family: "evm"
+  bool enabled = true;           // disabled: not watched, refused for new top-ups
+  std::vector<std::string> rpc;  // endpoints, tried in order with failover
+  std::string token;             // token contract (lowercase 0x-hex for EVM)
+  int decimals = 6;              // the token's decimals (BSC USDT: 18)
+  std::string address;           // our master wallet (lowercase 0x-hex for EVM)
+  int confirmations = 0;         // final = head - confirmations (when finality is empty)
+  std::string finality;          // "finalized" or "safe": EVM block tags instead of a depth
   int poll_interval_ms = 3000;
   std::int64_t max_block_range = 2000;  // widest eth_getLogs range asked for
   std::int64_t start_block = -1;        // first block to scan; -1: "latest" (the final head)
@@ -54,19 +54,19 @@ struct NetworkConfig {
 
 struct TopupConfig {
   int expiry_seconds = 3600;
-  std::int64_t max_surcharge_micros = 1'000'000;      // 1.00 USDT above the requested amount
-  std::int64_t match_tolerance_micros = 10'000;       // a deposit matches within ±0.01 USDT
+  std::int64_t max_surcharge_micros = 1'000'000;  // 1.00 USDT above the requested amount
+  std::int64_t match_tolerance_micros = 10'000;   // a deposit matches within ±0.01 USDT
   // How long an expired intent keeps its amount reserved, so a deposit sent in time but final
   // only after the expiry still finds it.
   int expiry_grace_seconds = 900;
 };
 
 struct OrderConfig {
-  std::int64_t min_order_micros = 0;     // orders priced below this get 400; 0 = no minimum
-  int fulfilment_deadline_seconds = 600; // processing longer than this: expired and refunded
-  int refund_interval_seconds = 30;      // how often the refund job runs
-  int worker_interval_ms = 200;          // how often the fulfilment worker looks for orders
-  bool fulfil = true;                    // false: this instance does not deliver items
+  std::int64_t min_order_micros = 0;      // orders priced below this get 400; 0 = no minimum
+  int fulfilment_deadline_seconds = 600;  // processing longer than this: expired and refunded
+  int refund_interval_seconds = 30;       // how often the refund job runs
+  int worker_interval_ms = 200;           // how often the fulfilment worker looks for orders
+  bool fulfil = true;                     // false: this instance does not deliver items
 };
 
 struct WebhookConfig {

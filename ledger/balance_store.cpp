@@ -52,10 +52,9 @@ Result<BalanceView> BalanceStore::Get(std::int64_t key_id) {
     auto rows = tx.exec_prepared(kBalanceGet.name, key_id);
     if (rows.empty()) return NoAccount(key_id);
     const auto& row = rows[0];
-    return BalanceView{Money::FromMicros(row[0].as<std::int64_t>()),
-                       Money::FromMicros(row[1].as<std::int64_t>()),
-                       Money::FromMicros(row[2].as<std::int64_t>()),
-                       Money::FromMicros(row[3].as<std::int64_t>())};
+    return BalanceView{
+        Money::FromMicros(row[0].as<std::int64_t>()), Money::FromMicros(row[1].as<std::int64_t>()),
+        Money::FromMicros(row[2].as<std::int64_t>()), Money::FromMicros(row[3].as<std::int64_t>())};
   });
 }
 
@@ -73,7 +72,9 @@ Result<CreditResult> BalanceStore::ManualCredit(std::int64_t key_id, Money amoun
     if (key.empty()) {
       return MakeError(ErrorCode::kNotFound, "no API key with id " + std::to_string(key_id));
     }
-    LedgerEntry entry{idempotency_key, "manual_credit", reason,
+    LedgerEntry entry{idempotency_key,
+                      "manual_credit",
+                      reason,
                       {{KeyAccountCode(key_id), amount},
                        {"system:manual_credits", Money::FromMicros(-amount.micros())}}};
     auto posted = PostEntry(tx, entry);
@@ -87,11 +88,10 @@ Result<CreditResult> BalanceStore::ManualCredit(std::int64_t key_id, Money amoun
           .EndObject();
       WriteAudit(tx, actor, "balance.credit", KeyAccountCode(key_id), details.str());
     }
-    auto balance =
-        tx.exec_params1("SELECT balance FROM ledger_accounts WHERE key_id = $1", key_id);
+    auto balance = tx.exec_params1("SELECT balance FROM ledger_accounts WHERE key_id = $1", key_id);
     tx.commit();
-    return CreditResult{posted->transaction_id,
-                        Money::FromMicros(balance[0].as<std::int64_t>()), posted->replayed};
+    return CreditResult{posted->transaction_id, Money::FromMicros(balance[0].as<std::int64_t>()),
+                        posted->replayed};
   });
 }
 

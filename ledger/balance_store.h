@@ -15,7 +15,7 @@ class PgPool;
 struct BalanceView {
   Money balance;
   Money total_spent;
-  Money total_topup;     // on-chain top-ups and manual credits
+  Money total_topup;  // on-chain top-ups and manual credits
   Money total_refunded;
 };
 

@@ -1,10 +1,9 @@
 #include "ledger/deposit_store.h"
 
-#include <map>
-#include <stdexcept>
-
 #include <algorithm>
+#include <map>
 #include <set>
+#include <stdexcept>
 
 #include "core/json_writer.h"
 #include "ledger/audit_write.h"
@@ -28,7 +27,9 @@ Result<std::int64_t> CreditDeposit(pqxx::work& tx, const std::string& network,
                                    std::int64_t deposit_id, const std::string& tx_id,
                                    std::int64_t event_index, Money amount, std::int64_t key_id,
                                    const std::string& description) {
-  LedgerEntry entry{DepositIdempotencyKey(network, tx_id, event_index), "topup", description,
+  LedgerEntry entry{DepositIdempotencyKey(network, tx_id, event_index),
+                    "topup",
+                    description,
                     {{KeyAccountCode(key_id), amount},
                      {NetworkAccountCode(network), Money::FromMicros(-amount.micros())}}};
   auto posted = PostEntry(tx, entry);
@@ -58,10 +59,12 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
     const IntentCandidate* intent = &candidates.at(decision.intent);
     intent_of[i] = intent;
     const DepositInput& d = fresh[i];
-    entries.push_back(LedgerEntry{
-        DepositIdempotencyKey(network, d.tx_id, d.event_index), "topup", "top-up " + intent->id,
-        {{KeyAccountCode(intent->key_id), d.amount},
-         {NetworkAccountCode(network), Money::FromMicros(-d.amount.micros())}}});
+    entries.push_back(
+        LedgerEntry{DepositIdempotencyKey(network, d.tx_id, d.event_index),
+                    "topup",
+                    "top-up " + intent->id,
+                    {{KeyAccountCode(intent->key_id), d.amount},
+                     {NetworkAccountCode(network), Money::FromMicros(-d.amount.micros())}}});
   }
   auto posted = PostEntries(tx, entries);
   if (!posted) return posted.error();
@@ -85,7 +88,10 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
     times.Add(d.block_time);
     statuses.Add(intent ? "credited" : "unmatched");
     std::string_view reason = DepositReason(outcome_of[i]);
-    if (reason.empty()) reasons.AddNull(); else reasons.Add(reason);
+    if (reason.empty())
+      reasons.AddNull();
+    else
+      reasons.Add(reason);
     if (!intent) {
       intent_ids.AddNull();
       key_ids.AddNull();
@@ -94,9 +100,9 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
     }
     const PostedEntry& entry = posted->at(next_entry++);
     if (entry.replayed) {
-      return MakeError(ErrorCode::kFailedPrecondition,
-                       "deposit " + d.tx_id + "#" + std::to_string(d.event_index) +
-                           " was credited before");
+      return MakeError(
+          ErrorCode::kFailedPrecondition,
+          "deposit " + d.tx_id + "#" + std::to_string(d.event_index) + " was credited before");
     }
     ledger_id_of[i] = entry.transaction_id;
     intent_ids.Add(intent->id);
@@ -125,7 +131,8 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
                                  intent_ids.str(), key_ids.str(), ledger_ids.str());
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> deposit_id_of;
   for (const auto& row : inserted) {
-    deposit_id_of[{row[1].as<std::string>(), row[2].as<std::int64_t>()}] = row[0].as<std::int64_t>();
+    deposit_id_of[{row[1].as<std::string>(), row[2].as<std::int64_t>()}] =
+        row[0].as<std::int64_t>();
   }
 
   PgArray credited_intents, credited_deposits, targets, details;
@@ -168,8 +175,8 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
         SELECT $5, 'topup.credited', v.target, v.details::jsonb FROM v
         RETURNING 1)
       SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM a))sql",
-                                          credited_intents.str(), credited_deposits.str(),
-                                          targets.str(), details.str(), "watcher:" + network);
+                                   credited_intents.str(), credited_deposits.str(), targets.str(),
+                                   details.str(), "watcher:" + network);
     if (updated[0].as<int>() != credited) {
       // Throwing aborts the transaction: no deposit is credited without its intent.
       throw std::logic_error("a credited intent was not updated");
@@ -208,12 +215,18 @@ constexpr char kSelectDeposit[] = R"sql(
 
 const char* DepositReason(DepositOutcome outcome) {
   switch (outcome) {
-    case DepositOutcome::kCredit: return "";
-    case DepositOutcome::kNoIntent: return "no_intent";
-    case DepositOutcome::kExpired: return "expired";
-    case DepositOutcome::kAmbiguous: return "ambiguous";
-    case DepositOutcome::kAmountMismatch: return "amount_mismatch";
-    case DepositOutcome::kOutOfRange: return "amount_out_of_range";
+    case DepositOutcome::kCredit:
+      return "";
+    case DepositOutcome::kNoIntent:
+      return "no_intent";
+    case DepositOutcome::kExpired:
+      return "expired";
+    case DepositOutcome::kAmbiguous:
+      return "ambiguous";
+    case DepositOutcome::kAmountMismatch:
+      return "amount_mismatch";
+    case DepositOutcome::kOutOfRange:
+      return "amount_out_of_range";
   }
   return "no_intent";
 }
@@ -245,9 +258,8 @@ Result<std::int64_t> DepositStore::InitCursor(const std::string& network, std::i
 }
 
 Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
-                                              std::int64_t expected_cursor,
-                                              const ScanResult& scan, Money tolerance,
-                                              const MatchFunction& match) {
+                                              std::int64_t expected_cursor, const ScanResult& scan,
+                                              Money tolerance, const MatchFunction& match) {
   return pool_->With<BatchOutcome>([&](pqxx::connection& conn) -> Result<BatchOutcome> {
     pqxx::work tx(conn);
     auto cursor = tx.exec_params(
@@ -262,9 +274,10 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
     std::vector<DepositInput> fresh;
     if (!scan.final_transfers.empty()) {
       std::set<std::pair<std::string, std::int64_t>> known;
-      auto [lo, hi] = std::minmax_element(
-          scan.final_transfers.begin(), scan.final_transfers.end(),
-          [](const DepositInput& a, const DepositInput& b) { return a.block_number < b.block_number; });
+      auto [lo, hi] = std::minmax_element(scan.final_transfers.begin(), scan.final_transfers.end(),
+                                          [](const DepositInput& a, const DepositInput& b) {
+                                            return a.block_number < b.block_number;
+                                          });
       for (const auto& row : tx.exec_params(
                "SELECT tx_id, event_index FROM deposits WHERE network = $1 AND block_number "
                "BETWEEN $2 AND $3",
@@ -295,7 +308,8 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
       for (const auto& row : tx.exec_params(
                "SELECT id::text, key_id, amount, extract(epoch FROM created_at)::bigint, "
                "extract(epoch FROM expires_at)::bigint, status = 'pending' FROM topup_intents "
-               "WHERE network = $1 AND status IN ('pending', 'expired') AND amount BETWEEN $2 AND $3 "
+               "WHERE network = $1 AND status IN ('pending', 'expired') AND amount BETWEEN $2 AND "
+               "$3 "
                "AND expires_at > now() - interval '30 days' ORDER BY amount FOR UPDATE",
                network, lo, hi)) {
         candidates.push_back(IntentCandidate{row[0].as<std::string>(), row[1].as<std::int64_t>(),
@@ -359,23 +373,25 @@ Result<AssignResult> DepositStore::Assign(std::int64_t deposit_id, std::int64_t 
   if (reason.empty()) return MakeError(ErrorCode::kInvalidArgument, "a reason is required");
   return pool_->With<AssignResult>([&](pqxx::connection& conn) -> Result<AssignResult> {
     pqxx::work tx(conn);
-    auto rows = tx.exec_params(std::string(kSelectDeposit) + " WHERE id = $1 FOR UPDATE", deposit_id);
+    auto rows =
+        tx.exec_params(std::string(kSelectDeposit) + " WHERE id = $1 FOR UPDATE", deposit_id);
     if (rows.empty()) {
       return MakeError(ErrorCode::kNotFound, "no deposit with id " + std::to_string(deposit_id));
     }
     DepositRow d = ReadDeposit(rows[0]);
     if (d.status != "unmatched") {
-      return MakeError(ErrorCode::kFailedPrecondition, "deposit " + std::to_string(deposit_id) +
-                                                           " is already " + d.status);
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "deposit " + std::to_string(deposit_id) + " is already " + d.status);
     }
     if (d.amount.micros() <= 0 || d.reason == "amount_out_of_range") {
       return MakeError(ErrorCode::kFailedPrecondition,
                        "deposit " + std::to_string(deposit_id) + " has no creditable amount");
     }
     auto key = tx.exec_params("SELECT 1 FROM api_keys WHERE id = $1", key_id);
-    if (key.empty()) return MakeError(ErrorCode::kNotFound, "no API key with id " + std::to_string(key_id));
-    auto transaction_id = CreditDeposit(tx, d.network, deposit_id, d.tx_id, d.event_index,
-                                        d.amount, key_id, "assigned: " + reason);
+    if (key.empty())
+      return MakeError(ErrorCode::kNotFound, "no API key with id " + std::to_string(key_id));
+    auto transaction_id = CreditDeposit(tx, d.network, deposit_id, d.tx_id, d.event_index, d.amount,
+                                        key_id, "assigned: " + reason);
     if (!transaction_id) return transaction_id.error();
     // The key's intent this deposit was probably for (same network, closest amount, not yet
     // credited) is marked credited_manual, so its status tells the client what happened.

@@ -1,10 +1,10 @@
 #include "ledger/ledger_entry.h"
 
-#include "ledger/pg_array.h"
-
 #include <set>
 #include <stdexcept>
 #include <string_view>
+
+#include "ledger/pg_array.h"
 
 namespace instamarket {
 
@@ -76,9 +76,9 @@ Result<std::vector<PostedEntry>> PostEntries(pqxx::work& tx,
   for (std::size_t e = 0; e < entries.size(); ++e) {
     const auto& row = rows.at(e);
     if (row[0].is_null()) {
-      auto existing = tx.exec_params1(
-          "SELECT id FROM ledger_transactions WHERE idempotency_key = $1",
-          entries[e].idempotency_key);
+      auto existing =
+          tx.exec_params1("SELECT id FROM ledger_transactions WHERE idempotency_key = $1",
+                          entries[e].idempotency_key);
       results.push_back(PostedEntry{existing[0].as<std::int64_t>(), true});
     } else {
       results.push_back(PostedEntry{row[0].as<std::int64_t>(), false});

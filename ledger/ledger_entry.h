@@ -3,9 +3,8 @@
 // Internal to ledger/: the one way money moves. Deposits, manual credits, order debits and
 // refunds all post through PostEntry inside the caller's transaction.
 
-#include <pqxx/pqxx>
-
 #include <cstdint>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -36,7 +35,8 @@ struct PostedEntry {
 Result<PostedEntry> PostEntry(pqxx::work& tx, const LedgerEntry& entry);
 // The same for many entries in one round trip (a scan's deposits); results in input order.
 // kInvalidArgument also when two entries share an idempotency key.
-Result<std::vector<PostedEntry>> PostEntries(pqxx::work& tx, const std::vector<LedgerEntry>& entries);
+Result<std::vector<PostedEntry>> PostEntries(pqxx::work& tx,
+                                             const std::vector<LedgerEntry>& entries);
 
 std::string KeyAccountCode(std::int64_t key_id);
 

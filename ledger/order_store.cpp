@@ -45,9 +45,8 @@ std::vector<std::string> ItemsOf(pqxx::transaction_base& tx, std::int64_t order_
 }
 
 // The webhook body of the spec (section 6), exactly as it will be signed and sent.
-std::string WebhookBody(std::int64_t order_id, const std::string& status, Money price,
-                        int quantity, std::int64_t product_id,
-                        const std::vector<std::string>& items,
+std::string WebhookBody(std::int64_t order_id, const std::string& status, Money price, int quantity,
+                        std::int64_t product_id, const std::vector<std::string>& items,
                         const std::optional<std::string>& error_message, bool refunded) {
   JsonWriter json;
   json.BeginObject()
@@ -60,7 +59,10 @@ std::string WebhookBody(std::int64_t order_id, const std::string& status, Money 
   for (const auto& item : items) json.Raw(item);
   json.EndArray();
   json.Key("error_message");
-  if (error_message) json.String(*error_message); else json.Null();
+  if (error_message)
+    json.String(*error_message);
+  else
+    json.Null();
   json.Field("refunded", refunded)
       .Field("fired_at", static_cast<std::int64_t>(std::time(nullptr)))
       .EndObject();
@@ -98,14 +100,22 @@ PlaceOutcome OutcomeFromName(const std::string& name) {
 
 const char* PlaceOutcomeName(PlaceOutcome outcome) {
   switch (outcome) {
-    case PlaceOutcome::kCreated: return "created";
-    case PlaceOutcome::kReplayed: return "replayed";
-    case PlaceOutcome::kIdempotencyConflict: return "idempotency_conflict";
-    case PlaceOutcome::kNoProduct: return "no_product";
-    case PlaceOutcome::kBelowMinQuantity: return "below_min_quantity";
-    case PlaceOutcome::kBelowMinOrder: return "below_min_order";
-    case PlaceOutcome::kInsufficientBalance: return "insufficient_balance";
-    case PlaceOutcome::kInsufficientStock: return "insufficient_stock";
+    case PlaceOutcome::kCreated:
+      return "created";
+    case PlaceOutcome::kReplayed:
+      return "replayed";
+    case PlaceOutcome::kIdempotencyConflict:
+      return "idempotency_conflict";
+    case PlaceOutcome::kNoProduct:
+      return "no_product";
+    case PlaceOutcome::kBelowMinQuantity:
+      return "below_min_quantity";
+    case PlaceOutcome::kBelowMinOrder:
+      return "below_min_order";
+    case PlaceOutcome::kInsufficientBalance:
+      return "insufficient_balance";
+    case PlaceOutcome::kInsufficientStock:
+      return "insufficient_stock";
   }
   return "unknown";
 }
@@ -118,11 +128,11 @@ Result<PlaceResult> OrderStore::Place(const NewOrder& order) {
   auto attempt = [&]() {
     return pool_->With<PlaceResult>([&](pqxx::connection& conn) -> Result<PlaceResult> {
       pqxx::nontransaction tx(conn);  // the function is one statement: its own transaction
-      auto row = tx.exec_prepared1(
-          "place_order", order.key_id, order.product_id, order.quantity,
-          order.webhook_url ? order.webhook_url->c_str() : nullptr,
-          order.idempotency_key ? order.idempotency_key->c_str() : nullptr, order.request_hash,
-          order.min_order.micros(), order.deadline_seconds);
+      auto row =
+          tx.exec_prepared1("place_order", order.key_id, order.product_id, order.quantity,
+                            order.webhook_url ? order.webhook_url->c_str() : nullptr,
+                            order.idempotency_key ? order.idempotency_key->c_str() : nullptr,
+                            order.request_hash, order.min_order.micros(), order.deadline_seconds);
       PlaceResult r;
       r.outcome = OutcomeFromName(row[0].as<std::string>());
       if (!row[1].is_null()) r.order_id = row[1].as<std::int64_t>();
@@ -202,19 +212,22 @@ Result<JobOutcome> OrderStore::Fulfil(int limit) {
               SELECT id FROM stock_items WHERE product_id = $2 AND order_id IS NULL
                ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
             RETURNING id, payload::text)sql",
-                                             id, product_id, quantity)) {
+                                            id, product_id, quantity)) {
         taken.emplace_back(row[0].as<std::int64_t>(), row[1].as<std::string>());
       }
       std::sort(taken.begin(), taken.end());
       std::vector<std::string> items;
       for (auto& [item_id, payload] : taken) items.push_back(std::move(payload));
       int delivered = static_cast<int>(items.size());
-      std::string status = delivered == quantity ? "completed" : delivered > 0 ? "partial" : "failed";
+      std::string status = delivered == quantity ? "completed"
+                           : delivered > 0       ? "partial"
+                                                 : "failed";
       std::optional<std::string> error;
       if (delivered < quantity) {
-        error = delivered > 0 ? "only " + std::to_string(delivered) + " of " +
-                                    std::to_string(quantity) + " items could be delivered; the rest is refunded"
-                              : "no items could be delivered; the price is refunded";
+        error = delivered > 0
+                    ? "only " + std::to_string(delivered) + " of " + std::to_string(quantity) +
+                          " items could be delivered; the rest is refunded"
+                    : "no items could be delivered; the price is refunded";
         // The reservation of what was not delivered goes back to the product's count.
         tx.exec_params("UPDATE products SET stock = stock + $2, updated_at = now() WHERE id = $1",
                        product_id, quantity - delivered);
@@ -227,9 +240,12 @@ Result<JobOutcome> OrderStore::Fulfil(int limit) {
       QueueWebhook(tx, o[6], id, o[1].as<std::int64_t>(), status,
                    WebhookBody(id, status, Money::FromMicros(o[5].as<std::int64_t>()), quantity,
                                product_id, items, error, false));
-      if (status == "completed") ++outcome.completed;
-      else if (status == "partial") ++outcome.partial;
-      else ++outcome.failed;
+      if (status == "completed")
+        ++outcome.completed;
+      else if (status == "partial")
+        ++outcome.partial;
+      else
+        ++outcome.failed;
     }
     tx.commit();
     return outcome;
@@ -251,10 +267,10 @@ Result<JobOutcome> OrderStore::ExpireOverdue(int limit) {
       std::int64_t id = o[0].as<std::int64_t>();
       tx.exec_params("UPDATE products SET stock = stock + $2, updated_at = now() WHERE id = $1",
                      o[2].as<std::int64_t>(), o[3].as<int>());
-      QueueWebhook(tx, o[5], id, o[1].as<std::int64_t>(), "expired",
-                   WebhookBody(id, "expired", Money::FromMicros(o[4].as<std::int64_t>()),
-                               o[3].as<int>(), o[2].as<std::int64_t>(), {},
-                               o[6].as<std::string>(), false));
+      QueueWebhook(
+          tx, o[5], id, o[1].as<std::int64_t>(), "expired",
+          WebhookBody(id, "expired", Money::FromMicros(o[4].as<std::int64_t>()), o[3].as<int>(),
+                      o[2].as<std::int64_t>(), {}, o[6].as<std::string>(), false));
       ++outcome.expired;
     }
     tx.commit();
@@ -276,7 +292,8 @@ Result<JobOutcome> OrderStore::RefundDue(int limit) {
     for (const auto& o : due) {
       std::int64_t id = o[0].as<std::int64_t>();
       Money amount = Money::FromMicros(o[5].as<std::int64_t>());
-      entries.push_back(LedgerEntry{"refund:order:" + std::to_string(id), "refund",
+      entries.push_back(LedgerEntry{"refund:order:" + std::to_string(id),
+                                    "refund",
                                     "refund of order " + std::to_string(id),
                                     {{KeyAccountCode(o[1].as<std::int64_t>()), amount},
                                      {"system:sales", Money::FromMicros(-amount.micros())}}});
@@ -299,7 +316,8 @@ Result<JobOutcome> OrderStore::RefundDue(int limit) {
       std::string status = o[6].as<std::string>();
       std::optional<std::string> error;
       if (!o[8].is_null()) error = o[8].as<std::string>();
-      std::vector<std::string> items = Delivers(status) ? ItemsOf(tx, id) : std::vector<std::string>{};
+      std::vector<std::string> items =
+          Delivers(status) ? ItemsOf(tx, id) : std::vector<std::string>{};
       QueueWebhook(tx, o[7], id, o[1].as<std::int64_t>(), "refunded",
                    WebhookBody(id, status, Money::FromMicros(o[4].as<std::int64_t>()),
                                o[3].as<int>(), o[2].as<std::int64_t>(), items, error, true));
@@ -331,13 +349,14 @@ Result<OrderView> OrderStore::Cancel(std::int64_t order_id, const std::string& a
     const auto& o = rows[0];
     tx.exec_params("UPDATE products SET stock = stock + $2, updated_at = now() WHERE id = $1",
                    o[2].as<std::int64_t>(), o[3].as<int>());
-    QueueWebhook(tx, o[5], order_id, o[1].as<std::int64_t>(), "cancelled",
-                 WebhookBody(order_id, "cancelled", Money::FromMicros(o[4].as<std::int64_t>()),
-                             o[3].as<int>(), o[2].as<std::int64_t>(), {},
-                             o[6].as<std::string>(), false));
+    QueueWebhook(
+        tx, o[5], order_id, o[1].as<std::int64_t>(), "cancelled",
+        WebhookBody(order_id, "cancelled", Money::FromMicros(o[4].as<std::int64_t>()),
+                    o[3].as<int>(), o[2].as<std::int64_t>(), {}, o[6].as<std::string>(), false));
     JsonWriter details;
-    details.BeginObject().Field("order_id", order_id).Field("price_usdt",
-                                                            Money::FromMicros(o[4].as<std::int64_t>()))
+    details.BeginObject()
+        .Field("order_id", order_id)
+        .Field("price_usdt", Money::FromMicros(o[4].as<std::int64_t>()))
         .EndObject();
     WriteAudit(tx, actor, "orders.cancel", KeyAccountCode(o[1].as<std::int64_t>()), details.str());
     auto view = tx.exec_params1(std::string(kSelectOrder) + " WHERE id = $1", order_id);

@@ -41,8 +41,8 @@ struct PlaceResult {
   Money unit_price;
   Money price;
   int min_quantity = 0;
-  Money balance;           // for kInsufficientBalance
-  std::int64_t stock = 0;  // for kInsufficientStock
+  Money balance;                // for kInsufficientBalance
+  std::int64_t stock = 0;       // for kInsufficientStock
   std::int64_t created_at = 0;  // for kCreated
 };
 

@@ -47,8 +47,8 @@ Result<std::vector<WebhookDelivery>> WebhookStore::ClaimDue(int limit,
                                   limit, static_cast<std::int64_t>(lease.count()));
     Rows rows;
     for (const auto& c : claimed) {
-      rows.push_back(ReadDelivery(
-          tx.exec_params1(std::string(kSelectDelivery) + " WHERE d.id = $1", c[0].as<std::int64_t>())));
+      rows.push_back(ReadDelivery(tx.exec_params1(std::string(kSelectDelivery) + " WHERE d.id = $1",
+                                                  c[0].as<std::int64_t>())));
     }
     tx.commit();
     return rows;
@@ -81,10 +81,10 @@ Result<std::vector<WebhookDelivery>> WebhookStore::List(const std::optional<std:
   return pool_->With<Rows>([&](pqxx::connection& conn) -> Result<Rows> {
     pqxx::read_transaction tx(conn);
     Rows rows;
-    for (const auto& r : tx.exec_params(std::string(kSelectDelivery) +
-                                            " WHERE ($1::text IS NULL OR d.status = $1) "
-                                            "ORDER BY d.id DESC LIMIT $2",
-                                        status ? status->c_str() : nullptr, limit)) {
+    for (const auto& r :
+         tx.exec_params(std::string(kSelectDelivery) + " WHERE ($1::text IS NULL OR d.status = $1) "
+                                                       "ORDER BY d.id DESC LIMIT $2",
+                        status ? status->c_str() : nullptr, limit)) {
       rows.push_back(ReadDelivery(r));
     }
     return rows;

@@ -21,8 +21,8 @@ struct WebhookDelivery {
   std::string url;
   std::string event;
   std::string body;
-  std::string status;  // pending | delivered | failed
-  int attempts = 0;    // made so far
+  std::string status;                 // pending | delivered | failed
+  int attempts = 0;                   // made so far
   std::optional<std::string> secret;  // the key's HMAC secret: signs the delivery
   std::optional<std::string> last_error;
   std::optional<int> last_http_status;
@@ -32,7 +32,7 @@ struct WebhookDelivery {
 struct AttemptResult {
   bool delivered = false;  // a 2xx answer
   std::optional<int> http_status;
-  std::string error;       // why not, when not delivered
+  std::string error;  // why not, when not delivered
 };
 
 // The webhook outbox. Deliveries are claimed with a lease (next_attempt_at moves forward), so

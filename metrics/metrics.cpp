@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -53,7 +53,8 @@ class Metrics::Route {
   void Collect(prometheus::MetricFamily& requests, prometheus::MetricFamily& latency) const {
     for (std::size_t slot = 0; slot < kStatuses; ++slot) {
       std::uint64_t total = 0;
-      for (const auto& shard : shards_) total += shard.by_status[slot].load(std::memory_order_relaxed);
+      for (const auto& shard : shards_)
+        total += shard.by_status[slot].load(std::memory_order_relaxed);
       if (total == 0) continue;
       prometheus::ClientMetric m;
       m.label = {{"route", pattern_}, {"status", std::to_string(slot + 100)}};
@@ -65,10 +66,11 @@ class Metrics::Route {
     std::uint64_t cumulative = 0, sum_ns = 0;
     for (const auto& shard : shards_) sum_ns += shard.sum_ns.load(std::memory_order_relaxed);
     for (std::size_t b = 0; b <= kLatencyBuckets.size(); ++b) {
-      for (const auto& shard : shards_) cumulative += shard.buckets[b].load(std::memory_order_relaxed);
-      h.histogram.bucket.push_back(
-          {cumulative, b < kLatencyBuckets.size() ? kLatencyBuckets[b]
-                                                  : std::numeric_limits<double>::infinity()});
+      for (const auto& shard : shards_)
+        cumulative += shard.buckets[b].load(std::memory_order_relaxed);
+      h.histogram.bucket.push_back({cumulative, b < kLatencyBuckets.size()
+                                                    ? kLatencyBuckets[b]
+                                                    : std::numeric_limits<double>::infinity()});
     }
     if (cumulative == 0) return;  // a route never called adds no series
     h.histogram.sample_count = cumulative;
@@ -102,14 +104,40 @@ struct Metrics::Impl {
                          .Help("Requests refused with 429")
                          .Register(*registry)
                          .Add({})),
-        head(prometheus::BuildGauge().Name("instamarket_chain_head").Help("Latest block seen, per network").Register(*registry)),
-        final_height(prometheus::BuildGauge().Name("instamarket_chain_final_height").Help("Latest final block, per network").Register(*registry)),
-        cursor(prometheus::BuildGauge().Name("instamarket_watcher_cursor").Help("First block not yet scanned, per network").Register(*registry)),
-        lag(prometheus::BuildGauge().Name("instamarket_watcher_lag_blocks").Help("Final blocks not yet scanned, per network").Register(*registry)),
-        deposits(prometheus::BuildCounter().Name("instamarket_deposits_total").Help("Final deposits recorded, per network and outcome (credited, unmatched), and reorged sightings").Register(*registry)),
-        rpc_errors(prometheus::BuildCounter().Name("instamarket_rpc_errors_total").Help("Failed chain RPC calls, per network and endpoint (scheme://host:port)").Register(*registry)),
-        webhooks(prometheus::BuildCounter().Name("instamarket_webhook_attempts_total").Help("Webhook delivery attempts by outcome (delivered, retry, failed)").Register(*registry)),
-        orders(prometheus::BuildCounter().Name("instamarket_orders_total").Help("Orders entering each state").Register(*registry)) {}
+        head(prometheus::BuildGauge()
+                 .Name("instamarket_chain_head")
+                 .Help("Latest block seen, per network")
+                 .Register(*registry)),
+        final_height(prometheus::BuildGauge()
+                         .Name("instamarket_chain_final_height")
+                         .Help("Latest final block, per network")
+                         .Register(*registry)),
+        cursor(prometheus::BuildGauge()
+                   .Name("instamarket_watcher_cursor")
+                   .Help("First block not yet scanned, per network")
+                   .Register(*registry)),
+        lag(prometheus::BuildGauge()
+                .Name("instamarket_watcher_lag_blocks")
+                .Help("Final blocks not yet scanned, per network")
+                .Register(*registry)),
+        deposits(prometheus::BuildCounter()
+                     .Name("instamarket_deposits_total")
+                     .Help("Final deposits recorded, per network and outcome (credited, "
+                           "unmatched), and reorged sightings")
+                     .Register(*registry)),
+        rpc_errors(
+            prometheus::BuildCounter()
+                .Name("instamarket_rpc_errors_total")
+                .Help("Failed chain RPC calls, per network and endpoint (scheme://host:port)")
+                .Register(*registry)),
+        webhooks(prometheus::BuildCounter()
+                     .Name("instamarket_webhook_attempts_total")
+                     .Help("Webhook delivery attempts by outcome (delivered, retry, failed)")
+                     .Register(*registry)),
+        orders(prometheus::BuildCounter()
+                   .Name("instamarket_orders_total")
+                   .Help("Orders entering each state")
+                   .Register(*registry)) {}
 
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Counter& rate_limited;
@@ -156,10 +184,14 @@ void Metrics::RecordScan(const std::string& network, std::int64_t head, std::int
   impl_->head.Add(labels).Set(static_cast<double>(head));
   impl_->final_height.Add(labels).Set(static_cast<double>(final_height));
   impl_->cursor.Add(labels).Set(static_cast<double>(next_block));
-  impl_->lag.Add(labels).Set(static_cast<double>(std::max<std::int64_t>(0, final_height + 1 - next_block)));
-  if (credited) impl_->deposits.Add({{"network", network}, {"outcome", "credited"}}).Increment(credited);
-  if (unmatched) impl_->deposits.Add({{"network", network}, {"outcome", "unmatched"}}).Increment(unmatched);
-  if (reorged) impl_->deposits.Add({{"network", network}, {"outcome", "reorged"}}).Increment(reorged);
+  impl_->lag.Add(labels).Set(
+      static_cast<double>(std::max<std::int64_t>(0, final_height + 1 - next_block)));
+  if (credited)
+    impl_->deposits.Add({{"network", network}, {"outcome", "credited"}}).Increment(credited);
+  if (unmatched)
+    impl_->deposits.Add({{"network", network}, {"outcome", "unmatched"}}).Increment(unmatched);
+  if (reorged)
+    impl_->deposits.Add({{"network", network}, {"outcome", "reorged"}}).Increment(reorged);
 }
 
 void Metrics::RecordRpcError(const std::string& network, const std::string& endpoint) {
@@ -178,10 +210,12 @@ std::string Metrics::Serialize() const {
   std::vector<prometheus::MetricFamily> families = impl_->registry->Collect();
   prometheus::MetricFamily requests{"instamarket_http_requests_total",
                                     "HTTP requests answered, by route and status",
-                                    prometheus::MetricType::Counter, {}};
+                                    prometheus::MetricType::Counter,
+                                    {}};
   prometheus::MetricFamily latency{"instamarket_http_request_duration_seconds",
                                    "Time from a complete request to its response written, by route",
-                                   prometheus::MetricType::Histogram, {}};
+                                   prometheus::MetricType::Histogram,
+                                   {}};
   {
     std::lock_guard lock(impl_->routes_mutex);
     for (const auto& [pattern, route] : impl_->routes) route->Collect(requests, latency);

@@ -1,5 +1,9 @@
 #include "net/pg_pipeline.h"
 
+#include <libpq-fe.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,10 +11,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <libpq-fe.h>
-#include <poll.h>
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <deque>
 
@@ -133,9 +133,9 @@ struct PgPipeline::Impl {
     std::vector<const char*> values;
     values.reserve(read.params.size());
     for (const auto& p : read.params) values.push_back(p.c_str());
-    if (!conn || PQsendQueryPrepared(conn.get(), read.statement->name,
-                                     static_cast<int>(values.size()), values.data(), nullptr,
-                                     nullptr, 0) != 1 ||
+    if (!conn ||
+        PQsendQueryPrepared(conn.get(), read.statement->name, static_cast<int>(values.size()),
+                            values.data(), nullptr, nullptr, 0) != 1 ||
         PQpipelineSync(conn.get()) != 1) {
       Error error = Unavailable(conn ? ConnError(conn.get()) : "not connected");
       waiter->Complete(error);
@@ -309,8 +309,8 @@ asio::awaitable<Result<Rows>> PgPipeline::Read(const PipelinedRead& read) {
   Impl* impl = impl_.get();
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Result<Rows>)>(
       [impl, &read](auto handler) {
-        impl->Submit(read, std::make_unique<Impl::HandlerWaiter<decltype(handler)>>(
-                               std::move(handler)));
+        impl->Submit(read,
+                     std::make_unique<Impl::HandlerWaiter<decltype(handler)>>(std::move(handler)));
       },
       asio::use_awaitable);
 }

@@ -2,12 +2,13 @@
 
 // For .cpp files that already use Asio (like net/asio_bridge.h): the interface is a coroutine.
 
-#include <utility>  // Boost 1.74's Asio coroutine headers need it first
+// Boost 1.74's Asio coroutine headers use std::exchange without including <utility>.
+#include <utility>
 
+// Asio after <utility>, kept in its own block so include sorting cannot move it above.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>

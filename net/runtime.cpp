@@ -1,9 +1,9 @@
 #include "net/runtime.h"
 
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/asio/signal_set.hpp>
 #include <mutex>
 #include <vector>
 

@@ -1,17 +1,16 @@
 #include "orders/order_jobs.h"
 
-#include "net/asio_bridge.h"
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
-
-#include <atomic>
 #include <functional>
 
 #include "metrics/metrics.h"
+#include "net/asio_bridge.h"
 
 namespace instamarket {
 namespace {
@@ -57,8 +56,7 @@ struct OrderJobs::Impl {
           metrics.RecordOrders("expired", done->expired);
           metrics.RecordOrders("refunded", done->refunded);
           spdlog::info("{}: {} completed, {} partial, {} failed, {} expired, {} refunded", name,
-                       done->completed, done->partial, done->failed, done->expired,
-                       done->refunded);
+                       done->completed, done->partial, done->failed, done->expired, done->refunded);
           continue;  // there may be more
         }
       }

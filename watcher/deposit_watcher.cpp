@@ -1,18 +1,17 @@
 #include "watcher/deposit_watcher.h"
 
-#include "net/asio_bridge.h"
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <spdlog/spdlog.h>
-
-#include <atomic>
 #include <mutex>
 
 #include "metrics/metrics.h"
+#include "net/asio_bridge.h"
 #include "watcher/amount_matcher.h"
 
 namespace instamarket {

@@ -1,17 +1,16 @@
 #include "webhooks/webhook_dispatcher.h"
 
-#include "net/asio_bridge.h"
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
-
-#include <atomic>
 #include <ctime>
 
 #include "metrics/metrics.h"
+#include "net/asio_bridge.h"
 #include "webhooks/webhook_sender.h"
 
 namespace instamarket {
@@ -52,7 +51,8 @@ struct WebhookDispatcher::Impl {
     while (!stopping) {
       int free = kSenders - in_flight;
       if (free > 0) {
-        auto claimed = co_await RunBlocking(blocking, [this, free] { return store.ClaimDue(free, Lease()); });
+        auto claimed =
+            co_await RunBlocking(blocking, [this, free] { return store.ClaimDue(free, Lease()); });
         if (!claimed) {
           spdlog::warn("webhooks: {}", claimed.error().message);
           pause = std::min<std::chrono::steady_clock::duration>(pause * 2, kMaxErrorPause);
@@ -81,7 +81,9 @@ struct WebhookDispatcher::Impl {
       retry = std::chrono::milliseconds(static_cast<std::int64_t>(config.backoff_base_ms)
                                         << std::min(attempts - 1, 20));
     }
-    Metrics::Get().RecordWebhookAttempt(result.delivered ? "delivered" : retry ? "retry" : "failed");
+    Metrics::Get().RecordWebhookAttempt(result.delivered ? "delivered"
+                                        : retry          ? "retry"
+                                                         : "failed");
     if (result.delivered) {
       spdlog::debug("webhook {} (order {} {}) delivered", delivery.id, delivery.order_id,
                     delivery.event);
@@ -90,9 +92,8 @@ struct WebhookDispatcher::Impl {
                    delivery.order_id, delivery.event, attempts, result.error,
                    retry ? "" : "; giving up (admin webhooks redeliver)");
     }
-    auto recorded = co_await RunBlocking(blocking, [&] {
-      return store.RecordAttempt(delivery.id, result, retry);
-    });
+    auto recorded = co_await RunBlocking(
+        blocking, [&] { return store.RecordAttempt(delivery.id, result, retry); });
     if (!recorded) {
       // The lease runs out and the delivery is sent again: at least once.
       spdlog::warn("webhook {}: cannot record the attempt: {}", delivery.id,

@@ -57,7 +57,8 @@ AttemptResult SendWebhook(const WebhookDelivery& delivery, const WebhookConfig& 
   headers = curl_slist_append(headers, "Content-Type: application/json");
   headers = curl_slist_append(headers, "User-Agent: instamarketd-webhooks");
   headers = curl_slist_append(headers, ("X-Webhook-Id: " + std::to_string(delivery.id)).c_str());
-  headers = curl_slist_append(headers, ("X-Webhook-Timestamp: " + std::to_string(timestamp)).c_str());
+  headers =
+      curl_slist_append(headers, ("X-Webhook-Timestamp: " + std::to_string(timestamp)).c_str());
   if (delivery.secret) {
     headers = curl_slist_append(
         headers, ("X-Webhook-Signature: " +

@@ -1,6 +1,5 @@
-#include <pqxx/pqxx>
-
 #include <atomic>
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
 
@@ -21,8 +20,8 @@ class DepositsTest : public PgTest {
   }
 
   NewTopup Request(std::int64_t micros, std::int64_t surcharge = 1'000'000) {
-    return NewTopup{key_id_, network_, Money::FromMicros(micros), Money::FromMicros(surcharge), 3600,
-                    900};
+    return NewTopup{key_id_, network_, Money::FromMicros(micros), Money::FromMicros(surcharge),
+                    3600,    900};
   }
 
   DepositInput Transfer(const std::string& tx, std::int64_t micros, std::int64_t block,
@@ -106,7 +105,8 @@ TEST_F(DepositsTest, ScanCreditsOnceAndTheCursorGuardsReplays) {
   ASSERT_EQ(*db_->deposits().InitCursor(network_, 100), 100);
   EXPECT_EQ(*db_->deposits().InitCursor(network_, 5), 100);  // an existing cursor wins
 
-  ScanResult scan{111, 113, 110, {Transfer("0xaa", 42'000'000, 105), Transfer("0xbb", 3'000'000, 107)}, {}};
+  ScanResult scan{
+      111, 113, 110, {Transfer("0xaa", 42'000'000, 105), Transfer("0xbb", 3'000'000, 107)}, {}};
   auto first = Record(100, scan);
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_EQ(first->credited, 1);
@@ -169,7 +169,8 @@ TEST_F(DepositsTest, LargeScanCreditsEachDepositOnceWithItsOwnEntry) {
                                           AND (a.details->>'deposit_id')::bigint = d.id))
       FROM deposits d JOIN ledger_transactions t ON t.id = d.ledger_transaction_id
       JOIN topup_intents i ON i.id = d.intent_id
-     WHERE d.network = $1 AND d.status = 'credited')sql", network_)[0];
+     WHERE d.network = $1 AND d.status = 'credited')sql",
+                                  network_)[0];
   EXPECT_EQ(per_entry[0].as<int>(), kIntents);
   EXPECT_EQ(per_entry[1].as<int>(), kIntents);  // one ledger entry per deposit
   EXPECT_EQ(per_entry[2].as<int>(), kIntents);  // each balanced, two postings
@@ -177,11 +178,13 @@ TEST_F(DepositsTest, LargeScanCreditsEachDepositOnceWithItsOwnEntry) {
   EXPECT_EQ(per_entry[4].as<int>(), kIntents);  // each audited
   auto sum = tx.exec_params1(
       "SELECT coalesce(sum(p.amount), 0) FROM ledger_postings p JOIN ledger_accounts a "
-      "ON a.id = p.account_id WHERE a.code = $1", "key:" + std::to_string(key_id_));
+      "ON a.id = p.account_id WHERE a.code = $1",
+      "key:" + std::to_string(key_id_));
   EXPECT_EQ(sum[0].as<std::int64_t>(), expected);  // balance = sum of postings
   auto unmatched = tx.exec_params1(
       "SELECT count(*) FROM deposits WHERE network = $1 AND status = 'unmatched' AND "
-      "reason = 'no_intent' AND ledger_transaction_id IS NULL AND credited_at IS NULL", network_);
+      "reason = 'no_intent' AND ledger_transaction_id IS NULL AND credited_at IS NULL",
+      network_);
   EXPECT_EQ(unmatched[0].as<int>(), 15);
 }
 

@@ -1,6 +1,5 @@
-#include <pqxx/pqxx>
-
 #include <atomic>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "ledger/ledger_entry.h"
@@ -36,8 +35,8 @@ class LedgerTest : public PgTest {
         "SELECT count(*) FROM (SELECT transaction_id FROM ledger_postings GROUP BY 1 "
         "HAVING sum(amount) <> 0) u");
     EXPECT_EQ(unbalanced[0].as<int>(), 0);
-    auto negative = tx.exec1(
-        "SELECT count(*) FROM ledger_accounts WHERE key_id IS NOT NULL AND balance < 0");
+    auto negative =
+        tx.exec1("SELECT count(*) FROM ledger_accounts WHERE key_id IS NOT NULL AND balance < 0");
     EXPECT_EQ(negative[0].as<int>(), 0);
   }
 };
@@ -96,10 +95,13 @@ TEST_F(LedgerTest, OverdraftIsRefusedAndChangesNothing) {
   pqxx::connection conn(TestDatabaseUrl());
   {
     pqxx::work tx(conn);
-    tx.exec("INSERT INTO ledger_accounts (code) VALUES ('system:test_sales') ON CONFLICT DO NOTHING");
+    tx.exec(
+        "INSERT INTO ledger_accounts (code) VALUES ('system:test_sales') ON CONFLICT DO NOTHING");
     tx.commit();
   }
-  LedgerEntry debit{"test:" + std::to_string(UniqueId()), "order_debit", "too much",
+  LedgerEntry debit{"test:" + std::to_string(UniqueId()),
+                    "order_debit",
+                    "too much",
                     {{KeyAccountCode(key), Money::FromMicros(-1'000'001)},
                      {"system:test_sales", Money::FromMicros(1'000'001)}}};
   bool refused = false;
@@ -135,12 +137,13 @@ TEST_F(LedgerTest, DatabaseRefusesUnbalancedAndChangedPostings) {
   EXPECT_THROW(
       {
         pqxx::work tx(conn);
-        auto id = tx.exec1("INSERT INTO ledger_transactions (idempotency_key, kind) VALUES ('test:" +
-                           std::to_string(UniqueId()) + "', 'manual_credit') RETURNING id")[0]
-                      .as<std::int64_t>();
+        auto id =
+            tx.exec1("INSERT INTO ledger_transactions (idempotency_key, kind) VALUES ('test:" +
+                     std::to_string(UniqueId()) + "', 'manual_credit') RETURNING id")[0]
+                .as<std::int64_t>();
         tx.exec("INSERT INTO ledger_postings (transaction_id, account_id, amount) SELECT " +
-                std::to_string(id) + ", id, 1000 FROM ledger_accounts WHERE key_id = " +
-                std::to_string(key));
+                std::to_string(id) +
+                ", id, 1000 FROM ledger_accounts WHERE key_id = " + std::to_string(key));
         tx.commit();
       },
       pqxx::sql_error);
@@ -163,13 +166,17 @@ TEST_F(LedgerTest, DatabaseRefusesUnbalancedAndChangedPostings) {
 TEST_F(LedgerTest, PostEntryValidatesBeforeWriting) {
   pqxx::connection conn(TestDatabaseUrl());
   pqxx::work tx(conn);
-  LedgerEntry unbalanced{"test:" + std::to_string(UniqueId()), "manual_credit", "",
+  LedgerEntry unbalanced{"test:" + std::to_string(UniqueId()),
+                         "manual_credit",
+                         "",
                          {{"system:manual_credits", Money::FromMicros(-5)},
                           {"system:manual_credits", Money::FromMicros(4)}}};
   EXPECT_EQ(PostEntry(tx, unbalanced).error().code, ErrorCode::kInvalidArgument);
-  LedgerEntry unknown{"test:" + std::to_string(UniqueId()), "manual_credit", "",
-                      {{"system:nope", Money::FromMicros(-5)},
-                       {"system:manual_credits", Money::FromMicros(5)}}};
+  LedgerEntry unknown{
+      "test:" + std::to_string(UniqueId()),
+      "manual_credit",
+      "",
+      {{"system:nope", Money::FromMicros(-5)}, {"system:manual_credits", Money::FromMicros(5)}}};
   EXPECT_THROW((void)PostEntry(tx, unknown), std::invalid_argument);
 }
 

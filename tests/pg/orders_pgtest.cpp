@@ -13,14 +13,16 @@ class OrdersTest : public PgTest {
     auto key = db_->keys().Create("orders-test", false, {}, "test");
     ASSERT_TRUE(key.ok());
     key_id_ = key->id;
-    ASSERT_TRUE(db_->balances().ManualCredit(key_id_, Money::FromMicros(100'000'000), "test",
-                                             "orders-test-" + std::to_string(product_id_), "test")
+    ASSERT_TRUE(db_->balances()
+                    .ManualCredit(key_id_, Money::FromMicros(100'000'000), "test",
+                                  "orders-test-" + std::to_string(product_id_), "test")
                     .ok());
     pqxx::connection conn(TestDatabaseUrl());
     pqxx::work tx(conn);
-    tx.exec_params("INSERT INTO products (id, sku, name, category, price, min_quantity) "
-                   "VALUES ($1::bigint, 'sku-' || $1::text, 'p', 'orders-test', 2000000, 1)",
-                   product_id_);
+    tx.exec_params(
+        "INSERT INTO products (id, sku, name, category, price, min_quantity) "
+        "VALUES ($1::bigint, 'sku-' || $1::text, 'p', 'orders-test', 2000000, 1)",
+        product_id_);
     tx.commit();
   }
 
@@ -29,7 +31,8 @@ class OrdersTest : public PgTest {
     pqxx::work tx(conn);
     tx.exec_params(
         "INSERT INTO stock_items (product_id, payload, payload_hash) "
-        "SELECT $1::bigint, jsonb_build_object('login', 'u' || g), sha256(($1::text || '-' || g)::bytea) "
+        "SELECT $1::bigint, jsonb_build_object('login', 'u' || g), sha256(($1::text || '-' || "
+        "g)::bytea) "
         "FROM generate_series($3::int + 1, $3::int + $2) g",
         product_id_, count, items_added_);
     items_added_ += count;
@@ -61,9 +64,10 @@ TEST_F(OrdersTest, PartialDeliveryRefundsTheUndeliveredPartOnce) {
   ASSERT_EQ(placed->outcome, PlaceOutcome::kCreated);
   pqxx::connection holder(TestDatabaseUrl());
   pqxx::work held(holder);
-  held.exec_params("SELECT id FROM stock_items WHERE product_id = $1 ORDER BY id DESC LIMIT 2 "
-                   "FOR UPDATE",
-                   product_id_);
+  held.exec_params(
+      "SELECT id FROM stock_items WHERE product_id = $1 ORDER BY id DESC LIMIT 2 "
+      "FOR UPDATE",
+      product_id_);
   auto fulfilled = db_->orders().Fulfil(1000);
   ASSERT_TRUE(fulfilled.ok()) << fulfilled.error().message;
   held.abort();
@@ -82,16 +86,21 @@ TEST_F(OrdersTest, PartialDeliveryRefundsTheUndeliveredPartOnce) {
   pqxx::connection conn(TestDatabaseUrl());
   pqxx::nontransaction tx(conn);
   // The product's count equals its unsold items again.
-  EXPECT_EQ(tx.exec_params1("SELECT stock FROM products WHERE id = $1", product_id_)[0].as<int>(), 2);
-  EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM stock_items WHERE product_id = $1 AND order_id IS NULL",
-                            product_id_)[0].as<int>(), 2);
+  EXPECT_EQ(tx.exec_params1("SELECT stock FROM products WHERE id = $1", product_id_)[0].as<int>(),
+            2);
+  EXPECT_EQ(
+      tx.exec_params1("SELECT count(*) FROM stock_items WHERE product_id = $1 AND order_id IS NULL",
+                      product_id_)[0]
+          .as<int>(),
+      2);
 }
 
 TEST_F(OrdersTest, RefusalsChangeNothing) {
   AddItems(2);
   EXPECT_EQ(Place(3)->outcome, PlaceOutcome::kInsufficientStock);
   EXPECT_EQ(Place(3)->stock, 2);
-  EXPECT_EQ(Place(51)->outcome, PlaceOutcome::kInsufficientBalance);  // the balance is checked first
+  EXPECT_EQ(Place(51)->outcome,
+            PlaceOutcome::kInsufficientBalance);  // the balance is checked first
   auto rich = Place(2);
   ASSERT_EQ(rich->outcome, PlaceOutcome::kCreated);
   EXPECT_EQ(db_->balances().Get(key_id_)->balance.micros(), 96'000'000);

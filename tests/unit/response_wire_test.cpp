@@ -1,6 +1,7 @@
+#include "api/response_wire.h"
+
 #include <gtest/gtest.h>
 
-#include "api/response_wire.h"
 #include "config/config.h"
 
 namespace instamarket {
@@ -41,9 +42,12 @@ TEST(ExampleConfigTest, TheExampleConfigIsValid) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   ASSERT_EQ(config->networks.size(), 3u);
   EXPECT_EQ(config->FindNetwork("usdt_bep_20")->decimals, 18);
-  EXPECT_EQ(config->FindNetwork("usdt_bep_20")->token, "0x55d398326f99059ff775485246999027b3197955");
-  EXPECT_EQ(config->FindNetwork("usdt_polygon")->token, "0xc2132d05d31c914a87c6611c10748aeb04b58e8f");
-  EXPECT_EQ(config->FindNetwork("usdt_arbitrum")->token, "0xfd086bc7cd5c481dcc9c85ebe478a1c0b69fcbb9");
+  EXPECT_EQ(config->FindNetwork("usdt_bep_20")->token,
+            "0x55d398326f99059ff775485246999027b3197955");
+  EXPECT_EQ(config->FindNetwork("usdt_polygon")->token,
+            "0xc2132d05d31c914a87c6611c10748aeb04b58e8f");
+  EXPECT_EQ(config->FindNetwork("usdt_arbitrum")->token,
+            "0xfd086bc7cd5c481dcc9c85ebe478a1c0b69fcbb9");
 }
 
 }  // namespace
