@@ -1,6 +1,9 @@
 #include "adapters/chain_adapter.h"
 
 #include "adapters/evm_adapter.h"
+#include "adapters/solana_adapter.h"
+#include "adapters/ton_adapter.h"
+#include "adapters/tron_adapter.h"
 
 namespace instamarket {
 
@@ -18,9 +21,10 @@ Result<std::unique_ptr<ChainAdapter>> AdapterRegistry::Create(const NetworkConfi
 }
 
 void RegisterBuiltinAdapters(AdapterRegistry& registry) {
-  registry.Register("evm", [](const NetworkConfig& network) -> Result<std::unique_ptr<ChainAdapter>> {
-    return MakeEvmAdapter(network);
-  });
+  registry.Register("evm", MakeEvmAdapter);
+  registry.Register("tron", MakeTronAdapter);
+  registry.Register("ton", MakeTonAdapter);
+  registry.Register("solana", MakeSolanaAdapter);
 }
 
 }  // namespace instamarket

@@ -62,7 +62,7 @@ class EvmAdapter final : public ChainAdapter {
         address_topic_("0x000000000000000000000000" + network.address.substr(2)) {}
 
   Result<ChainCursor> InitialCursor() override {
-    if (network_.start_block >= 0) return ChainCursor{network_.start_block};
+    if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
     auto heights = Heights();
     if (!heights) return heights.error();
     return ChainCursor{heights->second + 1};
@@ -76,14 +76,14 @@ class EvmAdapter final : public ChainAdapter {
     batch.head = head;
     batch.final_height = final_height;
     batch.next = cursor;
-    if (cursor.next_block <= final_height) {
-      std::int64_t from = cursor.next_block;
+    if (cursor.position <= final_height) {
+      std::int64_t from = cursor.position;
       for (;;) {
         std::int64_t to = std::min(final_height, from + range_ - 1);
         auto transfers = TransfersIn(from, to);
         if (transfers.ok()) {
           batch.final_transfers = std::move(*transfers);
-          batch.next.next_block = to + 1;
+          batch.next.position = to + 1;
           range_ = std::min(network_.max_block_range, range_ * 2);
           break;
         }
@@ -94,7 +94,7 @@ class EvmAdapter final : public ChainAdapter {
                      to - from + 1, range_);
       }
     }
-    batch.reached_final_head = batch.next.next_block > final_height;
+    batch.reached_final_head = batch.next.position > final_height;
     if (batch.reached_final_head && head > final_height) {
       // Best effort: sightings only inform; the final scan decides.
       auto seen = TransfersIn(final_height + 1, std::min(head, final_height + range_));

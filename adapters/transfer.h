@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/chain_amount.h"
+#include "core/chain_cursor.h"
 #include "core/result.h"
 
 namespace instamarket {
@@ -13,22 +14,18 @@ namespace instamarket {
 // (network, tx_id, event_index); the amount is kept in base units with the token's decimals.
 struct Transfer {
   std::string tx_id;
-  std::int64_t event_index = 0;  // the log index (EVM), the event's position elsewhere
+  std::int64_t event_index = 0;  // the log index (EVM); see each adapter for the others
   std::string from;
   std::string to;
   ChainAmount amount;
-  std::int64_t block_number = 0;
-  std::string block_hash;
-  std::int64_t block_time = 0;   // unix seconds
-};
-
-// Where a network's scan resumes: the first block not yet scanned.
-struct ChainCursor {
-  std::int64_t next_block = 0;
+  std::int64_t block_number = 0;  // the chain's position of the transfer (as ChainCursor)
+  std::string block_hash;         // empty where only final transfers are reported
+  std::int64_t block_time = 0;    // unix seconds
+  std::string memo;               // a comment sent with the transfer (TON), for finance
 };
 
 struct ChainBatch {
-  std::vector<Transfer> final_transfers;  // in [cursor, next.next_block), all final
+  std::vector<Transfer> final_transfers;  // between the cursor and `next`, all final
   ChainCursor next;
   std::int64_t head = 0;
   std::int64_t final_height = 0;

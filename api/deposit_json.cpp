@@ -21,6 +21,8 @@ void WriteDepositJson(JsonWriter& json, const DepositRow& d) {
   if (d.key_id) json.Int(*d.key_id); else json.Null();
   json.Key("topup_id");
   if (d.intent_id) json.String(*d.intent_id); else json.Null();
+  json.Key("memo");  // the comment the sender attached (TON), for finance to reconcile
+  if (!d.memo.empty()) json.String(d.memo); else json.Null();
   json.Field("detected_at", d.detected_at).EndObject();
 }
 

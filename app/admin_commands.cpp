@@ -218,13 +218,13 @@ int DepositsList(Database& db, const CommandArgs& args) {
     for (const auto& d : *rows) WriteDepositJson(json, d);
     return PrintJson(json.EndArray().Take());
   }
-  std::string csv = "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id\n";
+  std::string csv = "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,memo\n";
   for (const auto& d : *rows) {
     csv += std::to_string(d.id) + "," + CsvField(d.network) + "," + CsvField(d.tx_id) + "," +
            std::to_string(d.event_index) + "," + CsvField(d.from) + "," + CsvField(d.to) + "," +
            d.amount.ToJsonNumber() + "," + std::to_string(d.block_number) + "," +
            std::to_string(d.block_time) + "," + d.status + "," + d.reason.value_or("") + "," +
-           (d.key_id ? std::to_string(*d.key_id) : "") + "\n";
+           (d.key_id ? std::to_string(*d.key_id) : "") + "," + CsvField(d.memo) + "\n";
   }
   std::fwrite(csv.data(), 1, csv.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailed;

@@ -16,6 +16,9 @@ bool LooksLikeKey(const std::string& segment) {
 }
 
 std::string Finality(const NetworkConfig& n) {
+  if (n.kind == "tron") return "solidified blocks (only_confirmed=true)";
+  if (n.kind == "ton") return "masterchain-committed blocks (as indexed)";
+  if (n.kind == "solana") return "commitment \"finalized\"";
   if (!n.finality.empty()) return "block tag \"" + n.finality + "\"";
   return std::to_string(n.confirmations) + " confirmations";
 }
@@ -84,9 +87,12 @@ std::string ConfigReport(const Config& c) {
         .Field("address", n.address)
         .Field("finality", Finality(n))
         .Field("poll_interval_ms", static_cast<std::int64_t>(n.poll_interval_ms))
-        .Field("max_block_range", n.max_block_range)
-        .Field("start", n.start_block < 0 ? std::string("latest") : std::to_string(n.start_block))
-        .EndObject();
+        .Field("start", n.start);
+    if (n.kind == "evm") json.Field("max_block_range", n.max_block_range);
+    if (n.kind == "solana" && !n.token_account.empty())
+      json.Field("token_account", n.token_account);
+    if (!n.api_key.empty()) json.Field("api_key", "***");
+    json.EndObject();
   }
   json.EndArray();
   json.Key("topups")

@@ -14,6 +14,9 @@
 #include <sstream>
 
 #include "core/money.h"
+#include "core/solana_address.h"
+#include "core/ton_address.h"
+#include "core/tron_address.h"
 
 namespace instamarket {
 namespace {
@@ -257,11 +260,55 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Validates and normalizes one of a network's addresses for its kind.
+std::string ReadAddress(const YAML::Node& node, const std::string& key, const std::string& kind) {
+  std::string value = ReadString(node, key, false);
+  if (kind == "evm") {
+    if (!IsEvmAddress(value))
+      Fail(key, "must be a 0x-prefixed 20-byte hex address, got \"" + value + "\"");
+    return Lower(value);
+  }
+  if (kind == "tron") {
+    if (!IsTronAddress(value)) {
+      Fail(key, "must be a Tron address (T..., Base58Check with a valid checksum), got \"" +
+                    value + "\"");
+    }
+    return value;
+  }
+  if (kind == "ton") {
+    auto raw = TonRawAddress(value);
+    if (!raw) Fail(key, raw.error().message);
+    return *raw;
+  }
+  if (!IsSolanaPubkey(value))
+    Fail(key, "must be a Solana public key (Base58 of 32 bytes), got \"" + value + "\"");
+  return value;
+}
+
+// `start`: "latest" or the kind's own position.
+std::string ReadStart(const YAML::Node& node, const std::string& key, const std::string& kind) {
+  std::string value = ReadString(node, key, false);
+  if (value == "latest") return value;
+  if (kind == "solana" && IsSolanaSignature(value)) return value;
+  static const std::map<std::string, std::string> kPosition = {
+      {"evm", "a block number"},
+      {"tron", "a block timestamp in milliseconds"},
+      {"ton", "a logical time (lt)"},
+      {"solana", "a slot or a transaction signature"}};
+  std::int64_t parsed = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+  if (ec != std::errc() || end != value.data() + value.size() || parsed < 0)
+    Fail(key, "must be latest or " + kPosition.at(kind) + ", got \"" + value + "\"");
+  std::int64_t position = ReadInt(node, key, 0, INT64_MAX);
+  return std::to_string(position);
+}
+
 NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
   RejectUnknownKeys(
       node, at,
-      {"id", "kind", "enabled", "rpc", "token", "decimals", "address", "confirmations", "finality",
-       "poll_interval_ms", "max_block_range", "start", "rpc_timeout_ms"});
+      {"id", "kind", "enabled", "rpc", "api_key", "token", "decimals", "address",
+       "token_account", "confirmations", "finality", "poll_interval_ms", "max_block_range",
+       "start", "rpc_timeout_ms"});
   NetworkConfig n;
   if (!node["id"]) Fail(at + ".id", "is required");
   n.id = ReadString(node["id"], at + ".id", false);
@@ -274,8 +321,9 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
   }
   if (!node["kind"]) Fail(at + ".kind", "is required");
   n.kind = ReadString(node["kind"], at + ".kind", false);
-  static const std::set<std::string> kKinds = {"evm"};
-  if (!kKinds.count(n.kind)) Fail(at + ".kind", "must be one of: evm; got \"" + n.kind + "\"");
+  static const std::set<std::string> kKinds = {"evm", "tron", "ton", "solana"};
+  if (!kKinds.count(n.kind))
+    Fail(at + ".kind", "must be one of: evm, tron, ton, solana; got \"" + n.kind + "\"");
   if (node["enabled"]) {
     if (!node["enabled"].IsScalar() ||
         (node["enabled"].Scalar() != "true" && node["enabled"].Scalar() != "false")) {
@@ -292,53 +340,70 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
       Fail(key, "must be an http:// or https:// URL, got \"" + url + "\"");
     }
+    while (url.size() > 8 && url.back() == '/') url.pop_back();  // REST paths are appended
     n.rpc.push_back(url);
+  }
+  if (node["api_key"]) {
+    if (n.kind != "tron" && n.kind != "ton")
+      Fail(at + ".api_key", "applies to kind tron or ton only");
+    n.api_key = ReadString(node["api_key"], at + ".api_key", false);
   }
   for (auto [field, target] : {std::pair{"token", &n.token}, std::pair{"address", &n.address}}) {
     std::string key = at + "." + field;
     if (!node[field]) Fail(key, "is required");
-    *target = ReadString(node[field], key, false);
-    if (n.kind == "evm") {
-      if (!IsEvmAddress(*target))
-        Fail(key, "must be a 0x-prefixed 20-byte hex address, got \"" + *target + "\"");
-      *target = Lower(*target);
-    }
+    *target = ReadAddress(node[field], key, n.kind);
+  }
+  if (node["token_account"]) {
+    if (n.kind != "solana") Fail(at + ".token_account", "applies to kind solana only");
+    n.token_account = ReadAddress(node["token_account"], at + ".token_account", n.kind);
   }
   if (!node["decimals"]) Fail(at + ".decimals", "is required");
   n.decimals = static_cast<int>(ReadInt(node["decimals"], at + ".decimals", 0, 36));
   if (node["confirmations"] && node["finality"]) {
     Fail(at, "set either confirmations or finality, not both");
   }
-  if (node["confirmations"]) {
-    n.confirmations =
-        static_cast<int>(ReadInt(node["confirmations"], at + ".confirmations", 0, 100000));
-  } else if (node["finality"]) {
-    n.finality = ReadString(node["finality"], at + ".finality", false);
-    if (n.finality != "finalized" && n.finality != "safe") {
-      Fail(at + ".finality", "must be finalized or safe, got \"" + n.finality + "\"");
+  if (n.kind == "evm") {
+    if (node["confirmations"]) {
+      n.confirmations =
+          static_cast<int>(ReadInt(node["confirmations"], at + ".confirmations", 0, 100000));
+    } else if (node["finality"]) {
+      n.finality = ReadString(node["finality"], at + ".finality", false);
+      if (n.finality != "finalized" && n.finality != "safe") {
+        Fail(at + ".finality", "must be finalized or safe, got \"" + n.finality + "\"");
+      }
+    } else {
+      Fail(at, "needs confirmations: N or finality: finalized|safe");
     }
   } else {
-    Fail(at, "needs confirmations: N or finality: finalized|safe");
+    // Each of these chains has one notion of final, which its adapter always waits for.
+    static const std::map<std::string, std::string> kFinality = {
+        {"tron", "solidified"}, {"ton", ""}, {"solana", "finalized"}};
+    const std::string& only = kFinality.at(n.kind);
+    if (node["confirmations"])
+      Fail(at + ".confirmations", "applies to kind evm only; " + n.kind + " waits for finality");
+    if (node["finality"]) {
+      std::string value = ReadString(node["finality"], at + ".finality", false);
+      if (value != only) {
+        Fail(at + ".finality", only.empty() ? "does not apply to kind ton (indexed blocks are final)"
+                                            : "must be " + only + " for kind " + n.kind +
+                                                  ", got \"" + value + "\"");
+      }
+    }
+    n.finality = only;
   }
   if (node["poll_interval_ms"]) {
     n.poll_interval_ms =
         static_cast<int>(ReadInt(node["poll_interval_ms"], at + ".poll_interval_ms", 10, 600000));
   }
   if (node["max_block_range"]) {
+    if (n.kind != "evm") Fail(at + ".max_block_range", "applies to kind evm only");
     n.max_block_range = ReadInt(node["max_block_range"], at + ".max_block_range", 1, 1000000);
   }
   if (node["rpc_timeout_ms"]) {
     n.rpc_timeout_ms =
         static_cast<int>(ReadInt(node["rpc_timeout_ms"], at + ".rpc_timeout_ms", 100, 120000));
   }
-  if (node["start"]) {
-    const YAML::Node& start = node["start"];
-    if (start.IsScalar() && start.Scalar() == "latest") {
-      n.start_block = -1;
-    } else {
-      n.start_block = ReadInt(start, at + ".start", 0, INT64_MAX);
-    }
-  }
+  if (node["start"]) n.start = ReadStart(node["start"], at + ".start", n.kind);
   return n;
 }
 

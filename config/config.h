@@ -38,17 +38,26 @@ struct LogConfig {
 // One chain network that receives USDT (spec section 9), e.g. usdt_bep_20.
 struct NetworkConfig {
   std::string id;                // the API's `network`, e.g. "usdt_polygon"
-  std::string kind;              // adapter family: "evm"
+  std::string kind;              // adapter family: evm | tron | ton | solana
   bool enabled = true;           // disabled: not watched, refused for new top-ups
-  std::vector<std::string> rpc;  // endpoints, tried in order with failover
-  std::string token;             // token contract (lowercase 0x-hex for EVM)
+  std::vector<std::string> rpc;  // endpoints (JSON-RPC or REST base URLs), with failover
+  std::string api_key;           // sent as TRON-PRO-API-KEY (tron) or X-API-Key (ton); secret
+  // The token: contract (lowercase 0x-hex for EVM, T... for Tron), jetton master (TON, raw
+  // form "0:hex"), mint (Solana).
+  std::string token;
   int decimals = 6;              // the token's decimals (BSC USDT: 18)
-  std::string address;           // our master wallet (lowercase 0x-hex for EVM)
+  // Our master wallet: lowercase 0x-hex (EVM), T... (Tron), raw "0:hex" (TON), owner (Solana).
+  std::string address;
+  std::string token_account;     // Solana: our USDT token account (derived when empty)
   int confirmations = 0;         // final = head - confirmations (when finality is empty)
-  std::string finality;          // "finalized" or "safe": EVM block tags instead of a depth
+  // EVM: "finalized" or "safe" block tags instead of a depth. Tron: "solidified" (the only
+  // one), Solana: "finalized" (the only one); TON needs none (indexed blocks are final).
+  std::string finality;
   int poll_interval_ms = 3000;
-  std::int64_t max_block_range = 2000;  // widest eth_getLogs range asked for
-  std::int64_t start_block = -1;        // first block to scan; -1: "latest" (the final head)
+  std::int64_t max_block_range = 2000;  // widest eth_getLogs range asked for (EVM)
+  // Where a never-scanned network starts: "latest", or the chain's own position: a block
+  // (EVM), a block timestamp in ms (Tron), a logical time (TON), a slot or a signature (Solana).
+  std::string start = "latest";
   int rpc_timeout_ms = 10000;
 };
 

@@ -49,6 +49,15 @@ Result<std::string> HexToDecimal(std::string_view hex) {
   return StripLeadingZeros(out);
 }
 
+Result<std::string> RawDecimal(std::string_view digits) {
+  if (digits.empty() || digits.size() > 78 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "\"" + std::string(digits) + "\" is not a whole number of base units");
+  }
+  return StripLeadingZeros(std::string(digits));
+}
+
 Result<MicroConversion> ToMicros(const ChainAmount& amount) {
   const std::string& raw = amount.raw;
   if (raw.empty() || !std::all_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; })) {

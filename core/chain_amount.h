@@ -20,6 +20,10 @@ struct ChainAmount {
 // for anything that is not hex or is wider than 256 bits.
 Result<std::string> HexToDecimal(std::string_view hex);
 
+// Base units as APIs write them ("1062000000", at most 78 digits) to ChainAmount::raw's form.
+// kInvalidArgument for anything but decimal digits.
+Result<std::string> RawDecimal(std::string_view digits);
+
 struct MicroConversion {
   Money amount;             // what is credited: whole micro-USDT
   std::string dust_raw;     // base units below one micro-USDT, not credited ("0" when exact)

@@ -28,6 +28,30 @@ std::string ToHex(std::string_view bytes) {
   return out;
 }
 
+std::optional<std::string> Base64Decode(std::string_view text) {
+  std::string standard(text);
+  for (char& c : standard) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  std::size_t padding = 0;
+  while (!standard.empty() && standard.back() == '=') {
+    standard.pop_back();
+    ++padding;
+  }
+  if (padding > 2 || standard.size() % 4 == 1) return std::nullopt;
+  std::size_t unpadded = standard.size();
+  standard.append((4 - unpadded % 4) % 4, '=');
+  std::string out(standard.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(standard.data()),
+                          static_cast<int>(standard.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  out.resize(unpadded / 4 * 3 + (unpadded % 4 == 0 ? 0 : unpadded % 4 - 1));
+  return out;
+}
+
 std::string HmacSha256Hex(std::string_view key, std::string_view message) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,8 @@ std::string HmacSha256Hex(std::string_view key, std::string_view message);
 // `bytes` bytes from the OS's CSPRNG, as lowercase hex.
 std::string RandomHex(std::size_t bytes);
 std::string ToHex(std::string_view bytes);
+// Standard or URL-safe base64, padded or not; nullopt for anything else.
+std::optional<std::string> Base64Decode(std::string_view text);
 // Compares without an early exit, so timing does not reveal how much of a secret matched.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

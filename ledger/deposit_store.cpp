@@ -69,8 +69,8 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
   auto posted = PostEntries(tx, entries);
   if (!posted) return posted.error();
 
-  PgArray tx_ids, indexes, froms, tos, raws, decimals, amounts, blocks, hashes, times, statuses,
-      reasons, intent_ids, key_ids, ledger_ids;
+  PgArray tx_ids, indexes, froms, tos, raws, decimals, amounts, blocks, hashes, times, memos,
+      statuses, reasons, intent_ids, key_ids, ledger_ids;
   std::size_t next_entry = 0;
   std::vector<std::int64_t> ledger_id_of(fresh.size(), 0);
   for (std::size_t i = 0; i < fresh.size(); ++i) {
@@ -86,6 +86,10 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
     blocks.Add(d.block_number);
     hashes.Add(d.block_hash);
     times.Add(d.block_time);
+    if (d.memo.empty())
+      memos.AddNull();
+    else
+      memos.Add(d.memo);
     statuses.Add(intent ? "credited" : "unmatched");
     std::string_view reason = DepositReason(outcome_of[i]);
     if (reason.empty())
@@ -111,23 +115,24 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
   }
   auto inserted = tx.exec_params(R"sql(
     INSERT INTO deposits (network, tx_id, event_index, from_address, to_address, raw_amount,
-                          decimals, amount, block_number, block_hash, block_time, status, reason,
-                          intent_id, key_id, ledger_transaction_id, credited_at)
+                          decimals, amount, block_number, block_hash, block_time, memo, status,
+                          reason, intent_id, key_id, ledger_transaction_id, credited_at)
     SELECT $1, v.tx_id, v.event_index, v.from_address, v.to_address, v.raw_amount::numeric,
            v.decimals, v.amount, v.block_number, v.block_hash, to_timestamp(v.block_time),
-           v.status, v.reason, v.intent_id::uuid, v.key_id, v.ledger_id,
+           v.memo, v.status, v.reason, v.intent_id::uuid, v.key_id, v.ledger_id,
            CASE WHEN v.ledger_id IS NOT NULL THEN now() END
       FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[],
                   $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::text[],
-                  $13::text[], $14::text[], $15::bigint[], $16::bigint[]) WITH ORDINALITY
+                  $13::text[], $14::text[], $15::text[], $16::bigint[], $17::bigint[])
+           WITH ORDINALITY
            AS v(tx_id, event_index, from_address, to_address, raw_amount, decimals, amount,
-                block_number, block_hash, block_time, status, reason, intent_id, key_id,
+                block_number, block_hash, block_time, memo, status, reason, intent_id, key_id,
                 ledger_id, ord)
      ORDER BY v.ord
     RETURNING id, tx_id, event_index)sql",
                                  network, tx_ids.str(), indexes.str(), froms.str(), tos.str(),
                                  raws.str(), decimals.str(), amounts.str(), blocks.str(),
-                                 hashes.str(), times.str(), statuses.str(), reasons.str(),
+                                 hashes.str(), times.str(), memos.str(), statuses.str(), reasons.str(),
                                  intent_ids.str(), key_ids.str(), ledger_ids.str());
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> deposit_id_of;
   for (const auto& row : inserted) {
@@ -202,13 +207,14 @@ DepositRow ReadDeposit(const pqxx::row& r) {
   if (!r[12].is_null()) d.key_id = r[12].as<std::int64_t>();
   if (!r[13].is_null()) d.intent_id = r[13].as<std::string>();
   d.detected_at = r[14].as<std::int64_t>();
+  d.memo = r[15].as<std::string>();
   return d;
 }
 
 constexpr char kSelectDeposit[] = R"sql(
   SELECT id, network, tx_id, event_index, from_address, to_address, raw_amount::text, amount,
          block_number, extract(epoch FROM block_time)::bigint, status, reason, key_id,
-         intent_id::text, extract(epoch FROM detected_at)::bigint
+         intent_id::text, extract(epoch FROM detected_at)::bigint, coalesce(memo, '')
     FROM deposits)sql";
 
 }  // namespace
@@ -233,38 +239,45 @@ const char* DepositReason(DepositOutcome outcome) {
 
 DepositStore::DepositStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
 
-Result<std::optional<std::int64_t>> DepositStore::LoadCursor(const std::string& network) {
-  using Cursor = std::optional<std::int64_t>;
+Result<std::optional<ChainCursor>> DepositStore::LoadCursor(const std::string& network) {
+  using Cursor = std::optional<ChainCursor>;
   return pool_->With<Cursor>([&](pqxx::connection& conn) -> Result<Cursor> {
     pqxx::nontransaction tx(conn);
-    auto rows = tx.exec_params("SELECT next_block FROM chain_cursors WHERE network = $1", network);
+    auto rows = tx.exec_params(
+        "SELECT position, position_state FROM chain_cursors WHERE network = $1", network);
     if (rows.empty()) return Cursor{};
-    return Cursor{rows[0][0].as<std::int64_t>()};
+    return Cursor{ChainCursor{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::string>()}};
   });
 }
 
-Result<std::int64_t> DepositStore::InitCursor(const std::string& network, std::int64_t next_block) {
-  return pool_->With<std::int64_t>([&](pqxx::connection& conn) -> Result<std::int64_t> {
+Result<ChainCursor> DepositStore::InitCursor(const std::string& network,
+                                             const ChainCursor& cursor) {
+  return pool_->With<ChainCursor>([&](pqxx::connection& conn) -> Result<ChainCursor> {
     pqxx::work tx(conn);
     tx.exec_params("INSERT INTO ledger_accounts (code) VALUES ($1) ON CONFLICT DO NOTHING",
                    NetworkAccountCode(network));
     tx.exec_params(
-        "INSERT INTO chain_cursors (network, next_block) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        network, next_block);
-    auto row = tx.exec_params1("SELECT next_block FROM chain_cursors WHERE network = $1", network);
+        "INSERT INTO chain_cursors (network, position, position_state) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING",
+        network, cursor.position, cursor.state);
+    auto row = tx.exec_params1(
+        "SELECT position, position_state FROM chain_cursors WHERE network = $1", network);
     tx.commit();
-    return row[0].as<std::int64_t>();
+    return ChainCursor{row[0].as<std::int64_t>(), row[1].as<std::string>()};
   });
 }
 
 Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
-                                              std::int64_t expected_cursor, const ScanResult& scan,
+                                              const ChainCursor& expected_cursor,
+                                              const ScanResult& scan,
                                               Money tolerance, const MatchFunction& match) {
   return pool_->With<BatchOutcome>([&](pqxx::connection& conn) -> Result<BatchOutcome> {
     pqxx::work tx(conn);
     auto cursor = tx.exec_params(
-        "SELECT next_block FROM chain_cursors WHERE network = $1 FOR UPDATE", network);
-    if (cursor.empty() || cursor[0][0].as<std::int64_t>() != expected_cursor) {
+        "SELECT position, position_state FROM chain_cursors WHERE network = $1 FOR UPDATE",
+        network);
+    if (cursor.empty() || cursor[0][0].as<std::int64_t>() != expected_cursor.position ||
+        cursor[0][1].as<std::string>() != expected_cursor.state) {
       return MakeError(ErrorCode::kFailedPrecondition,
                        "the cursor of " + network + " moved; reloading it");
     }
@@ -274,14 +287,12 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
     std::vector<DepositInput> fresh;
     if (!scan.final_transfers.empty()) {
       std::set<std::pair<std::string, std::int64_t>> known;
-      auto [lo, hi] = std::minmax_element(scan.final_transfers.begin(), scan.final_transfers.end(),
-                                          [](const DepositInput& a, const DepositInput& b) {
-                                            return a.block_number < b.block_number;
-                                          });
+      PgArray scanned_tx_ids;
+      for (const auto& d : scan.final_transfers) scanned_tx_ids.Add(d.tx_id);
       for (const auto& row : tx.exec_params(
-               "SELECT tx_id, event_index FROM deposits WHERE network = $1 AND block_number "
-               "BETWEEN $2 AND $3",
-               network, lo->block_number, hi->block_number)) {
+               "SELECT tx_id, event_index FROM deposits WHERE network = $1 AND tx_id = "
+               "ANY($2::text[])",
+               network, scanned_tx_ids.str())) {
         known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
       }
       for (const auto& d : scan.final_transfers) {
@@ -339,17 +350,17 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
                            AND d.tx_id = u.tx_id AND d.event_index = u.event_index
                            AND d.block_hash = u.block_hash)
       RETURNING 1)sql",
-                                  network, scan.new_cursor);
+                                  network, scan.new_cursor.position);
     outcome.reorged = static_cast<int>(reorged.size());
     tx.exec_params(
         "DELETE FROM unconfirmed_transfers WHERE network = $1 AND status = 'seen' AND "
         "block_number < $2",
-        network, scan.new_cursor);
+        network, scan.new_cursor.position);
 
     tx.exec_params(
-        "UPDATE chain_cursors SET next_block = $2, head = $3, final_height = $4, updated_at = "
-        "now() WHERE network = $1",
-        network, scan.new_cursor, scan.head, scan.final_height);
+        "UPDATE chain_cursors SET position = $2, position_state = $3, head = $4, final_height = "
+        "$5, updated_at = now() WHERE network = $1",
+        network, scan.new_cursor.position, scan.new_cursor.state, scan.head, scan.final_height);
     tx.commit();
     return outcome;
   });

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/chain_cursor.h"
 #include "core/money.h"
 #include "core/result.h"
 
@@ -27,6 +28,7 @@ struct DepositInput {
   std::int64_t block_number = 0;
   std::string block_hash;
   std::int64_t block_time = 0;
+  std::string memo;  // the transfer's comment, if the chain carries one
 };
 
 // A top-up intent the matcher may pick for a deposit.
@@ -52,7 +54,7 @@ using MatchFunction = std::function<std::vector<DepositDecision>(
     const std::vector<DepositInput>&, const std::vector<IntentCandidate>&)>;
 
 struct ScanResult {
-  std::int64_t new_cursor = 0;  // first block not yet scanned
+  ChainCursor new_cursor;  // where the next scan resumes
   std::int64_t head = 0;
   std::int64_t final_height = 0;
   std::vector<DepositInput> final_transfers;  // in the scanned range
@@ -73,6 +75,7 @@ struct DepositRow {
   Money amount;
   std::int64_t block_number = 0;
   std::int64_t block_time = 0;
+  std::string memo;
   std::string status;  // credited | assigned | unmatched
   std::optional<std::string> reason;
   std::optional<std::int64_t> key_id;
@@ -96,14 +99,14 @@ class DepositStore {
   explicit DepositStore(std::shared_ptr<PgPool> pool);
 
   // The stored cursor, or nullopt for a network never scanned.
-  Result<std::optional<std::int64_t>> LoadCursor(const std::string& network);
-  // Stores `next_block` unless a cursor exists; returns the cursor in force. Also creates the
-  // network's ledger account.
-  Result<std::int64_t> InitCursor(const std::string& network, std::int64_t next_block);
+  Result<std::optional<ChainCursor>> LoadCursor(const std::string& network);
+  // Stores `cursor` unless one exists; returns the cursor in force. Also creates the network's
+  // ledger account.
+  Result<ChainCursor> InitCursor(const std::string& network, const ChainCursor& cursor);
 
   // kFailedPrecondition when the stored cursor is not `expected_cursor` (another instance moved
   // it): nothing is written and the caller reloads.
-  Result<BatchOutcome> RecordScan(const std::string& network, std::int64_t expected_cursor,
+  Result<BatchOutcome> RecordScan(const std::string& network, const ChainCursor& expected_cursor,
                                   const ScanResult& scan, Money tolerance,
                                   const MatchFunction& match);
 

@@ -38,12 +38,13 @@ DepositInput ToDepositInput(const Transfer& t) {
   d.block_number = t.block_number;
   d.block_hash = t.block_hash;
   d.block_time = t.block_time;
+  d.memo = t.memo;
   return d;
 }
 
 ScanResult ToScanResult(const ChainBatch& batch) {
   ScanResult scan;
-  scan.new_cursor = batch.next.next_block;
+  scan.new_cursor = batch.next;
   scan.head = batch.head;
   scan.final_height = batch.final_height;
   for (const auto& t : batch.final_transfers) scan.final_transfers.push_back(ToDepositInput(t));
@@ -74,13 +75,14 @@ struct DepositWatcher::Impl {
   asio::awaitable<void> Watch(Network& n) {
     const std::string& id = n.config.id;
     auto backoff = std::chrono::steady_clock::duration(kFirstBackoff);
-    std::optional<std::int64_t> cursor;
+    std::optional<ChainCursor> cursor;
     while (!stopping) {
       if (!cursor) {
         auto loaded = co_await RunBlocking(blocking, [&] { return LoadOrInitCursor(n); });
         if (loaded) {
           cursor = *loaded;
-          spdlog::info("{}: watching from block {}", id, *cursor);
+          spdlog::info("{}: watching from position {}{}", id, cursor->position,
+                       cursor->state.empty() ? "" : " (" + cursor->state + ")");
         } else {
           spdlog::warn("{}: cannot load the cursor: {}", id, loaded.error().message);
           co_await Sleep(n, backoff);
@@ -88,7 +90,7 @@ struct DepositWatcher::Impl {
           continue;
         }
       }
-      ChainCursor from{*cursor};
+      ChainCursor from = *cursor;
       auto batch = co_await RunBlocking(blocking, [&] { return n.adapter->Poll(from); });
       if (!batch) {
         spdlog::warn("{}: poll failed (retrying in {} ms): {}", id,
@@ -99,7 +101,7 @@ struct DepositWatcher::Impl {
         continue;
       }
       ScanResult scan = ToScanResult(*batch);
-      std::int64_t expected = *cursor;
+      const ChainCursor& expected = *cursor;
       auto recorded = co_await RunBlocking(blocking, [&] {
         return store.RecordScan(id, expected, scan, rules.tolerance,
                                 [this](const std::vector<DepositInput>& deposits,
@@ -108,20 +110,20 @@ struct DepositWatcher::Impl {
                                 });
       });
       if (!recorded) {
-        spdlog::warn("{}: recording blocks {}..{} failed: {}", id, expected, scan.new_cursor - 1,
-                     recorded.error().message);
+        spdlog::warn("{}: recording positions {}..{} failed: {}", id, expected.position,
+                     scan.new_cursor.position, recorded.error().message);
         cursor.reset();  // reload: another instance may have moved it
         co_await Sleep(n, backoff);
         backoff = std::min<std::chrono::steady_clock::duration>(backoff * 2, kMaxBackoff);
         continue;
       }
       backoff = kFirstBackoff;
-      Metrics::Get().RecordScan(id, scan.head, scan.final_height, scan.new_cursor,
+      Metrics::Get().RecordScan(id, scan.head, scan.final_height, scan.new_cursor.position,
                                 recorded->credited, recorded->unmatched, recorded->reorged);
       if (recorded->credited || recorded->unmatched || recorded->reorged) {
-        spdlog::info("{}: blocks {}..{}: {} credited, {} unmatched, {} reorged sightings", id,
-                     expected, scan.new_cursor - 1, recorded->credited, recorded->unmatched,
-                     recorded->reorged);
+        spdlog::info("{}: positions {}..{}: {} credited, {} unmatched, {} reorged sightings", id,
+                     expected.position, scan.new_cursor.position, recorded->credited,
+                     recorded->unmatched, recorded->reorged);
       }
       cursor = scan.new_cursor;
       if (batch->reached_final_head) {
@@ -130,13 +132,13 @@ struct DepositWatcher::Impl {
     }
   }
 
-  Result<std::int64_t> LoadOrInitCursor(Network& n) {
+  Result<ChainCursor> LoadOrInitCursor(Network& n) {
     auto stored = store.LoadCursor(n.config.id);
     if (!stored) return stored.error();
     if (*stored) return **stored;
     auto initial = n.adapter->InitialCursor();
     if (!initial) return initial.error();
-    return store.InitCursor(n.config.id, initial->next_block);
+    return store.InitCursor(n.config.id, *initial);
   }
 
   asio::awaitable<void> Sleep(Network& n, std::chrono::steady_clock::duration d) {

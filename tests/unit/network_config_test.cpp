@@ -33,7 +33,7 @@ TEST(NetworkConfigTest, ReadsAnEvmNetwork) {
   EXPECT_EQ(n.token, "0xc2132d05d31c914a87c6611c10748aeb04b58e8f");  // lowercased
   EXPECT_EQ(n.rpc.size(), 2u);
   EXPECT_EQ(n.confirmations, 64);
-  EXPECT_EQ(n.start_block, 123);
+  EXPECT_EQ(n.start, "123");
   EXPECT_TRUE(n.enabled);
   EXPECT_EQ(config->topups.max_surcharge_micros, 500'000);
   EXPECT_EQ(config->topups.match_tolerance_micros, 10'000);
@@ -45,7 +45,7 @@ TEST(NetworkConfigTest, FinalityTagsAndLatest) {
   auto config = LoadConfigText(Network("    finality: finalized\n    start: latest\n"));
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->networks[0].finality, "finalized");
-  EXPECT_EQ(config->networks[0].start_block, -1);
+  EXPECT_EQ(config->networks[0].start, "latest");
 }
 
 TEST(NetworkConfigTest, ErrorsNameTheNetworkKey) {

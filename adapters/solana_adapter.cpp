@@ -1,0 +1,263 @@
+#include "adapters/solana_adapter.h"
+
+#include <charconv>
+#include <deque>
+
+#include "adapters/json_field.h"
+#include "adapters/json_rpc_client.h"
+#include "core/solana_address.h"
+
+namespace instamarket {
+namespace {
+
+constexpr int kSignaturesPerPage = 1000;  // the RPC's maximum
+constexpr std::size_t kTransactionsPerPoll = 100;
+
+Error Garbage(const std::string& what) {
+  return MakeError(ErrorCode::kUnavailable, "unexpected Solana RPC reply: " + what);
+}
+
+struct Signature {
+  std::string signature;
+  std::int64_t slot = 0;
+  bool failed = false;
+};
+
+// A token balance (base units) of account `index` for `mint` in pre/postTokenBalances; 0 when the
+// account has none (not yet created). nullopt when the account holds another mint.
+std::optional<std::uint64_t> TokenBalance(const nlohmann::json& balances, std::size_t index,
+                                          const std::string& mint, std::string* owner) {
+  if (!balances.is_array()) return 0;
+  for (const auto& b : balances) {
+    if (!b.is_object() || !JsonField(b, "accountIndex").is_number_integer() ||
+        JsonField(b, "accountIndex").get<std::size_t>() != index)
+      continue;
+    if (!JsonField(b, "mint").is_string() || JsonField(b, "mint") != mint) return std::nullopt;
+    if (owner && JsonField(b, "owner").is_string()) *owner = JsonField(b, "owner").get<std::string>();
+    const auto& amount = JsonField(JsonField(b, "uiTokenAmount"), "amount");
+    if (!amount.is_string()) return std::nullopt;
+    const std::string& s = amount.get_ref<const std::string&>();
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+    return v;
+  }
+  return 0;
+}
+
+std::string KeyOf(const nlohmann::json& key) {
+  if (key.is_string()) return key.get<std::string>();
+  if (key.is_object() && JsonField(key, "pubkey").is_string()) return JsonField(key, "pubkey").get<std::string>();
+  return "";
+}
+
+class SolanaAdapter final : public ChainAdapter {
+ public:
+  SolanaAdapter(const NetworkConfig& network, std::string token_account)
+      : network_(network),
+        token_account_(std::move(token_account)),
+        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)) {}
+
+  Result<ChainCursor> InitialCursor() override {
+    if (IsSolanaSignature(network_.start)) {
+      auto statuses = rpc_.Call("getSignatureStatuses",
+                                {nlohmann::json::array({network_.start}),
+                                 {{"searchTransactionHistory", true}}});
+      if (!statuses) return statuses.error();
+      const auto& value = JsonField((*statuses), "value");
+      if (!value.is_array() || value.empty() || !value[0].is_object() ||
+          !JsonField(value[0], "slot").is_number_integer())
+        return MakeError(ErrorCode::kUnavailable, "start signature " + network_.start +
+                                                      " is not known to the node (yet)");
+      return ChainCursor{JsonField(value[0], "slot").get<std::int64_t>(), network_.start};
+    }
+    if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
+    auto newest = SignaturesPage("", "", 1);
+    if (!newest) return newest.error();
+    if (newest->empty()) return ChainCursor{0};
+    return ChainCursor{newest->front().slot, newest->front().signature};
+  }
+
+  Result<ChainBatch> Poll(const ChainCursor& from) override {
+    auto head = rpc_.Call("getSlot", {{{"commitment", "finalized"}}});
+    if (!head) return head.error();
+    if (!head->is_number_integer()) return Garbage("getSlot is not a number");
+    if (!(pending_from_ && *pending_from_ == from)) {
+      auto listed = ListNewer(from);
+      if (!listed) return listed.error();
+      pending_ = std::move(*listed);
+    }
+    ChainBatch batch;
+    batch.next = from;
+    std::size_t used = 0, fetched = 0;
+    for (; used < pending_.size() && fetched < kTransactionsPerPoll; ++used) {
+      const Signature& s = pending_[used];
+      if (!s.failed) {  // a failed transaction moves no tokens: no need to fetch it
+        auto transfer = Fetch(s);
+        if (!transfer) {
+          pending_from_.reset();  // list again on the retry
+          return transfer.error();
+        }
+        if (*transfer) batch.final_transfers.push_back(std::move(**transfer));
+        ++fetched;
+      }
+      batch.next = ChainCursor{s.slot, s.signature};
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
+    pending_from_ = batch.next;
+    batch.reached_final_head = pending_.empty();
+    batch.head = head->get<std::int64_t>();
+    // Positions are slots; a caught-up account shows no lag whatever the slot of its last transfer.
+    batch.final_height = batch.reached_final_head ? batch.next.position - 1 : batch.next.position;
+    return batch;
+  }
+
+ private:
+  Result<std::vector<Signature>> SignaturesPage(const std::string& before, const std::string& until,
+                                                int limit) {
+    nlohmann::json options = {{"commitment", "finalized"}, {"limit", limit}};
+    if (!before.empty()) options["before"] = before;
+    if (!until.empty()) options["until"] = until;
+    auto page = rpc_.Call("getSignaturesForAddress", {token_account_, options});
+    if (!page) return page.error();
+    if (!page->is_array()) return Garbage("getSignaturesForAddress did not return a list");
+    std::vector<Signature> out;
+    for (const auto& e : *page) {
+      if (!e.is_object() || !JsonField(e, "signature").is_string() || !JsonField(e, "slot").is_number_integer())
+        return Garbage("a signature entry without signature or slot");
+      out.push_back(Signature{JsonField(e, "signature").get<std::string>(), JsonField(e, "slot").get<std::int64_t>(),
+                              e.contains("err") && !JsonField(e, "err").is_null()});
+    }
+    return out;
+  }
+
+  // Every finalized signature newer than the cursor, oldest first: the RPC lists newest first,
+  // so pages are followed back (before = the oldest so far) down to the cursor's signature
+  // (until) or, for a cursor that is only a slot, below that slot.
+  Result<std::deque<Signature>> ListNewer(const ChainCursor& from) {
+    std::deque<Signature> out;
+    std::string before;
+    for (;;) {
+      auto page = SignaturesPage(before, from.state, kSignaturesPerPage);
+      if (!page) return page.error();
+      bool below = false;
+      for (auto& s : *page) {
+        if (from.state.empty() && s.slot < from.position) {
+          below = true;
+          break;
+        }
+        out.push_front(std::move(s));
+      }
+      if (below || page->size() < static_cast<std::size_t>(kSignaturesPerPage)) break;
+      before = out.front().signature;
+    }
+    return out;
+  }
+
+  Result<std::optional<Transfer>> Fetch(const Signature& s) {
+    auto tx = rpc_.Call("getTransaction",
+                        {s.signature,
+                         {{"encoding", "jsonParsed"},
+                          {"commitment", "finalized"},
+                          {"maxSupportedTransactionVersion", 0}}});
+    if (!tx) return tx.error();
+    if (tx->is_null()) {
+      // Listed as finalized but not served yet (another node behind): try again later.
+      return MakeError(ErrorCode::kUnavailable, "transaction " + s.signature + " not found yet");
+    }
+    return ParseSolanaTransaction(*tx, s.signature, token_account_, network_);
+  }
+
+  NetworkConfig network_;
+  std::string token_account_;
+  JsonRpcClient rpc_;
+  std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
+  std::deque<Signature> pending_;
+};
+
+}  // namespace
+
+Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& result,
+                                                       const std::string& signature,
+                                                       const std::string& token_account,
+                                                       const NetworkConfig& network) {
+  if (!result.is_object() || !JsonField(result, "meta").is_object() || !JsonField(result, "transaction").is_object() ||
+      !JsonField(result, "slot").is_number_integer())
+    return Garbage("not a transaction");
+  const auto& meta = JsonField(result, "meta");
+  if (meta.contains("err") && !JsonField(meta, "err").is_null()) return std::optional<Transfer>{};
+  const auto& message = JsonField(JsonField(result, "transaction"), "message");
+  if (!message.is_object() || !JsonField(message, "accountKeys").is_array())
+    return Garbage("a transaction without accountKeys (not jsonParsed?)");
+  std::optional<std::size_t> index;
+  const auto& keys = JsonField(message, "accountKeys");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (KeyOf(keys[i]) == token_account) index = i;
+  }
+  // Loaded (v0 lookup-table) addresses come after the static keys.
+  if (!index && JsonField(meta, "loadedAddresses").is_object()) {
+    std::size_t i = keys.size();
+    for (const char* part : {"writable", "readonly"}) {
+      for (const auto& k : JsonField(JsonField(meta, "loadedAddresses"), part)) {
+        if (KeyOf(k) == token_account) index = i;
+        ++i;
+      }
+    }
+  }
+  if (!index) return std::optional<Transfer>{};
+  std::string owner;
+  auto pre = TokenBalance(JsonField(meta, "preTokenBalances"), *index, network.token, nullptr);
+  auto post = TokenBalance(JsonField(meta, "postTokenBalances"), *index, network.token, &owner);
+  if (!pre || !post || *post <= *pre) return std::optional<Transfer>{};
+
+  Transfer t;
+  t.tx_id = signature;
+  t.event_index = 0;
+  t.to = token_account;
+  t.amount = ChainAmount{std::to_string(*post - *pre), network.decimals};
+  t.block_number = JsonField(result, "slot").get<std::int64_t>();
+  if (JsonField(result, "blockTime").is_number_integer()) t.block_time = JsonField(result, "blockTime").get<std::int64_t>();
+  // The sender: the authority (wallet) of the first token transfer into our account, top-level
+  // or inner; the memo: an spl-memo instruction's text.
+  auto scan = [&](const nlohmann::json& instructions) {
+    if (!instructions.is_array()) return;
+    for (const auto& ins : instructions) {
+      if (!ins.is_object()) continue;
+      if (JsonField(ins, "program") == "spl-memo" && JsonField(ins, "parsed").is_string() && t.memo.empty()) {
+        t.memo = JsonField(ins, "parsed").get<std::string>();
+      }
+      const auto& parsed = JsonField(ins, "parsed");
+      if (JsonField(ins, "program") != "spl-token" || !parsed.is_object()) continue;
+      if (JsonField(parsed, "type") != "transfer" && JsonField(parsed, "type") != "transferChecked") continue;
+      const auto& info = JsonField(parsed, "info");
+      if (!info.is_object() || JsonField(info, "destination") != token_account || !t.from.empty()) continue;
+      for (const char* who : {"authority", "multisigAuthority", "source"}) {
+        if (info[who].is_string()) {
+          t.from = info[who].get<std::string>();
+          break;
+        }
+      }
+    }
+  };
+  scan(JsonField(message, "instructions"));
+  if (JsonField(meta, "innerInstructions").is_array()) {
+    for (const auto& inner : JsonField(meta, "innerInstructions")) scan(JsonField(inner, "instructions"));
+  }
+  if (t.from.empty()) t.from = "unknown";
+  return std::optional<Transfer>{std::move(t)};
+}
+
+Result<std::unique_ptr<ChainAdapter>> MakeSolanaAdapter(const NetworkConfig& network) {
+  std::string account = network.token_account;
+  if (account.empty()) {
+    auto derived = AssociatedTokenAccount(network.address, network.token);
+    if (!derived) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "network " + network.id + ": cannot derive the token account");
+    }
+    account = *derived;
+  }
+  return std::unique_ptr<ChainAdapter>(std::make_unique<SolanaAdapter>(network, account));
+}
+
+}  // namespace instamarket

@@ -1,0 +1,149 @@
+#include "adapters/ton_adapter.h"
+
+#include <charconv>
+
+#include "adapters/http_endpoints.h"
+#include "adapters/json_field.h"
+#include "adapters/ton_comment.h"
+#include "core/ton_address.h"
+
+namespace instamarket {
+namespace {
+
+constexpr int kPageLimit = 256;
+constexpr int kMaxPagesPerPoll = 8;  // then the batch is recorded and the next poll goes on
+
+Error Garbage(const std::string& what) {
+  return MakeError(ErrorCode::kUnavailable, "unexpected toncenter reply: " + what);
+}
+
+// toncenter writes 64-bit numbers as strings; older answers used numbers.
+std::optional<std::int64_t> Int64Field(const nlohmann::json& object, const char* name) {
+  auto it = object.find(name);
+  if (it == object.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  if (!it->is_string()) return std::nullopt;
+  const std::string& s = it->get_ref<const std::string&>();
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::string RawOrEmpty(const nlohmann::json& value) {
+  if (!value.is_string()) return "";
+  auto raw = TonRawAddress(value.get<std::string>());
+  return raw ? *raw : "";
+}
+
+Result<nlohmann::json> CheckPage(nlohmann::json body) {
+  if (!body.is_object() || !JsonField(body, "jetton_transfers").is_array())
+    return Garbage("no jetton_transfers list");
+  return body;
+}
+
+class TonAdapter final : public ChainAdapter {
+ public:
+  explicit TonAdapter(const NetworkConfig& network)
+      : network_(network),
+        http_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms),
+              network.api_key.empty() ? std::vector<std::string>{}
+                                      : std::vector<std::string>{"X-API-Key: " + network.api_key}) {}
+
+  Result<ChainCursor> InitialCursor() override {
+    if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
+    // At the newest transfer to us, which counts as taken.
+    auto body = http_.Get(Query(0, "desc", 1, 0), CheckPage);
+    if (!body) return body.error();
+    auto records = ParseTonTransfers(*body, network_);
+    if (!records) return records.error();
+    if (records->empty()) return ChainCursor{0};
+    PositionCursor cursor(ChainCursor{0});
+    cursor.Take(records->front().position, records->front().key);
+    return cursor.ToChainCursor();
+  }
+
+  Result<ChainBatch> Poll(const ChainCursor& from) override {
+    PositionCursor cursor(from);
+    ChainBatch batch;
+    bool more = true;
+    for (int page = 0; page < kMaxPagesPerPoll && more; ++page) {
+      auto body = http_.Get(Query(from.position, "asc", kPageLimit, page * kPageLimit), CheckPage);
+      if (!body) return body.error();
+      auto records = ParseTonTransfers(*body, network_);
+      if (!records) return records.error();
+      for (auto& record : *records) {
+        if (cursor.Seen(record.position, record.key)) continue;
+        cursor.Take(record.position, record.key);
+        if (record.transfer) batch.final_transfers.push_back(std::move(*record.transfer));
+      }
+      more = JsonField((*body), "jetton_transfers").size() >= static_cast<std::size_t>(kPageLimit);
+    }
+    batch.next = cursor.ToChainCursor();
+    batch.reached_final_head = !more;
+    // Positions are logical times; no head is asked for, so a caught-up feed shows no lag.
+    batch.final_height = batch.next.position - (more ? 0 : 1);
+    batch.head = batch.next.position;
+    return batch;
+  }
+
+ private:
+  std::string Query(std::int64_t start_lt, const char* sort, int limit, int offset) const {
+    return "/api/v3/jetton/transfers?owner_address=" + UrlEscape(network_.address) +
+           "&jetton_master=" + UrlEscape(network_.token) + "&direction=in&start_lt=" +
+           std::to_string(start_lt) + "&sort=" + sort + "&limit=" + std::to_string(limit) +
+           "&offset=" + std::to_string(offset);
+  }
+
+  NetworkConfig network_;
+  HttpEndpoints http_;
+};
+
+}  // namespace
+
+Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
+                                                  const NetworkConfig& network) {
+  if (!body.is_object() || !body.contains("jetton_transfers") ||
+      !JsonField(body, "jetton_transfers").is_array())
+    return Garbage("no jetton_transfers list");
+  std::vector<FeedRecord> out;
+  for (const auto& r : JsonField(body, "jetton_transfers")) {
+    if (!r.is_object()) return Garbage("a transfer is not an object");
+    auto lt = Int64Field(r, "transaction_lt");
+    const auto& hash = JsonField(r, "transaction_hash");
+    if (!lt || !hash.is_string())
+      return Garbage("a transfer without transaction_lt or transaction_hash");
+    FeedRecord record;
+    record.position = *lt;
+    record.key = hash.get<std::string>();
+    if (!JsonField(r, "amount").is_string()) return Garbage("a transfer without amount");
+    auto raw = RawDecimal(JsonField(r, "amount").get<std::string>());
+    if (!raw) return Garbage("amount: " + raw.error().message);
+    bool aborted = r.value("transaction_aborted", false);
+    bool ours = !aborted && *raw != "0" && RawOrEmpty(JsonField(r, "jetton_master")) == network.token &&
+                RawOrEmpty(JsonField(r, "destination")) == network.address;
+    if (ours) {
+      Transfer t;
+      t.tx_id = record.key;
+      t.event_index = 0;
+      t.from = RawOrEmpty(JsonField(r, "source"));
+      if (t.from.empty() && JsonField(r, "source").is_string()) t.from = JsonField(r, "source").get<std::string>();
+      t.to = network.address;
+      t.amount = ChainAmount{*raw, network.decimals};
+      t.block_number = record.position;
+      t.block_time = Int64Field(r, "transaction_now").value_or(0);
+      if (JsonField(r, "forward_payload").is_string()) {
+        t.memo = TonTextComment(JsonField(r, "forward_payload").get<std::string>()).value_or("");
+      }
+      record.transfer = std::move(t);
+    }
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
+Result<std::unique_ptr<ChainAdapter>> MakeTonAdapter(const NetworkConfig& network) {
+  return std::unique_ptr<ChainAdapter>(std::make_unique<TonAdapter>(network));
+}
+
+}  // namespace instamarket

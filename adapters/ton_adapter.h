@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "adapters/chain_adapter.h"
+#include "adapters/position_cursor.h"
+
+namespace instamarket {
+
+// TON jettons (USDT): toncenter API v3 GET /api/v3/jetton/transfers with owner_address (our
+// master wallet), jetton_master, direction=in, start_lt, sort=asc, limit and offset; X-API-Key
+// when set. toncenter indexes masterchain-committed blocks, which are final.
+//
+// A deposit is one transfer into our jetton wallet: tx_id = the transaction hash (base64, as
+// served), event_index = 0, block_number = the transaction's logical time (lt), memo = the
+// transfer's text comment. The cursor is that lt (asked for again, inclusively) plus the hashes
+// already taken at it (PositionCursor).
+Result<std::unique_ptr<ChainAdapter>> MakeTonAdapter(const NetworkConfig& network);
+
+// One page of jetton_transfers, every record in order; a record has a transfer only when it is
+// a transfer of `network`'s jetton master to its address with an amount above zero, in a
+// transaction that was not aborted (addresses compared in raw form). kUnavailable when the page
+// is not a toncenter answer.
+Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
+                                                  const NetworkConfig& network);
+
+}  // namespace instamarket

@@ -1,0 +1,209 @@
+// The non-EVM adapters' readers on real recorded API answers (tests/fixtures/chains, each with
+// its source beside it) and on variations of them: what is credited, what is left out.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "adapters/solana_adapter.h"
+#include "adapters/ton_adapter.h"
+#include "adapters/tron_adapter.h"
+
+namespace instamarket {
+namespace {
+
+nlohmann::json Fixture(const std::string& name) {
+  std::ifstream in(std::string(INSTAMARKET_SOURCE_DIR) + "/tests/fixtures/chains/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return nlohmann::json::parse(text.str());
+}
+
+std::vector<Transfer> Transfers(const std::vector<FeedRecord>& records) {
+  std::vector<Transfer> out;
+  for (const auto& r : records) {
+    if (r.transfer) out.push_back(*r.transfer);
+  }
+  return out;
+}
+
+NetworkConfig Tron(const std::string& address) {
+  NetworkConfig n;
+  n.id = "usdt_trc_20";
+  n.kind = "tron";
+  n.token = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
+  n.address = address;
+  n.decimals = 6;
+  return n;
+}
+
+TEST(TronFeed, TakesConfirmedIncomingUsdtOnly) {
+  auto page = ParseTronPage(Fixture("tron-trc20-transfers-blockatlas.json"),
+                            Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D"));
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(page->fingerprint, "2tmLC90HQEnpnJ02w3n");
+  EXPECT_EQ(page->records.size(), 18u);  // 20 served, the 2 unconfirmed ones not taken
+  auto in = Transfers(page->records);
+  ASSERT_EQ(in.size(), 4u);  // the other records are outgoing
+  EXPECT_EQ(in[0].tx_id, "efb7d44305759cfb189c9fd22720609a2ddeb7fbd7c8afe1dd8851342471da8d");
+  EXPECT_EQ(in[0].from, "TAxbLztoanFhYu4TuS5RabaJYGnUkfzNKG");
+  EXPECT_EQ(in[0].amount.raw, "1062000000");
+  EXPECT_EQ(in[0].block_number, 1592756631000);
+  EXPECT_EQ(in[0].block_time, 1592756631);
+  EXPECT_EQ(in[2].amount.raw, "18000000000");
+  EXPECT_GE(in[0].event_index, 0);
+  EXPECT_LT(in[0].event_index, std::int64_t{1} << 48);
+}
+
+TEST(TronFeed, ARecordListedUnconfirmedThenConfirmedCountsOnce) {
+  // c4052b52... is listed twice, with _unconfirmed and without; seen from its receiver.
+  auto page = ParseTronPage(Fixture("tron-trc20-transfers-blockatlas.json"),
+                            Tron("TXJTFuXzfoPbWKCnw47AYxMzgVPUyhJGRd"));
+  ASSERT_TRUE(page.ok());
+  auto in = Transfers(page->records);
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].tx_id, "c4052b526e5cd21e1f023c31cce6b6a13eb9d8aeae3ae80fcefe6038dfbeb022");
+  EXPECT_EQ(in[0].amount.raw, "50000000");
+  // Listed twice confirmed (two pages, or a replay), the key is the same: one deposit.
+  auto body = Fixture("tron-trc20-transfers-blockatlas.json");
+  body["data"].push_back(body["data"][2]);
+  auto twice = ParseTronPage(body, Tron("TXJTFuXzfoPbWKCnw47AYxMzgVPUyhJGRd"));
+  auto both = Transfers(twice->records);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[0].event_index, both[1].event_index);
+  EXPECT_EQ(twice->records[0].key, twice->records.back().key);
+}
+
+TEST(TronFeed, LeavesOutFakeTokensZeroValuesAndOtherTypes) {
+  auto body = Fixture("tron-trc20-transfers-blockatlas.json");
+  auto& data = body["data"];
+  for (auto& r : data) {
+    if (r["transaction_id"] == "efb7d44305759cfb189c9fd22720609a2ddeb7fbd7c8afe1dd8851342471da8d")
+      r["token_info"]["address"] = "TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D";  // symbol still USDT
+    if (r["transaction_id"].get<std::string>().rfind("75eb3573", 0) == 0) r["value"] = "0";
+    if (r["transaction_id"].get<std::string>().rfind("adee73da", 0) == 0) r["type"] = "Approval";
+  }
+  auto page = ParseTronPage(body, Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D"));
+  ASSERT_TRUE(page.ok());
+  auto in = Transfers(page->records);
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].amount.raw, "863399098");
+}
+
+TEST(TronFeed, AnEmptyPageEndsPagingAndGarbageIsAnError) {
+  auto page = ParseTronPage(Fixture("tron-account-transactions-empty-page.json"),
+                            Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D"));
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->records.empty());
+  EXPECT_FALSE(page->fingerprint.empty());  // advertised, and still the end: nothing to page
+  EXPECT_FALSE(ParseTronPage(Fixture("tron-rate-limit.json"), Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D")).ok());
+  auto bad = Fixture("tron-trc20-transfers-blockatlas.json");
+  bad["data"][3]["value"] = "1e6";
+  auto refused = ParseTronPage(bad, Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+}
+
+NetworkConfig Ton() {
+  NetworkConfig n;
+  n.id = "usdt_ton";
+  n.kind = "ton";
+  n.token = "0:b113a994b5024a16719f69139328eb759596c38a25f59028b146fecdc3621dfe";
+  n.address = "0:169c9367c01c8b4e1471962db32e99e3e4473aafb47e1a6a643a4177a6758f16";
+  n.decimals = 6;
+  return n;
+}
+
+TEST(TonFeed, TakesIncomingTransfersOfTheJettonMaster) {
+  auto records = ParseTonTransfers(Fixture("ton-jetton-transfers.json"), Ton());
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  auto in = Transfers(*records);
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(in[0].tx_id, "exkKjJjzWuZCh8zER2b8dVcSJRGR/LBQeG+YeyMfeOM=");
+  EXPECT_EQ(in[0].amount.raw, "17000000");
+  EXPECT_EQ(in[0].from, "0:1f5806c73d03bbc96eb7eebf16067f1f2e8e270cfa16d57001aa9eaf7456f008");
+  EXPECT_EQ(in[0].block_number, 46760680000003);
+  EXPECT_EQ(in[0].block_time, 1716867695);
+  EXPECT_EQ(in[0].memo, "");
+  EXPECT_EQ((*records)[1].key, "CtfOmq2/OCSwyUObxsnvixxO/GJu5/qhG5jDEEC3NW4=");
+}
+
+TEST(TonFeed, SkipsAbortedFakeJettonsAndZeroAndKeepsTheComment) {
+  auto body = Fixture("ton-jetton-transfers.json");
+  auto& list = body["jetton_transfers"];
+  nlohmann::json commented = list[0];
+  commented["transaction_hash"] = "c29tZSBvdGhlciBoYXNo";
+  commented["forward_payload"] = "te6cckEBAQEADwAAGgAAAAA3ODYzMDE4MDJEiUVq";
+  list[0]["transaction_aborted"] = true;
+  list[1]["jetton_master"] = "0:" + std::string(64, 'a');  // a fake "USD₮"
+  nlohmann::json zero = commented;
+  zero["amount"] = "0";
+  zero["transaction_hash"] = "emVybw==";
+  list.push_back(commented);
+  list.push_back(zero);
+  auto records = ParseTonTransfers(body, Ton());
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->size(), 4u);
+  auto in = Transfers(*records);
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].tx_id, "c29tZSBvdGhlciBoYXNo");
+  EXPECT_EQ(in[0].memo, "786301802");
+  EXPECT_FALSE(ParseTonTransfers(nlohmann::json{{"error", "rate limit"}}, Ton()).ok());
+}
+
+NetworkConfig Solana(const std::string& mint) {
+  NetworkConfig n;
+  n.id = "usdt_solana";
+  n.kind = "solana";
+  n.token = mint;
+  n.address = "3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui";
+  n.decimals = 6;
+  return n;
+}
+
+constexpr char kUsdc[] = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
+constexpr char kOurAccount[] = "H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh";
+
+TEST(SolanaFeed, CreditsTheBalanceIncreaseOfOurTokenAccount) {
+  auto tx = Fixture("solana-getTransaction-jsonParsed-token.json")["result"];
+  auto t = ParseSolanaTransaction(tx, "sig1", kOurAccount, Solana(kUsdc));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_TRUE(t->has_value());
+  const Transfer& in = **t;
+  EXPECT_EQ(in.amount.raw, "1000");  // the account was created in this transaction: pre is 0
+  EXPECT_EQ(in.from, "8fusVwhgo4oS1fGpZKeRaXrJXQk9auKnAgcj9A97wR3t");  // the authority
+  EXPECT_EQ(in.to, kOurAccount);
+  EXPECT_EQ(in.block_number, 184930610);
+  EXPECT_EQ(in.block_time, 1679899845);
+  EXPECT_EQ(in.memo, "transfer");
+  EXPECT_EQ(in.tx_id, "sig1");
+}
+
+TEST(SolanaFeed, NeverCreditsAnotherMintADecreaseOrAFailedTransaction) {
+  auto tx = Fixture("solana-getTransaction-jsonParsed-token.json")["result"];
+  // The USDT mint configured: this USDC transfer is not ours.
+  auto other_mint = ParseSolanaTransaction(tx, "sig1", kOurAccount,
+                                           Solana("Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"));
+  ASSERT_TRUE(other_mint.ok());
+  EXPECT_FALSE(other_mint->has_value());
+  // The sender's account went down.
+  auto sender = ParseSolanaTransaction(tx, "sig1", "9rB2Poc468mPpY9WMUmaqEPsvJah8SpPB8bKqAjjXp5H",
+                                       Solana(kUsdc));
+  ASSERT_TRUE(sender.ok());
+  EXPECT_FALSE(sender->has_value());
+  // The same transaction, failed.
+  tx["meta"]["err"] = {{"InstructionError", {0, {{"Custom", 1}}}}};
+  auto failed = ParseSolanaTransaction(tx, "sig1", kOurAccount, Solana(kUsdc));
+  ASSERT_TRUE(failed.ok());
+  EXPECT_FALSE(failed->has_value());
+  // A recorded failed transaction.
+  auto recorded = ParseSolanaTransaction(Fixture("solana-getTransaction-failed.json")["result"],
+                                         "sig2", kOurAccount, Solana(kUsdc));
+  ASSERT_TRUE(recorded.ok());
+  EXPECT_FALSE(recorded->has_value());
+  EXPECT_FALSE(ParseSolanaTransaction(nlohmann::json("garbage"), "s", kOurAccount, Solana(kUsdc)).ok());
+}
+
+}  // namespace
+}  // namespace instamarket
