@@ -10,7 +10,7 @@
 namespace instamarket {
 namespace {
 
-constexpr int kSignaturesPerPage = 1000;  // the RPC's maximum
+constexpr int kMaxSignaturesPerPage = 1000;  // the RPC's maximum
 constexpr std::size_t kTransactionsPerPoll = 100;
 
 Error Garbage(const std::string& what) {
@@ -56,6 +56,7 @@ class SolanaAdapter final : public ChainAdapter {
   SolanaAdapter(const NetworkConfig& network, std::string token_account)
       : network_(network),
         token_account_(std::move(token_account)),
+        page_limit_(network.page_size > 0 ? network.page_size : kMaxSignaturesPerPage),
         rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)) {}
 
   Result<ChainCursor> InitialCursor() override {
@@ -82,7 +83,9 @@ class SolanaAdapter final : public ChainAdapter {
     auto head = rpc_.Call("getSlot", {{{"commitment", "finalized"}}});
     if (!head) return head.error();
     if (!head->is_number_integer()) return Garbage("getSlot is not a number");
-    if (!(pending_from_ && *pending_from_ == from)) {
+    // Signatures listed before and not yet taken are used first; otherwise the list is asked
+    // for anew (always once caught up: that is how new transfers are found).
+    if (pending_.empty() || !pending_from_ || !(*pending_from_ == from)) {
       auto listed = ListNewer(from);
       if (!listed) return listed.error();
       pending_ = std::move(*listed);
@@ -138,7 +141,7 @@ class SolanaAdapter final : public ChainAdapter {
     std::deque<Signature> out;
     std::string before;
     for (;;) {
-      auto page = SignaturesPage(before, from.state, kSignaturesPerPage);
+      auto page = SignaturesPage(before, from.state, page_limit_);
       if (!page) return page.error();
       bool below = false;
       for (auto& s : *page) {
@@ -148,7 +151,7 @@ class SolanaAdapter final : public ChainAdapter {
         }
         out.push_front(std::move(s));
       }
-      if (below || page->size() < static_cast<std::size_t>(kSignaturesPerPage)) break;
+      if (below || page->size() < static_cast<std::size_t>(page_limit_)) break;
       before = out.front().signature;
     }
     return out;
@@ -170,6 +173,7 @@ class SolanaAdapter final : public ChainAdapter {
 
   NetworkConfig network_;
   std::string token_account_;
+  int page_limit_;
   JsonRpcClient rpc_;
   std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
   std::deque<Signature> pending_;

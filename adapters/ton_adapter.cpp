@@ -10,7 +10,7 @@
 namespace instamarket {
 namespace {
 
-constexpr int kPageLimit = 256;
+constexpr int kDefaultPageLimit = 256;
 constexpr int kMaxPagesPerPoll = 8;  // then the batch is recorded and the next poll goes on
 
 Error Garbage(const std::string& what) {
@@ -46,6 +46,7 @@ class TonAdapter final : public ChainAdapter {
  public:
   explicit TonAdapter(const NetworkConfig& network)
       : network_(network),
+        page_limit_(network.page_size > 0 ? network.page_size : kDefaultPageLimit),
         http_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms),
               network.api_key.empty() ? std::vector<std::string>{}
                                       : std::vector<std::string>{"X-API-Key: " + network.api_key}) {}
@@ -68,7 +69,7 @@ class TonAdapter final : public ChainAdapter {
     ChainBatch batch;
     bool more = true;
     for (int page = 0; page < kMaxPagesPerPoll && more; ++page) {
-      auto body = http_.Get(Query(from.position, "asc", kPageLimit, page * kPageLimit), CheckPage);
+      auto body = http_.Get(Query(from.position, "asc", page_limit_, page * page_limit_), CheckPage);
       if (!body) return body.error();
       auto records = ParseTonTransfers(*body, network_);
       if (!records) return records.error();
@@ -77,7 +78,7 @@ class TonAdapter final : public ChainAdapter {
         cursor.Take(record.position, record.key);
         if (record.transfer) batch.final_transfers.push_back(std::move(*record.transfer));
       }
-      more = JsonField((*body), "jetton_transfers").size() >= static_cast<std::size_t>(kPageLimit);
+      more = JsonField((*body), "jetton_transfers").size() >= static_cast<std::size_t>(page_limit_);
     }
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
@@ -96,6 +97,7 @@ class TonAdapter final : public ChainAdapter {
   }
 
   NetworkConfig network_;
+  int page_limit_;
   HttpEndpoints http_;
 };
 

@@ -9,7 +9,7 @@
 namespace instamarket {
 namespace {
 
-constexpr int kPageLimit = 200;     // TronGrid's maximum
+constexpr int kMaxPageLimit = 200;  // TronGrid's maximum
 constexpr int kMaxPagesPerPoll = 10;  // then the batch is recorded and the next poll goes on
 
 Error Garbage(const std::string& what) {
@@ -38,6 +38,7 @@ class TronAdapter final : public ChainAdapter {
  public:
   explicit TronAdapter(const NetworkConfig& network)
       : network_(network),
+        page_limit_(network.page_size > 0 ? network.page_size : kMaxPageLimit),
         http_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms),
               network.api_key.empty()
                   ? std::vector<std::string>{}
@@ -61,7 +62,7 @@ class TronAdapter final : public ChainAdapter {
     std::string fingerprint;
     bool more = true;
     for (int page = 0; page < kMaxPagesPerPoll && more; ++page) {
-      auto body = http_.Get(Query(from.position, "asc", kPageLimit, fingerprint), CheckPage);
+      auto body = http_.Get(Query(from.position, "asc", page_limit_, fingerprint), CheckPage);
       if (!body) return body.error();
       auto parsed = ParseTronPage(*body, network_);
       if (!parsed) return parsed.error();
@@ -72,7 +73,7 @@ class TronAdapter final : public ChainAdapter {
       }
       fingerprint = parsed->fingerprint;
       // An empty page may still carry a fingerprint: it is the end all the same.
-      more = !fingerprint.empty() && parsed->records.size() >= static_cast<std::size_t>(kPageLimit);
+      more = !fingerprint.empty() && !(*body)["data"].empty();
     }
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
@@ -96,6 +97,7 @@ class TronAdapter final : public ChainAdapter {
   }
 
   NetworkConfig network_;
+  int page_limit_;
   HttpEndpoints http_;
 };
 

@@ -308,7 +308,7 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
       node, at,
       {"id", "kind", "enabled", "rpc", "api_key", "token", "decimals", "address",
        "token_account", "confirmations", "finality", "poll_interval_ms", "max_block_range",
-       "start", "rpc_timeout_ms"});
+       "page_size", "start", "rpc_timeout_ms"});
   NetworkConfig n;
   if (!node["id"]) Fail(at + ".id", "is required");
   n.id = ReadString(node["id"], at + ".id", false);
@@ -398,6 +398,11 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
   if (node["max_block_range"]) {
     if (n.kind != "evm") Fail(at + ".max_block_range", "applies to kind evm only");
     n.max_block_range = ReadInt(node["max_block_range"], at + ".max_block_range", 1, 1000000);
+  }
+  if (node["page_size"]) {
+    if (n.kind == "evm") Fail(at + ".page_size", "applies to kinds tron, ton and solana");
+    n.page_size = static_cast<int>(
+        ReadInt(node["page_size"], at + ".page_size", 1, n.kind == "tron" ? 200 : 1000));
   }
   if (node["rpc_timeout_ms"]) {
     n.rpc_timeout_ms =

@@ -55,6 +55,8 @@ struct NetworkConfig {
   std::string finality;
   int poll_interval_ms = 3000;
   std::int64_t max_block_range = 2000;  // widest eth_getLogs range asked for (EVM)
+  // Records per request of a paged API (tron: up to 200, ton and solana: up to 1000).
+  int page_size = 0;  // 0: the kind's maximum
   // Where a never-scanned network starts: "latest", or the chain's own position: a block
   // (EVM), a block timestamp in ms (Tron), a logical time (TON), a slot or a signature (Solana).
   std::string start = "latest";

@@ -1,0 +1,360 @@
+"""A loopback fake of the three non-EVM chain APIs the adapters read, serving records built from
+the real recorded answers in tests/fixtures/chains/ at the real paths:
+
+- TronGrid v1   GET  /v1/accounts/{address}/transactions/trc20   (fingerprint paging)
+- toncenter v3  GET  /api/v3/jetton/transfers                    (start_lt, offset paging)
+- Solana RPC    POST /  getSlot, getSignaturesForAddress, getTransaction, getSignatureStatuses
+
+Pages hold `limit` records, as asked. Like the real services it lists what it holds whatever the token (contract_address and
+jetton_master are not filtered here), so the adapter's own checks are what is tested. Faults:
+fail(n, status, body) answers the next n requests with an error; hold_pages_from(k) makes
+requests for page k and later wait until release().
+
+    chain = FakeChain().start()     # chain.url
+    chain.tron_add(to=..., value="10500000", sender=...)
+"""
+
+import base64
+import copy
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "chains")
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return json.load(f)
+
+
+def b58encode(data):
+    n = int.from_bytes(data, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = B58[r] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+
+
+def b58decode(text):
+    n = 0
+    for c in text:
+        n = n * 58 + B58.index(c)
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def tron_address(payload20):
+    raw = b"\x41" + payload20
+    return b58encode(raw + hashlib.sha256(hashlib.sha256(raw).digest()).digest()[:4])
+
+
+def _on_curve(compressed):
+    p = 2**255 - 19
+    d = (-121665 * pow(121666, p - 2, p)) % p
+    y = int.from_bytes(compressed, "little") & ((1 << 255) - 1)
+    y %= p
+    u = (y * y - 1) % p
+    v = (d * y * y + 1) % p
+    if u == 0:
+        return True
+    x2 = u * pow(v, p - 2, p) % p
+    return pow(x2, (p - 1) // 2, p) == 1
+
+
+def associated_token_account(owner, mint,
+                             token_program="TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"):
+    """An independent Python derivation of the ATA (the daemon has its own in C++)."""
+    program = b58decode("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL")
+    for bump in range(255, -1, -1):
+        h = hashlib.sha256(b58decode(owner) + b58decode(token_program) + b58decode(mint)
+                           + bytes([bump]) + program + b"ProgramDerivedAddress").digest()
+        if not _on_curve(h):
+            return b58encode(h)
+    raise ValueError("no bump")
+
+
+def random_hex(n=32):
+    return os.urandom(n).hex()
+
+
+class FakeChain:
+    def __init__(self):
+        self.lock = threading.Condition()
+        self.tron = []      # TronGrid records, in the order they were added
+        self.ton = []       # toncenter jetton_transfers
+        self.solana = []    # (signature entry, transaction result)
+        # Block times are now: the matcher takes a transfer as made when its block says.
+        self.slot = 300_000_000
+        self.lt = 47_000_000_000_000
+        self.ts_ms = int(time.time() * 1000)
+        self._failures = []  # (status, body) for the next requests
+        self._hold_from = None
+        self.requests = []   # (path or method, page) of every request
+        self.errors_served = 0
+        self.held = 0
+        self.api_keys_seen = set()  # TRON-PRO-API-KEY / X-API-Key header values
+        self.server = None
+
+    # ----- lifecycle -----------------------------------------------------------------------
+
+    def start(self):
+        chain = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                chain._handle(self, None)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                chain._handle(self, self.rfile.read(length))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.release()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    # ----- faults --------------------------------------------------------------------------
+
+    def fail(self, n, status=429, body='{"Error": "rate limit"}'):
+        with self.lock:
+            self._failures.extend([(status, body)] * n)
+
+    def hold_pages_from(self, page):
+        with self.lock:
+            self._hold_from = page
+            self.held = 0
+
+    def release(self):
+        with self.lock:
+            self._hold_from = None
+            self.lock.notify_all()
+
+    def count(self, what):
+        with self.lock:
+            return sum(1 for r in self.requests if r[0] == what)
+
+    # ----- chain contents ------------------------------------------------------------------
+
+    def tron_add(self, to, value, sender, token="TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+                 tx_id=None, same_block=False, unconfirmed=False, type_="Transfer"):
+        """A TRC-20 record shaped like TronGrid's (a copy of a real confirmed one)."""
+        with self.lock:
+            if not same_block:
+                self.ts_ms = max(self.ts_ms + 3000, int(time.time() * 1000))
+            record = copy.deepcopy(_TRON_TEMPLATE)
+            record.update({"from": sender, "to": to, "value": str(value), "type": type_,
+                           "block_timestamp": self.ts_ms,
+                           "transaction_id": tx_id or random_hex()})
+            record["token_info"]["address"] = token
+            if unconfirmed:
+                record["_unconfirmed"] = True
+            self.tron.append(record)
+            return record
+
+    def ton_add(self, owner, amount, source, master, comment=None, aborted=False, tx_hash=None):
+        with self.lock:
+            self.lt += 1_000_003
+            record = copy.deepcopy(_TON_TEMPLATE)
+            record.update({"destination": owner.upper().replace("0:", "0:", 1),
+                           "source": source.upper(), "amount": str(amount),
+                           "jetton_master": master.upper(),
+                           "transaction_hash": tx_hash or base64.b64encode(os.urandom(32)).decode(),
+                           "transaction_lt": str(self.lt), "transaction_now": int(time.time()),
+                           "transaction_aborted": aborted,
+                           "forward_payload": _comment_boc(comment) if comment else None})
+            self.ton.append(record)
+            return record
+
+    def solana_add(self, token_account, owner, mint, amount, authority, failed=False,
+                   memo=None, pre=0):
+        """A transferChecked into `token_account`, shaped like the recorded jsonParsed one."""
+        with self.lock:
+            self.slot += 7
+            signature = b58encode(os.urandom(64))
+            text = json.dumps(_SOLANA_TEMPLATE)
+            for old, new in ((_SOL_DEST, token_account), (_SOL_OWNER, owner), (_SOL_MINT, mint),
+                             (_SOL_AUTHORITY, authority)):
+                text = text.replace(old, new)
+            tx = json.loads(text)
+            tx["slot"] = self.slot
+            tx["blockTime"] = int(time.time())
+            tx["transaction"]["signatures"] = [signature]
+            meta = tx["meta"]
+            for b in meta["postTokenBalances"]:
+                if b["accountIndex"] == 2:
+                    b["uiTokenAmount"]["amount"] = str(pre + amount)
+            if pre:
+                entry = copy.deepcopy([b for b in meta["postTokenBalances"] if b["accountIndex"] == 2][0])
+                entry["uiTokenAmount"]["amount"] = str(pre)
+                meta["preTokenBalances"].append(entry)
+            for ins in tx["transaction"]["message"]["instructions"]:
+                if ins.get("program") == "spl-token":
+                    ins["parsed"]["info"]["tokenAmount"]["amount"] = str(amount)
+                if ins.get("program") == "spl-memo":
+                    ins["parsed"] = memo or ""
+            if failed:
+                meta["err"] = {"InstructionError": [0, {"Custom": 1}]}
+                meta["status"] = {"Err": meta["err"]}
+            entry = {"signature": signature, "slot": self.slot, "err": meta["err"], "memo": None,
+                     "blockTime": tx["blockTime"], "confirmationStatus": "finalized"}
+            self.solana.append((entry, tx))
+            return entry
+
+    # ----- serving -------------------------------------------------------------------------
+
+    def _handle(self, handler, body):
+        url = urlparse(handler.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        rpc = None
+        if body is not None:
+            try:
+                rpc = json.loads(body)
+            except ValueError:
+                return self._send(handler, 400, {"error": "bad json"})
+        with self.lock:
+            for header in ("TRON-PRO-API-KEY", "X-API-Key"):
+                if handler.headers.get(header):
+                    self.api_keys_seen.add(handler.headers.get(header))
+            what = rpc["method"] if rpc else url.path
+            page = self._page_of(url.path, query, rpc)
+            self.requests.append((what, page))
+            if self._failures:
+                status, text = self._failures.pop(0)
+                self.errors_served += 1
+                return self._send_raw(handler, status, text.encode())
+            if self._hold_from is not None and page is not None and page >= self._hold_from:
+                self.held += 1
+                self.lock.notify_all()
+                while self._hold_from is not None:
+                    self.lock.wait()
+            if rpc:
+                result = self._solana(rpc)
+                return self._send(handler, 200, {"jsonrpc": "2.0", "id": rpc.get("id"),
+                                                 "result": result})
+            if "/transactions/trc20" in url.path:
+                return self._send(handler, 200, self._tron(url.path, query))
+            if url.path == "/api/v3/jetton/transfers":
+                return self._send(handler, 200, self._ton(query))
+        return self._send(handler, 404, {"error": "no such path"})
+
+    def wait_held(self, timeout=20):
+        with self.lock:
+            return self.lock.wait_for(lambda: self.held > 0, timeout)
+
+    def _page_of(self, path, query, rpc):
+        if "/transactions/trc20" in path:
+            return int(base64.b64decode(query["fingerprint"]).decode()) // int(query["limit"]) \
+                if "fingerprint" in query else 0
+        if path == "/api/v3/jetton/transfers":
+            return int(query.get("offset", 0)) // max(1, int(query.get("limit", 1)))
+        if rpc and rpc.get("method") == "getSignaturesForAddress":
+            return 1 if rpc["params"][1].get("before") else 0
+        return None
+
+    def _tron(self, path, query):
+        address = path.split("/")[3]
+        rows = [r for r in self.tron if r["to"] == address or query.get("only_to") != "true"]
+        rows = [r for r in rows if r["block_timestamp"] >= int(query.get("min_timestamp", 0))]
+        rows.sort(key=lambda r: r["block_timestamp"], reverse=query.get("order_by", "").endswith("desc"))
+        start = int(base64.b64decode(query["fingerprint"]).decode()) if "fingerprint" in query else 0
+        size = int(query.get("limit", 20))
+        data = rows[start:start + size]
+        meta = {"at": self.ts_ms, "page_size": len(data)}
+        if start + size < len(rows):
+            meta["fingerprint"] = base64.b64encode(str(start + size).encode()).decode()
+            meta["links"] = {"next": "https://api.trongrid.io" + path + "?fingerprint=" + meta["fingerprint"]}
+        return {"success": True, "meta": meta, "data": data}
+
+    def _ton(self, query):
+        owner = query.get("owner_address", "").upper()
+        rows = [r for r in self.ton if r["destination"] == owner]
+        rows = [r for r in rows if int(r["transaction_lt"]) >= int(query.get("start_lt", 0))]
+        rows.sort(key=lambda r: int(r["transaction_lt"]), reverse=query.get("sort") == "desc")
+        offset = int(query.get("offset", 0))
+        limit = int(query.get("limit", 10))
+        return {"jetton_transfers": rows[offset:offset + limit], "address_book": {}}
+
+    def _solana(self, rpc):
+        method, params = rpc["method"], rpc.get("params", [])
+        if method == "getSlot":
+            return self.slot + 40
+        if method == "getSignaturesForAddress":
+            account, options = params[0], params[1]
+            # Newest first, like the RPC.
+            listed = [e for e, tx in reversed(self.solana)
+                      if account in [k["pubkey"] for k in tx["transaction"]["message"]["accountKeys"]]]
+            if options.get("before"):
+                sigs = [e["signature"] for e in listed]
+                listed = listed[sigs.index(options["before"]) + 1:] if options["before"] in sigs else []
+            if options.get("until"):
+                sigs = [e["signature"] for e in listed]
+                if options["until"] in sigs:
+                    listed = listed[:sigs.index(options["until"])]
+            return listed[:options.get("limit", 1000)]
+        if method == "getTransaction":
+            for e, tx in self.solana:
+                if e["signature"] == params[0]:
+                    return tx
+            return None
+        if method == "getSignatureStatuses":
+            found = {e["signature"]: e for e, _ in self.solana}
+            return {"context": {"slot": self.slot},
+                    "value": [{"slot": found[s]["slot"], "confirmations": None, "err": None,
+                               "confirmationStatus": "finalized"} if s in found else None
+                              for s in params[0]]}
+        return None
+
+    def _send(self, handler, status, obj):
+        self._send_raw(handler, status, json.dumps(obj).encode())
+
+    @staticmethod
+    def _send_raw(handler, status, data):
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client was killed while its request was held
+
+
+def _comment_boc(text):
+    """A one-cell text comment (opcode 0 + text) as a bag of cells, like wallets send."""
+    data = b"\0\0\0\0" + text.encode()
+    assert len(data) <= 127
+    cell = bytes([0, len(data) * 2]) + data
+    header = bytes.fromhex("b5ee9c72") + bytes([0x01, 1, 1, 1, 0, len(cell), 0])
+    return base64.b64encode(header + cell).decode()
+
+
+_TRON_TEMPLATE = next(r for r in fixture("tron-trc20-transfers-blockatlas.json")["data"]
+                      if not r.get("_unconfirmed"))
+_TON_TEMPLATE = fixture("ton-jetton-transfers.json")["jetton_transfers"][0]
+_SOLANA_TEMPLATE = fixture("solana-getTransaction-jsonParsed-token.json")["result"]
+_SOL_DEST = "H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh"
+_SOL_OWNER = "3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui"
+_SOL_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+_SOL_AUTHORITY = "8fusVwhgo4oS1fGpZKeRaXrJXQk9auKnAgcj9A97wR3t"
