@@ -30,7 +30,7 @@ void WriteIntent(JsonWriter& json, const TopupIntent& t, const NetworkConfig* ne
   json.BeginObject()
       .Field("topup_id", t.id)
       .Field("status", status)
-      .Field("payment_address", network ? network->address : "")
+      .Field("payment_address", network ? network->payment_address : "")
       .Field("payment_network", t.network)
       .Field("amount_usdt", t.amount)
       .Field("requested_amount_usdt", t.requested_amount)
@@ -109,7 +109,7 @@ HttpResponse HandleCreateTopup(const HandlerContext& ctx) {
   JsonWriter json;
   json.BeginObject()
       .Field("topup_id", intent->id)
-      .Field("payment_address", network->address)
+      .Field("payment_address", network->payment_address)
       .Field("payment_network", network->id)
       .Field("amount_usdt", intent->amount)
       .Field("requested_amount_usdt", intent->requested_amount)

@@ -5,6 +5,7 @@
 
 #include "core/json_writer.h"
 #include "core/money.h"
+#include "core/solana_address.h"
 
 namespace instamarket {
 namespace {
@@ -85,12 +86,16 @@ std::string ConfigReport(const Config& c) {
         .Field("token", n.token)
         .Field("decimals", static_cast<std::int64_t>(n.decimals))
         .Field("address", n.address)
+        .Field("payment_address", n.payment_address)
         .Field("finality", Finality(n))
         .Field("poll_interval_ms", static_cast<std::int64_t>(n.poll_interval_ms))
         .Field("start", n.start);
     if (n.kind == "evm") json.Field("max_block_range", n.max_block_range);
-    if (n.kind == "solana" && !n.token_account.empty())
-      json.Field("token_account", n.token_account);
+    if (n.kind == "solana") {  // what is watched: configured, or derived from owner and mint
+      json.Field("token_account", n.token_account.empty()
+                                      ? AssociatedTokenAccount(n.address, n.token).value_or("")
+                                      : n.token_account);
+    }
     if (!n.api_key.empty()) json.Field("api_key", "***");
     json.EndObject();
   }

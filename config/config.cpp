@@ -353,6 +353,7 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
     if (!node[field]) Fail(key, "is required");
     *target = ReadAddress(node[field], key, n.kind);
   }
+  n.payment_address = n.kind == "evm" ? n.address : node["address"].Scalar();
   if (node["token_account"]) {
     if (n.kind != "solana") Fail(at + ".token_account", "applies to kind solana only");
     n.token_account = ReadAddress(node["token_account"], at + ".token_account", n.kind);

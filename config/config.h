@@ -48,6 +48,9 @@ struct NetworkConfig {
   int decimals = 6;              // the token's decimals (BSC USDT: 18)
   // Our master wallet: lowercase 0x-hex (EVM), T... (Tron), raw "0:hex" (TON), owner (Solana).
   std::string address;
+  // What clients are told to pay to: `address` as written in the config (TON's user-friendly
+  // form, say), lowercase for EVM.
+  std::string payment_address;
   std::string token_account;     // Solana: our USDT token account (derived when empty)
   int confirmations = 0;         // final = head - confirmations (when finality is empty)
   // EVM: "finalized" or "safe" block tags instead of a depth. Tron: "solidified" (the only

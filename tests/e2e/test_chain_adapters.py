@@ -6,7 +6,8 @@ For each kind: a transfer credits a top-up intent through the REST API; one with
 shows in `admin deposits list --unmatched` with the right amount, sender and tx id; spam (zero
 values, fake tokens, failed or aborted transactions, a record listed twice) is never counted;
 a rate limit (429, or TronGrid's 403 "suspended") is waited out; paging reaches the last page,
-and a kill -9 in the middle of paging loses and doubles nothing.
+and a kill -9 in the middle of paging loses and doubles nothing; `start: latest` skips what was
+there before. Every network lists a dead endpoint first, so each request also fails over.
 """
 
 import json
@@ -59,12 +60,19 @@ class AdapterCase(harness.DaemonTestCase):
             raise unittest.SkipTest("base class")
         harness.require_environment()
         cls.network = f"{cls.KIND}_{harness.RUN_ID}"
+        cls.latest_network = f"{cls.KIND}_latest_{harness.RUN_ID}"
         cls.chain = FakeChain().start()
-        entry = {"id": cls.network, "kind": cls.KIND, "rpc": [cls.chain.url], "decimals": 6,
-                 "poll_interval_ms": 100, "page_size": PAGE_SIZE, "start": 0,
-                 "rpc_timeout_ms": 5000}
-        entry.update(cls.network_keys())
-        cls.daemon = ChainDaemon([entry], log={"level": "info"})
+        # There before the daemon: `start: latest` must skip it, `start: 0` must not.
+        cls.old_tx = cls.send(raw("9.09"), sender=2)
+        dead = f"http://127.0.0.1:{harness.free_port()}"  # nothing listens: fail over
+        entries = []
+        for network, start in ((cls.network, 0), (cls.latest_network, "latest")):
+            entry = {"id": network, "kind": cls.KIND, "rpc": [dead, cls.chain.url],
+                     "decimals": 6, "poll_interval_ms": 100, "page_size": PAGE_SIZE,
+                     "start": start, "rpc_timeout_ms": 5000}
+            entry.update(cls.network_keys())
+            entries.append(entry)
+        cls.daemon = ChainDaemon(entries, log={"level": "info"})
         try:
             cls.daemon.start()
         except BaseException:
@@ -88,12 +96,12 @@ class AdapterCase(harness.DaemonTestCase):
         self.assertJson(r)
         return exact(r)
 
-    def deposits(self, unmatched=False):
-        return self.daemon.deposits(self.network, unmatched=unmatched)
+    def deposits(self, unmatched=False, network=None):
+        return self.daemon.deposits(network or self.network, unmatched=unmatched)
 
-    def wait_deposit(self, tx_id):
+    def wait_deposit(self, tx_id, network=None):
         def row():
-            rows = [r for r in self.deposits() if r["tx_id"] == tx_id]
+            rows = [r for r in self.deposits(network=network) if r["tx_id"] == tx_id]
             return rows[0] if rows else None
         return wait_until(row, TIMEOUT, interval=0.2, what=f"deposit {tx_id} is recorded")
 
@@ -161,6 +169,13 @@ class AdapterCase(harness.DaemonTestCase):
         self.assertEqual(sorted(Decimal(str(r["amount_usdt"])) for r in rows),
                          [Decimal(f"2.0{i}") for i in range(7)])
 
+    def test_6_start_latest_skips_what_was_there_before(self):
+        tx = self.send(raw("8.08"), sender=1)
+        self.wait_deposit(tx, network=self.latest_network)
+        self.wait_deposit(self.old_tx)  # start: 0 found it
+        latest = [r["tx_id"] for r in self.deposits(network=self.latest_network)]
+        self.assertNotIn(self.old_tx, latest)
+
     def check_memo(self, row, memo):
         self.assertIsNone(row["memo"])
 
@@ -178,8 +193,9 @@ class TronTest(AdapterCase):
     def network_keys(cls):
         return {"token": TRON_USDT, "address": TRON_MASTER, "api_key": "test-key"}
 
-    def send(self, value, sender, memo=None):
-        return self.chain.tron_add(TRON_MASTER, value, self.SENDERS[sender])["transaction_id"]
+    @classmethod
+    def send(cls, value, sender, memo=None):
+        return cls.chain.tron_add(TRON_MASTER, value, cls.SENDERS[sender])["transaction_id"]
 
     def send_spam(self):
         c = self.chain
@@ -211,9 +227,10 @@ class TonTest(AdapterCase):
         # The jetton master in user-friendly form, the wallet in raw form: both are accepted.
         return {"token": TON_USDT_FRIENDLY, "address": TON_MASTER}
 
-    def send(self, value, sender, memo=None):
-        return self.chain.ton_add(TON_MASTER, value, self.SENDERS[sender], TON_USDT,
-                                  comment=memo)["transaction_hash"]
+    @classmethod
+    def send(cls, value, sender, memo=None):
+        return cls.chain.ton_add(TON_MASTER, value, cls.SENDERS[sender], TON_USDT,
+                                 comment=memo)["transaction_hash"]
 
     def send_spam(self):
         c = self.chain
@@ -238,9 +255,10 @@ class SolanaTest(AdapterCase):
     def network_keys(cls):
         return {"token": SOL_USDT, "address": SOL_OWNER}  # token account derived by the daemon
 
-    def send(self, value, sender, memo=None):
-        return self.chain.solana_add(self.TOKEN_ACCOUNT, SOL_OWNER, SOL_USDT, value,
-                                     self.SENDERS[sender], memo=memo)["signature"]
+    @classmethod
+    def send(cls, value, sender, memo=None):
+        return cls.chain.solana_add(cls.TOKEN_ACCOUNT, SOL_OWNER, SOL_USDT, value,
+                                    cls.SENDERS[sender], memo=memo)["signature"]
 
     def send_spam(self):
         c = self.chain

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <pqxx/pqxx>
 #include <set>
@@ -40,7 +41,7 @@ class DepositsTest : public PgTest {
     return d;
   }
 
-  Result<BatchOutcome> Record(std::int64_t expected, const ScanResult& scan) {
+  Result<BatchOutcome> Record(const ChainCursor& expected, const ScanResult& scan) {
     return db_->deposits().RecordScan(
         network_, expected, scan, Money::FromMicros(10'000),
         [](const std::vector<DepositInput>& d, const std::vector<IntentCandidate>& i) {
@@ -126,6 +127,37 @@ TEST_F(DepositsTest, ScanCreditsOnceAndTheCursorGuardsReplays) {
   EXPECT_EQ(replay->already_recorded, 2);
   EXPECT_EQ(replay->credited, 0);
   EXPECT_EQ(Balance(), 42'000'000);
+}
+
+// Chains without block numbers resume from a position plus adapter state (ids already taken at
+// that position): both are stored, and both must match for a scan to be recorded. A transfer
+// found again from an inclusive position is recognised whatever its block_number.
+TEST_F(DepositsTest, CursorStateIsStoredAndGuardedWithThePosition) {
+  ChainCursor start{1'700'000'000'000, "aa:1"};
+  ASSERT_EQ(*db_->deposits().InitCursor(network_, start), start);
+  auto t = Transfer("tron-tx-1", 5'000'000, 1'700'000'003'000);
+  t.memo = "invoice 7";
+  ScanResult scan{ChainCursor{1'700'000'003'000, "tron-tx-1:0"}, 1'700'000'009'000,
+                  1'700'000'009'000, {t}, {}};
+  // The right position with other state (another instance took more at it): refused.
+  auto other_state = Record(ChainCursor{1'700'000'000'000, "aa:1 bb:2"}, scan);
+  ASSERT_FALSE(other_state.ok());
+  EXPECT_EQ(other_state.error().code, ErrorCode::kFailedPrecondition);
+  auto recorded = Record(start, scan);
+  ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+  EXPECT_EQ(recorded->unmatched, 1);
+  EXPECT_EQ(**db_->deposits().LoadCursor(network_), scan.new_cursor);
+  auto rows = db_->deposits().List(true, 1000);
+  ASSERT_TRUE(rows.ok());
+  auto row = std::find_if(rows->begin(), rows->end(),
+                          [&](const DepositRow& r) { return r.network == network_; });
+  ASSERT_NE(row, rows->end());
+  EXPECT_EQ(row->memo, "invoice 7");
+  // Listed again from the same (inclusive) position: already recorded, not counted.
+  ScanResult again{ChainCursor{1'700'000'003'000, "tron-tx-1:0"}, 0, 0, {t}, {}};
+  auto replay = Record(scan.new_cursor, again);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->already_recorded, 1);
 }
 
 // A scan with many deposits is written in a few batched statements: every credited deposit

@@ -72,5 +72,78 @@ TEST(NetworkConfigTest, ErrorsNameTheNetworkKey) {
   EXPECT_NE(ErrorOf(twice).find("used twice"), std::string::npos);
 }
 
+std::string Chain(const std::string& kind, const std::string& token, const std::string& address,
+                  const std::string& extra = "") {
+  return std::string(kBase) + "networks:\n  - {id: usdt_x, kind: " + kind +
+         ", rpc: [\"https://api.example/\"], decimals: 6, token: \"" + token +
+         "\", address: \"" + address + "\"" + extra + "}\n";
+}
+
+TEST(NetworkConfigTest, ReadsTronTonAndSolanaNetworks) {
+  auto tron = LoadConfigText(Chain("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+                                   "TXJTFuXzfoPbWKCnw47AYxMzgVPUyhJGRd",
+                                   ", api_key: k, start: 1700000000000, page_size: 50"));
+  ASSERT_TRUE(tron.ok()) << tron.error().message;
+  const NetworkConfig& t = tron->networks[0];
+  EXPECT_EQ(t.finality, "solidified");
+  EXPECT_EQ(t.api_key, "k");
+  EXPECT_EQ(t.start, "1700000000000");
+  EXPECT_EQ(t.page_size, 50);
+  EXPECT_EQ(t.rpc[0], "https://api.example");  // paths are appended: no trailing slash
+
+  auto ton = LoadConfigText(Chain("ton", "EQCxE6mUtQJKFnGfaROTKOt1lZbDiiX1kCixRv7Nw2Id_sDs",
+                                  "EQDKbjIcfM6ezt8KjKJJLshZJJSqX7XOA4ff-W72r5gqPrHF"));
+  ASSERT_TRUE(ton.ok()) << ton.error().message;
+  EXPECT_EQ(ton->networks[0].token,
+            "0:b113a994b5024a16719f69139328eb759596c38a25f59028b146fecdc3621dfe");
+  EXPECT_EQ(ton->networks[0].address,
+            "0:ca6e321c7cce9ecedf0a8ca2492ec8592494aa5fb5ce0387dff96ef6af982a3e");
+  // Clients are told the address as the operator wrote it.
+  EXPECT_EQ(ton->networks[0].payment_address, "EQDKbjIcfM6ezt8KjKJJLshZJJSqX7XOA4ff-W72r5gqPrHF");
+
+  auto sol = LoadConfigText(Chain(
+      "solana", "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB",
+      "3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui",
+      ", start: 5AaiuKqkyHgwp9rHLzFX4vhguS5UG4EHxBVNYqgFeF8FRveCh48oLSqJyd858w6VbqvEF4bJHgfKGyTWK729Wn54"));
+  ASSERT_TRUE(sol.ok()) << sol.error().message;
+  EXPECT_EQ(sol->networks[0].finality, "finalized");
+  EXPECT_EQ(sol->networks[0].start.substr(0, 6), "5AaiuK");
+}
+
+TEST(NetworkConfigTest, RefusesAddressesAndKeysThatDoNotFitTheKind) {
+  // A Tron address with a broken checksum (blockatlas's altered mock account).
+  EXPECT_NE(ErrorOf(Chain("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+                          "TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D"))
+                .find("networks[0].address: must be a Tron address"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Chain("tron", "0xdac17f958d2ee523a2206206994597c13d831ec7",
+                          "TXJTFuXzfoPbWKCnw47AYxMzgVPUyhJGRd"))
+                .find("networks[0].token"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Chain("ton", "UQCxE6mUtQJKFnGfaROTKOt1lZbDiiX1kCixRv7Nw2Id_sDY",
+                          "EQDKbjIcfM6ezt8KjKJJLshZJJSqX7XOA4ff-W72r5gqPrHF"))
+                .find("checksum"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Chain("solana", "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB",
+                          "3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui", ", start: soon"))
+                .find("must be latest or a slot or a transaction signature"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Chain("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+                          "TXJTFuXzfoPbWKCnw47AYxMzgVPUyhJGRd", ", confirmations: 19"))
+                .find("networks[0].confirmations: applies to kind evm only"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Chain("ton", "EQCxE6mUtQJKFnGfaROTKOt1lZbDiiX1kCixRv7Nw2Id_sDs",
+                          "EQDKbjIcfM6ezt8KjKJJLshZJJSqX7XOA4ff-W72r5gqPrHF", ", finality: safe"))
+                .find("networks[0].finality"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Chain("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+                          "TXJTFuXzfoPbWKCnw47AYxMzgVPUyhJGRd", ", page_size: 500"))
+                .find("networks[0].page_size"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Network("    confirmations: 1\n    api_key: x\n"))
+                .find("networks[0].api_key: applies to kind tron or ton only"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace instamarket

@@ -40,7 +40,7 @@ TEST(ResponseWireTest, ConnectionHeaderOnlyWhereTheVersionNeedsIt) {
 TEST(ExampleConfigTest, TheExampleConfigIsValid) {
   auto config = LoadConfigFile(INSTAMARKET_SOURCE_DIR "/config/instamarketd.example.yaml");
   ASSERT_TRUE(config.ok()) << config.error().message;
-  ASSERT_EQ(config->networks.size(), 3u);
+  ASSERT_EQ(config->networks.size(), 6u);  // the spec's six networks
   EXPECT_EQ(config->FindNetwork("usdt_bep_20")->decimals, 18);
   EXPECT_EQ(config->FindNetwork("usdt_bep_20")->token,
             "0x55d398326f99059ff775485246999027b3197955");
@@ -48,6 +48,11 @@ TEST(ExampleConfigTest, TheExampleConfigIsValid) {
             "0xc2132d05d31c914a87c6611c10748aeb04b58e8f");
   EXPECT_EQ(config->FindNetwork("usdt_arbitrum")->token,
             "0xfd086bc7cd5c481dcc9c85ebe478a1c0b69fcbb9");
+  EXPECT_EQ(config->FindNetwork("usdt_trc_20")->token, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+  EXPECT_EQ(config->FindNetwork("usdt_ton")->token,
+            "0:b113a994b5024a16719f69139328eb759596c38a25f59028b146fecdc3621dfe");
+  EXPECT_EQ(config->FindNetwork("usdt_solana")->token,
+            "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB");
 }
 
 }  // namespace
