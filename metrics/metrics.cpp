@@ -106,19 +106,21 @@ struct Metrics::Impl {
                          .Add({})),
         head(prometheus::BuildGauge()
                  .Name("instamarket_chain_head")
-                 .Help("Latest block seen, per network")
+                 .Help("Latest position seen, per network: block (EVM), block timestamp ms (Tron), "
+                       "slot (Solana); TON reports the cursor's lt")
                  .Register(*registry)),
         final_height(prometheus::BuildGauge()
                          .Name("instamarket_chain_final_height")
-                         .Help("Latest final block, per network")
+                         .Help("Latest final position, per network (units as instamarket_chain_head)")
                          .Register(*registry)),
         cursor(prometheus::BuildGauge()
                    .Name("instamarket_watcher_cursor")
-                   .Help("First block not yet scanned, per network")
+                   .Help("Where the next scan resumes, per network (units as instamarket_chain_head)")
                    .Register(*registry)),
         lag(prometheus::BuildGauge()
                 .Name("instamarket_watcher_lag_blocks")
-                .Help("Final blocks not yet scanned, per network")
+                .Help("Final positions not yet scanned, per network: blocks (EVM); 0 once a "
+                      "feed-based chain (Tron, TON, Solana) has caught up")
                 .Register(*registry)),
         deposits(prometheus::BuildCounter()
                      .Name("instamarket_deposits_total")
