@@ -33,7 +33,8 @@ std::optional<std::uint64_t> TokenBalance(const nlohmann::json& balances, std::s
         JsonField(b, "accountIndex").get<std::size_t>() != index)
       continue;
     if (!JsonField(b, "mint").is_string() || JsonField(b, "mint") != mint) return std::nullopt;
-    if (owner && JsonField(b, "owner").is_string()) *owner = JsonField(b, "owner").get<std::string>();
+    if (owner && JsonField(b, "owner").is_string())
+      *owner = JsonField(b, "owner").get<std::string>();
     const auto& amount = JsonField(JsonField(b, "uiTokenAmount"), "amount");
     if (!amount.is_string()) return std::nullopt;
     const std::string& s = amount.get_ref<const std::string&>();
@@ -47,7 +48,8 @@ std::optional<std::uint64_t> TokenBalance(const nlohmann::json& balances, std::s
 
 std::string KeyOf(const nlohmann::json& key) {
   if (key.is_string()) return key.get<std::string>();
-  if (key.is_object() && JsonField(key, "pubkey").is_string()) return JsonField(key, "pubkey").get<std::string>();
+  if (key.is_object() && JsonField(key, "pubkey").is_string())
+    return JsonField(key, "pubkey").get<std::string>();
   return "";
 }
 
@@ -61,15 +63,14 @@ class SolanaAdapter final : public ChainAdapter {
 
   Result<ChainCursor> InitialCursor() override {
     if (IsSolanaSignature(network_.start)) {
-      auto statuses = rpc_.Call("getSignatureStatuses",
-                                {nlohmann::json::array({network_.start}),
-                                 {{"searchTransactionHistory", true}}});
+      auto statuses = rpc_.Call("getSignatureStatuses", {nlohmann::json::array({network_.start}),
+                                                         {{"searchTransactionHistory", true}}});
       if (!statuses) return statuses.error();
       const auto& value = JsonField((*statuses), "value");
       if (!value.is_array() || value.empty() || !value[0].is_object() ||
           !JsonField(value[0], "slot").is_number_integer())
-        return MakeError(ErrorCode::kUnavailable, "start signature " + network_.start +
-                                                      " is not known to the node (yet)");
+        return MakeError(ErrorCode::kUnavailable,
+                         "start signature " + network_.start + " is not known to the node (yet)");
       return ChainCursor{JsonField(value[0], "slot").get<std::int64_t>(), network_.start};
     }
     if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
@@ -126,9 +127,11 @@ class SolanaAdapter final : public ChainAdapter {
     if (!page->is_array()) return Garbage("getSignaturesForAddress did not return a list");
     std::vector<Signature> out;
     for (const auto& e : *page) {
-      if (!e.is_object() || !JsonField(e, "signature").is_string() || !JsonField(e, "slot").is_number_integer())
+      if (!e.is_object() || !JsonField(e, "signature").is_string() ||
+          !JsonField(e, "slot").is_number_integer())
         return Garbage("a signature entry without signature or slot");
-      out.push_back(Signature{JsonField(e, "signature").get<std::string>(), JsonField(e, "slot").get<std::int64_t>(),
+      out.push_back(Signature{JsonField(e, "signature").get<std::string>(),
+                              JsonField(e, "slot").get<std::int64_t>(),
                               e.contains("err") && !JsonField(e, "err").is_null()});
     }
     return out;
@@ -158,11 +161,10 @@ class SolanaAdapter final : public ChainAdapter {
   }
 
   Result<std::optional<Transfer>> Fetch(const Signature& s) {
-    auto tx = rpc_.Call("getTransaction",
-                        {s.signature,
-                         {{"encoding", "jsonParsed"},
-                          {"commitment", "finalized"},
-                          {"maxSupportedTransactionVersion", 0}}});
+    auto tx = rpc_.Call("getTransaction", {s.signature,
+                                           {{"encoding", "jsonParsed"},
+                                            {"commitment", "finalized"},
+                                            {"maxSupportedTransactionVersion", 0}}});
     if (!tx) return tx.error();
     if (tx->is_null()) {
       // Listed as finalized but not served yet (another node behind): try again later.
@@ -185,7 +187,8 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
                                                        const std::string& signature,
                                                        const std::string& token_account,
                                                        const NetworkConfig& network) {
-  if (!result.is_object() || !JsonField(result, "meta").is_object() || !JsonField(result, "transaction").is_object() ||
+  if (!result.is_object() || !JsonField(result, "meta").is_object() ||
+      !JsonField(result, "transaction").is_object() ||
       !JsonField(result, "slot").is_number_integer())
     return Garbage("not a transaction");
   const auto& meta = JsonField(result, "meta");
@@ -220,21 +223,25 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
   t.to = token_account;
   t.amount = ChainAmount{std::to_string(*post - *pre), network.decimals};
   t.block_number = JsonField(result, "slot").get<std::int64_t>();
-  if (JsonField(result, "blockTime").is_number_integer()) t.block_time = JsonField(result, "blockTime").get<std::int64_t>();
+  if (JsonField(result, "blockTime").is_number_integer())
+    t.block_time = JsonField(result, "blockTime").get<std::int64_t>();
   // The sender: the authority (wallet) of the first token transfer into our account, top-level
   // or inner; the memo: an spl-memo instruction's text.
   auto scan = [&](const nlohmann::json& instructions) {
     if (!instructions.is_array()) return;
     for (const auto& ins : instructions) {
       if (!ins.is_object()) continue;
-      if (JsonField(ins, "program") == "spl-memo" && JsonField(ins, "parsed").is_string() && t.memo.empty()) {
+      if (JsonField(ins, "program") == "spl-memo" && JsonField(ins, "parsed").is_string() &&
+          t.memo.empty()) {
         t.memo = JsonField(ins, "parsed").get<std::string>();
       }
       const auto& parsed = JsonField(ins, "parsed");
       if (JsonField(ins, "program") != "spl-token" || !parsed.is_object()) continue;
-      if (JsonField(parsed, "type") != "transfer" && JsonField(parsed, "type") != "transferChecked") continue;
+      if (JsonField(parsed, "type") != "transfer" && JsonField(parsed, "type") != "transferChecked")
+        continue;
       const auto& info = JsonField(parsed, "info");
-      if (!info.is_object() || JsonField(info, "destination") != token_account || !t.from.empty()) continue;
+      if (!info.is_object() || JsonField(info, "destination") != token_account || !t.from.empty())
+        continue;
       for (const char* who : {"authority", "multisigAuthority", "source"}) {
         if (info[who].is_string()) {
           t.from = info[who].get<std::string>();
@@ -245,7 +252,8 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
   };
   scan(JsonField(message, "instructions"));
   if (JsonField(meta, "innerInstructions").is_array()) {
-    for (const auto& inner : JsonField(meta, "innerInstructions")) scan(JsonField(inner, "instructions"));
+    for (const auto& inner : JsonField(meta, "innerInstructions"))
+      scan(JsonField(inner, "instructions"));
   }
   if (t.from.empty()) t.from = "unknown";
   return std::optional<Transfer>{std::move(t)};

@@ -49,7 +49,8 @@ class TonAdapter final : public ChainAdapter {
         page_limit_(network.page_size > 0 ? network.page_size : kDefaultPageLimit),
         http_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms),
               network.api_key.empty() ? std::vector<std::string>{}
-                                      : std::vector<std::string>{"X-API-Key: " + network.api_key}) {}
+                                      : std::vector<std::string>{"X-API-Key: " + network.api_key}) {
+  }
 
   Result<ChainCursor> InitialCursor() override {
     if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
@@ -69,7 +70,8 @@ class TonAdapter final : public ChainAdapter {
     ChainBatch batch;
     bool more = true;
     for (int page = 0; page < kMaxPagesPerPoll && more; ++page) {
-      auto body = http_.Get(Query(from.position, "asc", page_limit_, page * page_limit_), CheckPage);
+      auto body =
+          http_.Get(Query(from.position, "asc", page_limit_, page * page_limit_), CheckPage);
       if (!body) return body.error();
       auto records = ParseTonTransfers(*body, network_);
       if (!records) return records.error();
@@ -91,9 +93,9 @@ class TonAdapter final : public ChainAdapter {
  private:
   std::string Query(std::int64_t start_lt, const char* sort, int limit, int offset) const {
     return "/api/v3/jetton/transfers?owner_address=" + UrlEscape(network_.address) +
-           "&jetton_master=" + UrlEscape(network_.token) + "&direction=in&start_lt=" +
-           std::to_string(start_lt) + "&sort=" + sort + "&limit=" + std::to_string(limit) +
-           "&offset=" + std::to_string(offset);
+           "&jetton_master=" + UrlEscape(network_.token) +
+           "&direction=in&start_lt=" + std::to_string(start_lt) + "&sort=" + sort +
+           "&limit=" + std::to_string(limit) + "&offset=" + std::to_string(offset);
   }
 
   NetworkConfig network_;
@@ -122,14 +124,16 @@ Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
     auto raw = RawDecimal(JsonField(r, "amount").get<std::string>());
     if (!raw) return Garbage("amount: " + raw.error().message);
     bool aborted = r.value("transaction_aborted", false);
-    bool ours = !aborted && *raw != "0" && RawOrEmpty(JsonField(r, "jetton_master")) == network.token &&
+    bool ours = !aborted && *raw != "0" &&
+                RawOrEmpty(JsonField(r, "jetton_master")) == network.token &&
                 RawOrEmpty(JsonField(r, "destination")) == network.address;
     if (ours) {
       Transfer t;
       t.tx_id = record.key;
       t.event_index = 0;
       t.from = RawOrEmpty(JsonField(r, "source"));
-      if (t.from.empty() && JsonField(r, "source").is_string()) t.from = JsonField(r, "source").get<std::string>();
+      if (t.from.empty() && JsonField(r, "source").is_string())
+        t.from = JsonField(r, "source").get<std::string>();
       t.to = network.address;
       t.amount = ChainAmount{*raw, network.decimals};
       t.block_number = record.position;

@@ -29,7 +29,7 @@ struct ChainBatch {
   ChainCursor next;
   std::int64_t head = 0;
   std::int64_t final_height = 0;
-  bool reached_final_head = false;   // nothing final is left to scan right now
+  bool reached_final_head = false;    // nothing final is left to scan right now
   std::vector<Transfer> unconfirmed;  // seen above the final height (when at the final head)
 };
 

@@ -9,7 +9,7 @@
 namespace instamarket {
 namespace {
 
-constexpr int kMaxPageLimit = 200;  // TronGrid's maximum
+constexpr int kMaxPageLimit = 200;    // TronGrid's maximum
 constexpr int kMaxPagesPerPoll = 10;  // then the batch is recorded and the next poll goes on
 
 Error Garbage(const std::string& what) {
@@ -30,7 +30,8 @@ const std::string* StringField(const nlohmann::json& object, const char* name) {
 
 Result<nlohmann::json> CheckPage(nlohmann::json body) {
   if (!body.is_object() || !JsonField(body, "data").is_array()) return Garbage("no data list");
-  if (body.contains("success") && JsonField(body, "success") != true) return Garbage("success is not true");
+  if (body.contains("success") && JsonField(body, "success") != true)
+    return Garbage("success is not true");
   return body;
 }
 
@@ -52,7 +53,8 @@ class TronAdapter final : public ChainAdapter {
     if (!body) return body.error();
     const auto& data = JsonField((*body), "data");
     if (data.empty()) return ChainCursor{0};
-    if (!JsonField(data[0], "block_timestamp").is_number_integer()) return Garbage("no block_timestamp");
+    if (!JsonField(data[0], "block_timestamp").is_number_integer())
+      return Garbage("no block_timestamp");
     return ChainCursor{JsonField(data[0], "block_timestamp").get<std::int64_t>() + 1};
   }
 
@@ -88,10 +90,11 @@ class TronAdapter final : public ChainAdapter {
  private:
   std::string Query(std::int64_t min_timestamp, const char* order, int limit,
                     const std::string& fingerprint) const {
-    std::string q = "/v1/accounts/" + network_.address +
-                    "/transactions/trc20?only_to=true&only_confirmed=true&contract_address=" +
-                    network_.token + "&min_timestamp=" + std::to_string(min_timestamp) +
-                    "&order_by=block_timestamp," + order + "&limit=" + std::to_string(limit);
+    std::string q =
+        "/v1/accounts/" + network_.address +
+        "/transactions/trc20?only_to=true&only_confirmed=true&contract_address=" + network_.token +
+        "&min_timestamp=" + std::to_string(min_timestamp) + "&order_by=block_timestamp," + order +
+        "&limit=" + std::to_string(limit);
     if (!fingerprint.empty()) q += "&fingerprint=" + UrlEscape(fingerprint);
     return q;
   }

@@ -11,8 +11,8 @@
 namespace instamarket {
 namespace {
 
-constexpr std::int64_t kMinTopupMicros = 1'000'000;            // 1 USDT
-constexpr std::int64_t kMaxTopupMicros = 100'000'000'000;      // 100,000 USDT
+constexpr std::int64_t kMinTopupMicros = 1'000'000;        // 1 USDT
+constexpr std::int64_t kMaxTopupMicros = 100'000'000'000;  // 100,000 USDT
 
 std::string EnabledNetworks(const Config& config) {
   std::string list;
@@ -43,7 +43,10 @@ void WriteIntent(JsonWriter& json, const TopupIntent& t, const NetworkConfig* ne
         .Field("tx_id", *t.deposit_tx_id)
         .Field("amount_usdt", t.deposit_amount.value_or(Money()));
     json.Key("credited_at");
-    if (t.credited_at) json.Int(*t.credited_at); else json.Null();
+    if (t.credited_at)
+      json.Int(*t.credited_at);
+    else
+      json.Null();
     json.EndObject();
   } else {
     json.Null();
@@ -81,14 +84,15 @@ HttpResponse HandleCreateTopup(const HandlerContext& ctx) {
     amount = *parsed;
   }
   const NetworkConfig* network = nullptr;
-  const auto& network_field = doc->root().contains("network") ? doc->root()["network"] : nlohmann::json();
+  const auto& network_field =
+      doc->root().contains("network") ? doc->root()["network"] : nlohmann::json();
   if (!network_field.is_string()) {
     errors.push_back({"network", "is required: one of " + EnabledNetworks(ctx.config)});
   } else {
     network = ctx.config.FindNetwork(network_field.get<std::string>());
     if (!network || !network->enabled) {
-      errors.push_back({"network", "unknown or disabled network; use one of " +
-                                       EnabledNetworks(ctx.config)});
+      errors.push_back(
+          {"network", "unknown or disabled network; use one of " + EnabledNetworks(ctx.config)});
     }
   }
   if (!errors.empty()) return ValidationProblem(errors);
@@ -149,7 +153,8 @@ HttpResponse HandleAdminAssignDeposit(const HandlerContext& ctx) {
   auto deposit_id = ParsePositiveId(ctx.path_params.at(0));
   if (!deposit_id) return ProblemFor(deposit_id.error());
   auto doc = JsonDocument::Parse(ctx.request.body);
-  if (!doc || !doc->root().is_object()) return ValidationProblem({{"body", "must be a JSON object"}});
+  if (!doc || !doc->root().is_object())
+    return ValidationProblem({{"body", "must be a JSON object"}});
   const auto& root = doc->root();
   std::vector<FieldError> errors;
   if (!root.contains("key_id") || !root["key_id"].is_number_integer() ||
@@ -172,7 +177,10 @@ HttpResponse HandleAdminAssignDeposit(const HandlerContext& ctx) {
       .Field("amount_usdt", assigned->amount)
       .Field("transaction_id", assigned->transaction_id);
   json.Key("topup_id");
-  if (assigned->intent_id) json.String(*assigned->intent_id); else json.Null();
+  if (assigned->intent_id)
+    json.String(*assigned->intent_id);
+  else
+    json.Null();
   json.EndObject();
   return JsonResponse(200, json.Take());
 }

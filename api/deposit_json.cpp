@@ -16,13 +16,25 @@ void WriteDepositJson(JsonWriter& json, const DepositRow& d) {
       .Field("time", d.block_time)
       .Field("status", d.status);
   json.Key("reason");
-  if (d.reason) json.String(*d.reason); else json.Null();
+  if (d.reason)
+    json.String(*d.reason);
+  else
+    json.Null();
   json.Key("key_id");
-  if (d.key_id) json.Int(*d.key_id); else json.Null();
+  if (d.key_id)
+    json.Int(*d.key_id);
+  else
+    json.Null();
   json.Key("topup_id");
-  if (d.intent_id) json.String(*d.intent_id); else json.Null();
+  if (d.intent_id)
+    json.String(*d.intent_id);
+  else
+    json.Null();
   json.Key("memo");  // the comment the sender attached (TON), for finance to reconcile
-  if (!d.memo.empty()) json.String(d.memo); else json.Null();
+  if (!d.memo.empty())
+    json.String(d.memo);
+  else
+    json.Null();
   json.Field("detected_at", d.detected_at).EndObject();
 }
 

@@ -218,7 +218,8 @@ int DepositsList(Database& db, const CommandArgs& args) {
     for (const auto& d : *rows) WriteDepositJson(json, d);
     return PrintJson(json.EndArray().Take());
   }
-  std::string csv = "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,memo\n";
+  std::string csv =
+      "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,memo\n";
   for (const auto& d : *rows) {
     csv += std::to_string(d.id) + "," + CsvField(d.network) + "," + CsvField(d.tx_id) + "," +
            std::to_string(d.event_index) + "," + CsvField(d.from) + "," + CsvField(d.to) + "," +

@@ -270,8 +270,8 @@ std::string ReadAddress(const YAML::Node& node, const std::string& key, const st
   }
   if (kind == "tron") {
     if (!IsTronAddress(value)) {
-      Fail(key, "must be a Tron address (T..., Base58Check with a valid checksum), got \"" +
-                    value + "\"");
+      Fail(key, "must be a Tron address (T..., Base58Check with a valid checksum), got \"" + value +
+                    "\"");
     }
     return value;
   }
@@ -304,11 +304,10 @@ std::string ReadStart(const YAML::Node& node, const std::string& key, const std:
 }
 
 NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
-  RejectUnknownKeys(
-      node, at,
-      {"id", "kind", "enabled", "rpc", "api_key", "token", "decimals", "address",
-       "token_account", "confirmations", "finality", "poll_interval_ms", "max_block_range",
-       "page_size", "start", "rpc_timeout_ms"});
+  RejectUnknownKeys(node, at,
+                    {"id", "kind", "enabled", "rpc", "api_key", "token", "decimals", "address",
+                     "token_account", "confirmations", "finality", "poll_interval_ms",
+                     "max_block_range", "page_size", "start", "rpc_timeout_ms"});
   NetworkConfig n;
   if (!node["id"]) Fail(at + ".id", "is required");
   n.id = ReadString(node["id"], at + ".id", false);
@@ -385,9 +384,9 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
     if (node["finality"]) {
       std::string value = ReadString(node["finality"], at + ".finality", false);
       if (value != only) {
-        Fail(at + ".finality", only.empty() ? "does not apply to kind ton (indexed blocks are final)"
-                                            : "must be " + only + " for kind " + n.kind +
-                                                  ", got \"" + value + "\"");
+        Fail(at + ".finality",
+             only.empty() ? "does not apply to kind ton (indexed blocks are final)"
+                          : "must be " + only + " for kind " + n.kind + ", got \"" + value + "\"");
       }
     }
     n.finality = only;

@@ -45,14 +45,14 @@ struct NetworkConfig {
   // The token: contract (lowercase 0x-hex for EVM, T... for Tron), jetton master (TON, raw
   // form "0:hex"), mint (Solana).
   std::string token;
-  int decimals = 6;              // the token's decimals (BSC USDT: 18)
+  int decimals = 6;  // the token's decimals (BSC USDT: 18)
   // Our master wallet: lowercase 0x-hex (EVM), T... (Tron), raw "0:hex" (TON), owner (Solana).
   std::string address;
   // What clients are told to pay to: `address` as written in the config (TON's user-friendly
   // form, say), lowercase for EVM.
   std::string payment_address;
-  std::string token_account;     // Solana: our USDT token account (derived when empty)
-  int confirmations = 0;         // final = head - confirmations (when finality is empty)
+  std::string token_account;  // Solana: our USDT token account (derived when empty)
+  int confirmations = 0;      // final = head - confirmations (when finality is empty)
   // EVM: "finalized" or "safe" block tags instead of a depth. Tron: "solidified" (the only
   // one), Solana: "finalized" (the only one); TON needs none (indexed blocks are final).
   std::string finality;

@@ -11,7 +11,8 @@ constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqr
 constexpr std::array<signed char, 128> DigitTable() {
   std::array<signed char, 128> table{};
   for (auto& d : table) d = -1;
-  for (int i = 0; i < 58; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
+  for (int i = 0; i < 58; ++i)
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
   return table;
 }
 constexpr auto kDigits = DigitTable();

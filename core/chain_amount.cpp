@@ -45,7 +45,8 @@ Result<std::string> HexToDecimal(std::string_view hex) {
     }
   }
   std::string out;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out.push_back(static_cast<char>('0' + *it));
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it)
+    out.push_back(static_cast<char>('0' + *it));
   return StripLeadingZeros(out);
 }
 
@@ -60,7 +61,8 @@ Result<std::string> RawDecimal(std::string_view digits) {
 
 Result<MicroConversion> ToMicros(const ChainAmount& amount) {
   const std::string& raw = amount.raw;
-  if (raw.empty() || !std::all_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (raw.empty() ||
+      !std::all_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return MakeError(ErrorCode::kInvalidArgument, "raw amount must be decimal digits");
   }
   std::string digits = StripLeadingZeros(raw);
@@ -95,8 +97,8 @@ Result<std::string> DecimalToRaw(std::string_view decimal, int decimals) {
   if (whole.empty() || fraction.size() > static_cast<std::size_t>(decimals) ||
       !std::all_of(whole.begin(), whole.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
       !std::all_of(fraction.begin(), fraction.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return MakeError(ErrorCode::kInvalidArgument, "not a decimal with at most " +
-                                                      std::to_string(decimals) + " places");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "not a decimal with at most " + std::to_string(decimals) + " places");
   }
   fraction.append(static_cast<std::size_t>(decimals) - fraction.size(), '0');
   return StripLeadingZeros(whole + fraction);

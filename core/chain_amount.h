@@ -25,8 +25,8 @@ Result<std::string> HexToDecimal(std::string_view hex);
 Result<std::string> RawDecimal(std::string_view digits);
 
 struct MicroConversion {
-  Money amount;             // what is credited: whole micro-USDT
-  std::string dust_raw;     // base units below one micro-USDT, not credited ("0" when exact)
+  Money amount;          // what is credited: whole micro-USDT
+  std::string dust_raw;  // base units below one micro-USDT, not credited ("0" when exact)
 };
 
 // Converts base units to micro-USDT exactly. With more than 6 decimals (BSC USDT has 18), the

@@ -41,11 +41,11 @@ bool IsOnCurve(const std::string& compressed) {
   BN_lebin2bn(le, 32, y.get());
   BN_nnmod(y.get(), y.get(), p.get(), ctx.get());
 
-  BN_mod_sqr(t.get(), y.get(), p.get(), ctx.get());           // y^2
+  BN_mod_sqr(t.get(), y.get(), p.get(), ctx.get());                  // y^2
   BN_mod_sub(u.get(), t.get(), BN_value_one(), p.get(), ctx.get());  // y^2 - 1
   BN_mod_mul(v.get(), d.get(), t.get(), p.get(), ctx.get());
   BN_mod_add(v.get(), v.get(), BN_value_one(), p.get(), ctx.get());  // d y^2 + 1 (never 0)
-  if (BN_is_zero(u.get())) return true;                        // x = 0
+  if (BN_is_zero(u.get())) return true;                              // x = 0
   BN_mod_inverse(v.get(), v.get(), p.get(), ctx.get());
   BN_mod_mul(u.get(), u.get(), v.get(), p.get(), ctx.get());  // x^2
   // Euler's criterion: a square iff (x^2)^((p-1)/2) = 1.
@@ -60,9 +60,7 @@ bool IsOnCurve(const std::string& compressed) {
 
 bool IsSolanaPubkey(std::string_view key) { return DecodeKey(key, 32).has_value(); }
 
-bool IsSolanaSignature(std::string_view signature) {
-  return DecodeKey(signature, 64).has_value();
-}
+bool IsSolanaSignature(std::string_view signature) { return DecodeKey(signature, 64).has_value(); }
 
 std::optional<std::string> AssociatedTokenAccount(std::string_view owner, std::string_view mint,
                                                   std::string_view token_program) {

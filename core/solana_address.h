@@ -19,8 +19,8 @@ bool IsSolanaSignature(std::string_view signature);
 // address of the associated-token-account program with seeds (owner, token program, mint),
 // found like find_program_address does (bump 255 down to the first hash off the ed25519 curve).
 // nullopt when an input is not a public key.
-std::optional<std::string> AssociatedTokenAccount(std::string_view owner, std::string_view mint,
-                                                  std::string_view token_program =
-                                                      kSolanaTokenProgram);
+std::optional<std::string> AssociatedTokenAccount(
+    std::string_view owner, std::string_view mint,
+    std::string_view token_program = kSolanaTokenProgram);
 
 }  // namespace instamarket

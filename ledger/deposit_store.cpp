@@ -132,8 +132,8 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
     RETURNING id, tx_id, event_index)sql",
                                  network, tx_ids.str(), indexes.str(), froms.str(), tos.str(),
                                  raws.str(), decimals.str(), amounts.str(), blocks.str(),
-                                 hashes.str(), times.str(), memos.str(), statuses.str(), reasons.str(),
-                                 intent_ids.str(), key_ids.str(), ledger_ids.str());
+                                 hashes.str(), times.str(), memos.str(), statuses.str(),
+                                 reasons.str(), intent_ids.str(), key_ids.str(), ledger_ids.str());
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> deposit_id_of;
   for (const auto& row : inserted) {
     deposit_id_of[{row[1].as<std::string>(), row[2].as<std::int64_t>()}] =
@@ -269,8 +269,8 @@ Result<ChainCursor> DepositStore::InitCursor(const std::string& network,
 
 Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
                                               const ChainCursor& expected_cursor,
-                                              const ScanResult& scan,
-                                              Money tolerance, const MatchFunction& match) {
+                                              const ScanResult& scan, Money tolerance,
+                                              const MatchFunction& match) {
   return pool_->With<BatchOutcome>([&](pqxx::connection& conn) -> Result<BatchOutcome> {
     pqxx::work tx(conn);
     auto cursor = tx.exec_params(
@@ -289,10 +289,10 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
       std::set<std::pair<std::string, std::int64_t>> known;
       PgArray scanned_tx_ids;
       for (const auto& d : scan.final_transfers) scanned_tx_ids.Add(d.tx_id);
-      for (const auto& row : tx.exec_params(
-               "SELECT tx_id, event_index FROM deposits WHERE network = $1 AND tx_id = "
-               "ANY($2::text[])",
-               network, scanned_tx_ids.str())) {
+      for (const auto& row :
+           tx.exec_params("SELECT tx_id, event_index FROM deposits WHERE network = $1 AND tx_id = "
+                          "ANY($2::text[])",
+                          network, scanned_tx_ids.str())) {
         known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
       }
       for (const auto& d : scan.final_transfers) {

@@ -23,7 +23,7 @@ struct DepositInput {
   std::string to;
   std::string raw_amount;  // base units, decimal digits
   int decimals = 6;
-  Money amount;            // micro-USDT (raw without the dust below one micro-USDT)
+  Money amount;                 // micro-USDT (raw without the dust below one micro-USDT)
   bool amount_in_range = true;  // false: too large for int64 micro-USDT; never credited
   std::int64_t block_number = 0;
   std::string block_hash;
@@ -41,7 +41,14 @@ struct IntentCandidate {
   bool pending = true;  // false: already expired (kept only to explain a miss)
 };
 
-enum class DepositOutcome { kCredit, kNoIntent, kExpired, kAmbiguous, kAmountMismatch, kOutOfRange };
+enum class DepositOutcome {
+  kCredit,
+  kNoIntent,
+  kExpired,
+  kAmbiguous,
+  kAmountMismatch,
+  kOutOfRange
+};
 const char* DepositReason(DepositOutcome outcome);  // "no_intent", ... ("" for kCredit)
 
 struct DepositDecision {

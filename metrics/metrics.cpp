@@ -109,14 +109,16 @@ struct Metrics::Impl {
                  .Help("Latest position seen, per network: block (EVM), block timestamp ms (Tron), "
                        "slot (Solana); TON reports the cursor's lt")
                  .Register(*registry)),
-        final_height(prometheus::BuildGauge()
-                         .Name("instamarket_chain_final_height")
-                         .Help("Latest final position, per network (units as instamarket_chain_head)")
-                         .Register(*registry)),
-        cursor(prometheus::BuildGauge()
-                   .Name("instamarket_watcher_cursor")
-                   .Help("Where the next scan resumes, per network (units as instamarket_chain_head)")
-                   .Register(*registry)),
+        final_height(
+            prometheus::BuildGauge()
+                .Name("instamarket_chain_final_height")
+                .Help("Latest final position, per network (units as instamarket_chain_head)")
+                .Register(*registry)),
+        cursor(
+            prometheus::BuildGauge()
+                .Name("instamarket_watcher_cursor")
+                .Help("Where the next scan resumes, per network (units as instamarket_chain_head)")
+                .Register(*registry)),
         lag(prometheus::BuildGauge()
                 .Name("instamarket_watcher_lag_blocks")
                 .Help("Final positions not yet scanned, per network: blocks (EVM); 0 once a "

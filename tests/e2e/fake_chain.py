@@ -282,7 +282,9 @@ class FakeChain:
         size = int(query.get("limit", 20))
         data = rows[start:start + size]
         meta = {"at": self.ts_ms, "page_size": len(data)}
-        if start + size < len(rows):
+        # Like TronGrid (tests/fixtures/chains/tron-account-transactions-empty-page.json), a full
+        # page gets a fingerprint even when nothing follows, and the empty page after it too.
+        if len(data) == size or not data:
             meta["fingerprint"] = base64.b64encode(str(start + size).encode()).decode()
             meta["links"] = {"next": "https://api.trongrid.io" + path + "?fingerprint=" + meta["fingerprint"]}
         return {"success": True, "meta": meta, "data": data}

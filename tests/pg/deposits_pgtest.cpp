@@ -137,8 +137,8 @@ TEST_F(DepositsTest, CursorStateIsStoredAndGuardedWithThePosition) {
   ASSERT_EQ(*db_->deposits().InitCursor(network_, start), start);
   auto t = Transfer("tron-tx-1", 5'000'000, 1'700'000'003'000);
   t.memo = "invoice 7";
-  ScanResult scan{ChainCursor{1'700'000'003'000, "tron-tx-1:0"}, 1'700'000'009'000,
-                  1'700'000'009'000, {t}, {}};
+  ScanResult scan{
+      ChainCursor{1'700'000'003'000, "tron-tx-1:0"}, 1'700'000'009'000, 1'700'000'009'000, {t}, {}};
   // The right position with other state (another instance took more at it): refused.
   auto other_state = Record(ChainCursor{1'700'000'000'000, "aa:1 bb:2"}, scan);
   ASSERT_FALSE(other_state.ok());

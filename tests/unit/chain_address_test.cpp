@@ -17,7 +17,7 @@ TEST(Base58, RoundTripsAndKeepsLeadingZeros) {
   EXPECT_EQ(text.substr(0, 2), "11");
   EXPECT_EQ(*Base58Decode(text), bytes);
   EXPECT_EQ(Base58Encode("hello world"), "StV1DL6CwTryKyV");  // the usual test vector
-  EXPECT_FALSE(Base58Decode("0OIl"));  // not in the alphabet
+  EXPECT_FALSE(Base58Decode("0OIl"));                         // not in the alphabet
   EXPECT_FALSE(Base58Decode(""));
 }
 

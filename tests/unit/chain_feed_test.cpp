@@ -97,7 +97,9 @@ TEST(TronFeed, AnEmptyPageEndsPagingAndGarbageIsAnError) {
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->records.empty());
   EXPECT_FALSE(page->fingerprint.empty());  // advertised, and still the end: nothing to page
-  EXPECT_FALSE(ParseTronPage(Fixture("tron-rate-limit.json"), Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D")).ok());
+  EXPECT_FALSE(
+      ParseTronPage(Fixture("tron-rate-limit.json"), Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D"))
+          .ok());
   auto bad = Fixture("tron-trc20-transfers-blockatlas.json");
   bad["data"][3]["value"] = "1e6";
   auto refused = ParseTronPage(bad, Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D"));
@@ -202,7 +204,8 @@ TEST(SolanaFeed, NeverCreditsAnotherMintADecreaseOrAFailedTransaction) {
                                          "sig2", kOurAccount, Solana(kUsdc));
   ASSERT_TRUE(recorded.ok());
   EXPECT_FALSE(recorded->has_value());
-  EXPECT_FALSE(ParseSolanaTransaction(nlohmann::json("garbage"), "s", kOurAccount, Solana(kUsdc)).ok());
+  EXPECT_FALSE(
+      ParseSolanaTransaction(nlohmann::json("garbage"), "s", kOurAccount, Solana(kUsdc)).ok());
 }
 
 }  // namespace

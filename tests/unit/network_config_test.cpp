@@ -25,8 +25,9 @@ std::string ErrorOf(const std::string& yaml) {
 }
 
 TEST(NetworkConfigTest, ReadsAnEvmNetwork) {
-  auto config = LoadConfigText(Network("    confirmations: 64\n    start: 123\n") +
-                               "topups: {max_surcharge_usdt: \"0.50\", match_tolerance_usdt: 0.01}\n");
+  auto config =
+      LoadConfigText(Network("    confirmations: 64\n    start: 123\n") +
+                     "topups: {max_surcharge_usdt: \"0.50\", match_tolerance_usdt: 0.01}\n");
   ASSERT_TRUE(config.ok()) << config.error().message;
   ASSERT_EQ(config->networks.size(), 1u);
   const NetworkConfig& n = config->networks[0];
@@ -75,8 +76,8 @@ TEST(NetworkConfigTest, ErrorsNameTheNetworkKey) {
 std::string Chain(const std::string& kind, const std::string& token, const std::string& address,
                   const std::string& extra = "") {
   return std::string(kBase) + "networks:\n  - {id: usdt_x, kind: " + kind +
-         ", rpc: [\"https://api.example/\"], decimals: 6, token: \"" + token +
-         "\", address: \"" + address + "\"" + extra + "}\n";
+         ", rpc: [\"https://api.example/\"], decimals: 6, token: \"" + token + "\", address: \"" +
+         address + "\"" + extra + "}\n";
 }
 
 TEST(NetworkConfigTest, ReadsTronTonAndSolanaNetworks) {
@@ -104,7 +105,8 @@ TEST(NetworkConfigTest, ReadsTronTonAndSolanaNetworks) {
   auto sol = LoadConfigText(Chain(
       "solana", "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB",
       "3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui",
-      ", start: 5AaiuKqkyHgwp9rHLzFX4vhguS5UG4EHxBVNYqgFeF8FRveCh48oLSqJyd858w6VbqvEF4bJHgfKGyTWK729Wn54"));
+      ", start: "
+      "5AaiuKqkyHgwp9rHLzFX4vhguS5UG4EHxBVNYqgFeF8FRveCh48oLSqJyd858w6VbqvEF4bJHgfKGyTWK729Wn54"));
   ASSERT_TRUE(sol.ok()) << sol.error().message;
   EXPECT_EQ(sol->networks[0].finality, "finalized");
   EXPECT_EQ(sol->networks[0].start.substr(0, 6), "5AaiuK");
