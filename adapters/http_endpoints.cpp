@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <mutex>
-#include <regex>
 #include <thread>
 
 #include "metrics/metrics.h"
@@ -64,10 +64,24 @@ std::string UrlEscape(std::string_view value) {
 }
 
 long SuspensionSeconds(const std::string& body) {
-  static const std::regex kSuspended(R"((suspended for|try again in|retry after)\s*(\d{1,5})\s*s)",
-                                     std::regex::icase);
-  std::smatch m;
-  if (std::regex_search(body, m, kSuspended)) return std::stol(m[2].str());
+  // Only the start of a body: error answers are short, and a huge one is not worth scanning.
+  std::string text = body.substr(0, 4096);
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* phrase : {"suspended for", "try again in", "retry after"}) {
+    auto at = text.find(phrase);
+    if (at == std::string::npos) continue;
+    std::size_t i = at + std::strlen(phrase);
+    while (i < text.size() && text[i] == ' ') ++i;
+    long seconds = 0;
+    std::size_t digits = 0;
+    for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) && digits < 5;
+         ++i, ++digits) {
+      seconds = seconds * 10 + (text[i] - '0');
+    }
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (digits > 0 && i < text.size() && text[i] == 's') return seconds;
+  }
   return 0;
 }
 

@@ -15,14 +15,14 @@ std::string Lower(std::string s) {
 }
 
 // A JSON-RPC reply's result, or why there is none.
-Result<nlohmann::json> RpcResult(nlohmann::json reply) {
+Result<nlohmann::json> RpcResult(nlohmann::json reply, bool range_limits, bool null_is_missing) {
   if (!reply.is_object()) return MakeError(ErrorCode::kUnavailable, "a reply that is not JSON-RPC");
   if (const auto& error = JsonField(reply, "error"); !error.is_null()) {
     const auto& code = JsonField(error, "code");
     const auto& text = JsonField(error, "message");
     int rpc_code = code.is_number_integer() ? code.get<int>() : 0;
     std::string message = text.is_string() ? text.get<std::string>() : error.dump();
-    if (IsRangeLimitError(rpc_code, message)) {
+    if (range_limits && IsRangeLimitError(rpc_code, message)) {
       return MakeError(ErrorCode::kResourceExhausted, "rpc limit: " + message);
     }
     // Any other node error may be that node's problem: let another endpoint try.
@@ -31,6 +31,8 @@ Result<nlohmann::json> RpcResult(nlohmann::json reply) {
   }
   if (!reply.contains("result"))
     return MakeError(ErrorCode::kUnavailable, "a reply without result");
+  if (null_is_missing && reply["result"].is_null())
+    return MakeError(ErrorCode::kUnavailable, "the node has no answer yet (null)");
   return std::move(reply["result"]);
 }
 
@@ -46,14 +48,16 @@ bool IsRangeLimitError(int code, const std::string& message) {
 }
 
 JsonRpcClient::JsonRpcClient(std::string network, std::vector<std::string> urls,
-                             std::chrono::milliseconds timeout)
-    : endpoints_(std::move(network), std::move(urls), timeout) {}
+                             std::chrono::milliseconds timeout, bool range_limits)
+    : endpoints_(std::move(network), std::move(urls), timeout), range_limits_(range_limits) {}
 
-Result<nlohmann::json> JsonRpcClient::Call(const std::string& method,
-                                           const nlohmann::json& params) {
+Result<nlohmann::json> JsonRpcClient::Call(const std::string& method, const nlohmann::json& params,
+                                           bool null_is_missing) {
   nlohmann::json request = {
       {"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}};
-  return endpoints_.Post(request.dump(), RpcResult);
+  return endpoints_.Post(request.dump(), [this, null_is_missing](nlohmann::json reply) {
+    return RpcResult(std::move(reply), range_limits_, null_is_missing);
+  });
 }
 
 }  // namespace instamarket

@@ -14,17 +14,22 @@ namespace instamarket {
 // node's error object also moves on to the next endpoint). Not thread-safe: one per adapter.
 class JsonRpcClient {
  public:
-  // `network` labels its error metrics.
+  // `network` labels its error metrics. `range_limits`: node errors that read like "range or
+  // result too large" are returned as kResourceExhausted (EVM getLogs) instead of moving on to
+  // the next endpoint.
   JsonRpcClient(std::string network, std::vector<std::string> urls,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout, bool range_limits = true);
 
   // The call's "result". Errors: kResourceExhausted when the node refused the request as too
   // large (a block range or result limit: ask for less); kUnavailable for everything else (no
-  // endpoint answered with a result).
-  Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params);
+  // endpoint answered with a result). `null_is_missing`: a null result means this node does not
+  // have it (yet), and the next endpoint is asked.
+  Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
+                              bool null_is_missing = false);
 
  private:
   HttpEndpoints endpoints_;
+  bool range_limits_;
   std::int64_t next_id_ = 1;
 };
 

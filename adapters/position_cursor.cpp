@@ -1,32 +1,61 @@
 #include "adapters/position_cursor.h"
 
+#include <algorithm>
+#include <charconv>
 #include <sstream>
 
 namespace instamarket {
+namespace {
+constexpr char kFloorKey[] = "^";  // not a key any feed uses
+}  // namespace
 
-PositionCursor::PositionCursor(const ChainCursor& cursor) : position_(cursor.position) {
+ChainCursor PositionCursor::Starting(std::int64_t floor) {
+  return ChainCursor{floor, std::string(kFloorKey) + "@" + std::to_string(floor)};
+}
+
+PositionCursor::PositionCursor(const ChainCursor& cursor, std::int64_t window)
+    : position_(cursor.position), window_(window) {
   std::istringstream in(cursor.state);
-  for (std::string key; in >> key;) keys_.insert(key);
+  for (std::string entry; in >> entry;) {
+    auto at = entry.rfind('@');
+    std::int64_t position = position_;
+    if (at != std::string::npos) {
+      std::from_chars(entry.data() + at + 1, entry.data() + entry.size(), position);
+      entry.resize(at);
+    }
+    if (entry == kFloorKey) {
+      floor_ = position;
+    } else {
+      taken_[entry] = position;
+    }
+  }
+}
+
+std::int64_t PositionCursor::QueryFrom() const {
+  return std::max(floor_, position_ > window_ ? position_ - window_ : 0);
 }
 
 bool PositionCursor::Seen(std::int64_t position, const std::string& key) const {
-  return position < position_ || (position == position_ && keys_.count(key) > 0);
+  return position < QueryFrom() || taken_.count(key) > 0;
 }
 
 void PositionCursor::Take(std::int64_t position, const std::string& key) {
-  if (position < position_) return;
-  if (position > position_) {
-    position_ = position;
-    keys_.clear();
+  taken_[key] = position;
+  if (position <= position_) return;
+  position_ = position;
+  for (auto it = taken_.begin(); it != taken_.end();) {
+    it = it->second < QueryFrom() ? taken_.erase(it) : std::next(it);
   }
-  keys_.insert(key);
 }
 
 ChainCursor PositionCursor::ToChainCursor() const {
   std::string state;
-  for (const auto& key : keys_) {
+  if (floor_ > (position_ > window_ ? position_ - window_ : 0)) {
+    state = std::string(kFloorKey) + "@" + std::to_string(floor_);
+  }
+  for (const auto& [key, position] : taken_) {
     if (!state.empty()) state += ' ';
-    state += key;
+    state += key + "@" + std::to_string(position);
   }
   return ChainCursor{position_, state};
 }

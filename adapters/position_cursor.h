@@ -1,8 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
-#include <set>
 #include <string>
 
 #include "adapters/transfer.h"
@@ -19,24 +19,32 @@ struct FeedRecord {
 };
 
 // The cursor of a feed ordered by a position that several records may share (Tron's block
-// timestamp, TON's logical time): the next query starts at `position` itself, and the keys of the
-// records already taken at that position (ChainCursor::state, space-separated) are skipped.
-// Asking from the position inclusively means a record is never lost to a page boundary or a
-// restart between two records of one position.
+// timestamp, TON's logical time), where a record may also be listed late, a little below
+// positions already taken (an index filling shards out of order, endpoints a little apart). The
+// next query starts `window` below the newest position taken, and the keys of the records taken
+// within that window (ChainCursor::state: "key@position ...") are skipped. A record is never lost
+// to a page boundary, a restart or a late listing within the window; the ledger's unique key
+// makes anything read twice count once anyway.
 class PositionCursor {
  public:
-  explicit PositionCursor(const ChainCursor& cursor);
+  PositionCursor(const ChainCursor& cursor, std::int64_t window);
+  // A cursor where nothing below `floor` counts (`start: latest`, `start: <position>`).
+  static ChainCursor Starting(std::int64_t floor);
 
-  std::int64_t position() const { return position_; }
-  // True when a record at `position` with `key` was taken before.
+  std::int64_t position() const { return position_; }  // the newest position taken
+  std::int64_t QueryFrom() const;                      // where the next query starts
+  // True when the record was taken before, or lies below the window (and so was, or never
+  // will be, taken).
   bool Seen(std::int64_t position, const std::string& key) const;
-  // Records a taken record; positions only move forward.
+  // Records a taken record.
   void Take(std::int64_t position, const std::string& key);
   ChainCursor ToChainCursor() const;
 
  private:
   std::int64_t position_ = 0;
-  std::set<std::string> keys_;  // taken at position_
+  std::int64_t window_ = 0;
+  std::int64_t floor_ = 0;                     // nothing below it counts
+  std::map<std::string, std::int64_t> taken_;  // key -> position, within the window
 };
 
 }  // namespace instamarket

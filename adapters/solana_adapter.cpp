@@ -12,6 +12,10 @@ namespace {
 
 constexpr int kMaxSignaturesPerPage = 1000;  // the RPC's maximum
 constexpr std::size_t kTransactionsPerPoll = 100;
+// One listing reads at most this many pages (10 million signatures at the default page size):
+// a node that never stops paging is refused, and a backfill deeper than that needs a later
+// `start`.
+constexpr int kMaxListingPages = 10'000;
 
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected Solana RPC reply: " + what);
@@ -59,7 +63,8 @@ class SolanaAdapter final : public ChainAdapter {
       : network_(network),
         token_account_(std::move(token_account)),
         page_limit_(network.page_size > 0 ? network.page_size : kMaxSignaturesPerPage),
-        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)) {}
+        // Solana's node errors ("node is behind", rate limits) are that node's: fail over.
+        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms), false) {}
 
   Result<ChainCursor> InitialCursor() override {
     if (IsSolanaSignature(network_.start)) {
@@ -74,7 +79,7 @@ class SolanaAdapter final : public ChainAdapter {
       return ChainCursor{JsonField(value[0], "slot").get<std::int64_t>(), network_.start};
     }
     if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
-    auto newest = SignaturesPage("", "", 1);
+    auto newest = SignaturesPage("", "", 1, 0);
     if (!newest) return newest.error();
     if (newest->empty()) return ChainCursor{0};
     return ChainCursor{newest->front().slot, newest->front().signature};
@@ -117,45 +122,55 @@ class SolanaAdapter final : public ChainAdapter {
   }
 
  private:
+  // `min_slot`: a node that has not reached it answers an error (and the next endpoint is
+  // asked) instead of a short list that would read as the end.
   Result<std::vector<Signature>> SignaturesPage(const std::string& before, const std::string& until,
-                                                int limit) {
+                                                int limit, std::int64_t min_slot) {
     nlohmann::json options = {{"commitment", "finalized"}, {"limit", limit}};
     if (!before.empty()) options["before"] = before;
     if (!until.empty()) options["until"] = until;
+    if (min_slot > 0) options["minContextSlot"] = min_slot;
     auto page = rpc_.Call("getSignaturesForAddress", {token_account_, options});
     if (!page) return page.error();
     if (!page->is_array()) return Garbage("getSignaturesForAddress did not return a list");
     std::vector<Signature> out;
     for (const auto& e : *page) {
-      if (!e.is_object() || !JsonField(e, "signature").is_string() ||
-          !JsonField(e, "slot").is_number_integer())
+      const auto& signature = JsonField(e, "signature");
+      const auto& slot = JsonField(e, "slot");
+      if (!signature.is_string() || !slot.is_number_integer())
         return Garbage("a signature entry without signature or slot");
-      out.push_back(Signature{JsonField(e, "signature").get<std::string>(),
-                              JsonField(e, "slot").get<std::int64_t>(),
-                              e.contains("err") && !JsonField(e, "err").is_null()});
+      out.push_back(Signature{signature.get<std::string>(), slot.get<std::int64_t>(),
+                              !JsonField(e, "err").is_null()});
     }
     return out;
   }
 
   // Every finalized signature newer than the cursor, oldest first: the RPC lists newest first,
   // so pages are followed back (before = the oldest so far) down to the cursor's signature
-  // (until) or, for a cursor that is only a slot, below that slot.
+  // (until) or below the cursor's slot.
   Result<std::deque<Signature>> ListNewer(const ChainCursor& from) {
     std::deque<Signature> out;
     std::string before;
-    for (;;) {
-      auto page = SignaturesPage(before, from.state, page_limit_);
+    std::int64_t before_slot = from.position;
+    for (int page_number = 0;; ++page_number) {
+      if (page_number >= kMaxListingPages)
+        return Garbage("more than " + std::to_string(kMaxListingPages) + " pages of signatures");
+      auto page = SignaturesPage(before, from.state, page_limit_, before_slot);
       if (!page) return page.error();
       bool below = false;
       for (auto& s : *page) {
-        if (from.state.empty() && s.slot < from.position) {
-          below = true;
+        if (s.slot < from.position) {
+          below = true;  // older than the cursor (its signature pruned, or a slot as start)
           break;
         }
+        if (!out.empty() && s.slot > out.front().slot)
+          return Garbage("signatures not listed newest first");
         out.push_front(std::move(s));
       }
       if (below || page->size() < static_cast<std::size_t>(page_limit_)) break;
+      if (out.front().signature == before) return Garbage("paging did not move back");
       before = out.front().signature;
+      before_slot = out.front().slot;
     }
     return out;
   }
@@ -243,8 +258,8 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
       if (!info.is_object() || JsonField(info, "destination") != token_account || !t.from.empty())
         continue;
       for (const char* who : {"authority", "multisigAuthority", "source"}) {
-        if (info[who].is_string()) {
-          t.from = info[who].get<std::string>();
+        if (JsonField(info, who).is_string()) {
+          t.from = JsonField(info, who).get<std::string>();
           break;
         }
       }

@@ -12,6 +12,11 @@ namespace {
 
 constexpr int kDefaultPageLimit = 256;
 constexpr int kMaxPagesPerPoll = 8;  // then the batch is recorded and the next poll goes on
+// Transfers are listed by the logical time of the sender's jetton-wallet transaction, and
+// shards' blocks reach the index in commit order, not lt order: a transfer can appear a little
+// below lts already taken. Each query starts this far back (block lts advance by 10^6 per
+// block, so this is about a hundred blocks, minutes of chain time).
+constexpr std::int64_t kLateListingWindowLt = 100'000'000;
 
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected toncenter reply: " + what);
@@ -53,34 +58,35 @@ class TonAdapter final : public ChainAdapter {
   }
 
   Result<ChainCursor> InitialCursor() override {
-    if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
-    // At the newest transfer to us, which counts as taken.
+    if (network_.start != "latest") return PositionCursor::Starting(std::stoll(network_.start));
+    // Just above the newest transfer to us.
     auto body = http_.Get(Query(0, "desc", 1, 0), CheckPage);
     if (!body) return body.error();
     auto records = ParseTonTransfers(*body, network_);
     if (!records) return records.error();
-    if (records->empty()) return ChainCursor{0};
-    PositionCursor cursor(ChainCursor{0});
-    cursor.Take(records->front().position, records->front().key);
-    return cursor.ToChainCursor();
+    if (records->empty()) return PositionCursor::Starting(0);
+    return PositionCursor::Starting(records->front().position + 1);
   }
 
   Result<ChainBatch> Poll(const ChainCursor& from) override {
-    PositionCursor cursor(from);
+    PositionCursor cursor(from, kLateListingWindowLt);
+    const std::int64_t query_from = cursor.QueryFrom();
     ChainBatch batch;
-    bool more = true;
-    for (int page = 0; page < kMaxPagesPerPoll && more; ++page) {
-      auto body =
-          http_.Get(Query(from.position, "asc", page_limit_, page * page_limit_), CheckPage);
+    bool more = true, taken_any = false;
+    // Past kMaxPagesPerPoll only while nothing new was found: a window full of records taken
+    // before must not stall the feed.
+    for (int page = 0; more && (page < kMaxPagesPerPoll || !taken_any); ++page) {
+      auto body = http_.Get(Query(query_from, "asc", page_limit_, page * page_limit_), CheckPage);
       if (!body) return body.error();
       auto records = ParseTonTransfers(*body, network_);
       if (!records) return records.error();
       for (auto& record : *records) {
         if (cursor.Seen(record.position, record.key)) continue;
         cursor.Take(record.position, record.key);
+        taken_any = true;
         if (record.transfer) batch.final_transfers.push_back(std::move(*record.transfer));
       }
-      more = JsonField((*body), "jetton_transfers").size() >= static_cast<std::size_t>(page_limit_);
+      more = records->size() >= static_cast<std::size_t>(page_limit_);
     }
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
@@ -123,7 +129,7 @@ Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
     if (!JsonField(r, "amount").is_string()) return Garbage("a transfer without amount");
     auto raw = RawDecimal(JsonField(r, "amount").get<std::string>());
     if (!raw) return Garbage("amount: " + raw.error().message);
-    bool aborted = r.value("transaction_aborted", false);
+    bool aborted = JsonField(r, "transaction_aborted") == true;
     bool ours = !aborted && *raw != "0" &&
                 RawOrEmpty(JsonField(r, "jetton_master")) == network.token &&
                 RawOrEmpty(JsonField(r, "destination")) == network.address;

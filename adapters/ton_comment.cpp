@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "core/printable_text.h"
 
 namespace instamarket {
 namespace {
@@ -40,6 +41,7 @@ class BocReader {
       std::uint64_t d1 = Uint(1), d2 = Uint(1);
       std::size_t ref_count = d1 & 7;
       if (d1 & 8 || ref_count > 4) return std::nullopt;  // exotic cells are no comment
+      if (d1 & 16) pos_ += ((d1 >> 5) + 1) * (32 + 2);   // stored hashes and depths
       std::size_t size = (d2 + 1) / 2;
       if (!ok_ || pos_ + size > in_.size()) return std::nullopt;
       cell.data = std::string(in_.substr(pos_, size));
@@ -68,35 +70,6 @@ class BocReader {
   bool ok_ = true;
 };
 
-// Text as PostgreSQL and JSON take it: valid UTF-8 kept, control characters and invalid bytes
-// replaced (a comment is informative; nothing is keyed on it).
-std::string PrintableUtf8(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    std::size_t len = c < 0x80         ? 1
-                      : (c >> 5) == 6  ? 2
-                      : (c >> 4) == 14 ? 3
-                      : (c >> 3) == 30 ? 4
-                                       : 0;
-    bool valid = len > 0 && i + len <= text.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-    }
-    if (!valid) {
-      out += "\xef\xbf\xbd";  // U+FFFD
-      ++i;
-    } else if (len == 1 && (c < 0x20 || c == 0x7f)) {
-      out += ' ';
-      ++i;
-    } else {
-      out.append(text, i, len);
-      i += len;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<std::string> TonTextComment(std::string_view boc_base64) {
@@ -116,8 +89,7 @@ std::optional<std::string> TonTextComment(std::string_view boc_base64) {
     text += cell->data;
     if (text.size() > kMaxCommentBytes) break;
   }
-  if (text.size() > kMaxCommentBytes) text.resize(kMaxCommentBytes);
-  return PrintableUtf8(text);
+  return PrintableUtf8(text, kMaxCommentBytes);
 }
 
 }  // namespace instamarket

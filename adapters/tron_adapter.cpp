@@ -1,6 +1,9 @@
 #include "adapters/tron_adapter.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <set>
 
 #include "adapters/http_endpoints.h"
 #include "adapters/json_field.h"
@@ -11,6 +14,18 @@ namespace {
 
 constexpr int kMaxPageLimit = 200;    // TronGrid's maximum
 constexpr int kMaxPagesPerPoll = 10;  // then the batch is recorded and the next poll goes on
+// How far below the newest block timestamp taken a record may still be listed (an endpoint a
+// little behind another): each query starts this far back.
+constexpr std::int64_t kLateListingWindowMs = 60'000;
+// A block timestamp further ahead than this is not believed (it would move the cursor past
+// every transfer to come).
+constexpr std::int64_t kMaxClockAheadMs = 3'600'000;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected TronGrid reply: " + what);
@@ -46,31 +61,43 @@ class TronAdapter final : public ChainAdapter {
                   : std::vector<std::string>{"TRON-PRO-API-KEY: " + network.api_key}) {}
 
   Result<ChainCursor> InitialCursor() override {
-    if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
+    if (network_.start != "latest") return PositionCursor::Starting(std::stoll(network_.start));
     // Just after the newest confirmed transfer to us: all of a block's records are solidified
-    // together, so nothing at that timestamp is left to come.
+    // together, so nothing at or below that timestamp is left to come.
     auto body = http_.Get(Query(0, "desc", 1, ""), CheckPage);
     if (!body) return body.error();
-    const auto& data = JsonField((*body), "data");
-    if (data.empty()) return ChainCursor{0};
-    if (!JsonField(data[0], "block_timestamp").is_number_integer())
-      return Garbage("no block_timestamp");
-    return ChainCursor{JsonField(data[0], "block_timestamp").get<std::int64_t>() + 1};
+    auto page = ParseTronPage(*body, network_);
+    if (!page) return page.error();
+    if (page->records.empty()) return PositionCursor::Starting(0);
+    return PositionCursor::Starting(page->records.front().position + 1);
   }
 
   Result<ChainBatch> Poll(const ChainCursor& from) override {
-    PositionCursor cursor(from);
+    PositionCursor cursor(from, kLateListingWindowMs);
+    const std::int64_t query_from = cursor.QueryFrom();
     ChainBatch batch;
+    std::set<std::string> taken_now;
     std::string fingerprint;
     bool more = true;
-    for (int page = 0; page < kMaxPagesPerPoll && more; ++page) {
-      auto body = http_.Get(Query(from.position, "asc", page_limit_, fingerprint), CheckPage);
+    // Past kMaxPagesPerPoll only while nothing new was found: a window full of records taken
+    // before must not stall the feed.
+    for (int page = 0; more && (page < kMaxPagesPerPoll || taken_now.empty()); ++page) {
+      auto body = http_.Get(Query(query_from, "asc", page_limit_, fingerprint), CheckPage);
       if (!body) return body.error();
       auto parsed = ParseTronPage(*body, network_);
       if (!parsed) return parsed.error();
       for (auto& record : parsed->records) {
-        if (cursor.Seen(record.position, record.key)) continue;
+        if (cursor.Seen(record.position, record.key)) {
+          if (taken_now.count(record.key)) {
+            // Either TronGrid listed it twice, or one transaction made two equal transfers
+            // from one sender: the feed cannot tell, and they count once (docs/adding-a-chain.md).
+            spdlog::warn("{}: {} is listed twice with equal from, to and value; counted once",
+                         network_.id, record.key);
+          }
+          continue;
+        }
         cursor.Take(record.position, record.key);
+        taken_now.insert(record.key);
         if (record.transfer) batch.final_transfers.push_back(std::move(*record.transfer));
       }
       fingerprint = parsed->fingerprint;
@@ -80,9 +107,7 @@ class TronAdapter final : public ChainAdapter {
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
     // Positions are block timestamps (ms): the head is now, and a caught-up feed has no lag.
-    batch.head = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+    batch.head = NowMs();
     batch.final_height = more ? batch.head : batch.next.position - 1;
     return batch;
   }
@@ -124,13 +149,15 @@ Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& 
       return Garbage("a record without transaction_id, from, to, value or block_timestamp");
     FeedRecord record;
     record.position = ts.get<std::int64_t>();
+    if (record.position < 0 || record.position > NowMs() + kMaxClockAheadMs)
+      return Garbage("a block_timestamp in the future: " + std::to_string(record.position));
     std::int64_t index = EventIndex(*from, *to, *value);
     record.key = *tx + ":" + std::to_string(index);
     auto raw = RawDecimal(*value);
     if (!raw) return Garbage("value: " + raw.error().message);
     const std::string* token_address = StringField(JsonField(r, "token_info"), "address");
     const std::string* type = StringField(r, "type");
-    bool unconfirmed = r.value("_unconfirmed", false);
+    bool unconfirmed = JsonField(r, "_unconfirmed") == true;
     bool ours = !unconfirmed && *to == network.address && token_address &&
                 *token_address == network.token && (!type || *type == "Transfer") && *raw != "0";
     if (ours) {

@@ -313,8 +313,10 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
         min_amount = std::min(min_amount, d.amount.micros());
         max_amount = std::max(max_amount, d.amount.micros());
       }
+      // Amounts are >= 0; near the int64 limit the upper bound saturates instead of overflowing.
       std::int64_t lo = min_amount - min_amount / 10 - tolerance.micros();
-      std::int64_t hi = max_amount + max_amount / 10 + tolerance.micros();
+      std::int64_t margin = max_amount / 10 + tolerance.micros();
+      std::int64_t hi = max_amount > INT64_MAX - margin ? INT64_MAX : max_amount + margin;
       std::vector<IntentCandidate> candidates;
       for (const auto& row : tx.exec_params(
                "SELECT id::text, key_id, amount, extract(epoch FROM created_at)::bigint, "

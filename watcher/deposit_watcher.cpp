@@ -10,6 +10,7 @@
 #include <boost/asio/strand.hpp>
 #include <mutex>
 
+#include "core/printable_text.h"
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
 #include "watcher/amount_matcher.h"
@@ -24,22 +25,35 @@ constexpr auto kFirstBackoff = std::chrono::milliseconds(250);
 // really down for now, and a credit must not wait long once it is back.
 constexpr auto kMaxBackoff = std::chrono::seconds(5);
 
+// Text fields come from a chain API (a memo from anyone who pays us): made printable here, in
+// one place, so that no byte a sender chooses can make the ledger refuse a batch.
 DepositInput ToDepositInput(const Transfer& t) {
   DepositInput d;
-  d.tx_id = t.tx_id;
+  d.tx_id = PrintableUtf8(t.tx_id, 256);
   d.event_index = t.event_index;
-  d.from = t.from;
-  d.to = t.to;
+  d.from = PrintableUtf8(t.from, 256);
+  d.to = PrintableUtf8(t.to, 256);
   d.raw_amount = t.amount.raw;
   d.decimals = t.amount.decimals;
   auto micros = ToMicros(t.amount);
   d.amount_in_range = micros.ok();
   d.amount = micros.ok() ? micros->amount : Money();
   d.block_number = t.block_number;
-  d.block_hash = t.block_hash;
+  d.block_hash = PrintableUtf8(t.block_hash, 256);
   d.block_time = t.block_time;
-  d.memo = t.memo;
+  d.memo = PrintableUtf8(t.memo, 4096);
   return d;
+}
+
+// An adapter call on the blocking pool, where an escaping exception would end the process: a
+// reply that breaks an adapter's assumptions is one more unavailable answer, retried later.
+template <typename T, typename F>
+Result<T> Guarded(F call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kUnavailable, std::string("adapter failed: ") + e.what());
+  }
 }
 
 ScanResult ToScanResult(const ChainBatch& batch) {
@@ -91,7 +105,8 @@ struct DepositWatcher::Impl {
         }
       }
       ChainCursor from = *cursor;
-      auto batch = co_await RunBlocking(blocking, [&] { return n.adapter->Poll(from); });
+      auto batch = co_await RunBlocking(
+          blocking, [&] { return Guarded<ChainBatch>([&] { return n.adapter->Poll(from); }); });
       if (!batch) {
         spdlog::warn("{}: poll failed (retrying in {} ms): {}", id,
                      std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count(),
@@ -136,7 +151,7 @@ struct DepositWatcher::Impl {
     auto stored = store.LoadCursor(n.config.id);
     if (!stored) return stored.error();
     if (*stored) return **stored;
-    auto initial = n.adapter->InitialCursor();
+    auto initial = Guarded<ChainCursor>([&] { return n.adapter->InitialCursor(); });
     if (!initial) return initial.error();
     return store.InitCursor(n.config.id, *initial);
   }

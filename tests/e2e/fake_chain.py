@@ -173,15 +173,19 @@ class FakeChain:
             self.tron.append(record)
             return record
 
-    def ton_add(self, owner, amount, source, master, comment=None, aborted=False, tx_hash=None):
+    def ton_add(self, owner, amount, source, master, comment=None, aborted=False, tx_hash=None,
+                lt_behind=0):
+        """`lt_behind`: listed now but with an lt that far below the newest (another shard's
+        block reaching the index late)."""
         with self.lock:
             self.lt += 1_000_003
+            lt = self.lt - lt_behind
             record = copy.deepcopy(_TON_TEMPLATE)
             record.update({"destination": owner.upper().replace("0:", "0:", 1),
                            "source": source.upper(), "amount": str(amount),
                            "jetton_master": master.upper(),
                            "transaction_hash": tx_hash or base64.b64encode(os.urandom(32)).decode(),
-                           "transaction_lt": str(self.lt), "transaction_now": int(time.time()),
+                           "transaction_lt": str(lt), "transaction_now": int(time.time()),
                            "transaction_aborted": aborted,
                            "forward_payload": _comment_boc(comment) if comment else None})
             self.ton.append(record)

@@ -243,6 +243,15 @@ class TonTest(AdapterCase):
     def check_memo(self, row, memo):
         self.assertEqual(row["memo"], memo)  # finance sees the comment
 
+    def test_7_a_transfer_listed_late_below_the_cursor_is_still_taken(self):
+        newest = self.send(raw("0.51"), sender=0)
+        self.wait_deposit(newest)
+        # Another shard's block reaches the index later, with a lower lt than one taken.
+        late = self.chain.ton_add(TON_MASTER, raw("0.52"), TON_SENDERS[1], TON_USDT,
+                                  lt_behind=3_000_000)["transaction_hash"]
+        self.wait_deposit(late)
+        self.assertCountedOnce()
+
 
 class SolanaTest(AdapterCase):
     KIND = "solana"
@@ -272,6 +281,13 @@ class SolanaTest(AdapterCase):
 
     def check_memo(self, row, memo):
         self.assertEqual(row["memo"], memo)  # an spl-memo in the transaction
+
+    def test_7_a_memo_with_control_characters_does_not_stop_the_watcher(self):
+        odd = self.send(raw("0.61"), sender=0, memo="pay\u0000me\nnow")
+        row = self.wait_deposit(odd)
+        self.assertEqual(row["memo"], "pay me now")
+        after = self.send(raw("0.62"), sender=1)
+        self.wait_deposit(after)
 
 
 if __name__ == "__main__":

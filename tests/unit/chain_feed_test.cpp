@@ -6,9 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "adapters/http_endpoints.h"
+#include "adapters/position_cursor.h"
 #include "adapters/solana_adapter.h"
 #include "adapters/ton_adapter.h"
 #include "adapters/tron_adapter.h"
+#include "core/printable_text.h"
 
 namespace instamarket {
 namespace {
@@ -206,6 +209,58 @@ TEST(SolanaFeed, NeverCreditsAnotherMintADecreaseOrAFailedTransaction) {
   EXPECT_FALSE(recorded->has_value());
   EXPECT_FALSE(
       ParseSolanaTransaction(nlohmann::json("garbage"), "s", kOurAccount, Solana(kUsdc)).ok());
+}
+
+TEST(TronFeed, OddValuesAreErrorsNotCrashes) {
+  auto body = Fixture("tron-trc20-transfers-blockatlas.json");
+  body["data"][0]["_unconfirmed"] = nullptr;  // not a bool: read as "not unconfirmed"
+  EXPECT_TRUE(ParseTronPage(body, Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D")).ok());
+  body["data"][5]["block_timestamp"] = std::int64_t{4'000'000'000'000};  // year 2096
+  auto future = ParseTronPage(body, Tron("TM1zzNDZD2DPASbKcgdVoTYhfmYgtfwx9D"));
+  ASSERT_FALSE(future.ok());
+  EXPECT_NE(future.error().message.find("future"), std::string::npos);
+}
+
+TEST(HttpEndpoints, ReadsTronGridSuspensions) {
+  EXPECT_EQ(SuspensionSeconds(Fixture("tron-rate-limit.json").dump()), 30);
+  EXPECT_EQ(SuspensionSeconds("request rate exceeded the allowed_rps(10), and the query server "
+                              "is suspended for 5 s"),
+            5);
+  EXPECT_EQ(SuspensionSeconds("Too Many Requests: retry after 2s"), 2);
+  EXPECT_EQ(SuspensionSeconds("suspended for a while"), 0);
+  EXPECT_EQ(SuspensionSeconds(std::string(100000, ' ') + "suspended for 9s"), 0);  // not scanned
+}
+
+TEST(PositionCursor, SkipsWhatWasTakenWithinTheWindowAndNothingElse) {
+  PositionCursor cursor(PositionCursor::Starting(1000), 100);
+  EXPECT_EQ(cursor.QueryFrom(), 1000);
+  EXPECT_TRUE(cursor.Seen(999, "before-start"));
+  EXPECT_FALSE(cursor.Seen(1000, "a"));
+  cursor.Take(1000, "a");
+  cursor.Take(1050, "b");
+  cursor.Take(1050, "c");
+  EXPECT_EQ(cursor.QueryFrom(), 1000);  // the floor still holds
+  cursor.Take(1200, "d");
+  EXPECT_EQ(cursor.QueryFrom(), 1100);
+  EXPECT_TRUE(cursor.Seen(1099, "late-but-too-late"));
+  EXPECT_FALSE(cursor.Seen(1150, "late"));  // listed late, within the window: still taken
+  // Stored and loaded again, it says the same.
+  ChainCursor stored = cursor.ToChainCursor();
+  EXPECT_EQ(stored.position, 1200);
+  EXPECT_EQ(stored.state, "d@1200");  // a, b, c fell out of the window, and the floor with them
+  PositionCursor loaded(stored, 100);
+  EXPECT_TRUE(loaded.Seen(1200, "d"));
+  EXPECT_FALSE(loaded.Seen(1200, "e"));
+  loaded.Take(1150, "late");
+  EXPECT_EQ(loaded.position(), 1200);
+  EXPECT_TRUE(PositionCursor(loaded.ToChainCursor(), 100).Seen(1150, "late"));
+}
+
+TEST(PrintableText, KeepsTextAndDefusesTheRest) {
+  EXPECT_EQ(PrintableUtf8("invoice 7 \xe2\x9c\x93", 100), "invoice 7 \xe2\x9c\x93");
+  EXPECT_EQ(PrintableUtf8(std::string("a\0b\n", 4), 100), "a b ");
+  EXPECT_EQ(PrintableUtf8("\xff\xfe", 100), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(PrintableUtf8("ab\xe2\x9c\x93", 4), "ab");  // never half a character
 }
 
 }  // namespace
