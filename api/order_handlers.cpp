@@ -40,14 +40,18 @@ void WriteOrder(JsonWriter& json, const OrderView& o, bool with_items) {
   json.Field("created_at", o.created_at).Field("updated_at", o.updated_at).EndObject();
 }
 
-Result<std::int64_t> ParseOrderId(const std::string& text) {
+// A positive id from a path segment; anything else is a 404 naming `what`.
+Result<std::int64_t> ParsePathId(const std::string& text, const char* what) {
   std::int64_t id = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    return MakeError(ErrorCode::kNotFound, "no such order \"" + text.substr(0, 40) + "\"");
+    return MakeError(ErrorCode::kNotFound,
+                     std::string("no such ") + what + " \"" + text.substr(0, 40) + "\"");
   }
   return id;
 }
+
+Result<std::int64_t> ParseOrderId(const std::string& text) { return ParsePathId(text, "order"); }
 
 bool PrintableAscii(std::string_view s) {
   for (char c : s) {
@@ -274,7 +278,7 @@ HttpResponse HandleAdminListWebhooks(const HandlerContext& ctx) {
 }
 
 HttpResponse HandleAdminRedeliverWebhook(const HandlerContext& ctx) {
-  auto id = ParseOrderId(ctx.path_params.at(0));
+  auto id = ParsePathId(ctx.path_params.at(0), "webhook delivery");
   if (!id) return ProblemFor(id.error());
   auto delivery = ctx.db.webhooks().Redeliver(*id, "admin-api");
   if (!delivery) return ProblemFor(delivery.error());

@@ -1,0 +1,584 @@
+#!/usr/bin/env python3
+"""Writes docs/openapi.json, the OpenAPI 3.1 document of the v1 API (issue 6 serves it at
+/api/v1/openapi.json). Edit the tables here, run `python3 scripts/gen_openapi.py`, commit both."""
+import os
+
+import json
+
+REF = lambda kind, name: {"$ref": f"#/components/{kind}/{name}"}
+S = lambda n: REF("schemas", n)
+R = lambda n: REF("responses", n)
+P = lambda n: REF("parameters", n)
+H = lambda n: REF("headers", n)
+
+UNIX = {"type": "integer", "format": "int64", "description": "Unix time in seconds."}
+ID64 = {"type": "integer", "format": "int64", "minimum": 1}
+MONEY = S("Money")
+NULLABLE_STR = {"type": ["string", "null"]}
+NULLABLE_UNIX = {"type": ["integer", "null"], "format": "int64", "description": "Unix time in seconds, or null."}
+
+RATE_HEADERS = {
+    "RateLimit-Limit": H("RateLimitLimit"),
+    "RateLimit-Remaining": H("RateLimitRemaining"),
+    "RateLimit-Reset": H("RateLimitReset"),
+}
+
+def ok(desc, schema, headers=True, status_extra=None):
+    r = {"description": desc, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        r["headers"] = dict(RATE_HEADERS)
+    return r
+
+def obj(props, required=None, closed=True, desc=None, **extra):
+    o = {"type": "object"}
+    if desc:
+        o["description"] = desc
+    o["properties"] = props
+    o["required"] = list(props.keys()) if required is None else required
+    if closed:
+        o["additionalProperties"] = False
+    o.update(extra)
+    return o
+
+def items_list(item_ref, desc, paged=False):
+    props = {"items": {"type": "array", "items": S(item_ref)}}
+    if paged:
+        props["page"] = {"type": "integer", "format": "int64", "minimum": 1, "description": "The page asked for (echo)."}
+        props["page_size"] = {"type": "integer", "format": "int64", "minimum": 1, "maximum": 200, "description": "The page size asked for (echo)."}
+        props["total"] = {"type": "integer", "format": "int64", "minimum": 0, "description": "All matches, not only this page."}
+    return obj(props, desc=desc)
+
+# ---------------------------------------------------------------- schemas
+order_status = {"type": "string", "enum": ["processing", "completed", "partial", "failed", "expired", "cancelled"]}
+
+def order_props(with_items):
+    p = {
+        "order_id": dict(ID64, description="Order id."),
+        "status": order_status,
+        "price_usdt": dict(MONEY, description="Unit price × quantity, exactly; what was debited."),
+        "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
+        "product_id": dict(ID64),
+        "refunded": {"type": "boolean", "description": "True once the refund due (failed, expired, cancelled, or the undelivered part of partial) has been paid back to the balance."},
+    }
+    if with_items:
+        p["items"] = {"type": "array", "items": S("DeliveredItem"),
+                      "description": "Written only when status is completed or partial: the delivered accounts, as imported, in delivery order."}
+    p["delivered"] = {"type": "integer", "minimum": 0, "maximum": 10000,
+                      "description": "Written only when status is partial: how many items were delivered."}
+    p["error_message"] = {"type": ["string", "null"], "description": "Why the order did not (fully) complete; null otherwise."}
+    p["created_at"] = UNIX
+    p["updated_at"] = UNIX
+    return p
+
+ORDER_REQUIRED = ["order_id", "status", "price_usdt", "quantity", "product_id", "refunded", "error_message", "created_at", "updated_at"]
+partial_rule = {"if": {"properties": {"status": {"const": "partial"}}, "required": ["status"]},
+                "then": {"required": ["delivered"]}, "else": {"not": {"required": ["delivered"]}}}
+
+order = obj(order_props(False), required=ORDER_REQUIRED,
+            desc="An order as written by POST /api/v1/orders, GET /api/v1/orders and the admin cancel route (never with `items`).",
+            **partial_rule)
+order_with_items = obj(order_props(True), required=ORDER_REQUIRED,
+                       desc="An order as written by GET /api/v1/orders/{id}: `items` is present exactly when status is completed or partial.",
+                       allOf=[
+                           partial_rule,
+                           {"if": {"properties": {"status": {"enum": ["completed", "partial"]}}, "required": ["status"]},
+                            "then": {"required": ["items"]}, "else": {"not": {"required": ["items"]}}},
+                       ])
+
+problem = {
+    "type": "object",
+    "description": "RFC 9457 problem details, served as application/problem+json. Some errors add extension members (listed in the more specific problem schemas).",
+    "properties": {
+        "type": {"type": "string", "format": "uri",
+                 "description": "https://instamarket.pro/problems/{slug}; the slug follows the status.",
+                 "enum": [f"https://instamarket.pro/problems/{s}" for s in [
+                     "bad-request", "unauthorized", "payment-required", "forbidden", "not-found",
+                     "method-not-allowed", "conflict", "payload-too-large", "invalid-request", "rate-limited",
+                     "headers-too-large", "not-implemented", "service-unavailable", "internal-error"]]},
+        "title": {"type": "string", "enum": ["Bad request", "Unauthorized", "Payment required", "Forbidden",
+                  "Not found", "Method not allowed", "Conflict", "Payload too large", "Invalid request",
+                  "Too many requests", "Request header fields too large", "Not implemented",
+                  "Service unavailable", "Internal error"]},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status, repeated."},
+        "detail": {"type": "string", "description": "Human-readable explanation for this occurrence."},
+    },
+    "required": ["type", "title", "status", "detail"],
+    "examples": [{"type": "https://instamarket.pro/problems/not-found", "title": "Not found", "status": 404,
+                  "detail": "no product 12345"}],
+}
+
+schemas = {
+    "Money": {"type": "number",
+              "description": "A USDT amount: a JSON number written exactly from integer micro-USDT (at most 6 decimals, always with a decimal point, e.g. 50.0, 12.34, 0.000001).",
+              "examples": [12.34]},
+    "Problem": problem,
+    "FieldError": obj({"field": {"type": "string", "description": "The offending field, query parameter or header (`body`, `query` for the whole body or query string)."},
+                       "message": {"type": "string"}}),
+    "ValidationProblem": {"allOf": [S("Problem"), {
+        "type": "object",
+        "properties": {"status": {"const": 422}, "errors": {"type": "array", "minItems": 1, "items": S("FieldError"),
+                       "description": "Every problem found, not only the first; `detail` repeats the first."}},
+        "required": ["errors"]}],
+        "examples": [{"type": "https://instamarket.pro/problems/invalid-request", "title": "Invalid request", "status": 422,
+                      "detail": "page_size: must be an integer from 1 to 200",
+                      "errors": [{"field": "page_size", "message": "must be an integer from 1 to 200"}]}]},
+    "RateLimitedProblem": {"allOf": [S("Problem"), {
+        "type": "object",
+        "properties": {"status": {"const": 429}, "retry_after": {"type": "integer", "minimum": 1, "description": "Seconds until a request is admitted again (same as Retry-After)."}},
+        "required": ["retry_after"]}]},
+    "BelowMinimumProblem": {"allOf": [S("Problem"), {"type": "object", "properties": {"status": {"const": 400}}}],
+        "anyOf": [
+            {"type": "object", "description": "Below the product's minimum batch.",
+             "properties": {"min_quantity": {"type": "integer", "minimum": 1}, "requested_quantity": {"type": "integer", "minimum": 1},
+                            "required_quantity": {"type": "integer", "minimum": 1}},
+             "required": ["min_quantity", "requested_quantity", "required_quantity"]},
+            {"type": "object", "description": "Below orders.min_order_usdt.",
+             "properties": {"min_order_usdt": MONEY, "price_usdt": MONEY},
+             "required": ["min_order_usdt", "price_usdt"]},
+        ]},
+    "InsufficientBalanceProblem": {"allOf": [S("Problem"), {
+        "type": "object",
+        "properties": {
+            "status": {"const": 402},
+            "balance_usdt": MONEY, "price_usdt": MONEY,
+            "missing_usdt": dict(MONEY, description="price_usdt − balance_usdt."),
+            "topup": obj({
+                "method": {"const": "POST"},
+                "path": {"const": "/api/v1/balance/topup"},
+                "body": obj({"amount_usdt": dict(MONEY, description="missing_usdt rounded up to whole cents, at least 1."),
+                             "network": {"const": "<network id>", "description": "A placeholder for the client to fill in."}}),
+            }, desc="A ready top-up request covering the missing amount."),
+        },
+        "required": ["balance_usdt", "price_usdt", "missing_usdt", "topup"]}]},
+    "InsufficientStockProblem": {"allOf": [S("Problem"), {
+        "type": "object",
+        "properties": {"status": {"const": 409}, "stock": {"type": "integer", "format": "int64", "minimum": 0},
+                       "requested_quantity": {"type": "integer", "minimum": 1}},
+        "required": ["stock", "requested_quantity"]}]},
+    "Health": obj({"status": {"const": "ok"}, "timestamp": UNIX}),
+    "Liveness": obj({"status": {"const": "alive"}}),
+    "Readiness": obj({"status": {"type": "string", "enum": ["ready", "not_ready"]},
+                      "reason": {"type": "string", "enum": ["shutting down", "database unreachable"],
+                                 "description": "Only with not_ready."}},
+                     required=["status"]),
+    "Product": obj({
+        "id": ID64, "sku": {"type": "string"}, "name": {"type": "string"}, "category": {"type": "string"},
+        "price_usdt": dict(MONEY, description="Unit price."),
+        "min_quantity": {"type": "integer", "minimum": 1, "description": "Smallest batch an order may ask for."},
+        "stock": {"type": "integer", "format": "int64", "minimum": 0, "description": "Unsold items."},
+    }),
+    "ProductList": items_list("Product", "A page of products, by id.", paged=True),
+    "Category": obj({
+        "name": {"type": "string"},
+        "product_count": {"type": "integer", "format": "int64", "minimum": 0, "description": "Products of the category with at least one item in stock."},
+        "min_price_usdt": {"type": ["number", "null"], "description": "Lowest unit price among those products (a Money number); null when none is in stock."},
+    }),
+    "CategoryList": items_list("Category", "All categories."),
+    "Balance": obj({
+        "balance_usdt": MONEY, "total_spent_usdt": dict(MONEY, description="All debits; refunds are not subtracted."),
+        "total_topup_usdt": dict(MONEY, description="Automatic and manual credits."),
+        "total_refunded_usdt": MONEY, "currency": {"const": "USDT"},
+    }),
+    "Usage": obj({
+        "request_count": {"type": "integer", "format": "int64", "minimum": 0, "description": "Admitted requests, this one included."},
+        "last_used_at": NULLABLE_UNIX, "first_used_at": NULLABLE_UNIX,
+        "last_endpoint": {"type": ["string", "null"], "description": "Route pattern of the latest request, e.g. /api/v1/products/{id}, or `(no such endpoint)`."},
+        "total_spent_usdt": MONEY,
+    }),
+    "TopupRequest": {
+        "type": "object",
+        "description": "Other members are ignored.",
+        "properties": {
+            "amount_usdt": {"description": "1 to 100000 USDT with at most 2 decimal places. A JSON number; a decimal string (\"100.50\") is accepted too.",
+                            "anyOf": [{"type": "number", "minimum": 1, "maximum": 100000},
+                                      {"type": "string", "pattern": "^\\+?[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?$"}],
+                            "examples": [100]},
+            "network": {"type": "string", "description": "An enabled network id of this server's configuration (e.g. usdt_trc_20, usdt_bep_20, usdt_polygon, usdt_arbitrum, usdt_ton, usdt_solana); an unknown or disabled one is a 422 whose detail lists the enabled ones.",
+                        "examples": ["usdt_trc_20"]},
+        },
+        "required": ["amount_usdt", "network"],
+    },
+    "TopupCreated": obj({
+        "topup_id": {"type": "string", "format": "uuid"},
+        "payment_address": {"type": "string", "description": "The master wallet of the network."},
+        "payment_network": {"type": "string"},
+        "amount_usdt": dict(MONEY, description="The exact amount to send: the requested amount, or the nearest free amount above it in 0.01 steps when another pending intent on the network holds it."),
+        "requested_amount_usdt": MONEY,
+        "expires_at": UNIX,
+    }),
+    "TopupDeposit": obj({
+        "network": {"type": "string"}, "tx_id": {"type": "string"},
+        "amount_usdt": dict(MONEY, description="What arrived, which is what was credited."),
+        "credited_at": NULLABLE_UNIX,
+    }),
+    "Topup": obj({
+        "topup_id": {"type": "string", "format": "uuid"},
+        "status": {"type": "string", "enum": ["pending", "credited_auto", "credited_manual", "expired"],
+                   "description": "A pending intent past expires_at is reported as expired."},
+        "payment_address": {"type": "string", "description": "Empty when the network is no longer configured."},
+        "payment_network": {"type": "string"},
+        "amount_usdt": MONEY, "requested_amount_usdt": MONEY,
+        "created_at": UNIX, "expires_at": UNIX,
+        "deposit": {"anyOf": [S("TopupDeposit"), {"type": "null"}], "description": "Null until credited."},
+    }),
+    "OrderRequest": obj({
+        "product_id": dict(ID64, maximum=9223372036854775807, description="A positive JSON integer."),
+        "quantity": {"type": "integer", "minimum": 1, "maximum": 10000, "description": "A JSON integer (10.0 is refused)."},
+        "payment_method": {"type": "string", "default": "balance",
+                           "description": "Only \"balance\" is implemented; any other string is answered 501.", "examples": ["balance"]},
+        "webhook_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2048,
+                        "pattern": "^https?://[^\\s]+$",
+                        "description": "http(s) URL, printable ASCII without spaces, no credentials, valid port, and (unless webhooks.allow_private_addresses) not localhost nor a private, loopback or link-local literal address. Null is the same as absent."},
+    }, required=["product_id", "quantity"], desc="Unknown members are refused (422)."),
+    "DeliveredItem": {"type": "object", "description": "One delivered account (credentials), exactly as imported: a JSON object whose members depend on the product (e.g. login, password).",
+                      "additionalProperties": True},
+    "Order": order,
+    "OrderWithItems": order_with_items,
+    "OrderList": items_list("Order", "A page of this key's orders, newest first (never with `items`).", paged=True),
+    "AuditEntry": obj({
+        "id": ID64, "actor": {"type": "string"},
+        "action": {"type": "string", "examples": ["keys.create", "deposits.assign", "orders.cancel", "webhooks.redeliver"]},
+        "target": {"type": "string", "examples": ["key:42", "webhook:7"]},
+        "details": {"type": "object", "description": "A JSON object, as stored.", "additionalProperties": True},
+        "created_at": UNIX,
+    }),
+    "AuditList": items_list("AuditEntry", "The last 50 entries of api_audit_log, newest first."),
+    "Deposit": obj({
+        "id": ID64, "network": {"type": "string"}, "tx_id": {"type": "string"},
+        "index": {"type": "integer", "format": "int64", "description": "Event (log/instruction) index within the transaction."},
+        "from": {"type": "string"}, "to": {"type": "string"},
+        "amount_usdt": MONEY,
+        "raw_amount": {"type": "string", "pattern": "^-?[0-9]+$", "description": "The on-chain amount in token base units, as a decimal string."},
+        "block": {"type": "integer", "format": "int64"}, "time": dict(UNIX, description="Block time, unix seconds."),
+        "status": {"type": "string", "enum": ["credited", "assigned", "unmatched"]},
+        "reason": {"type": ["string", "null"], "enum": ["no_intent", "expired", "ambiguous", "amount_mismatch", "amount_out_of_range", None],
+                   "description": "Why an unmatched deposit was not credited."},
+        "key_id": {"type": ["integer", "null"], "format": "int64"},
+        "topup_id": {"type": ["string", "null"], "format": "uuid"},
+        "memo": {"type": ["string", "null"], "description": "The comment the sender attached (TON); null when none."},
+        "detected_at": UNIX,
+    }),
+    "DepositList": items_list("Deposit", "Deposits, newest first."),
+    "AssignDepositRequest": {
+        "type": "object", "description": "Other members are ignored.",
+        "properties": {"key_id": dict(ID64, description="A positive JSON integer: the API key to credit."),
+                       "reason": {"type": "string", "minLength": 1, "maxLength": 500, "description": "1 to 500 bytes; audited."}},
+        "required": ["key_id", "reason"],
+    },
+    "DepositAssignment": obj({
+        "deposit_id": ID64, "key_id": ID64, "amount_usdt": MONEY,
+        "transaction_id": dict(ID64, description="The ledger transaction of the credit."),
+        "topup_id": {"type": ["string", "null"], "format": "uuid", "description": "The key's intent marked credited_manual (same network, closest amount within 10 %), if any."},
+    }),
+    "WebhookDelivery": obj({
+        "id": ID64, "order_id": ID64, "key_id": ID64, "url": {"type": "string"},
+        "event": {"type": "string", "enum": ["completed", "partial", "failed", "expired", "cancelled", "refunded"]},
+        "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+        "attempts": {"type": "integer", "minimum": 0},
+        "last_http_status": {"type": ["integer", "null"]},
+        "last_error": {"type": ["string", "null"]},
+        "created_at": UNIX,
+    }),
+    "WebhookDeliveryList": items_list("WebhookDelivery", "Webhook deliveries, newest first."),
+    "OrderWebhookPayload": obj({
+        "order_id": ID64,
+        "status": {"type": "string", "enum": ["completed", "partial", "failed", "expired", "cancelled"],
+                   "description": "The order's status; the refund event repeats it with refunded true."},
+        "price_usdt": MONEY,
+        "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
+        "product_id": ID64,
+        "items": {"type": "array", "items": S("DeliveredItem"), "description": "The delivered accounts; [] unless completed or partial."},
+        "error_message": {"type": ["string", "null"]},
+        "refunded": {"type": "boolean"},
+        "fired_at": dict(UNIX, description="When the event was queued (not when this attempt was sent)."),
+    }),
+}
+
+# ---------------------------------------------------------------- headers, parameters, responses
+headers = {
+    "RateLimitLimit": {"description": "Admitted requests per key per sliding 60 s window (api.rate_limit_per_minute, 60 by default).", "required": True, "schema": {"type": "integer", "minimum": 1}},
+    "RateLimitRemaining": {"description": "Requests left in the current window.", "required": True, "schema": {"type": "integer", "minimum": 0}},
+    "RateLimitReset": {"description": "Seconds until the oldest counted request leaves the window.", "required": True, "schema": {"type": "integer", "minimum": 1}},
+    "RateLimitLimitOptional": {"description": "As RateLimit-Limit; present when the request was admitted (API-key routes), absent on admin routes and on refusals before admission.", "schema": {"type": "integer", "minimum": 1}},
+    "RateLimitRemainingOptional": {"description": "As RateLimit-Remaining; present when the request was admitted.", "schema": {"type": "integer", "minimum": 0}},
+    "RateLimitResetOptional": {"description": "As RateLimit-Reset; present when the request was admitted.", "schema": {"type": "integer", "minimum": 1}},
+    "RetryAfter": {"description": "Seconds to wait before retrying.", "required": True, "schema": {"type": "integer", "minimum": 1}},
+    "Allow": {"description": "The methods the path does have, e.g. `GET, POST`.", "required": True, "schema": {"type": "string"}},
+    "IdempotentReplayed": {"description": "`true` when the answer is a replay of an earlier order with the same Idempotency-Key and body.", "required": True, "schema": {"const": "true"}},
+}
+OPT_RATE = {"RateLimit-Limit": H("RateLimitLimitOptional"), "RateLimit-Remaining": H("RateLimitRemainingOptional"), "RateLimit-Reset": H("RateLimitResetOptional")}
+
+def prob(desc, schema="Problem", hdrs=None, example=None):
+    r = {"description": desc, "content": {"application/problem+json": {"schema": S(schema)}}}
+    if hdrs:
+        r["headers"] = hdrs
+    if example:
+        r["content"]["application/problem+json"]["example"] = example
+    return r
+
+responses = {
+    "Unauthorized": prob("Missing, unknown or revoked X-API-Key; on POST with a key that has an HMAC secret: missing, malformed, stale (more than api.hmac_window_seconds, 300 s, from the server clock), wrong or replayed X-Timestamp/X-Signature. On admin paths: admin API disabled (no admin.token) or missing/wrong X-Admin-Token. Authentication runs before routing, so an unknown path also answers 401 without valid credentials."),
+    "Forbidden": prob("The key has an IP whitelist and the client address (X-Forwarded-For counted only from api.trusted_proxies) is not on it."),
+    "NotFound": prob("No such resource (also for an id that is not a positive integer / UUID), or it belongs to another key.", hdrs=OPT_RATE),
+    "Conflict": prob("The request conflicts with the resource's current state.", hdrs=OPT_RATE),
+    "PayloadTooLarge": prob("The request body is larger than api.max_body_bytes (64 KiB by default). The connection is closed."),
+    "ValidationFailed": prob("Invalid query parameters, body or headers; all of them are listed in `errors`. Also for malformed percent-encoding or a query parameter given twice (field `query`).", "ValidationProblem", hdrs=OPT_RATE),
+    "TooManyRequests": prob("Rate limit exceeded for this key.", "RateLimitedProblem",
+                            hdrs={"Retry-After": H("RetryAfter"), **RATE_HEADERS}),
+    "ServiceUnavailable": prob("The database is unreachable; retry shortly.", hdrs={"Retry-After": dict(H("RetryAfter"))}),
+    "Error": prob("Other errors the server can give on any request: 400 malformed HTTP (connection closed), 404 unknown path, 405 method not allowed (with an Allow header), 413 body too large, 431 request headers over 16 KiB, 500 internal error.",
+                  hdrs={"Allow": {"description": "With 405 only: the methods the path does have.", "schema": {"type": "string"}}}),
+}
+# ServiceUnavailable: Retry-After is always "2" from ProblemFor, but the health route 503 also comes from ProblemFor.
+responses["ServiceUnavailable"]["headers"] = {"Retry-After": {"description": "Always 2 (seconds).", "required": True, "schema": {"type": "integer", "const": 2}}}
+
+def qint(name, desc, default, mn, mx):
+    return {"name": name, "in": "query", "required": False, "description": desc,
+            "schema": {"type": "integer", "format": "int64", "minimum": mn, "maximum": mx, "default": default}}
+
+parameters = {
+    "Page": qint("page", "Page number, from 1.", 1, 1, 1000000),
+    "PageSize": qint("page_size", "Items per page.", 50, 1, 200),
+    "AdminLimit": qint("limit", "Most rows to return.", 100, 1, 10000),
+    "XTimestamp": {"name": "X-Timestamp", "in": "header", "required": False,
+                   "description": "Required when the API key has an HMAC secret: unix epoch seconds, within api.hmac_window_seconds (300) of the server clock.",
+                   "schema": {"type": "string", "pattern": "^-?[0-9]+$"}, "example": "1779497200"},
+    "XSignature": {"name": "X-Signature", "in": "header", "required": False,
+                   "description": "Required when the API key has an HMAC secret: hex(HMAC-SHA256(secret, \"{X-Timestamp}\\n{raw request body}\")), case-insensitive. Each signature is accepted once (replays within the window are 401).",
+                   "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}},
+    "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
+                       "description": "1 to 255 printable ASCII characters (0x21-0x7E), scoped to the API key. The same key with the same body answers 200 with the original order (Idempotent-Replayed: true); with another body 422.",
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]{1,255}$"}},
+}
+
+def path_id(desc, schema):
+    return {"name": "id", "in": "path", "required": True, "description": desc, "schema": schema}
+
+ID_PARAM_INT = lambda what: path_id(f"{what} id. Anything that is not a positive integer answers 404.", {"type": "integer", "format": "int64", "minimum": 1})
+
+# ---------------------------------------------------------------- operations
+API_SEC = [{"apiKey": []}]
+ADMIN_SEC = [{"adminToken": []}]
+
+def api_errors(*extra, post=False):
+    r = {"401": R("Unauthorized"), "403": R("Forbidden"), "429": R("TooManyRequests"), "503": R("ServiceUnavailable"), "default": R("Error")}
+    if post:
+        r["413"] = R("PayloadTooLarge")
+    for e in extra:
+        r[e] = R({"404": "NotFound", "409": "Conflict", "422": "ValidationFailed"}[e])
+    return r
+
+def admin_errors(*extra, post=False):
+    r = {"401": R("Unauthorized"), "503": R("ServiceUnavailable"), "default": R("Error")}
+    if post:
+        r["413"] = R("PayloadTooLarge")
+    for e in extra:
+        r[e] = R({"404": "NotFound", "409": "Conflict", "422": "ValidationFailed"}[e])
+    return r
+
+def sort_resp(r):
+    return dict(sorted(r.items(), key=lambda kv: (kv[0] == "default", kv[0])))
+
+def op(op_id, summary, tags, sec, responses, params=None, body=None, desc=None):
+    o = {"operationId": op_id, "summary": summary, "tags": tags}
+    if desc:
+        o["description"] = desc
+    if sec is not None:
+        o["security"] = sec
+    if params:
+        o["parameters"] = params
+    if body:
+        o["requestBody"] = body
+    o["responses"] = sort_resp(responses)
+    return o
+
+def json_body(schema_name, desc=None):
+    b = {"required": True, "content": {"application/json": {"schema": S(schema_name)}}}
+    if desc:
+        b["description"] = desc
+    return b
+
+paths = {}
+paths["/api/v1/health"] = {"get": op("getHealth", "Key validation and uptime probe", ["Service"], API_SEC,
+    {"200": ok("Healthy.", S("Health")), **api_errors()},
+    desc="Validates the key (counts as a request for rate limit and usage). 503 while the database is down.")}
+
+paths["/api/v1/products"] = {"get": op("listProducts", "List products", ["Catalog"], API_SEC,
+    {"200": ok("A page of products, by id.", S("ProductList")), **api_errors("422")},
+    params=[
+        {"name": "category", "in": "query", "required": False, "description": "Exact category name.", "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+        {"name": "sku", "in": "query", "required": False, "description": "Exact SKU.", "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+        {"name": "min_price", "in": "query", "required": False, "description": "Inclusive lower bound on the unit price, USDT, at most 6 decimals (read from its text). Must not exceed max_price.", "schema": {"type": "number", "minimum": 0}},
+        {"name": "max_price", "in": "query", "required": False, "description": "Inclusive upper bound on the unit price, USDT, at most 6 decimals.", "schema": {"type": "number", "minimum": 0}},
+        qint("min_qty", "Only products with at least this many items in stock; the default 1 hides sold-out products, 0 shows them.", 1, 0, 1000000000),
+        P("Page"), P("PageSize"),
+    ], desc="Length limits on category/sku are in bytes of UTF-8. Unknown query parameters are ignored; a parameter given twice is 422.")}
+
+paths["/api/v1/products/{id}"] = {"get": op("getProduct", "Get one product", ["Catalog"], API_SEC,
+    {"200": ok("The product (also when sold out).", S("Product")), **api_errors("404")},
+    params=[ID_PARAM_INT("Product")])}
+
+paths["/api/v1/categories"] = {"get": op("listCategories", "List categories with product counts and minimum prices", ["Catalog"], API_SEC,
+    {"200": ok("All categories.", S("CategoryList")), **api_errors()})}
+
+paths["/api/v1/balance"] = {"get": op("getBalance", "Get the key's balance and totals", ["Account"], API_SEC,
+    {"200": ok("The balance.", S("Balance")), **api_errors()})}
+
+paths["/api/v1/usage"] = {"get": op("getUsage", "Get the key's usage statistics", ["Account"], API_SEC,
+    {"200": ok("Usage of this key; every admitted request counts, this one included.", S("Usage")), **api_errors()})}
+
+paths["/api/v1/balance/topup"] = {"post": op("createTopup", "Create a top-up intent", ["Top-ups"], API_SEC,
+    {"200": ok("The intent: send exactly amount_usdt to payment_address before expires_at.", S("TopupCreated")),
+     **api_errors("409", "422", post=True)},
+    params=[P("XTimestamp"), P("XSignature")], body=json_body("TopupRequest"),
+    desc="409 when no free amount within topups.max_surcharge_usdt above the requested one is left on the network. 422 on a bad body or an unknown or disabled network.")}
+
+paths["/api/v1/balance/topup/{id}"] = {"get": op("getTopup", "Get a top-up intent", ["Top-ups"], API_SEC,
+    {"200": ok("The intent and, once credited, its deposit.", S("Topup")), **api_errors("404")},
+    params=[path_id("Top-up id (UUID). Anything else, or another key's intent, answers 404.", {"type": "string", "format": "uuid"})])}
+
+orders_post_responses = {
+    "201": {"description": "Order created: the balance is debited and stock reserved in one transaction; status processing.",
+            "headers": dict(RATE_HEADERS), "content": {"application/json": {"schema": S("Order")}}},
+    "200": {"description": "Replay: an order with this Idempotency-Key and the same body exists; it is returned as it is now.",
+            "headers": {"Idempotent-Replayed": H("IdempotentReplayed"), **RATE_HEADERS},
+            "content": {"application/json": {"schema": S("Order")}}},
+    "400": prob("Below the product's min_quantity, or priced below orders.min_order_usdt.", "BelowMinimumProblem", hdrs=OPT_RATE),
+    "402": prob("The balance is below the price.", "InsufficientBalanceProblem", hdrs=OPT_RATE),
+    "404": prob("No such product.", hdrs=OPT_RATE),
+    "409": prob("Stock below the quantity.", "InsufficientStockProblem", hdrs=OPT_RATE),
+    "422": R("ValidationFailed"),
+    "501": prob("payment_method other than \"balance\" (invoice mode is not implemented).", hdrs=OPT_RATE),
+}
+paths["/api/v1/orders"] = {
+    "post": op("createOrder", "Place an order paid from the balance", ["Orders"], API_SEC,
+        {**orders_post_responses, **{k: v for k, v in api_errors(post=True).items()}},
+        params=[P("XTimestamp"), P("XSignature"), P("IdempotencyKey")], body=json_body("OrderRequest"),
+        desc="Price = unit price × quantity, exactly. Fulfilment is asynchronous: poll GET /api/v1/orders/{id} or pass webhook_url."),
+    "get": op("listOrders", "List the key's orders", ["Orders"], API_SEC,
+        {"200": ok("A page of orders, newest first.", S("OrderList")), **api_errors("422")},
+        params=[{"name": "status", "in": "query", "required": False, "description": "Only orders with this status.",
+                 "schema": {"type": "string", "enum": ["processing", "completed", "partial", "failed", "expired", "cancelled"]}},
+                P("Page"), P("PageSize")]),
+}
+paths["/api/v1/orders/{id}"] = {"get": op("getOrder", "Get an order with its delivered items", ["Orders"], API_SEC,
+    {"200": ok("The order; items when completed or partial, delivered when partial.", S("OrderWithItems")), **api_errors("404")},
+    params=[ID_PARAM_INT("Order")])}
+
+paths["/api/admin/api-audit"] = {"get": op("adminListAudit", "List the last 50 audit log entries", ["Admin"], ADMIN_SEC,
+    {"200": ok("Newest first.", S("AuditList"), headers=False), **admin_errors()})}
+
+paths["/api/admin/deposits"] = {"get": op("adminListDeposits", "List deposits", ["Admin"], ADMIN_SEC,
+    {"200": ok("Deposits, newest first.", S("DepositList"), headers=False), **admin_errors("422")},
+    params=[{"name": "status", "in": "query", "required": False, "description": "unmatched: only deposits awaiting manual assignment.",
+             "schema": {"type": "string", "enum": ["unmatched", "all"], "default": "all"}}, P("AdminLimit")])}
+
+paths["/api/admin/deposits/{id}/assign"] = {"post": op("adminAssignDeposit", "Credit an unmatched deposit to a key", ["Admin"], ADMIN_SEC,
+    {"200": ok("Credited once and audited.", S("DepositAssignment"), headers=False),
+     **admin_errors("404", "409", "422", post=True)},
+    params=[ID_PARAM_INT("Deposit")], body=json_body("AssignDepositRequest"),
+    desc="404: no such deposit or no such key. 409: the deposit is not unmatched (e.g. already assigned) or has no creditable amount.")}
+
+paths["/api/admin/orders/{id}/cancel"] = {"post": op("adminCancelOrder", "Cancel a processing order", ["Admin"], ADMIN_SEC,
+    {"200": ok("The order, now cancelled (refund due; stock released; webhook queued; audited).", S("Order"), headers=False),
+     **admin_errors("404", "409", post=True)},
+    params=[ID_PARAM_INT("Order")],
+    desc="No request body is read. 409 when the order is not processing.")}
+
+paths["/api/admin/webhooks"] = {"get": op("adminListWebhooks", "List webhook deliveries", ["Admin"], ADMIN_SEC,
+    {"200": ok("Deliveries, newest first.", S("WebhookDeliveryList"), headers=False), **admin_errors("422")},
+    params=[{"name": "status", "in": "query", "required": False, "description": "Only deliveries with this status (all when absent).",
+             "schema": {"type": "string", "enum": ["pending", "delivered", "failed"]}}, P("AdminLimit")])}
+
+paths["/api/admin/webhooks/{id}/redeliver"] = {"post": op("adminRedeliverWebhook", "Send a failed webhook delivery again", ["Admin"], ADMIN_SEC,
+    {"200": ok("The delivery, back to pending with attempts reset to 0 (audited).", S("WebhookDelivery"), headers=False),
+     **admin_errors("404", "409", post=True)},
+    params=[ID_PARAM_INT("Webhook delivery")],
+    desc="No request body is read. 409 when the delivery is not failed.")}
+
+paths["/livez"] = {"get": op("getLiveness", "Liveness probe", ["Probes"], [],
+    {"200": {"description": "The process is up.", "content": {"application/json": {"schema": S("Liveness")}}}},
+    desc="No key, no rate limit, no usage. Answers this way to any method.")}
+paths["/readyz"] = {"get": op("getReadiness", "Readiness probe", ["Probes"], [],
+    {"200": {"description": "Ready.", "content": {"application/json": {"schema": S("Readiness"), "example": {"status": "ready"}}}},
+     "503": {"description": "Not ready: shutting down, or the database is unreachable (plain JSON, not problem+json).",
+             "content": {"application/json": {"schema": S("Readiness"), "example": {"status": "not_ready", "reason": "database unreachable"}}}}},
+    desc="No key, no rate limit, no usage. Answers this way to any method.")}
+paths["/metrics"] = {"get": op("getMetrics", "Prometheus metrics", ["Probes"], [],
+    {"200": {"description": "Prometheus text exposition format; no per-key series.",
+             "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}}}},
+    desc="No key, no rate limit, no usage. Only GET; other methods on /metrics are treated as an unknown path (401 without a key, 404 with one).")}
+
+# ---------------------------------------------------------------- webhooks
+webhooks = {
+    "orderStatusChanged": {"post": {
+        "operationId": "orderStatusChangedWebhook",
+        "summary": "Order status change or refund, POSTed to the order's webhook_url",
+        "description": (
+            "Sent (from the webhook outbox) for every status change of an order placed with `webhook_url`: "
+            "completed, partial, failed, expired, cancelled, and once more when the refund is paid (`refunded: true`, status repeated). "
+            "A 2xx answer within webhooks.timeout_ms (10 s) counts as delivered; anything else is retried after 1, 2, 4, 8, 16 s "
+            "(webhooks.backoff_base_ms, webhooks.max_retries = 5 retries after the first attempt), then the delivery is failed and an admin can redeliver it. "
+            "Redirects are not followed; only public addresses are connected to (unless webhooks.allow_private_addresses). "
+            "Delivery is at least once: deduplicate on X-Webhook-Id."),
+        "tags": ["Webhooks"],
+        "parameters": [
+            {"name": "X-Webhook-Id", "in": "header", "required": True, "description": "The delivery id (decimal integer); the same on every retry of it.", "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+            {"name": "X-Webhook-Timestamp", "in": "header", "required": True, "description": "Unix seconds when this attempt was signed.", "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+            {"name": "X-Webhook-Signature", "in": "header", "required": False,
+             "description": "hex(HMAC-SHA256(key's HMAC secret, \"{X-Webhook-Id}.{X-Webhook-Timestamp}.{raw body}\")), lowercase. Absent when the API key has no HMAC secret.",
+             "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+            {"name": "User-Agent", "in": "header", "required": False, "description": "Always instamarketd-webhooks.", "schema": {"const": "instamarketd-webhooks"}},
+        ],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": S("OrderWebhookPayload")}}},
+        "responses": {
+            "2XX": {"description": "Delivered; the answer body is read (up to 64 KiB) and discarded."},
+            "default": {"description": "Any other status, a timeout or a connection error: retried with exponential backoff."},
+        },
+    }}
+}
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "InstaMarket API (instamarketd)",
+        "version": "1.0.0",
+        "description": "\n".join([
+            "REST API for wholesale clients: catalog, balance top-ups via on-chain USDT deposits, orders and order webhooks, as implemented by instamarketd. Client routes live under `/api/v1`, admin routes under `/api/admin`; `/livez`, `/readyz` and `/metrics` are unauthenticated probes.",
+            "",
+            "**Authentication.** Every `/api/v1` request needs `X-API-Key` (missing, unknown or revoked: 401). A key with an IP whitelist answers 403 to any other client address (`X-Forwarded-For` counts only from `api.trusted_proxies`). Admin routes take `X-Admin-Token` instead (401 when missing or wrong, or when the admin API is disabled). Authentication runs before routing: an unknown path answers 401 without valid credentials and 404 with them.",
+            "",
+            "**HMAC.** For a key with an HMAC secret every POST must carry `X-Timestamp` (unix seconds, within 300 s of the server clock) and `X-Signature` = hex(HMAC-SHA256(secret, \"{timestamp}\\n{raw body}\")). Missing, stale or wrong: 401. A signature is accepted once; reusing it within the window is a replay and gets 401. GETs need no signature.",
+            "",
+            "**Rate limits.** `api.rate_limit_per_minute` (60) admitted requests per key in any sliding 60 s window. Every answer to an admitted request carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a refused one is 429 with `Retry-After` and a `retry_after` member. Admin routes and probes are not rate limited.",
+            "",
+            "**Money.** Amounts are JSON numbers written exactly from integer micro-USDT, with up to 6 decimals (`50.0`, `12.34`, `0.000001`). Query amounts may have at most 6 decimals; top-up amounts at most 2.",
+            "",
+            "**Errors.** Every error is `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`; 422 adds `errors` (every bad field), 429 adds `retry_after`, and some order errors add members (see the schemas). Server-level errors: 400 malformed HTTP, 404 unknown path, 405 with `Allow`, 413 body over `api.max_body_bytes` (64 KiB), 431 headers over 16 KiB, 503 with `Retry-After` while the database is unreachable.",
+        ]),
+    },
+    "servers": [{"url": "/"}],
+    "tags": [
+        {"name": "Service"}, {"name": "Catalog"}, {"name": "Account"}, {"name": "Top-ups"},
+        {"name": "Orders"}, {"name": "Admin", "description": "Under /api/admin, with X-Admin-Token; no rate limit, no HMAC."},
+        {"name": "Probes", "description": "Unauthenticated, for process managers, load balancers and Prometheus."},
+        {"name": "Webhooks", "description": "Requests instamarketd sends to clients."},
+    ],
+    "security": API_SEC,
+    "paths": paths,
+    "webhooks": webhooks,
+    "components": {
+        "securitySchemes": {
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "The client's API key, issued by an admin."},
+            "adminToken": {"type": "apiKey", "in": "header", "name": "X-Admin-Token", "description": "The admin token (admin.token); the admin API is disabled when none is configured."},
+        },
+        "schemas": schemas,
+        "parameters": parameters,
+        "headers": headers,
+        "responses": responses,
+    },
+}
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "openapi.json"), "w") as f:
+    json.dump(doc, f, indent=2, ensure_ascii=False)
+    f.write("\n")
