@@ -6,6 +6,7 @@
 #include "api/catalog_handlers.h"
 #include "api/deposit_handlers.h"
 #include "api/handler_context.h"
+#include "api/openapi_document.h"
 #include "api/order_handlers.h"
 #include "api/problem.h"
 #include "api/request_security.h"
@@ -46,7 +47,30 @@ ApiService::ApiService(Database& db, const Config& config)
       admin_(config.admin),
       keys_(db.keys(), std::chrono::milliseconds(config.api.key_cache_ttl_ms)),
       limiter_(config.api.rate_limit_per_minute, std::chrono::seconds(60)) {
-  routes_ = {
+  routes_ = Routes();
+  for (const auto& r : routes_) {
+    patterns_.emplace_back(r.method, r.pattern);
+    route_metrics_.push_back(Metrics::Get().ForRoute(r.method + " " + r.pattern));
+  }
+  unmatched_metrics_ = Metrics::Get().ForRoute("(no route)");
+  malformed_metrics_ = Metrics::Get().ForRoute("(malformed request)");
+}
+
+namespace {
+// Endpoints served before authentication, for tools rather than API clients.
+constexpr std::pair<const char*, const char*> kKeylessEndpoints[] = {
+    {"GET", "/livez"}, {"GET", "/readyz"}, {"GET", "/metrics"}, {"GET", "/api/v1/openapi.json"}};
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> ApiService::Endpoints() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : Routes()) out.emplace_back(r.method, r.pattern);
+  for (const auto& [method, path] : kKeylessEndpoints) out.emplace_back(method, path);
+  return out;
+}
+
+std::vector<ApiService::RouteEntry> ApiService::Routes() {
+  return {
       {"GET", "/api/v1/health", RouteAuth::kApiKey, false, &HandleHealth},
       {"GET", "/api/v1/products", RouteAuth::kApiKey, true, &HandleListProducts},
       {"GET", "/api/v1/products/{id}", RouteAuth::kApiKey, true, &HandleGetProduct},
@@ -68,12 +92,6 @@ ApiService::ApiService(Database& db, const Config& config)
       {"POST", "/api/admin/webhooks/{id}/redeliver", RouteAuth::kAdminToken, true,
        &HandleAdminRedeliverWebhook},
   };
-  for (const auto& r : routes_) {
-    patterns_.emplace_back(r.method, r.pattern);
-    route_metrics_.push_back(Metrics::Get().ForRoute(r.method + " " + r.pattern));
-  }
-  unmatched_metrics_ = Metrics::Get().ForRoute("(no route)");
-  malformed_metrics_ = Metrics::Get().ForRoute("(malformed request)");
 }
 
 std::optional<HttpResponse> ApiService::HandleInline(Call& call) { return Serve(call, false); }
@@ -138,6 +156,9 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
     return metrics;
   }
   if (req.Path() == "/livez") return JsonResponse(200, R"({"status":"alive"})");
+  if (req.Path() == "/api/v1/openapi.json" && req.method == "GET") {
+    return JsonResponse(200, std::string(OpenApiDocument()));
+  }
   if (req.Path() == "/readyz") {
     if (shutting_down_)
       return JsonResponse(503, R"({"status":"not_ready","reason":"shutting down"})");

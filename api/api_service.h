@@ -56,6 +56,10 @@ class ApiService {
   Metrics::Route* MetricsRoute(const Call& call) const;
   Metrics::Route* MalformedMetricsRoute() const { return malformed_metrics_; }
 
+  // Every (method, path pattern) the API serves, routes and key-less endpoints alike; the
+  // OpenAPI document must describe each (tests/unit/openapi_test.cpp).
+  static std::vector<std::pair<std::string, std::string>> Endpoints();
+
   // Every statement a PlanRead may name, to prepare on each pipelined connection.
   static std::vector<const PipelinedStatement*> PipelinedStatements();
 
@@ -79,6 +83,7 @@ class ApiService {
     Handler handler;
     const PipelinedHandler* pipelined = nullptr;  // the same route as one pipelined read
   };
+  static std::vector<RouteEntry> Routes();
   const RouteEntry* RouteOf(const Call& call) const;
   HandlerContext ContextOf(const Call& call);
   std::optional<HttpResponse> Serve(Call& call, bool may_block);

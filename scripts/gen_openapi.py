@@ -508,6 +508,10 @@ paths["/metrics"] = {"get": op("getMetrics", "Prometheus metrics", ["Probes"], [
     {"200": {"description": "Prometheus text exposition format; no per-key series.",
              "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}}}},
     desc="No key, no rate limit, no usage. Only GET; other methods on /metrics are treated as an unknown path (401 without a key, 404 with one).")}
+paths["/api/v1/openapi.json"] = {"get": op("getOpenApiDocument", "This document", ["Probes"], [],
+    {"200": {"description": "The OpenAPI 3.1 document of the API (docs/openapi.json, built into the daemon).",
+             "content": {"application/json": {"schema": {"type": "object"}}}}},
+    desc="No key, no rate limit, no usage. Only GET.")}
 
 # ---------------------------------------------------------------- webhooks
 webhooks = {
