@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -190,6 +191,9 @@ Result<nlohmann::json> HttpEndpoints::RequestOnce(Endpoint& endpoint, const std:
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, ReadRetryAfter);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &retry_after);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  // Which instance asks, for providers' logs and for telling instances apart in tests.
+  static const std::string user_agent = "instamarketd (pid " + std::to_string(getpid()) + ")";
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent.c_str());
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);

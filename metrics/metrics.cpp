@@ -3,6 +3,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -141,7 +142,16 @@ struct Metrics::Impl {
         orders(prometheus::BuildCounter()
                    .Name("instamarket_orders_total")
                    .Help("Orders entering each state")
-                   .Register(*registry)) {}
+                   .Register(*registry)),
+        leader(prometheus::BuildGauge()
+                   .Name("instamarket_watcher_leader")
+                   .Help("1 when this instance watches the network (holds its lease), else 0")
+                   .Register(*registry)),
+        credit_latency(prometheus::BuildHistogram()
+                           .Name("instamarket_deposit_record_seconds")
+                           .Help("From a final transfer's block time to its deposit being "
+                                 "recorded (and credited when it matches), per network")
+                           .Register(*registry)) {}
 
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Counter& rate_limited;
@@ -153,6 +163,8 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Counter>& rpc_errors;
   prometheus::Family<prometheus::Counter>& webhooks;
   prometheus::Family<prometheus::Counter>& orders;
+  prometheus::Family<prometheus::Gauge>& leader;
+  prometheus::Family<prometheus::Histogram>& credit_latency;
   std::mutex routes_mutex;
   std::map<std::string, std::unique_ptr<Route>, std::less<>> routes;
 };
@@ -181,6 +193,16 @@ void Metrics::RecordRequest(Route* route, int status, double seconds) {
 }
 
 void Metrics::RecordRateLimited() { impl_->rate_limited.Increment(); }
+
+void Metrics::RecordWatcherLeader(const std::string& network, bool leader) {
+  impl_->leader.Add({{"network", network}}).Set(leader ? 1 : 0);
+}
+
+void Metrics::RecordDepositLatency(const std::string& network, double seconds) {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600};
+  impl_->credit_latency.Add({{"network", network}}, kBuckets).Observe(std::max(0.0, seconds));
+}
 
 void Metrics::RecordScan(const std::string& network, std::int64_t head, std::int64_t final_height,
                          std::int64_t next_block, int credited, int unmatched, int reorged) {

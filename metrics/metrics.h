@@ -24,6 +24,10 @@ class Metrics {
   void RecordScan(const std::string& network, std::int64_t head, std::int64_t final_height,
                   std::int64_t next_block, int credited, int unmatched, int reorged);
   void RecordRpcError(const std::string& network, const std::string& endpoint);
+  // Whether this instance holds the network's watcher lease (checked before each poll).
+  void RecordWatcherLeader(const std::string& network, bool leader);
+  // Block time of a final transfer to its deposit recorded (credited, if it matched).
+  void RecordDepositLatency(const std::string& network, double seconds);
 
   // Outcome of one webhook attempt: "delivered", "retry" or "failed".
   void RecordWebhookAttempt(std::string_view outcome);

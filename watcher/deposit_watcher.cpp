@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "core/printable_text.h"
+#include "ledger/watcher_lease.h"
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
 #include "watcher/amount_matcher.h"
@@ -81,6 +82,7 @@ struct DepositWatcher::Impl {
         adapters(adapters_in),
         store(store_in),
         runtime(runtime_in),
+        lease(config_in.database),
         io(RuntimeAccess::Io(runtime_in)),
         blocking(RuntimeAccess::Blocking(runtime_in)) {
     rules.tolerance = Money::FromMicros(config_in.topups.match_tolerance_micros);
@@ -91,6 +93,14 @@ struct DepositWatcher::Impl {
     auto backoff = std::chrono::steady_clock::duration(kFirstBackoff);
     std::optional<ChainCursor> cursor;
     while (!stopping) {
+      // One instance watches each network (several may share the database); the others wait.
+      bool leader = co_await RunBlocking(blocking, [&] { return lease.Hold(id); });
+      Metrics::Get().RecordWatcherLeader(id, leader);
+      if (!leader) {
+        cursor.reset();  // reloaded when this instance takes over: the leader moved it
+        co_await Sleep(n, std::chrono::milliseconds(n.config.poll_interval_ms));
+        continue;
+      }
       if (!cursor) {
         auto loaded = co_await RunBlocking(blocking, [&] { return LoadOrInitCursor(n); });
         if (loaded) {
@@ -133,6 +143,14 @@ struct DepositWatcher::Impl {
         continue;
       }
       backoff = kFirstBackoff;
+      if (recorded->credited || recorded->unmatched) {
+        const double now =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        for (const auto& d : scan.final_transfers) {
+          if (d.block_time > 0) Metrics::Get().RecordDepositLatency(id, now - d.block_time);
+        }
+      }
       Metrics::Get().RecordScan(id, scan.head, scan.final_height, scan.new_cursor.position,
                                 recorded->credited, recorded->unmatched, recorded->reorged);
       if (recorded->credited || recorded->unmatched || recorded->reorged) {
@@ -167,6 +185,7 @@ struct DepositWatcher::Impl {
   const AdapterRegistry& adapters;
   DepositStore& store;
   Runtime& runtime;
+  WatcherLease lease;
   asio::io_context& io;
   asio::thread_pool& blocking;
   MatchRules rules;

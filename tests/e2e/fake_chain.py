@@ -101,6 +101,7 @@ class FakeChain:
         self.requests = []   # (path or method, page) of every request
         self.errors_served = 0
         self.held = 0
+        self.agents = []  # (monotonic time, User-Agent) of every request
         self.api_keys_seen = set()  # TRON-PRO-API-KEY / X-API-Key header values
         self.server = None
 
@@ -244,6 +245,7 @@ class FakeChain:
             what = rpc["method"] if rpc else url.path
             page = self._page_of(url.path, query, rpc)
             self.requests.append((what, page))
+            self.agents.append((time.monotonic(), handler.headers.get("User-Agent", "")))
             if self._failures:
                 status, text = self._failures.pop(0)
                 self.errors_served += 1
@@ -262,6 +264,10 @@ class FakeChain:
             if url.path == "/api/v3/jetton/transfers":
                 return self._send(handler, 200, self._ton(query))
         return self._send(handler, 404, {"error": "no such path"})
+
+    def agents_since(self, t):
+        with self.lock:
+            return {agent for when, agent in self.agents if when >= t}
 
     def wait_held(self, timeout=20):
         with self.lock:

@@ -12,6 +12,7 @@ there before. Every network lists a dead endpoint first, so each request also fa
 
 import json
 import os
+import re
 import sys
 import unittest
 from decimal import Decimal
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from deposit_harness import ChainDaemon, exact, wait_until  # noqa: E402
 from fake_chain import FakeChain, associated_token_account, random_hex  # noqa: E402
+import requests  # noqa: E402
 
 TIMEOUT = 30
 PAGE_SIZE = 2
@@ -135,6 +137,12 @@ class AdapterCase(harness.DaemonTestCase):
         self.assertEqual(row["reason"], "no_intent")
         self.check_memo(row, "invoice 77")
         self.assertCountedOnce()
+        # Operators see who watches and how long deposits take to be recorded.
+        metrics = requests.get(self.daemon.base + "/metrics", timeout=10).text
+        self.assertIn(f'instamarket_watcher_leader{{network="{self.network}"}} 1', metrics)
+        counts = re.findall(r'instamarket_deposit_record_seconds_count\{network="%s"\} (\d+)'
+                            % self.network, metrics)
+        self.assertTrue(counts and int(counts[0]) >= 2, counts)
 
     def test_2_spam_and_failed_transfers_are_never_counted(self):
         spam = self.send_spam()
