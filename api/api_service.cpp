@@ -12,6 +12,7 @@
 #include "api/request_security.h"
 #include "api/service_handlers.h"
 #include "core/crypto.h"
+#include "core/log_context.h"
 #include "metrics/metrics.h"
 
 namespace instamarket {
@@ -132,6 +133,7 @@ std::optional<PipelinedRead> ApiService::PlanRead(const Call& call) const {
 }
 
 HttpResponse ApiService::FinishRead(Call& call, Result<std::vector<TextRow>> rows) {
+  ScopedRequestId log_scope(call.request.request_id);
   const RouteEntry* route = RouteOf(call);
   if (!route || !route->pipelined) return Problem(500, "request was not served");
   HttpResponse response = route->pipelined->finish(ContextOf(call), std::move(rows));
@@ -141,6 +143,7 @@ HttpResponse ApiService::FinishRead(Call& call, Result<std::vector<TextRow>> row
 
 std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
   const HttpRequest& req = call.request;
+  ScopedRequestId log_scope(req.request_id);
   if (!call.routed) {
     call.match = MatchRoute(patterns_, req.method, req.Path());
     call.routed = true;

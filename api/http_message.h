@@ -15,6 +15,10 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string peer_ip;  // the TCP peer's address
+  // For log lines: the client's X-Request-Id when it sent a usable one (echoed in the
+  // response), else one the server made up.
+  std::string request_id;
+  bool client_request_id = false;
 
   // Case-insensitive; empty when absent.
   std::string_view Header(std::string_view name) const;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,6 +19,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cctype>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -26,6 +28,7 @@
 #include "api/api_service.h"
 #include "api/problem.h"
 #include "api/response_wire.h"
+#include "core/log_context.h"
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
 #include "net/pg_pipeline.h"
@@ -60,6 +63,22 @@ HttpRequest ToApiRequest(const http::request<http::string_body>& req, const std:
   return out;
 }
 
+// A client's X-Request-Id is used (and echoed) when it is short and plain; otherwise the
+// server's own: "<worker>-<count>", unique within the process.
+void SetRequestId(HttpRequest& request, std::size_t worker, std::uint64_t count) {
+  std::string_view given = request.Header("X-Request-Id");
+  bool usable = !given.empty() && given.size() <= 64 &&
+                std::all_of(given.begin(), given.end(), [](unsigned char c) {
+                  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+                });
+  if (usable) {
+    request.request_id.assign(given);
+    request.client_request_id = true;
+  } else {
+    request.request_id = std::to_string(worker) + "-" + std::to_string(count);
+  }
+}
+
 // One connection's state that its thread's sweep and stop logic may touch.
 struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)) {}
@@ -84,6 +103,8 @@ class HttpServer::Impl {
     asio::steady_timer sweep{io};
     std::unique_ptr<PgPipeline> pipeline;  // declared after io: destroyed before it
     std::thread thread;
+    std::size_t index = 0;
+    std::uint64_t requests = 0;  // served by this thread, for request ids
   };
 
   Impl(ApiService& service, const Config& full_config, Runtime& runtime)
@@ -93,6 +114,7 @@ class HttpServer::Impl {
         blocking_(RuntimeAccess::Blocking(runtime)) {
     for (int i = 0; i < std::max(1, config_.threads); ++i) {
       auto worker = std::make_unique<Worker>();
+      worker->index = workers_.size();
       worker->pipeline = std::make_unique<PgPipeline>(
           worker->io, blocking_, full_config.database.url, ApiService::PipelinedStatements());
       workers_.push_back(std::move(worker));
@@ -299,7 +321,8 @@ class HttpServer::Impl {
         co_return;
       }
       auto& req = parser.get();
-      const HttpRequest request = ToApiRequest(req, peer_ip);
+      HttpRequest request = ToApiRequest(req, peer_ip);
+      SetRequestId(request, worker.index, ++worker.requests);
       ApiService::Call call(request);
       std::optional<HttpResponse> response = service_.HandleInline(call);
       if (!response) {
@@ -313,10 +336,16 @@ class HttpServer::Impl {
         }
       }
       bool keep_alive = req.keep_alive() && !stopping_;
+      if (request.client_request_id) response->AddHeader("X-Request-Id", request.request_id);
       WriteResponse(*response, req.version(), keep_alive, out);
       co_await Send(connection, out, ec);
-      Metrics::Get().RecordRequest(service_.MetricsRoute(call), response->status,
-                                   std::chrono::duration<double>(Clock::now() - started).count());
+      const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+      Metrics::Get().RecordRequest(service_.MetricsRoute(call), response->status, seconds);
+      if (spdlog::should_log(spdlog::level::debug)) {  // the access log, at debug level
+        ScopedRequestId log_scope(request.request_id);
+        spdlog::debug("{} {} {} {:.3f} ms {}", request.method, request.Path(), response->status,
+                      seconds * 1000, peer_ip);
+      }
       if (ec || !keep_alive) co_return;
     }
   }

@@ -19,6 +19,7 @@
 #include "app/admin_commands.h"
 #include "app/cli_output.h"
 #include "app/config_report.h"
+#include "app/logging.h"
 #include "app/systemd_notify.h"
 #include "config/config.h"
 #include "core/json_writer.h"
@@ -100,7 +101,7 @@ int Main(std::vector<std::string> args) {
 
   auto config = LoadConfigFile(config_path);
   if (!config) return PrintError(config.error());
-  spdlog::set_level(spdlog::level::from_str(config->log.level));
+  ConfigureLogging(config->log);
   // Before the database is even opened: a config check touches nothing.
   if (args.size() == 2 && args[0] == "config" && args[1] == "check") {
     return PrintJson(ConfigReport(*config));

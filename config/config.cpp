@@ -156,7 +156,12 @@ void ParseAdmin(const YAML::Node& node, AdminConfig& admin) {
 }
 
 void ParseLog(const YAML::Node& node, LogConfig& log) {
-  RejectUnknownKeys(node, "log", {"level"});
+  RejectUnknownKeys(node, "log", {"level", "format"});
+  if (node["format"]) {
+    log.format = ReadString(node["format"], "log.format", false);
+    if (log.format != "json" && log.format != "text")
+      Fail("log.format", "must be json or text, got \"" + log.format + "\"");
+  }
   if (node["level"]) {
     log.level = ReadString(node["level"], "log.level", false);
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};

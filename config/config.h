@@ -32,7 +32,8 @@ struct AdminConfig {
 };
 
 struct LogConfig {
-  std::string level = "info";  // trace, debug, info, warn, error
+  std::string level = "info";   // trace, debug, info, warn, error
+  std::string format = "json";  // json: one JSON object per line; text: for a terminal
 };
 
 // One chain network that receives USDT (spec section 9), e.g. usdt_bep_20.

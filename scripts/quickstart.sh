@@ -54,6 +54,7 @@ admin:
   token: "$token"
 log:
   level: info
+  format: text
 topups:
   expiry_seconds: 3600
 networks:

@@ -53,6 +53,34 @@ class ServiceTest(harness.unittest.TestCase):
             daemon.stop()
             daemon.cleanup()
 
+    def test_logs_are_json_lines_with_the_request_id(self):
+        harness.require_environment()
+        daemon = harness.Daemon(log={"level": "debug", "format": "json"})
+        try:
+            daemon.start()
+            key = daemon.create_key(harness.label("service", "logs"))["api_key"]
+            r = daemon.get("/health", key=key, headers={"X-Request-Id": "e2e-req-42"})
+            self.assertEqual(r.status_code, 200)
+            self.assertEqual(r.headers.get("X-Request-Id"), "e2e-req-42")  # echoed
+            # An id the server would not log as is (too long, odd characters) is not echoed.
+            r = daemon.get("/health", key=key, headers={"X-Request-Id": "a b" * 40})
+            self.assertNotIn("X-Request-Id", r.headers)
+            self.assertEqual(daemon.stop(), 0)
+            with open(daemon.log_path) as f:
+                lines = [line for line in f.read().splitlines() if line.strip()]
+            records = [json.loads(line) for line in lines]  # every line is one JSON object
+            for rec in records:
+                self.assertEqual(set(rec), {"time", "level", "logger", "thread", "request_id",
+                                            "msg"}, rec)
+            mine = [rec for rec in records if rec["request_id"] == "e2e-req-42"]
+            self.assertEqual(len(mine), 1, records[-5:])
+            self.assertEqual(mine[0]["level"], "debug")
+            self.assertIn("GET /api/v1/health 200", mine[0]["msg"])
+            self.assertTrue(any(rec["msg"].startswith("listening on") for rec in records))
+        finally:
+            daemon.stop()
+            daemon.cleanup()
+
     def test_config_check_prints_what_would_run(self):
         daemon = harness.Daemon(database={"url": "postgresql://u:hunter2@127.0.0.1:1/nowhere"})
         try:
