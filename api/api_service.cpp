@@ -5,8 +5,8 @@
 #include "api/account_handlers.h"
 #include "api/catalog_handlers.h"
 #include "api/deposit_handlers.h"
+#include "api/embedded_docs.h"
 #include "api/handler_context.h"
-#include "api/openapi_document.h"
 #include "api/order_handlers.h"
 #include "api/problem.h"
 #include "api/request_security.h"
@@ -60,7 +60,9 @@ ApiService::ApiService(Database& db, const Config& config)
 namespace {
 // Endpoints served before authentication, for tools rather than API clients.
 constexpr std::pair<const char*, const char*> kKeylessEndpoints[] = {
-    {"GET", "/livez"}, {"GET", "/readyz"}, {"GET", "/metrics"}, {"GET", "/api/v1/openapi.json"}};
+    {"GET", "/livez"},    {"GET", "/readyz"},
+    {"GET", "/metrics"},  {"GET", "/api/v1/openapi.json"},
+    {"GET", "/api/docs"}, {"GET", "/api/docs/postman.json"}};
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> ApiService::Endpoints() {
@@ -159,8 +161,24 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
     return metrics;
   }
   if (req.Path() == "/livez") return JsonResponse(200, R"({"status":"alive"})");
-  if (req.Path() == "/api/v1/openapi.json" && req.method == "GET") {
-    return JsonResponse(200, std::string(OpenApiDocument()));
+  if (req.method == "GET") {
+    if (req.Path() == "/api/v1/openapi.json")
+      return JsonResponse(200, std::string(OpenApiDocument()));
+    if (req.Path() == "/api/docs" || req.Path() == "/api/docs/") {
+      HttpResponse page = JsonResponse(200, std::string(DocsPage()));
+      page.content_type = "text/html; charset=utf-8";
+      // The page loads nothing from elsewhere; the browser holds it to that.
+      page.AddHeader("Content-Security-Policy",
+                     "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                     "style-src 'unsafe-inline'; img-src 'self' data:");
+      return page;
+    }
+    if (req.Path() == "/api/docs/postman.json") {
+      HttpResponse collection = JsonResponse(200, std::string(PostmanCollection()));
+      collection.AddHeader("Content-Disposition",
+                           "attachment; filename=\"instamarket.postman_collection.json\"");
+      return collection;
+    }
   }
   if (req.Path() == "/readyz") {
     if (shutting_down_)

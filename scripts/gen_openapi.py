@@ -512,6 +512,14 @@ paths["/api/v1/openapi.json"] = {"get": op("getOpenApiDocument", "This document"
     {"200": {"description": "The OpenAPI 3.1 document of the API (docs/openapi.json, built into the daemon).",
              "content": {"application/json": {"schema": {"type": "object"}}}}},
     desc="No key, no rate limit, no usage. Only GET.")}
+paths["/api/docs"] = {"get": op("getDocsPage", "The API docs page with the Try-it playground", ["Probes"], [],
+    {"200": {"description": "A self-contained HTML page (no external resources): the API explained, and a button per endpoint that calls it from the browser (HMAC signed with WebCrypto when a secret is given).",
+             "content": {"text/html; charset=utf-8": {"schema": {"type": "string"}}}}},
+    desc="No key. Only GET.")}
+paths["/api/docs/postman.json"] = {"get": op("getPostmanCollection", "The Postman collection", ["Probes"], [],
+    {"200": {"description": "Postman collection v2.1 of every endpoint, generated from this document, with a pre-request script that signs POSTs.",
+             "content": {"application/json": {"schema": {"type": "object"}}}}},
+    desc="No key. Only GET.")}
 
 # ---------------------------------------------------------------- webhooks
 webhooks = {
@@ -583,6 +591,8 @@ doc = {
     },
 }
 
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "openapi.json"), "w") as f:
+# INSTAMARKET_DOCS_OUT: write elsewhere (tests compare the output with the committed file).
+OUT = os.environ.get("INSTAMARKET_DOCS_OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs")
+with open(os.path.join(OUT, "openapi.json"), "w") as f:
     json.dump(doc, f, indent=2, ensure_ascii=False)
     f.write("\n")

@@ -8,7 +8,9 @@ Needs python3-jsonschema (scripts/install-deps.sh installs it)."""
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,8 +60,9 @@ class OpenApiTest(harness.DaemonTestCase):
         try:
             cls.daemon.start()
             cls.product = harness.unique_ids(1)[0]
+            cls.category = f"oas-{harness.RUN_ID}"
             cls.daemon.import_catalog([{"id": cls.product, "sku": f"oas-{cls.product}",
-                                        "name": "OpenAPI test accounts", "category": "oas",
+                                        "name": "OpenAPI test accounts", "category": cls.category,
                                         "price_usdt": "1.25", "min_quantity": 1}])
             cls.daemon.import_stock(cls.product, harness.stock_items(f"oas{cls.product}", 5))
             cls.key = cls.daemon.create_key(harness.label("openapi"))
@@ -115,9 +118,47 @@ class OpenApiTest(harness.DaemonTestCase):
         self.assertEqual(r.status_code, 200, r.text[:200])
         self.assertEqual(r.json(), DOC)
 
+    def test_committed_documents_are_what_the_generators_write(self):
+        out = tempfile.mkdtemp(prefix="instamarket-docs-")
+        for script in ("gen_openapi.py", "gen_postman.py"):
+            subprocess.run([sys.executable, os.path.join(harness.REPO_ROOT, "scripts", script)],
+                           check=True, env=dict(os.environ, INSTAMARKET_DOCS_OUT=out))
+        for name in ("openapi.json", "postman_collection.json"):
+            with open(os.path.join(out, name)) as a, \
+                    open(os.path.join(harness.REPO_ROOT, "docs", name)) as b:
+                self.assertEqual(a.read(), b.read(), f"docs/{name} is stale: run scripts/gen_*.py")
+
+    def test_the_docs_page_is_served_and_self_contained(self):
+        r = requests.get(self.daemon.base + "/api/docs", timeout=10)
+        self.assertEqual(r.status_code, 200)
+        self.assertTrue(r.headers["Content-Type"].startswith("text/html"))
+        self.assertIn("default-src 'self'", r.headers["Content-Security-Policy"])
+        page = r.text
+        for needle in ('id="api-key"', 'id="api-secret"', 'href="/api/v1/openapi.json"',
+                       'href="/api/docs/postman.json"', "crypto.subtle"):
+            self.assertIn(needle, page)
+        # Nothing from elsewhere: no external script, style, font or image.
+        self.assertFalse(re.findall(r'(?:src|href)\s*=\s*["\']?(?:https?:)?//', page))
+        self.assertNotIn("@import", page)
+
+    def test_the_postman_collection_has_every_operation(self):
+        r = requests.get(self.daemon.base + "/api/docs/postman.json", timeout=10)
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("attachment", r.headers["Content-Disposition"])
+        collection = r.json()
+        self.assertEqual(collection["info"]["schema"],
+                         "https://schema.getpostman.com/json/collection/v2.1.0/collection.json")
+        requests_in = {(i["request"]["method"], i["request"]["url"]["raw"])
+                       for folder in collection["item"] for i in folder["item"]}
+        operations = {(m.upper(), "{{base_url}}" + re.sub(r"\{([^}]+)\}", r":\1", p))
+                      for p, item in DOC["paths"].items() for m in item if m in ("get", "post")}
+        self.assertEqual(requests_in, operations)
+        signing = "\n".join(collection["event"][0]["script"]["exec"])
+        self.assertIn("HmacSHA256", signing)
+
     def test_catalog_and_account_answers_match(self):
         self.check(self.get("/health"))
-        products = self.check(self.get("/products", params={"category": "oas"}))
+        products = self.check(self.get("/products", params={"category": self.category}))
         self.assertEqual(products["total"], 1)
         self.check(self.get(f"/products/{self.product}"))
         self.check(self.get("/products/999999999999"))  # 404

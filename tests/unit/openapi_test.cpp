@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "api/api_service.h"
-#include "api/openapi_document.h"
+#include "api/embedded_docs.h"
 
 namespace instamarket {
 namespace {
