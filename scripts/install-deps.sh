@@ -8,6 +8,7 @@ packages=(
   libboost-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libpqxx-dev
   nlohmann-json3-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev postgresql postgresql-contrib python3 python3-requests python3-jsonschema curl
+  chromium
 )
 for arg in "$@"; do
   case "$arg" in
