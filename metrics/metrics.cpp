@@ -127,8 +127,8 @@ struct Metrics::Impl {
                 .Register(*registry)),
         deposits(prometheus::BuildCounter()
                      .Name("instamarket_deposits_total")
-                     .Help("Final deposits recorded, per network and outcome (credited, "
-                           "unmatched), and reorged sightings")
+                     .Help("Final deposits recorded, per network and outcome (seen: all of "
+                           "them; credited, unmatched), and reorged sightings")
                      .Register(*registry)),
         rpc_errors(
             prometheus::BuildCounter()
@@ -212,6 +212,10 @@ void Metrics::RecordScan(const std::string& network, std::int64_t head, std::int
   impl_->cursor.Add(labels).Set(static_cast<double>(next_block));
   impl_->lag.Add(labels).Set(
       static_cast<double>(std::max<std::int64_t>(0, final_height + 1 - next_block)));
+  if (credited + unmatched > 0) {  // every deposit seen final and recorded, whatever came of it
+    impl_->deposits.Add({{"network", network}, {"outcome", "seen"}})
+        .Increment(credited + unmatched);
+  }
   if (credited)
     impl_->deposits.Add({{"network", network}, {"outcome", "credited"}}).Increment(credited);
   if (unmatched)

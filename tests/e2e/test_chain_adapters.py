@@ -143,6 +143,9 @@ class AdapterCase(harness.DaemonTestCase):
         counts = re.findall(r'instamarket_deposit_record_seconds_count\{network="%s"\} (\d+)'
                             % self.network, metrics)
         self.assertTrue(counts and int(counts[0]) >= 2, counts)
+        seen = re.findall(r'instamarket_deposits_total\{network="%s",outcome="seen"\} (\d+)'
+                          % self.network, metrics)
+        self.assertTrue(seen and int(seen[0]) >= 2, seen)
 
     def test_2_spam_and_failed_transfers_are_never_counted(self):
         spam = self.send_spam()

@@ -55,5 +55,14 @@ TEST(ExampleConfigTest, TheExampleConfigIsValid) {
             "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB");
 }
 
+// So must the sample production config that docs/ ships with the systemd unit.
+TEST(ExampleConfigTest, TheSampleProductionConfigIsValid) {
+  auto config = LoadConfigFile(INSTAMARKET_SOURCE_DIR "/docs/instamarketd.production.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->networks.size(), 6u);
+  EXPECT_EQ(config->log.format, "json");
+  EXPECT_EQ(config->api.trusted_proxies.size(), 1u);
+}
+
 }  // namespace
 }  // namespace instamarket
