@@ -34,9 +34,7 @@ HttpResponse NoRoute(const RouteMatch& match, const std::string& method) {
 }
 
 void AddRateHeaders(HttpResponse& response, const RateDecision& rate) {
-  response.AddHeader("RateLimit-Limit", std::to_string(rate.limit));
-  response.AddHeader("RateLimit-Remaining", std::to_string(rate.remaining));
-  response.AddHeader("RateLimit-Reset", std::to_string(rate.reset_seconds));
+  response.rate = HttpResponse::RateHeaders{rate.limit, rate.remaining, rate.reset_seconds};
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,9 +30,18 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "application/json";
+  // Always a string literal (the types this server sends are fixed), so no copy is needed.
+  std::string_view content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // RateLimit-Limit, -Remaining and -Reset, written as numbers with the other headers (one per
+  // admitted request: kept out of `headers` so that no strings are made for them).
+  struct RateHeaders {
+    int limit = 0;
+    int remaining = 0;
+    int reset_seconds = 0;
+  };
+  std::optional<RateHeaders> rate;
 
   void AddHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

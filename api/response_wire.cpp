@@ -1,5 +1,6 @@
 #include "api/response_wire.h"
 
+#include <algorithm>
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 
@@ -36,6 +37,15 @@ void WriteResponse(const HttpResponse& response, unsigned version, bool keep_ali
   out.append("Content-Length: ");
   AppendNumber(out, response.body.size());
   out.append("\r\n");
+  if (response.rate) {
+    out.append("RateLimit-Limit: ");
+    AppendNumber(out, static_cast<std::size_t>(std::max(0, response.rate->limit)));
+    out.append("\r\nRateLimit-Remaining: ");
+    AppendNumber(out, static_cast<std::size_t>(std::max(0, response.rate->remaining)));
+    out.append("\r\nRateLimit-Reset: ");
+    AppendNumber(out, static_cast<std::size_t>(std::max(0, response.rate->reset_seconds)));
+    out.append("\r\n");
+  }
   for (const auto& [name, value] : response.headers) AppendHeader(out, name, value);
   if (version == 10 && keep_alive) AppendHeader(out, "Connection", "keep-alive");
   if (version != 10 && !keep_alive) AppendHeader(out, "Connection", "close");
