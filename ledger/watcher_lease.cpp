@@ -21,6 +21,13 @@ bool WatcherLease::Hold(const std::string& network) {
     if (!session_) {
       session_ = std::make_unique<Session>(config_.url);
       held_.clear();
+      // A leader whose host vanishes without closing its connection must lose the lock in
+      // seconds, not after the kernel's default keepalive of hours: the server probes this
+      // session's TCP connection itself (ignored over a Unix socket, where death is seen at once).
+      pqxx::nontransaction setup(session_->conn);
+      setup.exec(
+          "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; "
+          "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 10000");
     }
     pqxx::nontransaction tx(session_->conn);
     if (held_.count(network)) {
