@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the devnet's Node dependencies (ganache, solc) from devnet/package-lock.json.
 # Idempotent and quiet: does nothing when devnet/node_modules matches the lock file
-# (sha256 stamp), otherwise runs `npm ci`. Installs nodejs + npm via apt if missing.
+# (sha256 stamp), otherwise runs `npm ci`. Node and npm: scripts/ensure-node.sh.
 # Usage: devnet/install.sh [--force]
 set -euo pipefail
 
@@ -10,17 +10,7 @@ stamp="$here/node_modules/.devnet-install-stamp"
 force=0
 [[ "${1:-}" == "--force" ]] && force=1
 
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-    echo "devnet/install.sh: need root (or sudo) to run: $*" >&2; exit 1
-  fi
-}
-
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "devnet/install.sh: installing nodejs and npm with apt" >&2
-  as_root apt-get update -qq >/dev/null
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
+"$here/../scripts/ensure-node.sh"
 
 want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1) node-abi-$(node -p process.versions.modules)"
 

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# A private PostgreSQL cluster for development and tests, kept entirely under STATE_DIR/pg.
+# A private PostgreSQL cluster for development and tests, one per state directory.
 #
 #   scripts/pg.sh start    STATE_DIR [PORT]   start (idempotent), ensure role+db, print URL
 #   scripts/pg.sh stop     STATE_DIR [PORT]   fast shutdown
 #   scripts/pg.sh status   STATE_DIR [PORT]   exit 0 if running, 3 if not
+#   scripts/pg.sh port     STATE_DIR          print the port the running cluster listens on (3: not running)
 #   scripts/pg.sh url      STATE_DIR [PORT]   print the URL of database "instamarket"
+#   scripts/pg.sh where    STATE_DIR          print the directory that holds the cluster
+#   scripts/pg.sh destroy  STATE_DIR          stop the cluster and delete it
 #   scripts/pg.sh createdb STATE_DIR PORT NAME  drop+create database NAME, print its URL
+#
+# Where the cluster lives. PostgreSQL refuses to run as root, so as root the server runs as the
+# `postgres` user, which often cannot reach the clone (/root and most homes are mode 0700; the
+# permissions of a home are never loosened here). So:
+#   - as root: in /var/lib/postgresql/instamarketd/NAME (owned by postgres; NAME is made from the
+#     state directory's path plus a hash of it, so two clones never share one), with a symlink
+#     STATE_DIR/pg pointing at it;
+#   - as any other user: in STATE_DIR/pg itself, run as that user.
+# Deleting STATE_DIR still starts from scratch: a cluster whose STATE_DIR/pg link is gone is
+# stopped and deleted by the next start.
 #
 # URLs go to stdout, everything else to stderr, so `url=$(scripts/pg.sh start ...)` works.
 # PG_FAST=1 trades durability for speed (fsync etc. off); use it for throwaway test clusters only.
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop|status|url STATE_DIR [PORT] | createdb STATE_DIR PORT NAME" >&2
+  echo "usage: $0 start|stop|status|url STATE_DIR [PORT] | port|where|destroy STATE_DIR |" \
+    "createdb STATE_DIR PORT NAME" >&2
   exit 2
 }
 log() { echo "pg.sh: $*" >&2; }
@@ -23,10 +37,9 @@ cmd=$1
 port=${3:-54329}
 [[ "$port" =~ ^[0-9]+$ ]] || die "PORT must be a number, got '$port'"
 state=$(realpath -m -- "$2") # absolute: the server runs from another cwd and as another user
-pgdir=$state/pg
-data=$pgdir/data
-run=$pgdir/run
-logfile=$pgdir/log
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+link=$state/pg
+external_root=/var/lib/postgresql/instamarketd
 
 # Use the distribution's binaries directly (newest major version); /usr/local/bin may hold wrappers.
 bindir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
@@ -41,10 +54,44 @@ as_pg() {
     "$@"
   fi
 }
-# Admin SQL goes through the cluster's own unix socket, so it can never reach a different server.
+
+hash_of_state=$(printf '%s' "$state" | sha256sum | cut -c1-12)
+if ((EUID == 0)) && ! [[ -f "$link/data/PG_VERSION" && ! -L "$link" ]]; then
+  # The name says whose it is at a glance (the end of the path) and the hash keeps it unique.
+  # Kept short: the server's unix socket path must fit in 107 bytes.
+  slug=$(printf '%s' "$state" | tr -c 'A-Za-z0-9._-' '-' | tr -s '-' | sed 's/^-//' | tail -c 32)
+  pgdir=$external_root/${slug#-}-$hash_of_state
+else
+  # Not root (the user's own files), or a cluster that an earlier version made in place.
+  pgdir=$link
+fi
+data=$pgdir/data
+logfile=$pgdir/log
+run=$pgdir/run
+if ((${#run} > 80)); then
+  # A unix socket path is limited to 107 bytes; a deep clone gets its socket in /tmp instead.
+  run=${TMPDIR:-/tmp}/instamarketd-pg-$hash_of_state
+fi
+
 psql_admin() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$run" -p "$port" -U postgres -d postgres "$@"; }
 url_for() { echo "postgresql://instamarket@127.0.0.1:$port/$1"; }
-running() { [[ -f "$data/PG_VERSION" ]] && as_pg "$bindir/pg_ctl" status -D "$data" >/dev/null 2>&1; }
+running() { as_pg test -f "$data/PG_VERSION" && as_pg "$bindir/pg_ctl" status -D "$data" >/dev/null 2>&1; }
+running_port() { as_pg sed -n 4p "$data/postmaster.pid" 2>/dev/null; }
+external() { [[ "$pgdir" != "$link" ]]; }
+
+# An external cluster belongs to STATE_DIR only while STATE_DIR/pg points at it. When the state
+# directory was deleted (to start from scratch), what is left of the old cluster is stopped.
+stale_external() { external && [[ ! -L "$link" ]] && as_pg test -d "$pgdir"; }
+remove_external() {
+  if running; then
+    log "stopping the cluster of a deleted $state ($pgdir)"
+    as_pg "$bindir/pg_ctl" stop -D "$data" -m fast -w >/dev/null || true
+  fi
+  log "deleting $pgdir"
+  rm -rf -- "$pgdir"
+}
+
+sql_string() { printf "'%s'" "${1//\'/\'\'}"; }
 
 write_settings() {
   # Rewritten on every start so PORT and PG_FAST changes take effect; included from postgresql.conf.
@@ -52,7 +99,7 @@ write_settings() {
     echo "# Written by scripts/pg.sh on every start; edits are overwritten."
     echo "listen_addresses = '127.0.0.1'"
     echo "port = $port"
-    echo "unix_socket_directories = '$run'"
+    echo "unix_socket_directories = $(sql_string "$run")"
     echo "max_connections = 200"
     if [[ "${PG_FAST:-0}" == 1 ]]; then
       echo "fsync = off"
@@ -67,12 +114,20 @@ write_settings() {
 }
 
 init_cluster() {
-  [[ -f "$data/PG_VERSION" ]] && return 0
-  mkdir -p "$pgdir"
-  if ((EUID == 0)); then
-    chown postgres:postgres "$pgdir"
-    as_pg test -w "$pgdir" || die "user postgres cannot write $pgdir (check permissions of its parents)"
+  stale_external && remove_external
+  mkdir -p "$state"
+  if external; then
+    install -d -o postgres -g postgres -m 0755 "$external_root"
+    install -d -o postgres -g postgres -m 0700 "$pgdir"
+    # Who it belongs to, for people and for scripts/port-owner.py; world-readable on purpose.
+    printf '%s\n' "$state" | as_pg tee "$pgdir/owner" >/dev/null
+    as_pg chmod 0644 "$pgdir/owner"
+    # An empty STATE_DIR/pg left by a version that tried (and failed) to make the cluster in place.
+    [[ -d "$link" && ! -L "$link" ]] && rm -rf -- "$link"
+    ln -sfn -- "$pgdir" "$link"
   fi
+  as_pg test -f "$data/PG_VERSION" && return 0
+  mkdir -p "$pgdir"
   log "initdb $data"
   # Through as_pg tee so the log file stays writable for the server (which runs as postgres).
   as_pg "$bindir/initdb" -D "$data" --auth=trust -U postgres --encoding=UTF8 --no-locale 2>&1 |
@@ -80,25 +135,45 @@ init_cluster() {
   echo "include_if_exists = 'instamarket.conf'" | as_pg tee -a "$data/postgresql.conf" >/dev/null
 }
 
+# Refuses, naming the holder, when someone else listens on PORT: a second clone's cluster on the
+# same port would otherwise fail with a bare "could not bind" in the server log.
+check_port_free() {
+  local owner
+  if owner=$(python3 "$here/port-owner.py" "$port"); then
+    die "port $port is taken by $owner; stop it, or give this cluster another port"
+  fi
+}
+
 start() {
   init_cluster
-  as_pg mkdir -p "$run"
+  if [[ "$run" != "$pgdir/run" ]]; then
+    mkdir -p "$run"
+    ((EUID == 0)) && chown postgres:postgres "$run"
+    chmod 0700 "$run"
+  else
+    as_pg mkdir -p "$run"
+  fi
   write_settings
+  if running && [[ "$(running_port)" != "$port" ]]; then
+    log "restarting on port $port (was $(running_port))"
+    as_pg "$bindir/pg_ctl" stop -D "$data" -m fast -w >/dev/null
+  fi
   if running; then
     # fsync/synchronous_commit/full_page_writes are reloadable, so PG_FAST applies without a restart.
     as_pg "$bindir/pg_ctl" reload -D "$data" >/dev/null
     log "already running ($data)"
   else
+    check_port_free
     log "starting on 127.0.0.1:$port, log $logfile"
     as_pg "$bindir/pg_ctl" start -D "$data" -l "$logfile" -w -t 60 >/dev/null ||
-      { tail -n 20 "$logfile" >&2 || true; die "pg_ctl start failed"; }
+      { as_pg tail -n 20 "$logfile" >&2 || true; die "pg_ctl start failed"; }
   fi
   local i
   for ((i = 0; i < 60; i++)); do
     "$bindir/pg_isready" -q -h "$run" -p "$port" -U postgres -d postgres && break
     sleep 0.5
   done
-  "$bindir/pg_isready" -q -h "$run" -p "$port" -U postgres -d postgres || die "server not ready on port $port (already running on another port?)"
+  "$bindir/pg_isready" -q -h "$run" -p "$port" -U postgres -d postgres || die "server not ready on port $port"
   # A private cluster, so a superuser application role keeps migrations and tests simple.
   psql_admin <<'SQL'
 SELECT 'CREATE ROLE instamarket LOGIN SUPERUSER'
@@ -132,9 +207,32 @@ case "$cmd" in
       exit 3
     fi
     ;;
+  port)
+    (($# == 2)) || usage
+    running || exit 3
+    running_port
+    ;;
   url)
     (($# <= 3)) || usage
     url_for instamarket
+    ;;
+  where)
+    (($# == 2)) || usage
+    echo "$pgdir"
+    ;;
+  destroy)
+    (($# == 2)) || usage
+    if external; then
+      as_pg test -d "$pgdir" && remove_external
+      [[ -L "$link" ]] && rm -f -- "$link"
+    else
+      if running; then
+        log "stopping ($data)"
+        as_pg "$bindir/pg_ctl" stop -D "$data" -m fast -w >/dev/null
+      fi
+      log "deleting $pgdir"
+      rm -rf -- "$pgdir"
+    fi
     ;;
   createdb)
     (($# == 4)) || usage
@@ -142,7 +240,7 @@ case "$cmd" in
     # The name is interpolated into SQL, so keep it to plain identifiers.
     [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || die "database name must match [a-z_][a-z0-9_]*"
     # Leave a running server's settings alone (callers need not repeat PG_FAST); start it otherwise.
-    running || start
+    if stale_external || ! running; then start; fi
     psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name OWNER instamarket"
     log "created fresh database $name"
     url_for "$name"

@@ -14,9 +14,11 @@ for arg in "$@"; do
 done
 
 state=$PWD/var/test # absolute: tests run with the build directory as their cwd
-port=54331
 
 scripts/install-deps.sh
+# The test cluster's port: the one it already runs on, else 54331, else (another clone's suite
+# or quick start holds it) the next free one; the tests are told which through the environment.
+port=${INSTAMARKET_TEST_PG_PORT:-$(scripts/pg.sh port "$state" 2>/dev/null || python3 scripts/port-owner.py --free 54331)}
 # ganache + solc for the deposit tests on a real local EVM chain (no-op when already installed).
 devnet/install.sh
 tests/browser/install.sh
@@ -29,6 +31,7 @@ builds=("$(scripts/build.sh --werror)")
 export PG_FAST=1
 trap 'scripts/pg.sh stop "$state" "$port" || true' EXIT
 scripts/pg.sh start "$state" "$port" >/dev/null
+echo "=== PostgreSQL for the tests on 127.0.0.1:$port, cluster in $(scripts/pg.sh where "$state")" >&2
 
 # What the PostgreSQL and e2e tests need to find (and, for the database-down test, stop) the server.
 export INSTAMARKET_TEST_PG_STATE=$state
@@ -44,7 +47,8 @@ for build in "${builds[@]}"; do
   if [[ "$build" == build-asan ]]; then
     db=instamarket_test_asan
     extra+=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-            LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0)
+            # Quoted: sanitizer options split on spaces, and the clone's path may have one.
+            LSAN_OPTIONS="suppressions='$PWD/tests/lsan.supp':print_suppressions=0")
   fi
   # A fresh database per build, so one build's leftovers cannot make the other pass or fail.
   url=$(scripts/pg.sh createdb "$state" "$port" "$db")

@@ -9,6 +9,7 @@ as_root() {
     echo "tests/browser/install.sh: need root (or sudo) to run: $*" >&2; exit 1
   fi
 }
+"$here/../../scripts/ensure-node.sh"
 if ! command -v chromium >/dev/null; then
   echo "tests/browser/install.sh: installing chromium with apt" >&2
   as_root apt-get update -qq >/dev/null
