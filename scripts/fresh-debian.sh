@@ -63,6 +63,15 @@ in_root() { chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
 in_root bash -c 'command -v git >/dev/null && command -v sudo >/dev/null ||
   { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q git ca-certificates sudo; }' \
   >"$root/drill-prereq.log" 2>&1
+# A host behind a TLS-inspecting proxy trusts its CA and tells npm to: the root gets the same,
+# as any machine on that network would.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  in_root update-ca-certificates >>"$root/drill-prereq.log" 2>&1
+fi
+for npmrc in /etc/npmrc /usr/etc/npmrc; do
+  [[ -f "$npmrc" ]] && mkdir -p "$root$(dirname "$npmrc")" && cp "$npmrc" "$root$npmrc"
+done
 
 if [[ "$who" == root ]]; then
   home=/root

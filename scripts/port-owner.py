@@ -4,6 +4,7 @@ quick start of /srv/other-clone" instead of a bare "address already in use".
 
   scripts/port-owner.py PORT         print who listens on PORT and exit 0; exit 1 if nobody does
   scripts/port-owner.py --free PORT  print PORT if nobody listens on it, else the next free port
+  scripts/port-owner.py --pid PORT   print the pid of the process listening on PORT (exit 1: none known)
 
 Reads /proc (Linux only). Another user's processes can only be named when run as root.
 """
@@ -104,13 +105,20 @@ def main(argv):
             return 1
         print(owner)
         return 0
+    if len(argv) == 3 and argv[1] == "--pid" and argv[2].isdigit():
+        inodes = listening_inodes(int(argv[2]))
+        pid = process_holding(inodes) if inodes else None
+        if pid is None:
+            return 1
+        print(pid)
+        return 0
     if len(argv) == 3 and argv[1] == "--free" and argv[2].isdigit():
         port = int(argv[2])
         while port < 65535 and owner_of(port) is not None:
             port += 1
         print(port)
         return 0
-    print("usage: port-owner.py PORT | --free PORT", file=sys.stderr)
+    print("usage: port-owner.py PORT | --free PORT | --pid PORT", file=sys.stderr)
     return 2
 
 

@@ -60,7 +60,23 @@ Stop that, or give this clone other ports (they are remembered for later runs), 
 devnet_up() { node devnet/devnet.js head --state "$devnet_state" --timeout 2 >/dev/null 2>&1; }
 own_pg_port() { scripts/pg.sh port "$state" 2>/dev/null || true; }
 ((serve == 0)) || refuse_if_taken API "$api_port"
-devnet_up || refuse_if_taken "EVM devnet" "$devnet_port"
+# A devnet of this clone whose state was deleted (to start from scratch) is stopped, not refused.
+stop_orphaned_devnet() {
+  local pid
+  pid=$(python3 scripts/port-owner.py --pid "$devnet_port") || return 0
+  [[ "$(readlink "/proc/$pid/cwd")" == "$PWD" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "devnet/devnet.js start" ||
+    return 0
+  say "stopping the devnet of a deleted $devnet_state (pid $pid)"
+  kill "$pid"
+  for _ in $(seq 1 50); do
+    python3 scripts/port-owner.py "$devnet_port" >/dev/null || return 0
+    sleep 0.1
+  done
+}
+if ! devnet_up; then
+  stop_orphaned_devnet
+  refuse_if_taken "EVM devnet" "$devnet_port"
+fi
 [[ "$(own_pg_port)" == "$pg_port" ]] || refuse_if_taken PostgreSQL "$pg_port"
 printf 'QUICKSTART_API_PORT=%s\nQUICKSTART_PG_PORT=%s\nQUICKSTART_DEVNET_PORT=%s\n' \
   "$api_port" "$pg_port" "$devnet_port" >"$portfile"

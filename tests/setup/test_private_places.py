@@ -180,11 +180,12 @@ class QuickStartInPrivateHome(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.other, "var", "quickstart", "pg")))
 
         # 4. Deleting the state starts from scratch: a fresh database and a new key.
-        stop_process(read_pid(self.state("devnet", "devnet.pid")))
+        # The devnet is left running, as a user would leave it; the next run stops it.
         shutil.rmtree(self.state())
         fresh = self.quickstart(self.clone)
         self.assertEqual(fresh.returncode, 0, f"{fresh.stdout}\n{fresh.stderr}")
         self.assertNotEqual(self.demo_key(), key)
+        self.assertIn("stopping the devnet of a deleted", fresh.stderr)
         self.assertEqual(os.readlink(link), cluster)
         self.assertEqual(psql(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'setup_test_marker'"), "0")
 
