@@ -24,6 +24,7 @@ what=${3:-all}
 ((EUID == 0)) || { echo "$0: run as root (debootstrap and chroot)" >&2; exit 1; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
 root=$(realpath -m -- "$root")
+[[ "$root" != / && -n "$root" ]] || { echo "$0: ROOT_DIR must not be /" >&2; exit 2; }
 say() { echo "fresh-debian: $*" >&2; }
 
 # The host's own Debian mirror, so the drill fetches from where this machine's apt does.

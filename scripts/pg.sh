@@ -13,13 +13,16 @@
 # Where the cluster lives. PostgreSQL refuses to run as root, so as root the server runs as the
 # `postgres` user, which often cannot reach the clone (/root and most homes are mode 0700; the
 # permissions of a home are never loosened here). So:
-#   - as root: in /var/lib/postgresql/instamarketd/NAME (owned by postgres; NAME is made from the
-#     state directory's path plus a hash of it, so two clones never share one), with a symlink
-#     STATE_DIR/pg pointing at it;
+#   - as root: in /var/lib/instamarketd-dev/NAME (the parent is root's, NAME is postgres's; NAME
+#     is the end of the state directory's path plus a hash of it, so two clones never share one),
+#     with a symlink STATE_DIR/pg pointing at it;
 #   - as any other user: in STATE_DIR/pg itself, run as that user.
 # Deleting STATE_DIR still starts from scratch: a cluster whose STATE_DIR/pg link is gone is
 # stopped and deleted by the next start.
 #
+# Connections: over TCP on 127.0.0.1 with a password (generated once, kept in the cluster's
+# directory, part of the printed URLs), so other local users cannot log in; over the server's
+# unix socket without one, but that socket's directory is private to the server's user.
 # URLs go to stdout, everything else to stderr, so `url=$(scripts/pg.sh start ...)` works.
 # PG_FAST=1 trades durability for speed (fsync etc. off); use it for throwaway test clusters only.
 set -euo pipefail
@@ -35,11 +38,11 @@ die() { log "$*"; exit 1; }
 (($# >= 2)) || usage
 cmd=$1
 port=${3:-54329}
-[[ "$port" =~ ^[0-9]+$ ]] || die "PORT must be a number, got '$port'"
+[[ "$port" =~ ^[1-9][0-9]{0,4}$ ]] && ((port < 65536)) || die "PORT must be a port number, got '$port'"
 state=$(realpath -m -- "$2") # absolute: the server runs from another cwd and as another user
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 link=$state/pg
-external_root=/var/lib/postgresql/instamarketd
+external_root=/var/lib/instamarketd-dev
 
 # Use the distribution's binaries directly (newest major version); /usr/local/bin may hold wrappers.
 bindir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
@@ -67,16 +70,32 @@ else
 fi
 data=$pgdir/data
 logfile=$pgdir/log
+passfile=$pgdir/password
 run=$pgdir/run
-if ((${#run} > 80)); then
-  # A unix socket path is limited to 107 bytes; a deep clone gets its socket in /tmp instead.
-  run=${TMPDIR:-/tmp}/instamarketd-pg-$hash_of_state
+# A unix socket path ("DIR/.s.PGSQL.PORT") is limited to 107 bytes. Root's clusters always fit;
+# a deep clone of another user gets its socket in that user's private runtime directory (or a
+# directory in /tmp that it makes itself and checks).
+if ((${#run} > 92)); then
+  # Only an in-place cluster of an earlier version can get here as root.
+  ((EUID != 0)) || die "$run is too long for a unix socket; delete $link to move the cluster out"
+  run=${XDG_RUNTIME_DIR:-/tmp}/instamarketd-pg-$hash_of_state
 fi
 
-psql_admin() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$run" -p "$port" -U postgres -d postgres "$@"; }
-url_for() { echo "postgresql://instamarket@127.0.0.1:$port/$1"; }
 running() { as_pg test -f "$data/PG_VERSION" && as_pg "$bindir/pg_ctl" status -D "$data" >/dev/null 2>&1; }
 running_port() { as_pg sed -n 4p "$data/postmaster.pid" 2>/dev/null; }
+# The running server's own socket directory, which need not be the one computed above.
+socket_dir() {
+  local dir
+  dir=$(as_pg sed -n 5p "$data/postmaster.pid" 2>/dev/null || true)
+  echo "${dir:-$run}"
+}
+psql_admin() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$(socket_dir)" -p "$port" -U postgres -d postgres "$@"; }
+password() { as_pg cat "$passfile" 2>/dev/null; }
+url_for() {
+  local secret
+  secret=$(password) || die "no cluster for $state yet (scripts/pg.sh start makes it)"
+  echo "postgresql://instamarket:$secret@127.0.0.1:$port/$1"
+}
 external() { [[ "$pgdir" != "$link" ]]; }
 
 # An external cluster belongs to STATE_DIR only while STATE_DIR/pg points at it. When the state
@@ -113,26 +132,70 @@ write_settings() {
   } | as_pg tee "$data/instamarket.conf" >/dev/null
 }
 
+# A directory root makes for postgres must not be a link someone planted: root-owned parent,
+# made only when missing, checked after.
+make_external_dir() {
+  if [[ ! -e "$external_root" ]]; then
+    install -d -o root -g root -m 0755 "$external_root"
+  fi
+  [[ -d "$external_root" && ! -L "$external_root" && -O "$external_root" ]] ||
+    die "$external_root must be a directory owned by root"
+  if [[ ! -e "$pgdir" && ! -L "$pgdir" ]]; then
+    install -d -o postgres -g postgres -m 0700 "$pgdir"
+  fi
+  [[ -d "$pgdir" && ! -L "$pgdir" && "$(stat -c %U "$pgdir")" == postgres ]] ||
+    die "$pgdir must be a directory owned by postgres"
+}
+
 init_cluster() {
   stale_external && remove_external
   mkdir -p "$state"
   if external; then
-    install -d -o postgres -g postgres -m 0755 "$external_root"
-    install -d -o postgres -g postgres -m 0700 "$pgdir"
+    make_external_dir
     # Who it belongs to, for people and for scripts/port-owner.py; world-readable on purpose.
     printf '%s\n' "$state" | as_pg tee "$pgdir/owner" >/dev/null
     as_pg chmod 0644 "$pgdir/owner"
     # An empty STATE_DIR/pg left by a version that tried (and failed) to make the cluster in place.
-    [[ -d "$link" && ! -L "$link" ]] && rm -rf -- "$link"
+    if [[ -d "$link" && ! -L "$link" ]]; then
+      rmdir -- "$link" 2>/dev/null || die "$link is a directory but no cluster; move it away"
+    fi
     ln -sfn -- "$pgdir" "$link"
+  else
+    mkdir -p -m 0700 -- "$pgdir"
+  fi
+  if ! as_pg test -s "$passfile"; then
+    (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' | as_pg tee "$passfile" >/dev/null)
+    as_pg chmod 0600 "$passfile"
   fi
   as_pg test -f "$data/PG_VERSION" && return 0
-  mkdir -p "$pgdir"
   log "initdb $data"
   # Through as_pg tee so the log file stays writable for the server (which runs as postgres).
   as_pg "$bindir/initdb" -D "$data" --auth=trust -U postgres --encoding=UTF8 --no-locale 2>&1 |
     as_pg tee -a "$logfile" >/dev/null || die "initdb failed, see $logfile"
   echo "include_if_exists = 'instamarket.conf'" | as_pg tee -a "$data/postgresql.conf" >/dev/null
+}
+
+write_hba() {
+  # Rewritten on every start, so clusters made by older versions (trust everywhere) converge.
+  {
+    echo "# Written by scripts/pg.sh on every start; edits are overwritten."
+    echo "# The socket's directory is private to the server's user; TCP needs the password."
+    echo "local all all trust"
+    echo "host all all 127.0.0.1/32 scram-sha-256"
+    echo "host all all ::1/128 scram-sha-256"
+  } | as_pg tee "$data/pg_hba.conf" >/dev/null
+}
+
+make_socket_dir() {
+  if [[ "$run" == "$pgdir/run" ]]; then
+    as_pg mkdir -p "$run"
+    as_pg chmod 0700 "$run"
+    return
+  fi
+  # Outside the cluster (a deep clone, never root): made by us, private, not a planted link.
+  [[ -e "$run" || -L "$run" ]] || mkdir -m 0700 -- "$run"
+  [[ -d "$run" && ! -L "$run" && -O "$run" ]] || die "$run is not a directory of $(id -un); remove it"
+  chmod 0700 -- "$run"
 }
 
 # Refuses, naming the holder, when someone else listens on PORT: a second clone's cluster on the
@@ -146,14 +209,9 @@ check_port_free() {
 
 start() {
   init_cluster
-  if [[ "$run" != "$pgdir/run" ]]; then
-    mkdir -p "$run"
-    ((EUID == 0)) && chown postgres:postgres "$run"
-    chmod 0700 "$run"
-  else
-    as_pg mkdir -p "$run"
-  fi
+  make_socket_dir
   write_settings
+  write_hba
   if running && [[ "$(running_port)" != "$port" ]]; then
     log "restarting on port $port (was $(running_port))"
     as_pg "$bindir/pg_ctl" stop -D "$data" -m fast -w >/dev/null
@@ -170,14 +228,15 @@ start() {
   fi
   local i
   for ((i = 0; i < 60; i++)); do
-    "$bindir/pg_isready" -q -h "$run" -p "$port" -U postgres -d postgres && break
+    "$bindir/pg_isready" -q -h "$(socket_dir)" -p "$port" -U postgres -d postgres && break
     sleep 0.5
   done
-  "$bindir/pg_isready" -q -h "$run" -p "$port" -U postgres -d postgres || die "server not ready on port $port"
+  "$bindir/pg_isready" -q -h "$(socket_dir)" -p "$port" -U postgres -d postgres || die "server not ready on port $port"
   # A private cluster, so a superuser application role keeps migrations and tests simple.
-  psql_admin <<'SQL'
+  psql_admin -v password="$(password)" <<'SQL'
 SELECT 'CREATE ROLE instamarket LOGIN SUPERUSER'
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'instamarket') \gexec
+ALTER ROLE instamarket PASSWORD :'password';
 SELECT 'CREATE DATABASE instamarket OWNER instamarket'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'instamarket') \gexec
 SQL
@@ -223,8 +282,8 @@ case "$cmd" in
   destroy)
     (($# == 2)) || usage
     if external; then
-      as_pg test -d "$pgdir" && remove_external
-      [[ -L "$link" ]] && rm -f -- "$link"
+      if as_pg test -d "$pgdir"; then remove_external; fi
+      rm -f -- "$link"
     else
       if running; then
         log "stopping ($data)"
@@ -232,6 +291,7 @@ case "$cmd" in
       fi
       log "deleting $pgdir"
       rm -rf -- "$pgdir"
+      if [[ "$run" != "$pgdir/run" && -d "$run" && ! -L "$run" && -O "$run" ]]; then rm -rf -- "$run"; fi
     fi
     ;;
   createdb)

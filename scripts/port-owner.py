@@ -12,6 +12,7 @@ Reads /proc (Linux only). Another user's processes can only be named when run as
 import os
 import pwd
 import socket
+import stat
 import sys
 
 LISTEN = "0A"
@@ -36,8 +37,10 @@ def listening_inodes(port):
 
 def bindable(port):
     # /proc misses nothing in our own network namespace, but a bind also catches the ports that
-    # the kernel holds for other reasons.
+    # the kernel holds for other reasons. SO_REUSEADDR as servers set it: connections of a server
+    # that just stopped, still in TIME_WAIT, do not keep the next one from listening.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -57,12 +60,28 @@ def process_holding(inodes):
     return None
 
 
-def read(path):
+# Where scripts/pg.sh keeps root's clusters; an `owner` file is believed only there.
+CLUSTERS = "/var/lib/instamarketd-dev"
+
+
+def read(path, limit=1 << 16):
+    """At most `limit` bytes of a file, never through a symlink (the path may be a stranger's)."""
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return os.read(fd, limit)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def printable(text):
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def describe(pid):
@@ -77,15 +96,19 @@ def describe(pid):
         user = "?"
     who = f"pid {pid}, user {user}"
     if "-D" in argv[:-1] and os.path.basename(argv[0]) in ("postgres", "postmaster"):
-        data = os.path.join(cwd, argv[argv.index("-D") + 1])
-        # scripts/pg.sh writes the state directory a cluster belongs to next to its data.
-        owner = read(os.path.join(os.path.dirname(data), "owner")).decode(errors="replace").strip()
-        if not owner and os.path.basename(os.path.dirname(data)) == "pg":
-            owner = os.path.dirname(os.path.dirname(data))
+        data = os.path.normpath(os.path.join(cwd, argv[argv.index("-D") + 1]))
+        cluster = os.path.dirname(data)
+        owner = ""
+        if os.path.dirname(cluster) == CLUSTERS:
+            # scripts/pg.sh writes the state directory a cluster belongs to next to its data.
+            owner = read(os.path.join(cluster, "owner"), 4096).decode(errors="replace").strip()
+        elif os.path.basename(cluster) == "pg":
+            owner = os.path.dirname(cluster)
         if owner:
-            return f"the PostgreSQL cluster of {owner} ({who})"
-        return f"PostgreSQL with data in {data} ({who})"
-    return f"{' '.join(argv) or '?'} (in {cwd}, {who})"
+            return printable(f"the PostgreSQL cluster of {owner} ({who}; "
+                             f"scripts/pg.sh destroy '{owner}' deletes it)")
+        return printable(f"PostgreSQL with data in {data} ({who})")
+    return printable(f"{' '.join(argv) or '?'} (in {cwd}, {who})")
 
 
 def owner_of(port):
@@ -98,24 +121,34 @@ def owner_of(port):
     return describe(pid)
 
 
+def port_arg(text):
+    if not (text.isdigit() and 0 < int(text) < 65536):
+        print(f"port-owner.py: not a port: {text!r}", file=sys.stderr)
+        sys.exit(2)
+    return int(text)
+
+
 def main(argv):
     if len(argv) == 2 and argv[1].isdigit():
-        owner = owner_of(int(argv[1]))
+        owner = owner_of(port_arg(argv[1]))
         if owner is None:
             return 1
         print(owner)
         return 0
     if len(argv) == 3 and argv[1] == "--pid" and argv[2].isdigit():
-        inodes = listening_inodes(int(argv[2]))
+        inodes = listening_inodes(port_arg(argv[2]))
         pid = process_holding(inodes) if inodes else None
         if pid is None:
             return 1
         print(pid)
         return 0
     if len(argv) == 3 and argv[1] == "--free" and argv[2].isdigit():
-        port = int(argv[2])
-        while port < 65535 and owner_of(port) is not None:
+        port = port_arg(argv[2])
+        while owner_of(port) is not None:
             port += 1
+            if port > 65535:
+                print("port-owner.py: no free port", file=sys.stderr)
+                return 1
         print(port)
         return 0
     print("usage: port-owner.py PORT | --free PORT | --pid PORT", file=sys.stderr)

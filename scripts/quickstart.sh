@@ -13,6 +13,7 @@
 # QUICKSTART_DEVNET_PORT (8545). INSTAMARKET_BINARY=PATH uses that binary instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+here=$(pwd -P) # as /proc shows working directories: without symlinks
 
 serve=1
 for arg in "$@"; do
@@ -37,7 +38,7 @@ remembered_port() {
   local name=$1 default=$2 value=""
   [[ -f "$portfile" ]] && value=$(sed -n "s/^$name=\([0-9]\{1,5\}\)$/\1/p" "$portfile")
   value=${!name:-${value:-$default}}
-  [[ "$value" =~ ^[0-9]{1,5}$ ]] && ((value > 0 && value < 65536)) ||
+  [[ "$value" =~ ^[1-9][0-9]{0,4}$ ]] && ((value < 65536)) ||
     die "$name must be a port number, got '$value'"
   echo "$value"
 }
@@ -63,8 +64,9 @@ own_pg_port() { scripts/pg.sh port "$state" 2>/dev/null || true; }
 # A devnet of this clone whose state was deleted (to start from scratch) is stopped, not refused.
 stop_orphaned_devnet() {
   local pid
+  [[ ! -f "$devnet_state/devnet.json" ]] || return 0
   pid=$(python3 scripts/port-owner.py --pid "$devnet_port") || return 0
-  [[ "$(readlink "/proc/$pid/cwd")" == "$PWD" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "devnet/devnet.js start" ||
+  [[ "$(readlink "/proc/$pid/cwd")" == "$here" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "devnet/devnet.js start" ||
     return 0
   say "stopping the devnet of a deleted $devnet_state (pid $pid)"
   kill "$pid"
@@ -150,7 +152,16 @@ for file in demo/stock/*.jsonl; do
   im admin stock import "$id" "$file"
 done
 
-# Mint the demo key once: a fresh key on every run would pile up keys in the database.
+# Mint the demo key once: a fresh key on every run would pile up keys in the database. A key
+# file whose key the database does not hold (the cluster was destroyed) is replaced.
+if [[ -s "$keyfile" ]]; then
+  key_id=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["key_id"]))' "$keyfile" 2>/dev/null || echo 0)
+  held=$(psql -X -At -d "$url" -c "SELECT count(*) FROM api_keys WHERE id = $key_id AND revoked_at IS NULL")
+  if [[ "$held" != 1 ]]; then
+    say "the database has no demo key $key_id (a new cluster?); minting a new one"
+    rm -f -- "$keyfile"
+  fi
+fi
 if [[ ! -s "$keyfile" ]]; then
   (
     umask 077

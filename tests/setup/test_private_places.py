@@ -7,7 +7,8 @@ Copies this checkout (tracked and new files) to TMP/home (0700)/my clone and run
   - it succeeds (cluster, devnet, migrate, demo catalog, demo key) and the home stays 0700;
   - the daemon serves the demo key's balance from that setup;
   - running it again is harmless and keeps the key and ports;
-  - a second clone asking for the same ports gets a clear error naming the first clone;
+  - the cluster and its socket are outside the clone and /tmp, and TCP logins need the password;
+  - a second clone asking for any one of the same ports gets a clear error naming the first;
   - deleting var/quickstart really starts from scratch (fresh database, new key).
 
 Needs root (exit 77, a skip for ctest, otherwise): as any other user the cluster runs as that
@@ -107,9 +108,13 @@ class QuickStartInPrivateHome(unittest.TestCase):
                            capture_output=True)
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def quickstart(self, clone, ports=None):
-        env = dict(os.environ, INSTAMARKET_BINARY=BINARY, **(ports or self.ports))
-        return subprocess.run(["bash", os.path.join(clone, "scripts", "quickstart.sh"), "--setup-only"],
+    def quickstart(self, clone, ports=None, serve=False):
+        env = dict(os.environ, INSTAMARKET_BINARY=BINARY, **(self.ports if ports is None else ports))
+        for name in ("QUICKSTART_API_PORT", "QUICKSTART_PG_PORT", "QUICKSTART_DEVNET_PORT"):
+            if ports is not None and name not in ports:
+                env.pop(name, None)
+        args = [] if serve else ["--setup-only"]
+        return subprocess.run(["bash", os.path.join(clone, "scripts", "quickstart.sh"), *args],
                               env=env, capture_output=True, text=True, timeout=300, cwd="/")
 
     def state(self, *parts):
@@ -124,24 +129,35 @@ class QuickStartInPrivateHome(unittest.TestCase):
         return subprocess.run(["bash", pg, "url", self.state(), str(self.ports["QUICKSTART_PG_PORT"])],
                               capture_output=True, text=True, check=True).stdout.strip()
 
-    def serve_and_read_balance(self, key):
-        daemon = subprocess.Popen([BINARY, "--config", self.state("instamarketd.yaml"), "serve"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.clone)
-        try:
-            url = f"http://127.0.0.1:{self.ports['QUICKSTART_API_PORT']}/api/v1/balance"
-            request = urllib.request.Request(url, headers={"X-API-Key": key})
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(request, timeout=2) as answer:
-                        return answer.status, json.load(answer)
-                except OSError:
-                    if time.monotonic() > deadline or daemon.poll() is not None:
-                        raise
-                    time.sleep(0.2)
-        finally:
-            daemon.send_signal(signal.SIGTERM)
-            daemon.wait(timeout=30)
+    def serve(self):
+        return subprocess.Popen([BINARY, "--config", self.state("instamarketd.yaml"), "serve"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.clone)
+
+    def read_balance(self, daemon, key):
+        url = f"http://127.0.0.1:{self.ports['QUICKSTART_API_PORT']}/api/v1/balance"
+        request = urllib.request.Request(url, headers={"X-API-Key": key})
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=2) as answer:
+                    return answer.status, json.load(answer)
+            except OSError:
+                if time.monotonic() > deadline or daemon.poll() is not None:
+                    raise
+                time.sleep(0.2)
+
+    def assert_refused_naming_first_clone(self, port_name, holder):
+        """The other clone, sharing just `port_name` with the first, is refused before any work."""
+        ports = {name: (value if name == port_name else str(free_port()))
+                 for name, value in self.ports.items()}
+        clash = self.quickstart(self.other, ports=ports, serve=port_name == "QUICKSTART_API_PORT")
+        self.assertNotEqual(clash.returncode, 0, clash.stdout)
+        self.assertIn(f"port {self.ports[port_name]}", clash.stderr)
+        self.assertIn(f"is taken by {holder}", clash.stderr)
+        self.assertIn(self.clone, clash.stderr)
+        self.assertIn(f"{port_name}=", clash.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.other, "var", "quickstart", "pg")),
+                         "the refused clone made a cluster")
 
     def test_quick_start_from_a_private_home(self):
         # 1. First run: every step up to and including migrate, the catalog and the demo key.
@@ -152,32 +168,44 @@ class QuickStartInPrivateHome(unittest.TestCase):
         link = self.state("pg")
         self.assertTrue(os.path.islink(link), "root's cluster should live outside the clone")
         cluster = os.readlink(link)
-        self.assertTrue(cluster.startswith("/var/lib/postgresql/instamarketd/"), cluster)
+        self.assertTrue(cluster.startswith("/var/lib/instamarketd-dev/"), cluster)
+        self.assertEqual(os.stat(os.path.dirname(cluster)).st_uid, 0, "the clusters' parent is root's")
         with open(os.path.join(cluster, "owner")) as f:
             self.assertEqual(f.read().strip(), self.state())
+        with open(os.path.join(cluster, "data", "postmaster.pid")) as f:
+            socket_dir = f.read().splitlines()[4]
+        self.assertEqual(socket_dir, os.path.join(cluster, "run"), "the socket must stay out of /tmp")
         url = self.database_url()
         self.assertGreater(int(psql(url, "SELECT count(*) FROM products")), 0)
+        no_password = url.replace(url[url.index("instamarket:"):url.index("@")], "instamarket")
+        refused = subprocess.run(["psql", "-X", "-w", no_password, "-c", "SELECT 1"],
+                                 capture_output=True, text=True, env=dict(os.environ, PGPASSWORD=""))
+        self.assertNotEqual(refused.returncode, 0, "TCP logins without the password must fail")
         key = self.demo_key()
         self.assertIn(key, first.stdout)
-        status, balance = self.serve_and_read_balance(key)
-        self.assertEqual(status, 200)
-        self.assertIn("balance_usdt", balance)
+        daemon = self.serve()
+        try:
+            status, balance = self.read_balance(daemon, key)
+            self.assertEqual(status, 200)
+            self.assertIn("balance_usdt", balance)
+            # A second clone wanting the API port while this one serves is refused, naming it.
+            self.assert_refused_naming_first_clone("QUICKSTART_API_PORT", "")
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=30)
 
         # 2. Again: harmless, same key, same cluster, same ports (without naming them this time).
         psql(url, "CREATE TABLE setup_test_marker ()")
-        again = self.quickstart(self.clone, ports={})
+        again = self.quickstart(self.clone, ports={})  # from var/quickstart/ports
         self.assertEqual(again.returncode, 0, f"{again.stdout}\n{again.stderr}")
         self.assertEqual(self.demo_key(), key)
         self.assertEqual(os.readlink(link), cluster)
         self.assertEqual(psql(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'setup_test_marker'"), "1")
 
-        # 3. A second clone on the same ports: refused before it builds anything, naming the first.
-        clash = self.quickstart(self.other)
-        self.assertNotEqual(clash.returncode, 0, clash.stdout)
-        self.assertIn("is taken by", clash.stderr)
-        self.assertIn(self.clone, clash.stderr)
-        self.assertIn("QUICKSTART_DEVNET_PORT=", clash.stderr)
-        self.assertFalse(os.path.exists(os.path.join(self.other, "var", "quickstart", "pg")))
+        # 3. A second clone on one of the same ports: refused before it builds anything, naming
+        #    the first clone's cluster or devnet.
+        self.assert_refused_naming_first_clone("QUICKSTART_PG_PORT", "the PostgreSQL cluster of ")
+        self.assert_refused_naming_first_clone("QUICKSTART_DEVNET_PORT", "")
 
         # 4. Deleting the state starts from scratch: a fresh database and a new key.
         # The devnet is left running, as a user would leave it; the next run stops it.
