@@ -215,7 +215,9 @@ class QuickStartInPrivateHome(unittest.TestCase):
         self.assertNotEqual(self.demo_key(), key)
         self.assertIn("stopping the devnet of a deleted", fresh.stderr)
         self.assertEqual(os.readlink(link), cluster)
-        self.assertEqual(psql(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'setup_test_marker'"), "0")
+        fresh_url = self.database_url()
+        self.assertNotEqual(fresh_url, url, "a fresh cluster gets a fresh password")
+        self.assertEqual(psql(fresh_url, "SELECT count(*) FROM pg_tables WHERE tablename = 'setup_test_marker'"), "0")
 
 
 if __name__ == "__main__":
