@@ -57,8 +57,9 @@ mountpoint -q "$root/proc" || mount_in -t proc proc "$root/proc"
 mountpoint -q "$root/sys" || mount_in -t sysfs sys "$root/sys"
 mountpoint -q "$root/dev" || { mount_in --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"; }
 
-in_root() { chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+clean_env=(/usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+in_root() { chroot "$root" "${clean_env[@]}" "$@"; }
 
 # What a newcomer has before the README: git to clone with (and sudo, for the sudo user).
 in_root bash -c 'command -v git >/dev/null && command -v sudo >/dev/null ||
@@ -98,7 +99,10 @@ say "home $(stat -c %a "$root$home"), clone in '$clone' at $(git -C "$repo" rev-
 # 1. The first command, until the demo key's health check answers.
 start=$SECONDS
 log1=$root/drill-$who-quickstart.log
-in_root setsid "${run_as[@]}" 'cd "$0" && exec scripts/quickstart.sh' "$clone" >"$log1" 2>&1 &
+# chroot itself in the background (not a function, which would fork a subshell), so that
+# $! is the session that setsid makes and everything the quick start starts is in it.
+chroot "$root" "${clean_env[@]}" setsid "${run_as[@]}" 'cd "$0" && exec scripts/quickstart.sh' "$clone" \
+  >"$log1" 2>&1 &
 qs_pid=$!
 key=""
 while kill -0 "$qs_pid" 2>/dev/null; do
@@ -129,7 +133,8 @@ for _ in $(seq 1 30); do
 done
 say "top-up of $amount: balance now $balance"
 
-pkill -TERM -s "$qs_pid" 2>/dev/null || kill "$qs_pid"
+# The daemon and the devnet (same session); the cluster is stopped at the end.
+pkill -TERM -s "$qs_pid" 2>/dev/null || true
 wait "$qs_pid" 2>/dev/null || true
 
 # 2. The second command: the whole suite.
