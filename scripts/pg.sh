@@ -147,11 +147,27 @@ make_external_dir() {
     die "$pgdir must be a directory owned by postgres"
 }
 
+# Clusters of state directories that are gone (a clone deleted without `pg.sh destroy`) would
+# pile up; each start as root deletes those of them that are not running.
+collect_orphans() {
+  local dir owner
+  for dir in "$external_root"/*; do
+    [[ -d "$dir" && ! -L "$dir" && "$dir" != "$pgdir" ]] || continue
+    [[ -f "$dir/owner" && ! -L "$dir/owner" ]] || continue
+    owner=$(head -c 4096 -- "$dir/owner")
+    [[ "$owner" == /* && ! -e "$owner" ]] || continue
+    ! as_pg "$bindir/pg_ctl" status -D "$dir/data" >/dev/null 2>&1 || continue
+    log "deleting $dir, the cluster of $owner, which is gone"
+    rm -rf -- "$dir"
+  done
+}
+
 init_cluster() {
   stale_external && remove_external
   mkdir -p "$state"
   if external; then
     make_external_dir
+    collect_orphans
     # Who it belongs to, for people and for scripts/port-owner.py; world-readable on purpose.
     printf '%s\n' "$state" | as_pg tee "$pgdir/owner" >/dev/null
     as_pg chmod 0644 "$pgdir/owner"

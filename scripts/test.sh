@@ -16,9 +16,6 @@ done
 state=$PWD/var/test # absolute: tests run with the build directory as their cwd
 
 scripts/install-deps.sh
-# The test cluster's port: the one it already runs on, else 54331, else (another clone's suite
-# or quick start holds it) the next free one; the tests are told which through the environment.
-port=${INSTAMARKET_TEST_PG_PORT:-$(scripts/pg.sh port "$state" 2>/dev/null || python3 scripts/port-owner.py --free 54331)}
 # ganache + solc for the deposit tests on a real local EVM chain (no-op when already installed).
 devnet/install.sh
 tests/browser/install.sh
@@ -29,8 +26,21 @@ builds=("$(scripts/build.sh --werror)")
 # Durability is pointless for a throwaway test cluster. Exported so that e2e tests which
 # restart PostgreSQL through pg.sh keep the same settings.
 export PG_FAST=1
-trap 'scripts/pg.sh stop "$state" "$port" || true' EXIT
-scripts/pg.sh start "$state" "$port" >/dev/null
+trap 'scripts/pg.sh stop "$state" || true' EXIT
+# The test cluster's port: INSTAMARKET_TEST_PG_PORT if set, else the one it already runs on, else
+# 54331, else (another clone's suite or quick start holds it) the next free one. Chosen after the
+# builds and tried again if someone took it meanwhile; the tests learn it from the environment.
+port=${INSTAMARKET_TEST_PG_PORT:-}
+if [[ -n "$port" ]]; then
+  scripts/pg.sh start "$state" "$port" >/dev/null
+else
+  for attempt in 1 2 3; do
+    port=$(scripts/pg.sh port "$state" 2>/dev/null || python3 scripts/port-owner.py --free 54331)
+    scripts/pg.sh start "$state" "$port" >/dev/null && break
+    ((attempt < 3)) || exit 1
+    echo "=== port $port was taken meanwhile; choosing another" >&2
+  done
+fi
 echo "=== PostgreSQL for the tests on 127.0.0.1:$port, cluster in $(scripts/pg.sh where "$state")" >&2
 
 # What the PostgreSQL and e2e tests need to find (and, for the database-down test, stop) the server.
@@ -79,7 +89,7 @@ done
 
 # Stop PostgreSQL before the summary, so the summary really is the last line.
 trap - EXIT
-scripts/pg.sh stop "$state" "$port"
+scripts/pg.sh stop "$state"
 if ((skipped)); then
   echo "$passed passed, $failed failed, $skipped skipped"
 else

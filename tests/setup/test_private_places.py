@@ -38,6 +38,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_port_text():
+    return str(free_port())
+
+
 def copy_checkout(dest):
     """The files of this checkout (tracked and not ignored), as a fresh clone would have them."""
     listing = subprocess.run(["git", "-C", REPO_ROOT, "ls-files", "-z", "--cached", "--others",
@@ -218,6 +222,19 @@ class QuickStartInPrivateHome(unittest.TestCase):
         fresh_url = self.database_url()
         self.assertNotEqual(fresh_url, url, "a fresh cluster gets a fresh password")
         self.assertEqual(psql(fresh_url, "SELECT count(*) FROM pg_tables WHERE tablename = 'setup_test_marker'"), "0")
+
+        # 5. A clone deleted without `pg.sh destroy` leaves a stopped cluster; the next start of
+        #    any cluster as root deletes it, so they do not pile up.
+        pg = os.path.join(self.clone, "scripts", "pg.sh")
+        gone = os.path.join(self.tmp, "deleted clone", "var", "test")
+        subprocess.run(["bash", pg, "start", gone, free_port_text()], check=True, capture_output=True)
+        orphan = os.readlink(os.path.join(gone, "pg"))
+        subprocess.run(["bash", pg, "stop", gone], check=True, capture_output=True)
+        shutil.rmtree(os.path.join(self.tmp, "deleted clone"))
+        self.assertTrue(os.path.isdir(orphan))
+        subprocess.run(["bash", pg, "start", self.state(), self.ports["QUICKSTART_PG_PORT"]],
+                       check=True, capture_output=True)
+        self.assertFalse(os.path.exists(orphan), "the orphaned cluster was kept")
 
 
 if __name__ == "__main__":
