@@ -90,7 +90,14 @@ socket_dir() {
   echo "${dir:-$run}"
 }
 psql_admin() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$(socket_dir)" -p "$port" -U postgres -d postgres "$@"; }
-password() { as_pg cat "$passfile" 2>/dev/null; }
+# 32 hex digits, checked on every read: the file is the server user's, and the value goes into
+# URLs and SQL.
+password() {
+  local secret
+  secret=$(as_pg head -c 64 -- "$passfile" 2>/dev/null) || return 1
+  [[ "$secret" =~ ^[0-9a-f]{32}$ ]] || { log "$passfile does not hold a password of 32 hex digits"; return 1; }
+  echo "$secret"
+}
 url_for() {
   local secret
   secret=$(password) || die "no cluster for $state yet (scripts/pg.sh start makes it)"
@@ -140,6 +147,8 @@ make_external_dir() {
   fi
   [[ -d "$external_root" && ! -L "$external_root" && -O "$external_root" ]] ||
     die "$external_root must be a directory owned by root"
+}
+make_cluster_dir() {
   if [[ ! -e "$pgdir" && ! -L "$pgdir" ]]; then
     install -d -o postgres -g postgres -m 0700 "$pgdir"
   fi
@@ -148,26 +157,44 @@ make_external_dir() {
 }
 
 # Clusters of state directories that are gone (a clone deleted without `pg.sh destroy`) would
-# pile up; each start as root deletes those of them that are not running.
+# pile up; each start as root deletes those that are stopped, unused for a week, and whose
+# state directory really does not exist (ENOENT, not just out of reach).
+orphan_days=7
 collect_orphans() {
   local dir owner
   for dir in "$external_root"/*; do
     [[ -d "$dir" && ! -L "$dir" && "$dir" != "$pgdir" ]] || continue
-    [[ -f "$dir/owner" && ! -L "$dir/owner" ]] || continue
-    owner=$(head -c 4096 -- "$dir/owner")
-    [[ "$owner" == /* && ! -e "$owner" ]] || continue
+    [[ -n "$(find "$dir/log" -maxdepth 0 -mtime +"$orphan_days" 2>/dev/null)" ]] || continue
+    # Read as postgres (whose file it is), bounded in size and time: it may be a planted link or FIFO.
+    owner=$(as_pg timeout 5 head -c 4096 -- "$dir/owner" 2>/dev/null) || continue
+    python3 -c 'import errno, os, sys
+try:
+    os.stat(sys.argv[1])
+except OSError as e:
+    sys.exit(0 if e.errno == errno.ENOENT and sys.argv[1].startswith("/") else 1)
+sys.exit(1)' "$owner" || continue
     ! as_pg "$bindir/pg_ctl" status -D "$dir/data" >/dev/null 2>&1 || continue
-    log "deleting $dir, the cluster of $owner, which is gone"
+    log "deleting $dir, the cluster of $(printf '%q' "$owner"), which is gone"
     rm -rf -- "$dir"
   done
 }
 
+# Root's starts and destroys of clusters are serialised: one must not delete what another is
+# making. Released before the server starts, which would otherwise inherit the lock.
+lock_external() {
+  exec 8>"$external_root/.lock"
+  flock 8
+}
+unlock_external() { exec 8>&-; }
+
 init_cluster() {
-  stale_external && remove_external
   mkdir -p "$state"
   if external; then
     make_external_dir
+    lock_external
+    stale_external && remove_external
     collect_orphans
+    make_cluster_dir
     # Who it belongs to, for people and for scripts/port-owner.py; world-readable on purpose.
     printf '%s\n' "$state" | as_pg tee "$pgdir/owner" >/dev/null
     as_pg chmod 0644 "$pgdir/owner"
@@ -183,7 +210,7 @@ init_cluster() {
     (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' | as_pg tee "$passfile" >/dev/null)
     as_pg chmod 0600 "$passfile"
   fi
-  as_pg test -f "$data/PG_VERSION" && return 0
+  if as_pg test -f "$data/PG_VERSION"; then return 0; fi
   log "initdb $data"
   # Through as_pg tee so the log file stays writable for the server (which runs as postgres).
   as_pg "$bindir/initdb" -D "$data" --auth=trust -U postgres --encoding=UTF8 --no-locale 2>&1 |
@@ -219,12 +246,14 @@ make_socket_dir() {
 check_port_free() {
   local owner
   if owner=$(python3 "$here/port-owner.py" "$port"); then
-    die "port $port is taken by $owner; stop it, or give this cluster another port"
+    log "port $port is taken by $owner; stop it, or give this cluster another port"
+    exit 75 # EX_TEMPFAIL: scripts/test.sh then tries another port
   fi
 }
 
 start() {
   init_cluster
+  if external; then unlock_external; fi
   make_socket_dir
   write_settings
   write_hba
@@ -249,7 +278,11 @@ start() {
   done
   "$bindir/pg_isready" -q -h "$(socket_dir)" -p "$port" -U postgres -d postgres || die "server not ready on port $port"
   # A private cluster, so a superuser application role keeps migrations and tests simple.
-  psql_admin -v password="$(password)" <<'SQL'
+  # The password goes in on stdin: psql's command line is visible to every local user.
+  local secret
+  secret=$(password) || die "cannot read the cluster's password"
+  psql_admin <<SQL
+\set password '$secret'
 SELECT 'CREATE ROLE instamarket LOGIN SUPERUSER'
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'instamarket') \gexec
 ALTER ROLE instamarket PASSWORD :'password';
@@ -298,6 +331,7 @@ case "$cmd" in
   destroy)
     (($# == 2)) || usage
     if external; then
+      if [[ -d "$external_root" ]]; then lock_external; fi
       if as_pg test -d "$pgdir"; then remove_external; fi
       rm -f -- "$link"
     else

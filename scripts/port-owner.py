@@ -11,6 +11,7 @@ Reads /proc (Linux only). Another user's processes can only be named when run as
 
 import os
 import pwd
+import shlex
 import socket
 import stat
 import sys
@@ -106,7 +107,7 @@ def describe(pid):
             owner = os.path.dirname(cluster)
         if owner:
             return printable(f"the PostgreSQL cluster of {owner} ({who}; "
-                             f"scripts/pg.sh destroy '{owner}' deletes it)")
+                             f"scripts/pg.sh destroy {shlex.quote(owner)} deletes it)")
         return printable(f"PostgreSQL with data in {data} ({who})")
     return printable(f"{' '.join(argv) or '?'} (in {cwd}, {who})")
 

@@ -156,7 +156,11 @@ done
 # file whose key the database does not hold (the cluster was destroyed) is replaced.
 if [[ -s "$keyfile" ]]; then
   key_id=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["key_id"]))' "$keyfile" 2>/dev/null || echo 0)
-  held=$(psql -X -At -d "$url" -c "SELECT count(*) FROM api_keys WHERE id = $key_id AND revoked_at IS NULL")
+  # The password through the environment: a command line is visible to every local user.
+  [[ "$url" =~ ^postgresql://([^:@/]+):([0-9a-f]+)@(.*)$ ]] || die "unexpected database URL from scripts/pg.sh"
+  held=$(PGPASSWORD=${BASH_REMATCH[2]} psql -X -At -d "postgresql://${BASH_REMATCH[1]}@${BASH_REMATCH[3]}" \
+    -c "SELECT count(*) FROM api_keys WHERE id = $key_id AND revoked_at IS NULL") ||
+    die "cannot read the demo key from the database (psql failed)"
   if [[ "$held" != 1 ]]; then
     say "the database has no demo key $key_id (a new cluster?); minting a new one"
     rm -f -- "$keyfile"
@@ -177,7 +181,7 @@ cat <<EOF
 
 Demo API key (saved in $keyfile): $key
 Admin token is in $config.
-PostgreSQL: $url (cluster in $(scripts/pg.sh where "$state")).
+PostgreSQL: $(sed 's|://\([^:/@]*\):[^@]*@|://\1:***@|' <<<"$url") (the full URL is in the config; cluster in $(scripts/pg.sh where "$state")).
 Try, in another terminal:
   curl -H "X-API-Key: $key" $base/health
   curl -H "X-API-Key: $key" "$base/products?page_size=5"

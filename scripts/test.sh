@@ -36,8 +36,11 @@ if [[ -n "$port" ]]; then
 else
   for attempt in 1 2 3; do
     port=$(scripts/pg.sh port "$state" 2>/dev/null || python3 scripts/port-owner.py --free 54331)
-    scripts/pg.sh start "$state" "$port" >/dev/null && break
-    ((attempt < 3)) || exit 1
+    rc=0
+    scripts/pg.sh start "$state" "$port" >/dev/null || rc=$?
+    ((rc != 0)) || break
+    # 75: the port was taken between the choice and the start; anything else is a real failure.
+    ((rc == 75 && attempt < 3)) || exit 1
     echo "=== port $port was taken meanwhile; choosing another" >&2
   done
 fi

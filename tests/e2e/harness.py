@@ -67,6 +67,20 @@ def require_environment():
                              "(set INSTAMARKET_BINARY)")
 
 
+def psql_target(url):
+    """(url without its password, environment with PGPASSWORD): a command line is visible to
+    every local user, the environment only to the same user."""
+    parts = urllib.parse.urlsplit(url)
+    env = dict(os.environ)
+    if parts.password is None:
+        return url, env
+    env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    bare = urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{netloc}" if user else netloc))
+    return bare, env
+
+
 def free_port():
     """A loopback port that was free a moment ago (bind port 0, read it, close)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

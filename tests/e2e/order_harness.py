@@ -16,9 +16,10 @@ FINAL = ("completed", "partial", "failed", "expired", "cancelled")
 
 def psql(sql, url=None):
     """Runs one query with psql against the test database; returns the rows as lists of text."""
+    url, env = harness.psql_target(url or harness.database_url())
     p = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
-                        "-d", url or harness.database_url(), "-c", sql],
-                       capture_output=True, text=True, timeout=60)
+                        "-d", url, "-c", sql],
+                       capture_output=True, text=True, timeout=60, env=env)
     if p.returncode != 0:
         raise AssertionError(f"psql failed: {p.stderr}\n{sql}")
     return [line.split("\t") for line in p.stdout.splitlines() if line]

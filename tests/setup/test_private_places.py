@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -80,8 +81,12 @@ def stop_process(pid):
 
 
 def psql(url, sql):
-    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    # The password through the environment, as the scripts do: a command line is public.
+    parts = urllib.parse.urlsplit(url)
+    bare = urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}@{parts.hostname}:{parts.port}"))
+    env = dict(os.environ, PGPASSWORD=parts.password or "")
+    return subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", bare, "-c", sql],
+                          capture_output=True, text=True, check=True, env=env).stdout.strip()
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
@@ -182,7 +187,7 @@ class QuickStartInPrivateHome(unittest.TestCase):
         url = self.database_url()
         self.assertGreater(int(psql(url, "SELECT count(*) FROM products")), 0)
         no_password = url.replace(url[url.index("instamarket:"):url.index("@")], "instamarket")
-        refused = subprocess.run(["psql", "-X", "-w", no_password, "-c", "SELECT 1"],
+        refused = subprocess.run(["psql", "-X", "-w", no_password, "-c", "SELECT 1"],  # no PGPASSWORD
                                  capture_output=True, text=True, env=dict(os.environ, PGPASSWORD=""))
         self.assertNotEqual(refused.returncode, 0, "TCP logins without the password must fail")
         key = self.demo_key()
@@ -223,17 +228,20 @@ class QuickStartInPrivateHome(unittest.TestCase):
         self.assertNotEqual(fresh_url, url, "a fresh cluster gets a fresh password")
         self.assertEqual(psql(fresh_url, "SELECT count(*) FROM pg_tables WHERE tablename = 'setup_test_marker'"), "0")
 
-        # 5. A clone deleted without `pg.sh destroy` leaves a stopped cluster; the next start of
-        #    any cluster as root deletes it, so they do not pile up.
+        # 5. A clone deleted without `pg.sh destroy` leaves a stopped cluster; a start of any
+        #    cluster as root deletes it once it has been unused for a week, so they do not pile up.
         pg = os.path.join(self.clone, "scripts", "pg.sh")
         gone = os.path.join(self.tmp, "deleted clone", "var", "test")
         subprocess.run(["bash", pg, "start", gone, free_port_text()], check=True, capture_output=True)
         orphan = os.readlink(os.path.join(gone, "pg"))
         subprocess.run(["bash", pg, "stop", gone], check=True, capture_output=True)
         shutil.rmtree(os.path.join(self.tmp, "deleted clone"))
-        self.assertTrue(os.path.isdir(orphan))
-        subprocess.run(["bash", pg, "start", self.state(), self.ports["QUICKSTART_PG_PORT"]],
-                       check=True, capture_output=True)
+        start_first = ["bash", pg, "start", self.state(), self.ports["QUICKSTART_PG_PORT"]]
+        subprocess.run(start_first, check=True, capture_output=True)
+        self.assertTrue(os.path.isdir(orphan), "a cluster used today must be kept")
+        week_ago = time.time() - 8 * 86400
+        os.utime(os.path.join(orphan, "log"), (week_ago, week_ago))
+        subprocess.run(start_first, check=True, capture_output=True)
         self.assertFalse(os.path.exists(orphan), "the orphaned cluster was kept")
 
 
