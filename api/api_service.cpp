@@ -270,7 +270,9 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
   }
 
   if (must_sign) {
-    std::string signature(req.Header("X-Signature"));
+    // Remembered in its canonical spelling: the check accepts any case, so remembering it as sent
+    // let one captured request be replayed once per upper/lower-case variant.
+    std::string signature = CanonicalSignature(req.Header("X-Signature"));
     auto fresh = db_.keys().RememberSignature(key.id, signature, 2 * api_.hmac_window_seconds + 60);
     if (!fresh) {
       call.key = nullptr;

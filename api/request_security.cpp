@@ -75,6 +75,13 @@ bool IpAllowed(std::string_view client_ip, const std::vector<std::string>& allow
   return allowed.empty() || Contains(allowed, client_ip);
 }
 
+std::string CanonicalSignature(std::string_view signature) {
+  std::string canonical(signature);
+  std::transform(canonical.begin(), canonical.end(), canonical.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return canonical;
+}
+
 Status VerifyRequestSignature(std::string_view secret, std::string_view timestamp,
                               std::string_view signature, std::string_view body,
                               std::int64_t now_seconds, int window_seconds) {
@@ -86,8 +93,9 @@ Status VerifyRequestSignature(std::string_view secret, std::string_view timestam
   if (ec != std::errc() || end != timestamp.data() + timestamp.size()) {
     return Unauthenticated("X-Timestamp must be unix epoch seconds");
   }
-  std::int64_t drift = ts > now_seconds ? ts - now_seconds : now_seconds - ts;
-  if (drift > window_seconds) {
+  // Compared as bounds around the server's (sane) clock: |ts - now| overflows for a timestamp
+  // near the int64 limits, and a negative drift once let a signed request never expire.
+  if (ts < now_seconds - window_seconds || ts > now_seconds + window_seconds) {
     return Unauthenticated("X-Timestamp is more than " + std::to_string(window_seconds) +
                            " seconds from the server's clock");
   }
@@ -95,10 +103,7 @@ Status VerifyRequestSignature(std::string_view secret, std::string_view timestam
   message.reserve(timestamp.size() + 1 + body.size());
   message.append(timestamp).append("\n").append(body);
   std::string expected = HmacSha256Hex(secret, message);
-  std::string given(signature);
-  std::transform(given.begin(), given.end(), given.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!ConstantTimeEquals(expected, given)) {
+  if (!ConstantTimeEquals(expected, CanonicalSignature(signature))) {
     return Unauthenticated("X-Signature does not match the request body");
   }
   return OkStatus();

@@ -18,6 +18,10 @@ std::string ResolveClientIp(std::string_view peer_ip, std::string_view forwarded
 // canonical form, so "::ffff:10.0.0.1" matches "10.0.0.1".
 bool IpAllowed(std::string_view client_ip, const std::vector<std::string>& allowed);
 
+// The one spelling of a signature that the replay check remembers: hex is case-insensitive, so
+// "AB12" and "ab12" are the same signature and must not both be accepted.
+std::string CanonicalSignature(std::string_view signature);
+
 // Checks X-Timestamp / X-Signature against hex(HMAC-SHA256(secret, "{ts}\n{body}")), the
 // spec's formula. kUnauthenticated with the reason when missing, malformed, stale (further than
 // `window_seconds` from `now_seconds`) or wrong. The comparison is constant-time.

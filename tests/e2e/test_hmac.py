@@ -11,6 +11,7 @@ import time
 import unittest
 
 import harness
+import order_harness
 from harness import DaemonTestCase, sign
 
 # The request body of the spec's Python example.
@@ -76,6 +77,30 @@ class HmacTest(DaemonTestCase):
         self.assertProblem(self.post(body, headers), 401)
         self.assertProblem(self.post(body, headers), 401)
 
+    def test_replay_in_another_spelling_is_rejected_and_debits_once(self):
+        """Hex is case-insensitive, so every upper/lower-case variant of a signature is the same
+        signature: a captured signed order replayed with its case changed must not debit again."""
+        funded = order_harness.funded_key(self.daemon, "hmac-case", "10", hmac_secret=True)
+        product, _ = order_harness.make_product(self.daemon, "hmac-case", price="1.0", stock=10)
+        body = order_harness.order_body(product, 1)
+        ts = str(int(time.time()))
+        good = sign(funded["hmac_secret"], ts, body)
+        letters = [i for i, c in enumerate(good) if c in "abcdef"]
+        self.assertGreaterEqual(len(letters), 3)
+        variants = [good.upper(), good[:letters[0]] + good[letters[0]].upper() + good[letters[0] + 1:],
+                    "".join(c.upper() if i % 2 else c for i, c in enumerate(good))]
+        h = {"Content-Type": "application/json", "X-Timestamp": ts}
+        first = self.daemon.post(ORDERS, key=funded["api_key"], data=body.encode(),
+                                 headers=dict(h, **{"X-Signature": good.upper()}))
+        self.assertEqual(first.status_code, 201, first.text[:300])
+        for variant in [good] + variants:
+            with self.subTest(signature=variant):
+                r = self.daemon.post(ORDERS, key=funded["api_key"], data=body.encode(),
+                                     headers=dict(h, **{"X-Signature": variant}))
+                self.assertProblem(r, 401)
+        balance = self.daemon.get("/balance", key=funded["api_key"]).json()
+        self.assertEqual((balance["balance_usdt"], balance["total_spent_usdt"]), (9.0, 1.0))
+
     def test_wrong_signatures_are_rejected(self):
         body = self.body(3)
         ts = str(int(time.time()))
@@ -107,7 +132,8 @@ class HmacTest(DaemonTestCase):
         now = int(time.time())
         for name, ts in (("stale", now - 400), ("future", now + 400), ("far past", 1),
                          ("not a number", "abc"), ("fraction", f"{now}.5"),
-                         ("negative", -now)):
+                         ("negative", -now), ("int64 min", "-9223372036854775808"),
+                         ("int64 max", "9223372036854775807")):
             with self.subTest(case=name):
                 body = self.body(10)
                 self.assertProblem(self.post(body, {"X-Timestamp": str(ts),

@@ -38,6 +38,24 @@ TEST(RequestSignatureTest, RefusesWrongStaleOrMissing) {
   EXPECT_EQ(check("x", "", "", "", 0).error().code, ErrorCode::kUnauthenticated);
 }
 
+// |ts - now| overflowed for timestamps near the int64 limits, and the negative "drift" passed the
+// window check: a correctly signed request with such a timestamp never expired.
+TEST(RequestSignatureTest, RefusesTimestampsAtTheInt64Limits) {
+  const std::int64_t now = 1779497200;
+  for (const char* ts : {"-9223372036854775808", "-9223372036854775807", "9223372036854775807",
+                         "-1779497200", "0"}) {
+    std::string signature = HmacSha256Hex("s3cr3t", std::string(ts) + "\n" + kSpecBody);
+    auto verified = VerifyRequestSignature("s3cr3t", ts, signature, kSpecBody, now, 300);
+    ASSERT_FALSE(verified.ok()) << ts;
+    EXPECT_EQ(verified.error().code, ErrorCode::kUnauthenticated) << ts;
+  }
+}
+
+TEST(RequestSignatureTest, CanonicalSpellingIgnoresCase) {
+  EXPECT_EQ(CanonicalSignature("5B21f1A6"), "5b21f1a6");
+  EXPECT_EQ(CanonicalSignature(kSpecSignature), kSpecSignature);
+}
+
 TEST(ClientIpTest, TrustsForwardedForOnlyFromTrustedProxies) {
   std::vector<std::string> none;
   std::vector<std::string> local = {"127.0.0.1"};
