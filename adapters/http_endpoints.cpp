@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/url_redaction.h"
 #include "metrics/metrics.h"
 
 namespace instamarket {
@@ -201,8 +202,10 @@ Result<nlohmann::json> HttpEndpoints::RequestOnce(Endpoint& endpoint, const std:
   auto unavailable = [&](const std::string& why, Clock::duration at_least = {}) {
     endpoint.Failed(at_least);
     Metrics::Get().RecordRpcError(network_, endpoint.url);
-    spdlog::debug("{} {}: {}", network_, endpoint.url, why);
-    return MakeError(ErrorCode::kUnavailable, endpoint.url + ": " + why);
+    // Masked: the message reaches the logs at warning level, and URLs may carry credentials.
+    std::string where = MaskUrl(endpoint.url);
+    spdlog::debug("{} {}: {}", network_, where, why);
+    return MakeError(ErrorCode::kUnavailable, where + ": " + why);
   };
   if (code != CURLE_OK) return unavailable(curl_easy_strerror(code));
   long status = 0;

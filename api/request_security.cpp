@@ -27,7 +27,8 @@ std::optional<std::string> Canonical(std::string_view ip) {
   }
   unsigned char buf[16];
   char out[INET6_ADDRSTRLEN];
-  if (inet_pton(AF_INET, text.c_str(), buf) == 1) return std::string(inet_ntop(AF_INET, buf, out, sizeof out));
+  if (inet_pton(AF_INET, text.c_str(), buf) == 1)
+    return std::string(inet_ntop(AF_INET, buf, out, sizeof out));
   if (inet_pton(AF_INET6, text.c_str(), buf) == 1) {
     static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(buf, kMapped, 12) == 0) {
@@ -86,7 +87,8 @@ Status VerifyRequestSignature(std::string_view secret, std::string_view timestam
                               std::string_view signature, std::string_view body,
                               std::int64_t now_seconds, int window_seconds) {
   if (timestamp.empty() || signature.empty()) {
-    return Unauthenticated("this key signs POST requests: X-Timestamp and X-Signature are required");
+    return Unauthenticated(
+        "this key signs POST requests: X-Timestamp and X-Signature are required");
   }
   std::int64_t ts = 0;
   auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);

@@ -10,12 +10,6 @@
 namespace instamarket {
 namespace {
 
-bool LooksLikeKey(const std::string& segment) {
-  return segment.size() >= 16 && std::all_of(segment.begin(), segment.end(), [](unsigned char c) {
-           return std::isalnum(c) || c == '-' || c == '_';
-         });
-}
-
 std::string Finality(const NetworkConfig& n) {
   if (n.kind == "tron") return "solidified blocks (only_confirmed=true)";
   if (n.kind == "ton") return "masterchain-committed blocks (as indexed)";
@@ -25,38 +19,6 @@ std::string Finality(const NetworkConfig& n) {
 }
 
 }  // namespace
-
-std::string MaskUrl(const std::string& url) {
-  std::string out = url;
-  // user:password@ in the authority.
-  auto scheme = out.find("://");
-  std::size_t authority = scheme == std::string::npos ? 0 : scheme + 3;
-  auto slash = out.find('/', authority);
-  auto at = out.rfind('@', slash == std::string::npos ? out.size() : slash);
-  if (at != std::string::npos && at >= authority) {
-    auto colon = out.find(':', authority);
-    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
-  }
-  // Path segments and query values that look like keys (long runs of letters and digits).
-  slash = out.find('/', authority);
-  if (slash == std::string::npos) return out;
-  std::string head = out.substr(0, slash), rest = out.substr(slash), masked;
-  std::string token;
-  auto flush = [&] {
-    masked += LooksLikeKey(token) ? "***" : token;
-    token.clear();
-  };
-  for (char c : rest) {
-    if (c == '/' || c == '?' || c == '&' || c == '=') {
-      flush();
-      masked += c;
-    } else {
-      token += c;
-    }
-  }
-  flush();
-  return head + masked;
-}
 
 std::string ConfigReport(const Config& c) {
   JsonWriter json;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "core/url_redaction.h"  // MaskUrl
 
 namespace instamarket {
 
@@ -12,8 +13,5 @@ namespace instamarket {
 // masked: the database password, the admin token, and path segments of RPC URLs that look
 // like API keys.
 std::string ConfigReport(const Config& config);
-
-// A URL with its password and key-like path or query parts replaced by "***".
-std::string MaskUrl(const std::string& url);
 
 }  // namespace instamarket

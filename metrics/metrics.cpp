@@ -15,6 +15,8 @@
 #include <map>
 #include <mutex>
 
+#include "core/url_redaction.h"
+
 namespace instamarket {
 
 namespace {
@@ -23,11 +25,9 @@ constexpr std::array<double, 15> kLatencyBuckets = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
 std::string EndpointLabel(const std::string& url) {
-  // scheme://host[:port] only: paths and queries may carry API keys.
-  auto scheme = url.find("://");
-  auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  auto end = url.find_first_of("/?#", start);
-  return url.substr(0, end);
+  // scheme://host[:port] only: user info, paths and queries may carry credentials, and
+  // /metrics needs no key.
+  return UrlOrigin(url);
 }
 
 }  // namespace

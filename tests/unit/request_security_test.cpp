@@ -10,15 +10,18 @@ namespace {
 // The body of the spec's Python example, as json.dumps writes it, and the signature Python's
 // hmac.new(b"s3cr3t", f"{ts}\n{body}".encode(), hashlib.sha256).hexdigest() gives.
 constexpr char kSpecBody[] = R"({"product_id": 12345, "quantity": 1, "payment_method": "balance"})";
-constexpr char kSpecSignature[] = "5b21f1a6da29b721a27cc14bf1b7cf21b52b26898b642462a357f214c791ad9d";
+constexpr char kSpecSignature[] =
+    "5b21f1a6da29b721a27cc14bf1b7cf21b52b26898b642462a357f214c791ad9d";
 
 TEST(RequestSignatureTest, MatchesTheSpecFormula) {
   EXPECT_EQ(HmacSha256Hex("s3cr3t", std::string("1779497200\n") + kSpecBody), kSpecSignature);
-  EXPECT_TRUE(VerifyRequestSignature("s3cr3t", "1779497200", kSpecSignature, kSpecBody,
-                                     1779497200, 300).ok());
+  EXPECT_TRUE(
+      VerifyRequestSignature("s3cr3t", "1779497200", kSpecSignature, kSpecBody, 1779497200, 300)
+          .ok());
   std::string upper = kSpecSignature;
   for (char& c : upper) c = static_cast<char>(std::toupper(c));
-  EXPECT_TRUE(VerifyRequestSignature("s3cr3t", "1779497200", upper, kSpecBody, 1779497200, 300).ok());
+  EXPECT_TRUE(
+      VerifyRequestSignature("s3cr3t", "1779497200", upper, kSpecBody, 1779497200, 300).ok());
 }
 
 TEST(RequestSignatureTest, RefusesWrongStaleOrMissing) {
