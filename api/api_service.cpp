@@ -235,7 +235,9 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
 
   if (!key.allowed_ips.empty()) {  // resolving the client address is only needed for this
     std::string client_ip =
-        ResolveClientIp(req.peer_ip, req.Header("X-Forwarded-For"), api_.trusted_proxies);
+        // Every X-Forwarded-For line: a proxy may append its own line after one the client
+        // forged, and reading only the first would believe the forgery.
+        ResolveClientIp(req.peer_ip, req.CombinedHeader("X-Forwarded-For"), api_.trusted_proxies);
     if (!IpAllowed(client_ip, key.allowed_ips)) {
       call.key = nullptr;
       return Problem(403, "this key may not be used from " + client_ip);

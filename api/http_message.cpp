@@ -16,6 +16,16 @@ std::string_view HttpRequest::Header(std::string_view name) const {
   return {};
 }
 
+std::string HttpRequest::CombinedHeader(std::string_view name) const {
+  std::string combined;
+  for (const auto& [key, value] : headers) {
+    if (!EqualsIgnoreCase(key, name)) continue;
+    if (!combined.empty()) combined += ", ";
+    combined += value;
+  }
+  return combined;
+}
+
 bool HttpRequest::HasHeader(std::string_view name) const {
   for (const auto& header : headers) {
     if (EqualsIgnoreCase(header.first, name)) return true;

@@ -21,8 +21,11 @@ struct HttpRequest {
   std::string request_id;
   bool client_request_id = false;
 
-  // Case-insensitive; empty when absent.
+  // Case-insensitive; empty when absent. The first field line only: for a list-valued header
+  // that may come in several lines, use CombinedHeader.
   std::string_view Header(std::string_view name) const;
+  // Every field line of `name`, in order, joined with ", " as RFC 9110 (5.3) combines them.
+  std::string CombinedHeader(std::string_view name) const;
   bool HasHeader(std::string_view name) const;
   std::string_view Path() const;   // target up to '?'
   std::string_view Query() const;  // after '?', or empty

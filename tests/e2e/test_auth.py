@@ -117,6 +117,25 @@ class TrustedProxyTest(DaemonTestCase):
         # Without the header the peer (127.0.0.1) is the client, and it is not whitelisted.
         self.assertProblem(self.daemon.get("/health", key=key), 403)
 
+    def raw_health(self, key, forwarded_lines):
+        lines = "".join(f"X-Forwarded-For: {v}\r\n" for v in forwarded_lines)
+        request = (f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\n"
+                   f"{lines}Connection: close\r\n\r\n").encode()
+        answer = harness.raw_http(self.daemon.port, request)
+        return int(answer.split(b" ", 2)[1])
+
+    def test_every_forwarded_for_line_counts(self):
+        """RFC 9110 joins repeated field lines with a comma. A client forges a line with the
+        whitelisted address; the proxy adds the real one in a line of its own. The right-most
+        address (the proxy's word) is the client, so the forgery gets 403."""
+        key = self.daemon.create_key(harness.label(self.MODULE, "xff-lines"),
+                                     allow_ips=[OTHER_IP])["api_key"]
+        self.assertEqual(self.raw_health(key, [OTHER_IP]), 200)
+        self.assertEqual(self.raw_health(key, [OTHER_IP, "198.51.100.7"]), 403)
+        self.assertEqual(self.raw_health(key, ["198.51.100.7", OTHER_IP]), 200)
+        # A trusted proxy's own address in the last line is skipped, as in one combined line.
+        self.assertEqual(self.raw_health(key, ["198.51.100.7", f"{OTHER_IP}, 127.0.0.1"]), 200)
+
 
 if __name__ == "__main__":
     harness.main()
