@@ -1,11 +1,15 @@
 #include "core/json_reader.h"
 
+#include <unordered_set>
 #include <vector>
 
 namespace instamarket {
 
 // Builds the DOM with nlohmann's own SAX DOM builder and, beside it, records where each
-// floating-point number stood and how it was written.
+// floating-point number stood and how it was written. Hostile bodies are refused here, before
+// any handler sees them: nesting deeper than kMaxJsonDepth and duplicate keys (which would let
+// two readers of one body see two different values). Memory stays linear in the body: one
+// running pointer string, truncated on the way out of a container, instead of a copy per level.
 class ExactNumberSax {
  public:
   using json = nlohmann::json;
@@ -22,36 +26,37 @@ class ExactNumberSax {
   bool number_integer(number_integer_t v) { return Scalar() && dom_.number_integer(v); }
   bool number_unsigned(number_unsigned_t v) { return Scalar() && dom_.number_unsigned(v); }
   bool number_float(number_float_t v, const string_t& s) {
-    doc_.float_texts_[CurrentPointer()] = s;
+    // Money is only ever read at short pointers ("/price_usdt"); a text kept for every float at
+    // any depth would make memory grow with floats times pointer length.
+    if (path_.empty()) {
+      doc_.float_texts_[""] = s;
+    } else if (std::string segment = CurrentSegment();
+               pointer_.size() + 1 + segment.size() <= kMaxRecordedPointer) {
+      doc_.float_texts_[pointer_ + "/" + segment] = s;
+    }
     return Scalar() && dom_.number_float(v, s);
   }
   bool string(string_t& v) { return Scalar() && dom_.string(v); }
   bool binary(binary_t& v) { return Scalar() && dom_.binary(v); }
-  bool start_object(std::size_t n) {
-    path_.push_back(Level{CurrentSegment(), false, 0, {}});
-    return dom_.start_object(n);
-  }
+  bool start_object(std::size_t n) { return Enter(false) && dom_.start_object(n); }
   bool key(string_t& k) {
-    path_.back().key = k;
+    Level& top = path_.back();
+    if (!top.keys.insert(k).second) return Fail("duplicate key in an object");
+    top.key = k;
     return dom_.key(k);
   }
   bool end_object() {
-    path_.pop_back();
-    Advance();
+    Leave();
     return dom_.end_object();
   }
-  bool start_array(std::size_t n) {
-    path_.push_back(Level{CurrentSegment(), true, 0, {}});
-    return dom_.start_array(n);
-  }
+  bool start_array(std::size_t n) { return Enter(true) && dom_.start_array(n); }
   bool end_array() {
-    path_.pop_back();
-    Advance();
+    Leave();
     return dom_.end_array();
   }
   bool parse_error(std::size_t pos, const std::string& token,
                    const nlohmann::detail::exception& ex) {
-    error_ = ex.what();
+    if (error_.empty()) error_ = ex.what();
     (void)pos;
     (void)token;
     return false;
@@ -60,31 +65,50 @@ class ExactNumberSax {
   const std::string& error() const { return error_; }
 
  private:
+  static constexpr std::size_t kMaxRecordedPointer = 128;
+
   struct Level {
-    std::string prefix;  // pointer of this container
+    std::size_t pointer_length;  // of pointer_ before this container's segment was appended
     bool is_array;
-    std::size_t index;
+    std::size_t index = 0;
     std::string key;
+    std::unordered_set<std::string> keys;  // objects: the keys seen so far
   };
 
   static std::string Escape(const std::string& key) {
     std::string out;
     for (char c : key) {
-      if (c == '~') out += "~0";
-      else if (c == '/') out += "~1";
-      else out.push_back(c);
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out.push_back(c);
     }
     return out;
   }
 
-  // Pointer of the value about to be parsed.
+  // The pointer segment of the value about to be parsed, inside the innermost container.
   std::string CurrentSegment() const {
     if (path_.empty()) return "";
     const Level& top = path_.back();
-    return top.prefix + "/" + (top.is_array ? std::to_string(top.index) : Escape(top.key));
+    return top.is_array ? std::to_string(top.index) : Escape(top.key);
   }
-  std::string CurrentPointer() const { return CurrentSegment(); }
 
+  bool Enter(bool is_array) {
+    if (path_.size() >= kMaxJsonDepth) {
+      return Fail("nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    }
+    std::size_t before = pointer_.size();
+    if (!path_.empty()) pointer_.append("/").append(CurrentSegment());
+    path_.push_back(Level{before, is_array, 0, {}, {}});
+    return true;
+  }
+  void Leave() {
+    pointer_.resize(path_.back().pointer_length);
+    path_.pop_back();
+    Advance();
+  }
   void Advance() {
     if (!path_.empty() && path_.back().is_array) ++path_.back().index;
   }
@@ -92,10 +116,15 @@ class ExactNumberSax {
     Advance();
     return true;
   }
+  bool Fail(std::string why) {
+    error_ = std::move(why);
+    return false;
+  }
 
   JsonDocument& doc_;
   nlohmann::detail::json_sax_dom_parser<json> dom_;
   std::vector<Level> path_;
+  std::string pointer_;  // of the innermost open container ("" at the top)
   std::string error_;
 };
 

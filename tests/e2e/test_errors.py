@@ -5,12 +5,15 @@ import os
 import socket
 import time
 
+import sys
+
 import requests
 
 import harness
 from harness import DaemonTestCase, raw_http, status_of
 
 MAX_BODY = 1024
+DEFAULT_MAX_BODY = 64 * 1024  # api.max_body_bytes when the config does not set it
 
 
 class ErrorsTest(DaemonTestCase):
@@ -224,6 +227,50 @@ class ErrorsTest(DaemonTestCase):
         self.assertJson(r)
         r = self.daemon.get("/categories", key=self.key)
         self.assertJson(r)
+
+
+class JsonBombTest(DaemonTestCase):
+    """Hostile JSON at the default body limit (64 KiB): deep nesting, duplicate keys, bad UTF-8."""
+    MODULE = "errors"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.key = cls.daemon.create_key(harness.label(cls.MODULE, "bombs"))["api_key"]
+
+    def rss_kib(self):
+        with open(f"/proc/{self.daemon.proc.pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+    def test_json_bombs_are_422_and_cost_no_memory(self):
+        """Six bodies of nested JSON just under the body limit once grew the daemon by 8.6 GB
+        (a pointer copied per nesting level). Each is now refused at the depth limit with 422,
+        and the daemon's memory does not move by more than a few MB."""
+        deep = DEFAULT_MAX_BODY - 16
+        bombs = [b"[" * deep, b'{"a":' * (deep // 5), b"[" * (deep // 2) + b"1.5" + b"]" * (deep // 2 - 2),
+                 b'[{"k":' * (deep // 6), b"[" * deep, b'{"a":[' * (deep // 6)]
+        before = self.rss_kib()
+        for path in ("/orders", "/balance/topup"):
+            for bomb in bombs:
+                self.assertLessEqual(len(bomb), DEFAULT_MAX_BODY)
+                r = self.daemon.post(path, key=self.key, data=bomb,
+                                     headers={"Content-Type": "application/json"})
+                self.assertProblem(r, 422)
+        grown_mib = (self.rss_kib() - before) / 1024
+        self.assertLess(grown_mib, 32, f"the daemon grew by {grown_mib:.1f} MiB")
+        print(f"json bombs: RSS grew by {grown_mib:.2f} MiB over {2 * len(bombs)} bodies",
+              file=sys.stderr)
+
+    def test_duplicate_keys_and_bad_utf8_are_422(self):
+        for body in (b'{"product_id": 1, "quantity": 1, "quantity": 100000, "payment_method": "balance"}',
+                     b'{"amount_usdt": 10, "amount_usdt": 10000, "network": "x"}',
+                     b'{"payment_method": "\xff\xfe"}', b'{"network": "\xc3"}'):
+            for path in ("/orders", "/balance/topup"):
+                with self.subTest(body=body, path=path):
+                    r = self.daemon.post(path, key=self.key, data=body,
+                                         headers={"Content-Type": "application/json"})
+                    self.assertProblem(r, 422)
+
 
 
 if __name__ == "__main__":

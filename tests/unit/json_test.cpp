@@ -20,7 +20,8 @@ TEST(JsonDocumentTest, ReadsMoneyFromTheNumberAsWritten) {
 }
 
 TEST(JsonDocumentTest, ExplainsBadMoney) {
-  auto doc = JsonDocument::Parse(R"({"a": 1.0000001, "b": true, "c": "x", "big": 18446744073709551615})");
+  auto doc =
+      JsonDocument::Parse(R"({"a": 1.0000001, "b": true, "c": "x", "big": 18446744073709551615})");
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ(doc->MoneyAt("/a").error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(doc->MoneyAt("/b").error().code, ErrorCode::kInvalidArgument);
@@ -33,6 +34,52 @@ TEST(JsonDocumentTest, RejectsInvalidJson) {
   for (const char* bad : {"", "{", "{\"a\":}", "[1,]", "nul", "{\"a\":1} x"}) {
     EXPECT_FALSE(JsonDocument::Parse(bad).ok()) << bad;
   }
+}
+
+TEST(JsonDocumentTest, LimitsNestingDepth) {
+  auto nested = [](std::size_t depth) {
+    return std::string(depth, '[') + "1.5" + std::string(depth, ']');
+  };
+  EXPECT_TRUE(JsonDocument::Parse(nested(kMaxJsonDepth)).ok());
+  auto deep = JsonDocument::Parse(nested(kMaxJsonDepth + 1));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.error().message.find("nesting deeper than"), std::string::npos);
+  // A whole 64 KiB body of '[' (once about 1 GiB held) stops at the limit.
+  EXPECT_FALSE(JsonDocument::Parse(std::string(64 * 1024, '[')).ok());
+  std::string objects;
+  for (std::size_t i = 0; i <= kMaxJsonDepth; ++i) objects += "{\"a\":";
+  EXPECT_FALSE(JsonDocument::Parse(objects + "1" + std::string(kMaxJsonDepth + 1, '}')).ok());
+}
+
+// Two readers of one body (a proxy, a WAF, the client's own signing code) must not see two values.
+TEST(JsonDocumentTest, RefusesDuplicateKeys) {
+  auto dup = JsonDocument::Parse(R"({"quantity": 1, "quantity": 1000})");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.error().message.find("duplicate key"), std::string::npos);
+  EXPECT_FALSE(JsonDocument::Parse(R"({"a": {"b": 1, "b": 2}})").ok());
+  // The same key in sibling objects is fine.
+  EXPECT_TRUE(JsonDocument::Parse(R"([{"a": 1}, {"a": 2}, {"b": {"a": 3}}])").ok());
+}
+
+TEST(JsonDocumentTest, RefusesInvalidUtf8) {
+  for (const char* bad : {"{\"a\": \"\xff\"}", "{\"a\": \"\xc3\"}", "{\"\xed\xa0\x80\": 1}",
+                          R"({"a": "\ud800"})", "{\"a\": \"\xf4\x90\x80\x80\"}"}) {
+    EXPECT_FALSE(JsonDocument::Parse(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(JsonDocument::Parse("{\"a\": \"\xc3\xa9 \\u00e9 \\ud83d\\ude00\"}").ok());
+}
+
+// The pointer of a float deep inside long keys is not kept for each float (memory would grow
+// with floats times pointer length); money at the usual short pointers still reads exactly.
+TEST(JsonDocumentTest, MoneyStillExactNextToDeepLongKeys) {
+  std::string key(4000, 'k');
+  std::string body = "{\"price_usdt\": 12.34, \"" + key + "\": [";
+  for (int i = 0; i < 1000; ++i) body += (i ? ",0.5" : "0.5");
+  body += "]}";
+  auto doc = JsonDocument::Parse(body);
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  EXPECT_EQ(doc->MoneyAt("/price_usdt")->micros(), 12'340'000);
+  EXPECT_EQ(JsonDocument::Parse("7.25")->MoneyAt("")->micros(), 7'250'000);
 }
 
 TEST(JsonWriterTest, WritesCompactJsonWithExactAmounts) {
@@ -50,8 +97,9 @@ TEST(JsonWriterTest, WritesCompactJsonWithExactAmounts) {
       .EndObject()
       .EndArray()
       .EndObject();
-  EXPECT_EQ(json.str(),
-            R"({"s":"quote\" slash\\ nl\n ctl\u0001","n":-5,"b":true,"m":50.0,"list":[1,null,{}]})");
+  EXPECT_EQ(
+      json.str(),
+      R"({"s":"quote\" slash\\ nl\n ctl\u0001","n":-5,"b":true,"m":50.0,"list":[1,null,{}]})");
   EXPECT_TRUE(nlohmann::json::accept(json.str()));
 }
 
