@@ -9,13 +9,14 @@
 #include "core/crypto.h"
 #include "core/json_reader.h"
 #include "core/json_writer.h"
+#include "core/order_limits.h"
 #include "metrics/metrics.h"
 #include "webhooks/webhook_target.h"
 
 namespace instamarket {
 namespace {
 
-constexpr int kMaxQuantity = 10000;
+constexpr int kMaxQuantity = kMaxOrderQuantity;
 constexpr std::size_t kMaxIdempotencyKey = 255;
 
 void WriteOrder(JsonWriter& json, const OrderView& o, bool with_items) {
@@ -135,7 +136,15 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
   order.deadline_seconds = ctx.config.orders.fulfilment_deadline_seconds;
 
   auto placed = ctx.db.orders().Place(order);
-  if (!placed) return ProblemFor(placed.error());
+  if (!placed) {
+    // The database's "out of range": price × quantity of a product priced before the catalog
+    // capped unit prices does not fit in int64.
+    if (placed.error().code == ErrorCode::kInvalidArgument) {
+      return ValidationProblem(
+          {{"quantity", "the order's total (unit price × quantity) is out of range"}});
+    }
+    return ProblemFor(placed.error());
+  }
   const PlaceResult& r = *placed;
   switch (r.outcome) {
     case PlaceOutcome::kNoProduct:

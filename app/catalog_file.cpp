@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/json_reader.h"
+#include "core/order_limits.h"
 
 namespace instamarket {
 namespace {
@@ -39,15 +40,15 @@ Result<std::string> RequiredText(const nlohmann::json& obj, const char* field) {
   return it->get<std::string>();
 }
 
-Result<std::int64_t> IntegerField(const nlohmann::json& obj, const char* field,
-                                  std::int64_t min, std::int64_t max) {
+Result<std::int64_t> IntegerField(const nlohmann::json& obj, const char* field, std::int64_t min,
+                                  std::int64_t max) {
   auto it = obj.find(field);
   if (it == obj.end() || !it->is_number_integer() ||
       (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) ||
       it->get<std::int64_t>() < min || it->get<std::int64_t>() > max) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string(field) + ": must be an integer from " +
-                                                      std::to_string(min) + " to " +
-                                                      std::to_string(max));
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(field) + ": must be an integer from " + std::to_string(min) +
+                         " to " + std::to_string(max));
   }
   return it->get<std::int64_t>();
 }
@@ -83,9 +84,17 @@ Result<std::vector<Product>> ParseCatalogLines(const std::string& text) {
       *target = *value;
     }
     auto price = doc->MoneyAt("/price_usdt");
-    if (!price) return MakeError(ErrorCode::kInvalidArgument, "price_usdt: " + price.error().message);
+    if (!price)
+      return MakeError(ErrorCode::kInvalidArgument, "price_usdt: " + price.error().message);
     if (price->micros() <= 0) {
       return MakeError(ErrorCode::kInvalidArgument, "price_usdt: must be greater than zero");
+    }
+    if (price->micros() > kMaxUnitPriceMicros) {
+      // Else price × quantity could overflow int64 at order time.
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "price_usdt: must be at most " +
+                           Money::FromMicros(kMaxUnitPriceMicros).ToJsonNumber() + " (so that " +
+                           std::to_string(kMaxOrderQuantity) + " units still have a price)");
     }
     p.price = *price;
     if (obj.contains("min_quantity")) {

@@ -71,6 +71,11 @@ Error TranslatePgError(const std::exception_ptr& error, bool* connection_broken)
       *connection_broken = true;
       return MakeError(ErrorCode::kUnavailable, std::string("database unavailable: ") + e.what());
     }
+    // 22003: a number out of range, e.g. price × quantity of a product priced before the
+    // catalog capped prices. The request's numbers, not a server fault.
+    if (state == "22003") {
+      return MakeError(ErrorCode::kInvalidArgument, "a number in this request is out of range");
+    }
     return MakeError(ErrorCode::kInternal, std::string("database error: ") + e.what());
   } catch (const std::exception& e) {
     return MakeError(ErrorCode::kInternal, e.what());

@@ -88,6 +88,16 @@ class OrderErrorsTest(DaemonTestCase):
         self.assertEqual(body["topup"]["path"], "/api/v1/balance/topup")
         self.assertIn("/balance/topup", body["detail"])
 
+    def test_total_beyond_int64_is_422_not_500(self):
+        """A product priced before the catalog capped unit prices (price × 10000 must fit in
+        int64): ordering 10000 of it overflows the total. That is the request's number, 422."""
+        pid, _ = oh.make_product(self.daemon, "overflow", price="1.0", stock=0)
+        oh.psql(f"UPDATE products SET price = 9000000000000000000 WHERE id = {pid}")
+        before = self.balance()
+        r = oh.place(self.daemon, self.key["api_key"], pid, 10000)
+        self.assertProblem(r, 422)
+        self.assertEqual(self.balance(), before)
+
     def test_insufficient_stock_is_409(self):
         rich = oh.funded_key(self.daemon, "rich", "1000")
         product, _ = oh.make_product(self.daemon, "few", price="0.5", min_quantity=5, stock=20)

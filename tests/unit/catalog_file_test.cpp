@@ -38,12 +38,24 @@ TEST(CatalogFileTest, ErrorsNameTheLine) {
                "unknown field");
   expect_error(R"({"id": 1, "sku": "b", "name": "B", "category": "c", "price_usdt": 1})",
                "id 1 repeats");
+  // price × 10000 must fit in int64: 922337203.685477 is the most a unit may cost.
+  expect_error(
+      R"({"id": 2, "sku": "b", "name": "B", "category": "c", "price_usdt": "922337203.685478"})",
+      "price_usdt: must be at most 922337203.685477");
+  EXPECT_TRUE(
+      ParseCatalogLines(
+          R"({"id": 2, "sku": "b", "name": "B", "category": "c", "price_usdt": "922337203.685477"})")
+          .ok());
+  expect_error(
+      R"({"id": 2, "sku": "b", "name": "B", "category": "c", "price_usdt": 1, "price_usdt": 2})",
+      "duplicate key");
   expect_error("not json", "");
   expect_error("[1]", "must be a JSON object");
 }
 
 TEST(CatalogFileTest, StockItemsAreCanonical) {
-  auto items = ParseStockLines("{\"password\": \"p\", \"login\": \"u\"}\n{\"login\":\"u\",\"password\":\"p\"}\n");
+  auto items = ParseStockLines(
+      "{\"password\": \"p\", \"login\": \"u\"}\n{\"login\":\"u\",\"password\":\"p\"}\n");
   ASSERT_TRUE(items.ok());
   ASSERT_EQ(items->size(), 2u);
   EXPECT_EQ((*items)[0], (*items)[1]);
