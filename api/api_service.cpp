@@ -13,6 +13,7 @@
 #include "api/service_handlers.h"
 #include "core/crypto.h"
 #include "core/log_context.h"
+#include "ledger/key_store.h"
 #include "metrics/metrics.h"
 
 namespace instamarket {
@@ -220,6 +221,9 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
   if (!call.key) {
     std::string_view presented = req.Header("X-API-Key");
     if (presented.empty()) return Problem(401, "the X-API-Key header is required");
+    // Only the issued format reaches the cache and the database: random junk keys (up to the
+    // header limit, no credential needed) once filled every cache shard and cost a query each.
+    if (!IsWellFormedApiKey(presented)) return Problem(401, "invalid or revoked X-API-Key");
     auto now = Clock::now();
     auto cached = keys_.Peek(presented, now);
     if (!cached) {

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "core/crypto.h"
 #include "core/json_writer.h"
 #include "ledger/audit_write.h"
@@ -75,6 +77,13 @@ std::vector<std::string> AllowedIps(pqxx::work& tx, std::int64_t key_id) {
 }  // namespace
 
 std::string GenerateApiKey() { return "imk_" + RandomHex(32); }
+
+bool IsWellFormedApiKey(std::string_view key) {
+  constexpr std::string_view kPrefix = "imk_";
+  if (key.size() != kPrefix.size() + 64 || key.substr(0, kPrefix.size()) != kPrefix) return false;
+  return std::all_of(key.begin() + kPrefix.size(), key.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 KeyStore::KeyStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {
   pool_->Prepare("key_by_hash", std::string(kSelectKey) + " WHERE k.key_hash = $1");

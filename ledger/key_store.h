@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -57,6 +58,10 @@ class KeyStore {
  private:
   std::shared_ptr<PgPool> pool_;
 };
+
+// Whether `key` has the issued format ("imk_" and 64 lower-case hex digits), checked before
+// any lookup.
+bool IsWellFormedApiKey(std::string_view key);
 
 // "imk_" followed by 64 hex characters from the system CSPRNG.
 std::string GenerateApiKey();

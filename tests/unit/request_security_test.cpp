@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/crypto.h"
+#include "ledger/key_store.h"
 
 namespace instamarket {
 namespace {
@@ -51,6 +52,17 @@ TEST(RequestSignatureTest, RefusesTimestampsAtTheInt64Limits) {
     auto verified = VerifyRequestSignature("s3cr3t", ts, signature, kSpecBody, now, 300);
     ASSERT_FALSE(verified.ok()) << ts;
     EXPECT_EQ(verified.error().code, ErrorCode::kUnauthenticated) << ts;
+  }
+}
+
+TEST(ApiKeyFormatTest, OnlyTheIssuedFormatIsLookedUp) {
+  EXPECT_TRUE(IsWellFormedApiKey(GenerateApiKey()));
+  EXPECT_TRUE(IsWellFormedApiKey("imk_" + std::string(64, 'a')));
+  for (std::string bad : {std::string(), std::string("imk_"), "imk_" + std::string(63, 'a'),
+                          "imk_" + std::string(65, 'a'), "imk_" + std::string(64, 'A'),
+                          "imk_" + std::string(63, 'a') + "g", "IMK_" + std::string(64, 'a'),
+                          "xmk_" + std::string(64, 'a'), std::string(8192, 'a')}) {
+    EXPECT_FALSE(IsWellFormedApiKey(bad)) << bad.substr(0, 80);
   }
 }
 
