@@ -193,7 +193,7 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
   bool admin_path = req.Path().rfind("/api/admin/", 0) == 0;
   if (admin_path) {
     if (admin_.token.empty()) return Problem(401, "the admin API is disabled (no admin.token)");
-    if (!ConstantTimeEquals(req.Header("X-Admin-Token"), admin_.token)) {
+    if (!SecretEquals(req.Header("X-Admin-Token"), admin_.token)) {
       return Problem(401, "missing or invalid X-Admin-Token");
     }
   } else {

@@ -73,4 +73,11 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+bool SecretEquals(std::string_view given, std::string_view secret) {
+  // Digests have one length whatever was sent, so the time taken says nothing about the
+  // secret's length (ConstantTimeEquals returns early on a length mismatch).
+  std::string a = Sha256(given), b = Sha256(secret);
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 }  // namespace instamarket

@@ -20,4 +20,8 @@ std::optional<std::string> Base64Decode(std::string_view text);
 // Compares without an early exit, so timing does not reveal how much of a secret matched.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
+// For comparing a presented credential with a secret: constant time, and the time does not
+// depend on either length (both are hashed first).
+bool SecretEquals(std::string_view given, std::string_view secret);
+
 }  // namespace instamarket

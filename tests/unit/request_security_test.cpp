@@ -55,6 +55,14 @@ TEST(RequestSignatureTest, RefusesTimestampsAtTheInt64Limits) {
   }
 }
 
+TEST(SecretEqualsTest, ComparesWholeSecretsOfAnyLength) {
+  EXPECT_TRUE(SecretEquals("0123456789abcdef-secret", "0123456789abcdef-secret"));
+  EXPECT_FALSE(SecretEquals("0123456789abcdef-secre", "0123456789abcdef-secret"));
+  EXPECT_FALSE(SecretEquals("0123456789abcdef-secret!", "0123456789abcdef-secret"));
+  EXPECT_FALSE(SecretEquals("", "0123456789abcdef-secret"));
+  EXPECT_FALSE(SecretEquals(std::string(16384, 'x'), "0123456789abcdef-secret"));
+}
+
 TEST(ApiKeyFormatTest, OnlyTheIssuedFormatIsLookedUp) {
   EXPECT_TRUE(IsWellFormedApiKey(GenerateApiKey()));
   EXPECT_TRUE(IsWellFormedApiKey("imk_" + std::string(64, 'a')));
