@@ -154,7 +154,15 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
 
   // Probes and metrics for process managers, load balancers and Prometheus: no key, no rate
   // limit, no usage. /metrics has no per-key series; restrict it at the proxy if need be.
-  if (req.Path() == "/metrics" && req.method == "GET") {
+  // GET or HEAD only (HEAD gets the same headers and no body).
+  bool probe = req.Path() == "/metrics" || req.Path() == "/livez" || req.Path() == "/readyz";
+  bool read_only = req.method == "GET" || req.method == "HEAD";
+  if (probe && !read_only) {
+    HttpResponse refused = Problem(405, "this endpoint answers GET and HEAD only");
+    refused.AddHeader("Allow", "GET, HEAD");
+    return refused;
+  }
+  if (req.Path() == "/metrics") {
     HttpResponse metrics = JsonResponse(200, Metrics::Get().Serialize());
     metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return metrics;

@@ -337,7 +337,7 @@ class HttpServer::Impl {
       }
       bool keep_alive = req.keep_alive() && !stopping_;
       if (request.client_request_id) response->AddHeader("X-Request-Id", request.request_id);
-      WriteResponse(*response, req.version(), keep_alive, out);
+      WriteResponse(*response, req.version(), keep_alive, out, request.method == "HEAD");
       co_await Send(connection, out, ec);
       const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       Metrics::Get().RecordRequest(service_.MetricsRoute(call), response->status, seconds);

@@ -23,7 +23,7 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
 // them in one reused buffer costs a fraction of the serializer's buffer sequences (measured in
 // docs/benchmarks.md). Beast still parses every request.
 void WriteResponse(const HttpResponse& response, unsigned version, bool keep_alive,
-                   std::string& out) {
+                   std::string& out, bool head_request) {
   out.clear();
   out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   AppendNumber(out, static_cast<std::size_t>(response.status));
@@ -50,7 +50,7 @@ void WriteResponse(const HttpResponse& response, unsigned version, bool keep_ali
   if (version == 10 && keep_alive) AppendHeader(out, "Connection", "keep-alive");
   if (version != 10 && !keep_alive) AppendHeader(out, "Connection", "close");
   out.append("\r\n");
-  out.append(response.body);
+  if (!head_request) out.append(response.body);
 }
 
 }  // namespace instamarket

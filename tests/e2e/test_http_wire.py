@@ -57,6 +57,42 @@ class HttpWireTest(DaemonTestCase):
         self.assertIn(b'"status":"ok"', answers[0][1])
         self.assertIn(b'"balance_usdt"', answers[2][1])
 
+    def test_head_has_no_body_and_keeps_the_connection_in_step(self):
+        """A body after a HEAD answer is read by the client as its next response."""
+        with self.connect() as s:
+            s.sendall(b"HEAD /livez HTTP/1.1\r\nHost: x\r\n\r\n" + b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.settimeout(5)
+            buf = b""
+            while buf.count(b"\r\n\r\n") < 2 or not buf.endswith(b'"alive"}'):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        head, sep, rest = buf.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), buf[:200])
+        self.assertIn(b"Content-Length: 18", head)
+        # Straight after the HEAD answer's headers comes the GET's status line, not a body.
+        self.assertTrue(rest.startswith(b"HTTP/1.1 200"), rest[:200])
+        self.assertTrue(rest.endswith(b'{"status":"alive"}'), rest[-100:])
+
+    def test_probes_answer_get_and_head_only(self):
+        for path in ("/livez", "/readyz", "/metrics"):
+            for method in ("POST", "PUT", "DELETE", "PATCH"):
+                with self.subTest(path=path, method=method), self.connect() as s:
+                    s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
+                    head, _ = read_responses(s, 1)[0]
+                    self.assertTrue(head.startswith("HTTP/1.1 405"), head)
+                    self.assertIn("Allow: GET, HEAD", head)
+            with self.subTest(path=path, method="HEAD"), self.connect() as s:
+                s.sendall(f"HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                s.settimeout(5)
+                buf = b""
+                while chunk := s.recv(65536):
+                    buf += chunk
+                head, _, body = buf.partition(b"\r\n\r\n")
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+                self.assertEqual(body, b"")
+
     def test_http_1_0_closes_unless_asked_to_keep_alive(self):
         with self.connect() as s:
             s.sendall(self.request("/health", "1.0"))

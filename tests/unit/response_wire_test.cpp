@@ -36,6 +36,14 @@ TEST(ResponseWireTest, ConnectionHeaderOnlyWhereTheVersionNeedsIt) {
   EXPECT_EQ(out.find("Connection:"), std::string::npos);  // 1.1 keeps alive by default
 }
 
+TEST(ResponseWireTest, HeadGetsTheHeadersAndNoBody) {
+  HttpResponse response = JsonResponse(200, R"({"status":"alive"})");
+  std::string out;
+  WriteResponse(response, 11, true, out, /*head_request=*/true);
+  EXPECT_NE(out.find("Content-Length: 18\r\n"), std::string::npos);
+  EXPECT_EQ(out.substr(out.size() - 4), "\r\n\r\n");  // ends with the headers
+}
+
 // The shipped example must always load: operators copy it.
 TEST(ExampleConfigTest, TheExampleConfigIsValid) {
   auto config = LoadConfigFile(INSTAMARKET_SOURCE_DIR "/config/instamarketd.example.yaml");
