@@ -133,7 +133,10 @@ class KeyFloodTest(DaemonTestCase):
             self.assertEqual(r.status_code, 401, r.text[:200])
         grown_mib = (self.rss_kib() - before) / 1024
         print(f"key flood: RSS grew by {grown_mib:.2f} MiB over {count} junk keys", file=sys.stderr)
-        self.assertLess(grown_mib, 16, f"the daemon grew by {grown_mib:.1f} MiB")
+        # Under ASan, freed memory sits in its quarantine (256 MB by default), so RSS counts every
+        # request's buffers; the figure means something only in the plain build.
+        if "ASAN_OPTIONS" not in os.environ:
+            self.assertLess(grown_mib, 16, f"the daemon grew by {grown_mib:.1f} MiB")
         # The real key still works, and the rate limit was not spent by the junk.
         r = self.daemon.get("/health", key=real)
         self.assertEqual(r.status_code, 200, r.text)
