@@ -190,6 +190,15 @@ class HttpServer::Impl {
 
   asio::awaitable<void> AcceptLoop() {
     std::size_t next = 0;
+    // When accept fails (out of file descriptors, most often) it fails again at once: without a
+    // pause the loop spun a core and wrote millions of log lines in seconds. Back off from 10 ms
+    // to 1 s while it keeps failing, and log once a second with the count.
+    constexpr auto kFirstPause = std::chrono::milliseconds(10);
+    constexpr auto kLongestPause = std::chrono::seconds(1);
+    Clock::duration pause = kFirstPause;
+    std::size_t failures = 0;
+    Clock::time_point last_warning{};
+    asio::steady_timer backoff(workers_[0]->io);
     while (!stopping_) {
       Worker& target = *workers_[next];
       next = (next + 1) % workers_.size();
@@ -198,9 +207,21 @@ class HttpServer::Impl {
           target.io, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping_ || ec == asio::error::operation_aborted) break;
-        spdlog::warn("accept failed: {}", ec.message());
+        ++failures;
+        if (Clock::now() - last_warning >= std::chrono::seconds(1)) {
+          spdlog::warn(
+              "accept failed: {} ({} times since the last warning; pausing up to {} ms)",
+              ec.message(), failures,
+              std::chrono::duration_cast<std::chrono::milliseconds>(kLongestPause).count());
+          failures = 0;
+          last_warning = Clock::now();
+        }
+        backoff.expires_after(pause);
+        co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        pause = std::min<Clock::duration>(pause * 2, kLongestPause);
         continue;
       }
+      pause = kFirstPause;
       asio::co_spawn(target.io, Session(target, std::move(socket)), asio::detached);
     }
   }

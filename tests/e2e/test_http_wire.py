@@ -2,7 +2,9 @@
 and without keep-alive, a request that arrives in pieces, idle keep-alive connections closed
 after api.idle_timeout_ms, and each response framed by Content-Length."""
 
+import os
 import socket
+import subprocess
 import time
 
 import harness
@@ -137,6 +139,59 @@ class HttpWireTest(DaemonTestCase):
         self.assertGreater(waited, 0.3)
         self.assertLess(waited, 1.5)
         self.assertAlive()
+
+
+class DescriptorExhaustionTest(DaemonTestCase):
+    """Out of file descriptors, accept fails at once and again: the loop once spun a core and
+    wrote about 4.5 million "accept failed" lines in 11 s. It now backs off and warns once a
+    second, and serves again as soon as descriptors are free."""
+    MODULE = "wire"
+
+    def open_fds(self):
+        return len(os.listdir(f"/proc/{self.daemon.proc.pid}/fd"))
+
+    def test_accept_backs_off_when_descriptors_run_out(self):
+        key = self.daemon.create_key(harness.label(self.MODULE, "fds"))["api_key"]
+        self.assertHealthy(key)
+        pid = self.daemon.proc.pid
+        limit = self.open_fds() + 8
+        soft_hard = subprocess.run(["prlimit", f"--pid={pid}", "--nofile", "--output=SOFT,HARD",
+                                    "--noheadings"], capture_output=True, text=True, check=True)
+        soft, hard = soft_hard.stdout.split()
+        subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={limit}:{hard}"], check=True)
+        with open(self.daemon.log_path, "rb") as f:
+            log_before = f.read().count(b"accept failed")
+        cpu_before = self.cpu_seconds(pid)
+        sockets = []
+        try:
+            for _ in range(40):
+                sockets.append(socket.create_connection(("127.0.0.1", self.daemon.port), timeout=5))
+            time.sleep(3)
+            cpu = self.cpu_seconds(pid) - cpu_before
+        finally:
+            for s in sockets:
+                s.close()
+            subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={soft}:{hard}"], check=True)
+        with open(self.daemon.log_path, "rb") as f:
+            warnings = f.read().count(b"accept failed") - log_before
+        self.assertGreaterEqual(warnings, 1, "the test never ran the daemon out of descriptors")
+        self.assertLessEqual(warnings, 5, f"{warnings} accept warnings in 3 s")
+        self.assertLess(cpu, 1.0, f"the daemon used {cpu:.2f} s of CPU in 3 s while out of descriptors")
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if self.daemon.get("/health", key=key).status_code == 200:
+                    break
+            except OSError:
+                pass
+            self.assertLess(time.monotonic(), deadline, "no health answer after descriptors were freed")
+            time.sleep(0.2)
+
+    @staticmethod
+    def cpu_seconds(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
