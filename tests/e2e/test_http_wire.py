@@ -151,6 +151,10 @@ class DescriptorExhaustionTest(DaemonTestCase):
         return len(os.listdir(f"/proc/{self.daemon.proc.pid}/fd"))
 
     def test_accept_backs_off_when_descriptors_run_out(self):
+        if "ASAN_OPTIONS" in os.environ:
+            # UBSan's vptr check probes memory through a pipe: with no descriptor free it reports
+            # every virtual call as an invalid object and halts. The plain build runs this test.
+            self.skipTest("needs a build without sanitizers (they need free descriptors themselves)")
         key = self.daemon.create_key(harness.label(self.MODULE, "fds"))["api_key"]
         self.assertHealthy(key)
         pid = self.daemon.proc.pid
