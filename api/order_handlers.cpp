@@ -16,7 +16,6 @@
 namespace instamarket {
 namespace {
 
-constexpr int kMaxQuantity = kMaxOrderQuantity;
 constexpr std::size_t kMaxIdempotencyKey = 255;
 
 void WriteOrder(JsonWriter& json, const OrderView& o, bool with_items) {
@@ -91,8 +90,9 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
   if (quantity == root.end()) {
     errors.push_back({"quantity", "is required"});
   } else if (!quantity->is_number_integer() || quantity->get<std::int64_t>() < 1 ||
-             quantity->get<std::int64_t>() > kMaxQuantity ||
-             (quantity->is_number_unsigned() && quantity->get<std::uint64_t>() > kMaxQuantity)) {
+             quantity->get<std::int64_t>() > kMaxOrderQuantity ||
+             (quantity->is_number_unsigned() &&
+              quantity->get<std::uint64_t>() > kMaxOrderQuantity)) {
     errors.push_back({"quantity", "must be an integer from 1 to 10000"});
   } else {
     order.quantity = static_cast<int>(quantity->get<std::int64_t>());
