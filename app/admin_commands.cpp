@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "api/deposit_json.h"
 #include "api/webhook_json.h"
@@ -21,12 +22,18 @@ namespace {
 
 constexpr char kAdminUsage[] =
     "admin keys create --label TEXT [--hmac] [--allow-ip IP]... | keys list | "
-    "keys revoke KEY_ID | keys rotate-secret KEY_ID | keys allow-ip KEY_ID IP | "
+    "keys revoke KEY_ID | keys rotate-secret KEY_ID | "
+    "keys rotate-webhook-secret KEY_ID [--grace-seconds N] | keys allow-ip KEY_ID IP | "
     "keys deny-ip KEY_ID IP | credit KEY_ID AMOUNT_USDT --reason TEXT [--idempotency-key K] | "
     "catalog import FILE | stock import PRODUCT_ID FILE | "
     "deposits list [--unmatched] [--format json|csv] [--limit N] | "
     "deposits assign DEPOSIT_ID KEY_ID --reason TEXT | orders cancel ORDER_ID | "
-    "webhooks list [--failed] [--limit N] | webhooks redeliver DELIVERY_ID";
+    "webhooks list [--failed] [--limit N] | webhooks redeliver DELIVERY_ID | "
+    "secrets status | secrets reseal";
+
+// How long a rotated-out webhook secret keeps signing by default: a day to deploy the new one.
+constexpr std::int64_t kDefaultWebhookGraceSeconds = 86400;
+constexpr std::int64_t kMaxWebhookGraceSeconds = 30 * 86400;
 
 Result<std::int64_t> ParseId(const std::string& text, const char* what) {
   std::int64_t id = 0;
@@ -64,6 +71,7 @@ int KeysCreate(Database& db, const CommandArgs& args) {
     json.String(*minted->hmac_secret);
   else
     json.Null();
+  json.Field("webhook_secret", minted->webhook_secret);
   return PrintJson(json.EndObject().Take());
 }
 
@@ -111,6 +119,23 @@ int KeysCommand(Database& db, const std::string& verb, const CommandArgs& args) 
     auto secret = db.keys().RotateSecret(*id, CliActor());
     if (!secret) return PrintError(secret.error());
     json.Field("hmac_secret", *secret);
+  } else if (verb == "rotate-webhook-secret") {
+    std::int64_t grace = kDefaultWebhookGraceSeconds;
+    if (auto text = args.One("grace-seconds")) {
+      auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), grace);
+      if (ec != std::errc() || end != text->data() + text->size() || grace < 0 ||
+          grace > kMaxWebhookGraceSeconds) {
+        return PrintUsageError("--grace-seconds must be an integer from 0 to " +
+                               std::to_string(kMaxWebhookGraceSeconds) + ", got \"" + *text + "\"");
+      }
+    }
+    auto rotated = db.keys().RotateWebhookSecret(*id, static_cast<int>(grace), CliActor());
+    if (!rotated) return PrintError(rotated.error());
+    json.Field("webhook_secret", rotated->webhook_secret).Key("previous_valid_until");
+    if (rotated->previous_valid_until)
+      json.Int(*rotated->previous_valid_until);
+    else
+      json.Null();
   } else if (takes_ip) {
     auto ips = verb == "allow-ip" ? db.keys().AllowIp(*id, args.positional[1], CliActor())
                                   : db.keys().DenyIp(*id, args.positional[1], CliActor());
@@ -118,6 +143,34 @@ int KeysCommand(Database& db, const std::string& verb, const CommandArgs& args) 
     WriteIps(json, *ips);
   } else {
     return PrintUsageError(std::string("unknown command: admin keys ") + verb + "; " + kAdminUsage);
+  }
+  return PrintJson(json.EndObject().Take());
+}
+
+void WriteCounts(JsonWriter& json, const std::map<std::string, int>& counts) {
+  json.Key("by_master_key").BeginObject();
+  for (const auto& [id, n] : counts) json.Field(id, static_cast<std::int64_t>(n));
+  json.EndObject();
+}
+
+// `secrets status`: how many sealed secrets each master key holds ("clear": not sealed yet).
+// `secrets reseal`: every secret sealed again under the current master key, the step of a
+// master key rotation after which the previous key can be dropped (docs/operations.md).
+int SecretsCommand(Database& db, const std::string& verb, const std::string& current_key_id) {
+  JsonWriter json;
+  json.BeginObject().Field("current_master_key", current_key_id);
+  if (verb == "status") {
+    auto counts = db.CountSecretsByMasterKey();
+    if (!counts) return PrintError(counts.error());
+    WriteCounts(json, *counts);
+  } else {
+    auto report = db.ResealSecrets();
+    if (!report) return PrintError(report.error());
+    json.Field("keys", static_cast<std::int64_t>(report->keys))
+        .Field("resealed", static_cast<std::int64_t>(report->resealed))
+        .Field("sealed_clear_text", static_cast<std::int64_t>(report->sealed_clear_text))
+        .Field("new_webhook_secrets", static_cast<std::int64_t>(report->new_webhook_secrets));
+    WriteCounts(json, report->by_master_key);
   }
   return PrintJson(json.EndObject().Take());
 }
@@ -310,7 +363,8 @@ std::string CliActor() {
   return "cli:uid" + std::to_string(geteuid());
 }
 
-int RunAdminCommand(Database& db, const std::vector<std::string>& words) {
+int RunAdminCommand(Database& db, const std::string& current_master_key_id,
+                    const std::vector<std::string>& words) {
   if (words.size() < 2) return PrintUsageError(std::string("usage: ") + kAdminUsage);
   const std::string& group = words[0];
   std::vector<std::string> rest(words.begin() + 1, words.end());
@@ -320,7 +374,7 @@ int RunAdminCommand(Database& db, const std::vector<std::string>& words) {
   if (group == "keys") {
     std::string verb = rest[0];
     rest.erase(rest.begin());
-    auto args = parse({"label", "allow-ip"}, {"hmac"});
+    auto args = parse({"label", "allow-ip", "grace-seconds"}, {"hmac"});
     if (!args) return PrintUsageError(args.error().message);
     return KeysCommand(db, verb, *args);
   }
@@ -348,6 +402,9 @@ int RunAdminCommand(Database& db, const std::vector<std::string>& words) {
     auto args = parse({"limit"}, {"failed"});
     if (!args) return PrintUsageError(args.error().message);
     return verb == "list" ? WebhooksList(db, *args) : WebhooksRedeliver(db, *args);
+  }
+  if (group == "secrets" && (rest[0] == "status" || rest[0] == "reseal") && rest.size() == 1) {
+    return SecretsCommand(db, rest[0], current_master_key_id);
   }
   if ((group == "catalog" || group == "stock") && rest[0] == "import") {
     rest.erase(rest.begin());

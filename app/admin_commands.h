@@ -9,7 +9,9 @@ namespace instamarket {
 
 // `instamarketd admin ...`: keys, credits, catalog and stock. `words` are what follows
 // "admin". Prints per the contract in cli_output.h and returns the exit code.
-int RunAdminCommand(Database& db, const std::vector<std::string>& words);
+// `current_master_key_id` is named in `secrets` output.
+int RunAdminCommand(Database& db, const std::string& current_master_key_id,
+                    const std::vector<std::string>& words);
 
 // Who is acting, for the audit log: "cli:<user>".
 std::string CliActor();

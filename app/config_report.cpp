@@ -20,7 +20,7 @@ std::string Finality(const NetworkConfig& n) {
 
 }  // namespace
 
-std::string ConfigReport(const Config& c) {
+std::string ConfigReport(const Config& c, const SecretBox& box) {
   JsonWriter json;
   json.BeginObject().Field("ok", true);
   json.Key("api")
@@ -82,7 +82,15 @@ std::string ConfigReport(const Config& c) {
       .Field("max_retries", static_cast<std::int64_t>(c.webhooks.max_retries))
       .Field("backoff_base_ms", static_cast<std::int64_t>(c.webhooks.backoff_base_ms))
       .Field("allow_private_addresses", c.webhooks.allow_private_addresses)
+      .Field("allow_items_over_http", c.webhooks.allow_items_over_http)
       .EndObject();
+  // Where the master keys come from and their ids (a hash, never the key).
+  json.Key("secrets").BeginObject();
+  if (!c.secrets.master_key_file.empty()) json.Field("master_key_file", c.secrets.master_key_file);
+  if (!c.secrets.master_key_env.empty()) json.Field("master_key_env", c.secrets.master_key_env);
+  json.Field("master_key_id", box.current_key_id()).Key("previous_master_key_files").BeginArray();
+  for (const auto& file : c.secrets.previous_master_key_files) json.String(file);
+  json.EndArray().EndObject();
   return json.EndObject().Take();
 }
 

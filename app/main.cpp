@@ -22,6 +22,7 @@
 #include "app/logging.h"
 #include "app/systemd_notify.h"
 #include "config/config.h"
+#include "config/master_keys.h"
 #include "core/json_writer.h"
 #include "ledger/database.h"
 #include "ledger/migrator.h"
@@ -102,16 +103,22 @@ int Main(std::vector<std::string> args) {
   auto config = LoadConfigFile(config_path);
   if (!config) return PrintError(config.error());
   ConfigureLogging(config->log);
+  // Every command needs the master keys (a config check proves they load); none is read later.
+  auto box = LoadMasterKeys(config->secrets);
+  if (!box) return PrintError(box.error());
   // Before the database is even opened: a config check touches nothing.
   if (args.size() == 2 && args[0] == "config" && args[1] == "check") {
-    return PrintJson(ConfigReport(*config));
+    return PrintJson(ConfigReport(*config, *box));
   }
 
-  Database db(config->database);
+  auto shared_box = std::make_shared<const SecretBox>(std::move(*box));
+  Database db(*config, shared_box);
   const std::string& command = args[0];
   if (command == "migrate" && args.size() == 1) return Migrate(db);
   if (command == "serve" && args.size() == 1) return Serve(*config, db);
-  if (command == "admin") return RunAdminCommand(db, {args.begin() + 1, args.end()});
+  if (command == "admin") {
+    return RunAdminCommand(db, shared_box->current_key_id(), {args.begin() + 1, args.end()});
+  }
   return PrintUsageError(kUsage);
 }
 

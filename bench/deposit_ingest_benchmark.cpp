@@ -9,6 +9,7 @@
 #include <ctime>
 #include <memory>
 
+#include "core/secret_box.h"
 #include "ledger/database.h"
 #include "watcher/amount_matcher.h"
 
@@ -18,10 +19,12 @@ namespace {
 std::unique_ptr<Database> OpenDatabase() {
   const char* url = std::getenv("INSTAMARKET_BENCH_DATABASE_URL");
   if (!url) return nullptr;
-  DatabaseConfig config;
-  config.url = url;
-  config.pool_size = 2;
-  auto db = std::make_unique<Database>(config);
+  Config config;
+  config.database.url = url;
+  config.database.pool_size = 2;
+  // A throwaway master key: the benchmark's database holds no secret worth keeping.
+  auto box = SecretBox::Create(std::string(32, '\x5a'));
+  auto db = std::make_unique<Database>(config, std::make_shared<const SecretBox>(std::move(*box)));
   if (!db->Migrate().ok()) return nullptr;
   return db;
 }

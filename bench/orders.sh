@@ -42,6 +42,7 @@ trap cleanup EXIT
 scripts/pg.sh start "$state" "$pg_port" >/dev/null
 scripts/pg.sh createdb "$state" "$pg_port" orders_bench >"$state/url"
 url=$(<"$state/url")
+(umask 077; [[ -s "$state/master.key" ]] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$state/master.key")
 cat >"$config" <<EOF
 database:
   url: "$url"
@@ -50,6 +51,8 @@ api:
   listen: "127.0.0.1:$api_port"
   threads: 2
   rate_limit_per_minute: 1000000
+secrets:
+  master_key_file: master.key
 log:
   level: warn
 orders:

@@ -89,6 +89,7 @@ ref_url=$(scripts/pg.sh createdb "$state" "$pg_port" pgbench_ref)
 postmaster_pid=$(head -n 1 "$state/pg/data/postmaster.pid")
 
 # --- 2. instamarketd ------------------------------------------------------------------------
+(umask 077; [[ -s "$state/master.key" ]] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$state/master.key")
 cat >"$config" <<EOF
 # Written by bench/run.sh on every run.
 database:
@@ -98,6 +99,8 @@ api:
   listen: "127.0.0.1:$api_port"
   threads: $api_threads
   rate_limit_per_minute: 1000000
+secrets:
+  master_key_file: master.key
 log:
   level: warn
 EOF

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -236,7 +237,8 @@ void ParseOrders(const YAML::Node& node, OrderConfig& o) {
 
 void ParseWebhooks(const YAML::Node& node, WebhookConfig& w) {
   RejectUnknownKeys(node, "webhooks",
-                    {"timeout_ms", "max_retries", "backoff_base_ms", "allow_private_addresses"});
+                    {"timeout_ms", "max_retries", "backoff_base_ms", "allow_private_addresses",
+                     "allow_items_over_http"});
   if (node["timeout_ms"]) {
     w.timeout_ms =
         static_cast<int>(ReadInt(node["timeout_ms"], "webhooks.timeout_ms", 100, 120000));
@@ -251,6 +253,33 @@ void ParseWebhooks(const YAML::Node& node, WebhookConfig& w) {
   if (node["allow_private_addresses"]) {
     w.allow_private_addresses =
         ReadBool(node["allow_private_addresses"], "webhooks.allow_private_addresses");
+  }
+  if (node["allow_items_over_http"]) {
+    w.allow_items_over_http =
+        ReadBool(node["allow_items_over_http"], "webhooks.allow_items_over_http");
+  }
+}
+
+void ParseSecrets(const YAML::Node& node, SecretsConfig& s) {
+  RejectUnknownKeys(node, "secrets",
+                    {"master_key_file", "master_key_env", "previous_master_key_files"});
+  if (node["master_key_file"]) {
+    s.master_key_file = ReadString(node["master_key_file"], "secrets.master_key_file", false);
+  }
+  if (node["master_key_env"]) {
+    s.master_key_env = ReadString(node["master_key_env"], "secrets.master_key_env", false);
+  }
+  if (!s.master_key_file.empty() && !s.master_key_env.empty()) {
+    Fail("secrets", "set master_key_file or master_key_env, not both");
+  }
+  if (const auto& files = node["previous_master_key_files"]; files) {
+    if (!files.IsSequence()) {
+      Fail("secrets.previous_master_key_files", "must be a list of paths, got " + Describe(files));
+    }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      s.previous_master_key_files.push_back(ReadString(
+          files[i], "secrets.previous_master_key_files[" + std::to_string(i) + "]", false));
+    }
   }
 }
 
@@ -432,7 +461,8 @@ Config ParseRoot(const YAML::Node& root) {
   Config config;
   if (root.IsNull()) Fail("(top level)", "the config is empty");
   RejectUnknownKeys(
-      root, "", {"database", "api", "admin", "log", "topups", "networks", "orders", "webhooks"});
+      root, "",
+      {"database", "api", "admin", "log", "topups", "networks", "orders", "webhooks", "secrets"});
   if (root["database"]) ParseDatabase(root["database"], config.database);
   if (root["api"]) ParseApi(root["api"], config.api);
   if (root["admin"]) ParseAdmin(root["admin"], config.admin);
@@ -441,6 +471,7 @@ Config ParseRoot(const YAML::Node& root) {
   if (root["networks"]) ParseNetworks(root["networks"], config.networks);
   if (root["orders"]) ParseOrders(root["orders"], config.orders);
   if (root["webhooks"]) ParseWebhooks(root["webhooks"], config.webhooks);
+  if (root["secrets"]) ParseSecrets(root["secrets"], config.secrets);
 
   if (const char* url = std::getenv("INSTAMARKET_DATABASE_URL"); url && *url) {
     config.database.url = url;
@@ -483,6 +514,14 @@ Result<Config> LoadConfigFile(const std::string& path) {
   text << in.rdbuf();
   auto config = LoadConfigText(text.str());
   if (!config) return MakeError(ErrorCode::kInvalidArgument, path + ": " + config.error().message);
+  // Key files sit next to the config more often than not; resolve as the reader of it would.
+  auto beside_config = [&](std::string& file) {
+    if (!file.empty() && file.front() != '/') {
+      file = (std::filesystem::path(path).parent_path() / file).lexically_normal().string();
+    }
+  };
+  beside_config(config->secrets.master_key_file);
+  for (auto& file : config->secrets.previous_master_key_files) beside_config(file);
   return config;
 }
 

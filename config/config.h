@@ -89,6 +89,15 @@ struct WebhookConfig {
   int max_retries = 5;                   // after the first attempt
   int backoff_base_ms = 1000;            // retry n waits base * 2^(n-1)
   bool allow_private_addresses = false;  // loopback, private and link-local targets
+  bool allow_items_over_http = false;    // send delivered items to plain http:// URLs
+};
+
+// Where the master keys that seal the database's secrets come from (core/secret_box.h). Read
+// by LoadMasterKeys (config/master_keys.h), not here, so a config parses without them.
+struct SecretsConfig {
+  std::string master_key_file;  // seals and opens; relative paths: to the config file
+  std::string master_key_env;   // or: the environment variable that holds the key
+  std::vector<std::string> previous_master_key_files;  // still open, during a rotation
 };
 
 struct Config {
@@ -100,6 +109,7 @@ struct Config {
   std::vector<NetworkConfig> networks;
   OrderConfig orders;
   WebhookConfig webhooks;
+  SecretsConfig secrets;
 
   const NetworkConfig* FindNetwork(const std::string& id) const;
 };

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -11,6 +13,7 @@
 #include "ledger/deposit_store.h"
 #include "ledger/key_store.h"
 #include "ledger/order_store.h"
+#include "ledger/secret_sealing.h"
 #include "ledger/topup_store.h"
 #include "ledger/usage_store.h"
 #include "ledger/webhook_store.h"
@@ -18,12 +21,14 @@
 namespace instamarket {
 
 class PgPool;
+class SecretBox;
 
 // The ledger as the rest of the program sees it: one connection pool and the stores over it.
 // Opening connects lazily, so the daemon starts (and answers 503) while the database is down.
+// `box` seals the secrets the database keeps (API keys' HMAC and webhook secrets).
 class Database {
  public:
-  explicit Database(const DatabaseConfig& config);
+  Database(const Config& config, std::shared_ptr<const SecretBox> box);
   ~Database();
 
   KeyStore& keys() { return keys_; }
@@ -36,7 +41,11 @@ class Database {
   OrderStore& orders() { return orders_; }
   WebhookStore& webhooks() { return webhooks_; }
 
+  // Applies the schema migrations, then seals any secret still in clear (SealSecrets).
   Result<std::vector<int>> Migrate();
+  // Master key rotation: every secret sealed again under the current master key.
+  Result<SealingReport> ResealSecrets();
+  Result<std::map<std::string, int>> CountSecretsByMasterKey();
   // A cheap round trip; kUnavailable when the database cannot be reached.
   Status Ping();
   // Whether the latest use of the database worked (no round trip).
@@ -44,6 +53,7 @@ class Database {
 
  private:
   std::shared_ptr<PgPool> pool_;
+  std::shared_ptr<const SecretBox> box_;
   KeyStore keys_;
   CatalogStore catalog_;
   BalanceStore balances_;

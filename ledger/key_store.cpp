@@ -6,6 +6,7 @@
 
 #include "core/crypto.h"
 #include "core/json_writer.h"
+#include "core/secret_box.h"
 #include "ledger/audit_write.h"
 #include "ledger/pg_pool.h"
 
@@ -13,7 +14,7 @@ namespace instamarket {
 namespace {
 
 constexpr char kSelectKey[] = R"sql(
-  SELECT k.id, k.label, k.key_prefix, k.hmac_secret,
+  SELECT k.id, k.label, k.key_prefix, COALESCE(k.hmac_secret_sealed, k.hmac_secret),
          extract(epoch FROM k.created_at)::bigint,
          extract(epoch FROM k.revoked_at)::bigint,
          COALESCE((SELECT array_agg(host(ip) ORDER BY ip) FROM api_key_allowed_ips
@@ -28,18 +29,6 @@ std::vector<std::string> ParseTextArray(const pqxx::field& field) {
     if (kind == pqxx::array_parser::string_value) out.push_back(text);
   }
   return out;
-}
-
-ApiKeyRecord ReadKey(const pqxx::row& row) {
-  ApiKeyRecord key;
-  key.id = row[0].as<std::int64_t>();
-  key.label = row[1].as<std::string>();
-  key.prefix = row[2].as<std::string>();
-  if (!row[3].is_null()) key.hmac_secret = row[3].as<std::string>();
-  key.created_at = row[4].as<std::int64_t>();
-  if (!row[5].is_null()) key.revoked_at = row[5].as<std::int64_t>();
-  key.allowed_ips = ParseTextArray(row[6]);
-  return key;
 }
 
 Result<std::string> NormalizeIp(const std::string& ip) {
@@ -76,6 +65,36 @@ std::vector<std::string> AllowedIps(pqxx::work& tx, std::int64_t key_id) {
 
 }  // namespace
 
+std::string SecretContext(const char* column, std::int64_t key_id) {
+  return std::string("api_keys.") + column + ":" + std::to_string(key_id);
+}
+
+std::string GenerateWebhookSecret() { return "whsec_" + RandomHex(32); }
+
+ApiKeyRecord KeyStore::ReadKey(const pqxx::row& row) const {
+  ApiKeyRecord key;
+  key.id = row[0].as<std::int64_t>();
+  key.label = row[1].as<std::string>();
+  key.prefix = row[2].as<std::string>();
+  if (!row[3].is_null()) {
+    std::string stored = row[3].as<std::string>();
+    // Clear text only between the schema upgrade and the sealing step that follows it.
+    if (SecretBox::KeyIdOf(stored).empty()) {
+      key.hmac_secret = std::move(stored);
+    } else {
+      auto opened = box_->Open(stored, SecretContext("hmac_secret", key.id));
+      if (!opened)
+        throw std::runtime_error("API key " + std::to_string(key.id) + ": " +
+                                 opened.error().message);
+      key.hmac_secret = std::move(*opened);
+    }
+  }
+  key.created_at = row[4].as<std::int64_t>();
+  if (!row[5].is_null()) key.revoked_at = row[5].as<std::int64_t>();
+  key.allowed_ips = ParseTextArray(row[6]);
+  return key;
+}
+
 std::string GenerateApiKey() { return "imk_" + RandomHex(32); }
 
 bool IsWellFormedApiKey(std::string_view key) {
@@ -85,7 +104,8 @@ bool IsWellFormedApiKey(std::string_view key) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-KeyStore::KeyStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {
+KeyStore::KeyStore(std::shared_ptr<PgPool> pool, std::shared_ptr<const SecretBox> box)
+    : pool_(std::move(pool)), box_(std::move(box)) {
   pool_->Prepare("key_by_hash", std::string(kSelectKey) + " WHERE k.key_hash = $1");
 }
 
@@ -104,15 +124,23 @@ Result<MintedKey> KeyStore::Create(const std::string& label, bool with_hmac,
   MintedKey minted;
   minted.api_key = GenerateApiKey();
   if (with_hmac) minted.hmac_secret = RandomHex(32);
+  minted.webhook_secret = GenerateWebhookSecret();
   return pool_->With<MintedKey>([&](pqxx::connection& conn) -> Result<MintedKey> {
     pqxx::work tx(conn);
     pqxx::binarystring hash(Sha256(minted.api_key));
-    auto row = tx.exec_params1(
-        "INSERT INTO api_keys (label, key_hash, key_prefix, hmac_secret) "
-        "VALUES ($1, $2, $3, $4) RETURNING id",
-        label, hash, minted.api_key.substr(0, 12),
-        minted.hmac_secret ? minted.hmac_secret->c_str() : static_cast<const char*>(nullptr));
-    minted.id = row[0].as<std::int64_t>();
+    // The id is part of what seals the secrets, so it is taken first.
+    minted.id =
+        tx.exec1("SELECT nextval(pg_get_serial_sequence('api_keys', 'id'))")[0].as<std::int64_t>();
+    std::optional<std::string> sealed_hmac;
+    if (minted.hmac_secret) {
+      sealed_hmac = box_->Seal(*minted.hmac_secret, SecretContext("hmac_secret", minted.id));
+    }
+    tx.exec_params(
+        "INSERT INTO api_keys (id, label, key_hash, key_prefix, hmac_secret_sealed, "
+        "webhook_secret_sealed) VALUES ($1, $2, $3, $4, $5, $6)",
+        minted.id, label, hash, minted.api_key.substr(0, 12),
+        sealed_hmac ? sealed_hmac->c_str() : static_cast<const char*>(nullptr),
+        box_->Seal(minted.webhook_secret, SecretContext("webhook_secret", minted.id)));
     tx.exec_params("INSERT INTO ledger_accounts (code, key_id) VALUES ($1, $2)",
                    KeyTarget(minted.id), minted.id);
     for (const auto& ip : ips) {
@@ -176,11 +204,47 @@ Result<std::string> KeyStore::RotateSecret(std::int64_t key_id, const std::strin
   return pool_->With<std::string>([&](pqxx::connection& conn) -> Result<std::string> {
     pqxx::work tx(conn);
     if (auto locked = LockKey(tx, key_id); !locked) return locked.error();
-    tx.exec_params("UPDATE api_keys SET hmac_secret = $2 WHERE id = $1", key_id, secret);
+    tx.exec_params("UPDATE api_keys SET hmac_secret_sealed = $2, hmac_secret = NULL WHERE id = $1",
+                   key_id, box_->Seal(secret, SecretContext("hmac_secret", key_id)));
     WriteAudit(tx, actor, "keys.rotate_secret", KeyTarget(key_id), "{}");
     tx.commit();
     return secret;
   });
+}
+
+Result<RotatedWebhookSecret> KeyStore::RotateWebhookSecret(std::int64_t key_id, int grace_seconds,
+                                                           const std::string& actor) {
+  RotatedWebhookSecret rotated;
+  rotated.webhook_secret = GenerateWebhookSecret();
+  return pool_->With<RotatedWebhookSecret>(
+      [&](pqxx::connection& conn) -> Result<RotatedWebhookSecret> {
+        pqxx::work tx(conn);
+        if (auto locked = LockKey(tx, key_id); !locked) return locked.error();
+        // The previous secret keeps its sealed form: it stays bound to its own column.
+        auto previous =
+            tx.exec_params1("SELECT webhook_secret_sealed FROM api_keys WHERE id = $1", key_id)[0];
+        std::optional<std::string> resealed;
+        if (!previous.is_null() && grace_seconds > 0) {
+          auto opened =
+              box_->Open(previous.as<std::string>(), SecretContext("webhook_secret", key_id));
+          if (!opened) return opened.error();
+          resealed = box_->Seal(*opened, SecretContext("webhook_secret_previous", key_id));
+        }
+        auto row = tx.exec_params1(
+            "UPDATE api_keys SET webhook_secret_sealed = $2, webhook_secret_previous_sealed = $3, "
+            "webhook_secret_previous_until = CASE WHEN $3::text IS NULL THEN NULL "
+            "ELSE now() + make_interval(secs => $4) END WHERE id = $1 "
+            "RETURNING extract(epoch FROM webhook_secret_previous_until)::bigint",
+            key_id, box_->Seal(rotated.webhook_secret, SecretContext("webhook_secret", key_id)),
+            resealed ? resealed->c_str() : static_cast<const char*>(nullptr), grace_seconds);
+        if (!row[0].is_null()) rotated.previous_valid_until = row[0].as<std::int64_t>();
+        JsonWriter details;
+        details.BeginObject().Field("grace_seconds", static_cast<std::int64_t>(grace_seconds));
+        details.EndObject();
+        WriteAudit(tx, actor, "keys.rotate_webhook_secret", KeyTarget(key_id), details.str());
+        tx.commit();
+        return rotated;
+      });
 }
 
 Result<std::vector<std::string>> KeyStore::AllowIp(std::int64_t key_id, const std::string& ip,

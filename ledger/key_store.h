@@ -9,9 +9,14 @@
 
 #include "core/result.h"
 
+namespace pqxx {
+class row;
+}
+
 namespace instamarket {
 
 class PgPool;
+class SecretBox;
 
 struct ApiKeyRecord {
   std::int64_t id = 0;
@@ -28,13 +33,20 @@ struct MintedKey {
   std::int64_t id = 0;
   std::string api_key;                     // shown once, stored only as a hash
   std::optional<std::string> hmac_secret;  // shown once
+  std::string webhook_secret;              // shown once; signs the key's webhooks
 };
 
-// API keys: minting, lookup by the presented key, revocation, HMAC secrets and IP whitelists.
-// Every change writes an api_audit_log row in its own transaction. Thread-safe; blocking.
+struct RotatedWebhookSecret {
+  std::string webhook_secret;                        // shown once
+  std::optional<std::int64_t> previous_valid_until;  // unix seconds; nullopt: no grace
+};
+
+// API keys: minting, lookup by the presented key, revocation, HMAC and webhook secrets (sealed
+// by `box`, never stored in clear) and IP whitelists. Every change writes an api_audit_log
+// row in its own transaction. Thread-safe; blocking.
 class KeyStore {
  public:
-  explicit KeyStore(std::shared_ptr<PgPool> pool);
+  KeyStore(std::shared_ptr<PgPool> pool, std::shared_ptr<const SecretBox> box);
 
   Result<MintedKey> Create(const std::string& label, bool with_hmac,
                            const std::vector<std::string>& allowed_ips, const std::string& actor);
@@ -45,6 +57,10 @@ class KeyStore {
   Status Revoke(std::int64_t key_id, const std::string& actor);
   // Returns the new secret; the old one stops working.
   Result<std::string> RotateSecret(std::int64_t key_id, const std::string& actor);
+  // A new webhook signing secret; the old one keeps signing too (a second signature) for
+  // `grace_seconds`, so receivers can switch without missing a delivery.
+  Result<RotatedWebhookSecret> RotateWebhookSecret(std::int64_t key_id, int grace_seconds,
+                                                   const std::string& actor);
   // Both return the key's whitelist after the change. kInvalidArgument for a bad address.
   Result<std::vector<std::string>> AllowIp(std::int64_t key_id, const std::string& ip,
                                            const std::string& actor);
@@ -56,8 +72,18 @@ class KeyStore {
                                  int forget_after_seconds);
 
  private:
+  ApiKeyRecord ReadKey(const pqxx::row& row) const;
+
   std::shared_ptr<PgPool> pool_;
+  std::shared_ptr<const SecretBox> box_;
 };
+
+// What a sealed secret of key `key_id` is bound to (SecretBox's context): the column and the
+// key, so a sealed value moved to another row or column does not open.
+std::string SecretContext(const char* column, std::int64_t key_id);
+
+// A fresh webhook signing secret: "whsec_" and 64 hex digits.
+std::string GenerateWebhookSecret();
 
 // Whether `key` has the issued format ("imk_" and 64 lower-case hex digits), checked before
 // any lookup.

@@ -1,6 +1,7 @@
 #include "ledger/order_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
 #include "core/json_writer.h"
@@ -47,7 +48,8 @@ std::vector<std::string> ItemsOf(pqxx::transaction_base& tx, std::int64_t order_
 // The webhook body of the spec (section 6), exactly as it will be signed and sent.
 std::string WebhookBody(std::int64_t order_id, const std::string& status, Money price, int quantity,
                         std::int64_t product_id, const std::vector<std::string>& items,
-                        const std::optional<std::string>& error_message, bool refunded) {
+                        const std::optional<std::string>& error_message, bool refunded,
+                        bool items_withheld = false) {
   JsonWriter json;
   json.BeginObject()
       .Field("order_id", order_id)
@@ -56,8 +58,11 @@ std::string WebhookBody(std::int64_t order_id, const std::string& status, Money 
       .Field("quantity", static_cast<std::int64_t>(quantity))
       .Field("product_id", product_id);
   json.Key("items").BeginArray();
-  for (const auto& item : items) json.Raw(item);
+  if (!items_withheld) {
+    for (const auto& item : items) json.Raw(item);
+  }
   json.EndArray();
+  if (items_withheld) json.Field("items_withheld", true);
   json.Key("error_message");
   if (error_message)
     json.String(*error_message);
@@ -67,6 +72,16 @@ std::string WebhookBody(std::int64_t order_id, const std::string& status, Money 
       .Field("fired_at", static_cast<std::int64_t>(std::time(nullptr)))
       .EndObject();
   return json.Take();
+}
+
+// Whether a webhook to `url` must go without its items: credentials never travel in clear
+// unless the operator allowed it (webhooks.allow_items_over_http).
+bool WithholdsItems(const pqxx::field& url, const std::vector<std::string>& items,
+                    bool items_over_plain_http) {
+  if (items.empty() || items_over_plain_http || url.is_null()) return false;
+  std::string scheme = url.as<std::string>().substr(0, 7);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return scheme == "http://";
 }
 
 // The outbox row for one status change, in the caller's transaction. No URL, no row.
@@ -120,7 +135,8 @@ const char* PlaceOutcomeName(PlaceOutcome outcome) {
   return "unknown";
 }
 
-OrderStore::OrderStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {
+OrderStore::OrderStore(std::shared_ptr<PgPool> pool, bool items_over_plain_http)
+    : pool_(std::move(pool)), items_over_plain_http_(items_over_plain_http) {
   pool_->Prepare("place_order", "SELECT * FROM place_order($1, $2, $3, $4, $5, $6, $7, $8)");
 }
 
@@ -237,9 +253,10 @@ Result<JobOutcome> OrderStore::Fulfil(int limit) {
           "updated_at = now() WHERE id = $1",
           id, status, delivered, static_cast<std::int64_t>(quantity - delivered) * unit_price,
           error ? error->c_str() : nullptr);
-      QueueWebhook(tx, o[6], id, o[1].as<std::int64_t>(), status,
-                   WebhookBody(id, status, Money::FromMicros(o[5].as<std::int64_t>()), quantity,
-                               product_id, items, error, false));
+      QueueWebhook(
+          tx, o[6], id, o[1].as<std::int64_t>(), status,
+          WebhookBody(id, status, Money::FromMicros(o[5].as<std::int64_t>()), quantity, product_id,
+                      items, error, false, WithholdsItems(o[6], items, items_over_plain_http_)));
       if (status == "completed")
         ++outcome.completed;
       else if (status == "partial")
@@ -320,7 +337,8 @@ Result<JobOutcome> OrderStore::RefundDue(int limit) {
           Delivers(status) ? ItemsOf(tx, id) : std::vector<std::string>{};
       QueueWebhook(tx, o[7], id, o[1].as<std::int64_t>(), "refunded",
                    WebhookBody(id, status, Money::FromMicros(o[4].as<std::int64_t>()),
-                               o[3].as<int>(), o[2].as<std::int64_t>(), items, error, true));
+                               o[3].as<int>(), o[2].as<std::int64_t>(), items, error, true,
+                               WithholdsItems(o[7], items, items_over_plain_http_)));
       ++outcome.refunded;
     }
     tx.commit();

@@ -80,7 +80,9 @@ struct JobOutcome {
 // webhook delivery in the same transaction (outbox). Thread-safe; blocking.
 class OrderStore {
  public:
-  explicit OrderStore(std::shared_ptr<PgPool> pool);
+  // Unless `items_over_plain_http`, webhooks to http:// URLs carry no items (credentials):
+  // "items" is empty and "items_withheld" true, and the client reads them with GET /orders.
+  OrderStore(std::shared_ptr<PgPool> pool, bool items_over_plain_http);
 
   Result<PlaceResult> Place(const NewOrder& order);
   // kNotFound when there is no such order or it belongs to another key.
@@ -101,6 +103,7 @@ class OrderStore {
 
  private:
   std::shared_ptr<PgPool> pool_;
+  bool items_over_plain_http_;
 };
 
 const char* PlaceOutcomeName(PlaceOutcome outcome);

@@ -1,18 +1,43 @@
 #include "ledger/webhook_store.h"
 
 #include "core/json_writer.h"
+#include "core/secret_box.h"
 #include "ledger/audit_write.h"
+#include "ledger/key_store.h"
 #include "ledger/pg_pool.h"
 
 namespace instamarket {
 namespace {
 
 constexpr char kSelectDelivery[] = R"sql(
-  SELECT d.id, d.order_id, d.key_id, d.url, d.event, d.body, d.status, d.attempts, k.hmac_secret,
-         d.last_error, d.last_http_status, extract(epoch FROM d.created_at)::bigint
+  SELECT d.id, d.order_id, d.key_id, d.url, d.event, d.body, d.status, d.attempts,
+         k.webhook_secret_sealed, d.last_error, d.last_http_status,
+         extract(epoch FROM d.created_at)::bigint,
+         CASE WHEN k.webhook_secret_previous_until > now()
+              THEN k.webhook_secret_previous_sealed END
     FROM webhook_deliveries d JOIN api_keys k ON k.id = d.key_id)sql";
 
-WebhookDelivery ReadDelivery(const pqxx::row& r) {
+// What a stored body becomes once the delivery is final: the items (credentials) are gone.
+// jsonb keeps numbers exact; the marker tells a redelivery's receiver to fetch them.
+constexpr char kWithoutItems[] = R"sql(
+  CASE WHEN body::jsonb ? 'items' AND jsonb_array_length(body::jsonb -> 'items') > 0
+       THEN (body::jsonb || '{"items": [], "items_withheld": true}'::jsonb)::text
+       ELSE body END)sql";
+
+// Opens one secret into `d`; a secret that does not open leaves the delivery unsignable (it
+// is then not sent), rather than failing the whole claim and every other delivery with it.
+void OpenSecret(const SecretBox& box, const pqxx::field& f, const char* column,
+                WebhookDelivery& d) {
+  if (f.is_null()) return;
+  auto opened = box.Open(f.as<std::string>(), SecretContext(column, d.key_id));
+  if (opened) {
+    d.secrets.push_back(std::move(*opened));
+  } else {
+    d.secret_error = opened.error().message;
+  }
+}
+
+WebhookDelivery ReadDelivery(const pqxx::row& r, const SecretBox* box) {
   WebhookDelivery d;
   d.id = r[0].as<std::int64_t>();
   d.order_id = r[1].as<std::int64_t>();
@@ -22,16 +47,23 @@ WebhookDelivery ReadDelivery(const pqxx::row& r) {
   d.body = r[5].as<std::string>();
   d.status = r[6].as<std::string>();
   d.attempts = r[7].as<int>();
-  if (!r[8].is_null()) d.secret = r[8].as<std::string>();
   if (!r[9].is_null()) d.last_error = r[9].as<std::string>();
   if (!r[10].is_null()) d.last_http_status = r[10].as<int>();
   d.created_at = r[11].as<std::int64_t>();
+  if (box) {  // only what is about to be sent needs its secrets opened
+    OpenSecret(*box, r[8], "webhook_secret", d);
+    if (d.secret_error.empty()) OpenSecret(*box, r[12], "webhook_secret_previous", d);
+    if (d.secrets.empty() && d.secret_error.empty()) {
+      d.secret_error = "API key " + std::to_string(d.key_id) + " has no webhook secret";
+    }
+  }
   return d;
 }
 
 }  // namespace
 
-WebhookStore::WebhookStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+WebhookStore::WebhookStore(std::shared_ptr<PgPool> pool, std::shared_ptr<const SecretBox> box)
+    : pool_(std::move(pool)), box_(std::move(box)) {}
 
 Result<std::vector<WebhookDelivery>> WebhookStore::ClaimDue(int limit,
                                                             std::chrono::milliseconds lease) {
@@ -48,7 +80,8 @@ Result<std::vector<WebhookDelivery>> WebhookStore::ClaimDue(int limit,
     Rows rows;
     for (const auto& c : claimed) {
       rows.push_back(ReadDelivery(tx.exec_params1(std::string(kSelectDelivery) + " WHERE d.id = $1",
-                                                  c[0].as<std::int64_t>())));
+                                                  c[0].as<std::int64_t>()),
+                                  box_.get()));
     }
     tx.commit();
     return rows;
@@ -61,12 +94,14 @@ Status WebhookStore::RecordAttempt(std::int64_t id, const AttemptResult& result,
     pqxx::work tx(conn);
     std::optional<int> http = result.http_status;
     const char* status = result.delivered ? "delivered" : retry_after ? "pending" : "failed";
-    tx.exec_params(R"sql(
+    tx.exec_params(std::string(R"sql(
       UPDATE webhook_deliveries
          SET status = $2, attempts = attempts + 1, last_http_status = $3,
              last_error = NULLIF($4, ''),
              delivered_at = CASE WHEN $2 = 'delivered' THEN now() END,
-             next_attempt_at = now() + make_interval(secs => $5 / 1000.0)
+             next_attempt_at = now() + make_interval(secs => $5 / 1000.0),
+             body = CASE WHEN $2 = 'pending' THEN body ELSE )sql") +
+                       kWithoutItems + R"sql( END
        WHERE id = $1 AND status = 'pending')sql",
                    id, status, http ? &*http : nullptr, result.error,
                    static_cast<std::int64_t>(retry_after ? retry_after->count() : 0));
@@ -85,7 +120,7 @@ Result<std::vector<WebhookDelivery>> WebhookStore::List(const std::optional<std:
          tx.exec_params(std::string(kSelectDelivery) + " WHERE ($1::text IS NULL OR d.status = $1) "
                                                        "ORDER BY d.id DESC LIMIT $2",
                         status ? status->c_str() : nullptr, limit)) {
-      rows.push_back(ReadDelivery(r));
+      rows.push_back(ReadDelivery(r, nullptr));
     }
     return rows;
   });
@@ -111,7 +146,7 @@ Result<WebhookDelivery> WebhookStore::Redeliver(std::int64_t id, const std::stri
     details.BeginObject().Field("delivery_id", id).EndObject();
     WriteAudit(tx, actor, "webhooks.redeliver", "webhook:" + std::to_string(id), details.str());
     auto row = tx.exec_params1(std::string(kSelectDelivery) + " WHERE d.id = $1", id);
-    WebhookDelivery d = ReadDelivery(row);
+    WebhookDelivery d = ReadDelivery(row, nullptr);
     tx.commit();
     return d;
   });

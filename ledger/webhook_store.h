@@ -12,6 +12,7 @@
 namespace instamarket {
 
 class PgPool;
+class SecretBox;
 
 // One webhook POST to make (or made): the outbox row, with the secret of the key it is for.
 struct WebhookDelivery {
@@ -21,9 +22,12 @@ struct WebhookDelivery {
   std::string url;
   std::string event;
   std::string body;
-  std::string status;                 // pending | delivered | failed
-  int attempts = 0;                   // made so far
-  std::optional<std::string> secret;  // the key's HMAC secret: signs the delivery
+  std::string status;  // pending | delivered | failed
+  int attempts = 0;    // made so far
+  // The key's webhook signing secrets: the current one, then the previous one while its grace
+  // period after a rotation lasts. Each signs the delivery.
+  std::vector<std::string> secrets;
+  std::string secret_error;  // why the current secret could not be opened: not sent then
   std::optional<std::string> last_error;
   std::optional<int> last_http_status;
   std::int64_t created_at = 0;
@@ -37,10 +41,11 @@ struct AttemptResult {
 
 // The webhook outbox. Deliveries are claimed with a lease (next_attempt_at moves forward), so
 // several dispatchers (instances) never send one delivery at the same time, and one that dies
-// mid-send is retried when the lease ends. Thread-safe; blocking.
+// mid-send is retried when the lease ends. A delivery that is final (delivered, or failed for
+// good) keeps no items in its stored body. Thread-safe; blocking.
 class WebhookStore {
  public:
-  explicit WebhookStore(std::shared_ptr<PgPool> pool);
+  WebhookStore(std::shared_ptr<PgPool> pool, std::shared_ptr<const SecretBox> box);
 
   Result<std::vector<WebhookDelivery>> ClaimDue(int limit, std::chrono::milliseconds lease);
   // Records an attempt: delivered, or retried after `retry_after`, or failed for good when
@@ -53,6 +58,7 @@ class WebhookStore {
 
  private:
   std::shared_ptr<PgPool> pool_;
+  std::shared_ptr<const SecretBox> box_;
 };
 
 }  // namespace instamarket

@@ -291,7 +291,8 @@ schemas = {
         "error_message": {"type": ["string", "null"]},
         "refunded": {"type": "boolean"},
         "fired_at": dict(UNIX, description="When the event was queued (not when this attempt was sent)."),
-    }),
+        "items_withheld": {"const": True, "description": "Present when items were left out: the URL is plain http (unless webhooks.allow_items_over_http), or a final delivery was redelivered. Read them with GET /orders/{id}."},
+    }, required=["order_id", "status", "price_usdt", "quantity", "product_id", "items", "error_message", "refunded", "fired_at"]),
 }
 
 # ---------------------------------------------------------------- headers, parameters, responses
@@ -537,9 +538,9 @@ webhooks = {
         "parameters": [
             {"name": "X-Webhook-Id", "in": "header", "required": True, "description": "The delivery id (decimal integer); the same on every retry of it.", "schema": {"type": "string", "pattern": "^[0-9]+$"}},
             {"name": "X-Webhook-Timestamp", "in": "header", "required": True, "description": "Unix seconds when this attempt was signed.", "schema": {"type": "string", "pattern": "^[0-9]+$"}},
-            {"name": "X-Webhook-Signature", "in": "header", "required": False,
-             "description": "hex(HMAC-SHA256(key's HMAC secret, \"{X-Webhook-Id}.{X-Webhook-Timestamp}.{raw body}\")), lowercase. Absent when the API key has no HMAC secret.",
-             "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+            {"name": "X-Webhook-Signature", "in": "header", "required": True,
+             "description": "Comma-separated versioned signatures: v1= and hex(HMAC-SHA256(the key's webhook secret, \"{X-Webhook-Id}.{X-Webhook-Timestamp}.{raw body}\")), lowercase. Every webhook is signed. During the grace period after a webhook secret rotation there are two, the new secret's first. Accept when any v1 signature matches; ignore other versions.",
+             "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}(,v1=[0-9a-f]{64})?$"}},
             {"name": "User-Agent", "in": "header", "required": False, "description": "Always instamarketd-webhooks.", "schema": {"const": "instamarketd-webhooks"}},
         ],
         "requestBody": {"required": True, "content": {"application/json": {"schema": S("OrderWebhookPayload")}}},

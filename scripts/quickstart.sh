@@ -115,9 +115,11 @@ if [[ -f "$config" ]]; then
 fi
 [[ -n "$token" ]] || token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 
-# The file holds the admin token, so only its owner may read it.
+# The file holds the admin token, so only its owner may read it. The master key (which seals
+# the API keys' secrets in the database) is made once and kept: without it they do not open.
 (
   umask 077
+  [[ -s "$state/master.key" ]] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$state/master.key"
   cat >"$config" <<YAML
 # Written by scripts/quickstart.sh; rewritten on every run (the admin token is kept).
 database:
@@ -126,6 +128,8 @@ api:
   listen: "127.0.0.1:$api_port"
 admin:
   token: "$token"
+secrets:
+  master_key_file: master.key    # beside this file; back it up with the database
 log:
   level: info
   format: text

@@ -39,11 +39,26 @@ std::string WebhookSignature(std::string_view secret, std::int64_t delivery_id,
   return HmacSha256Hex(secret, message);
 }
 
+std::string WebhookSignatureHeader(const std::vector<std::string>& secrets,
+                                   std::int64_t delivery_id, std::int64_t timestamp,
+                                   std::string_view body) {
+  std::string header;
+  for (const auto& secret : secrets) {
+    if (!header.empty()) header += ",";
+    header += "v1=" + WebhookSignature(secret, delivery_id, timestamp, body);
+  }
+  return header;
+}
+
 AttemptResult SendWebhook(const WebhookDelivery& delivery, const WebhookConfig& config,
                           std::int64_t timestamp) {
   static std::once_flag curl_init;
   std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   AttemptResult result;
+  if (delivery.secrets.empty()) {
+    result.error = "not sent, cannot sign: " + delivery.secret_error;
+    return result;
+  }
   if (auto target = CheckWebhookUrl(delivery.url, config.allow_private_addresses); !target) {
     result.error = "url " + target.error().message;
     return result;
@@ -59,12 +74,10 @@ AttemptResult SendWebhook(const WebhookDelivery& delivery, const WebhookConfig& 
   headers = curl_slist_append(headers, ("X-Webhook-Id: " + std::to_string(delivery.id)).c_str());
   headers =
       curl_slist_append(headers, ("X-Webhook-Timestamp: " + std::to_string(timestamp)).c_str());
-  if (delivery.secret) {
-    headers = curl_slist_append(
-        headers, ("X-Webhook-Signature: " +
-                  WebhookSignature(*delivery.secret, delivery.id, timestamp, delivery.body))
-                     .c_str());
-  }
+  headers = curl_slist_append(
+      headers, ("X-Webhook-Signature: " +
+                WebhookSignatureHeader(delivery.secrets, delivery.id, timestamp, delivery.body))
+                   .c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   ConnectCheck check{config.allow_private_addresses, {}};
   std::size_t answer_bytes = 0;

@@ -34,6 +34,9 @@ DEFAULT_BINARY = os.path.join(REPO_ROOT, "build", "app", "instamarketd")
 PG_SCRIPT = os.path.join(REPO_ROOT, "scripts", "pg.sh")
 
 ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
+# One master key for every test daemon: they share a database, and any of them may deliver a
+# webhook of a key another minted, so all must open the same sealed secrets.
+TEST_MASTER_KEY = "4d2f0a8c61b37e95d0c4a1f6e8b2d73c5a9e0f1b2c3d4e5f60718293a4b5c6d7"
 API = "/api/v1"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -79,6 +82,13 @@ def psql_target(url):
     user = parts.username or ""
     bare = urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@{netloc}" if user else netloc))
     return bare, env
+
+
+def write_key_file(path, key_hex):
+    """A master key file as the daemon accepts it: readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key_hex + "\n")
 
 
 def free_port():
@@ -138,6 +148,8 @@ class Daemon:
         self.config_path = os.path.join(self.tmpdir, "instamarketd.yaml")
         self.log_path = os.path.join(self.tmpdir, "daemon.log")
         self._log_file = None
+        self.master_key_path = os.path.join(self.tmpdir, "master.key")
+        write_key_file(self.master_key_path, TEST_MASTER_KEY)
         self.sections = {
             "database": {"url": self.db_url, "pool_size": 4},
             "api": {
@@ -149,6 +161,7 @@ class Daemon:
             },
             "admin": {"token": ADMIN_TOKEN},
             "log": {"level": "warn"},
+            "secrets": {"master_key_file": self.master_key_path},
         }
         for section, values in overrides.items():
             self.sections.setdefault(section, {}).update(values)

@@ -49,13 +49,17 @@ class AdminCliTest(DaemonTestCase):
 
     def test_keys_create(self):
         plain = self.new_key("create-plain")
-        self.assertEqual(set(plain), {"key_id", "api_key", "hmac_secret"})
+        self.assertEqual(set(plain), {"key_id", "api_key", "hmac_secret", "webhook_secret"})
         self.assertIs(type(plain["key_id"]), int)
         self.assertTrue(plain["api_key"].startswith("imk_"), plain)
         self.assertGreaterEqual(len(plain["api_key"]), 4 + 20, "an API key needs entropy")
         self.assertIsNone(plain["hmac_secret"])
         signed = self.new_key("create-hmac", hmac=True)
         self.assertRegex(signed["hmac_secret"], r"^[0-9a-f]{64}$")
+        # Every key signs its webhooks, with a secret of its own.
+        self.assertRegex(plain["webhook_secret"], r"^whsec_[0-9a-f]{64}$")
+        self.assertNotEqual(signed["webhook_secret"], plain["webhook_secret"])
+        self.assertNotIn(signed["hmac_secret"], signed["webhook_secret"])
         self.assertNotEqual(signed["api_key"], plain["api_key"])
         self.assertNotEqual(signed["key_id"], plain["key_id"])
 

@@ -1,8 +1,13 @@
 """Order webhooks end to end: a receiver on loopback that fails its first deliveries gets exactly
 one successful delivery per status change after retries, each with a valid signature; one
-that never answers 2xx ends as failed and is delivered after an admin redelivers it."""
+that never answers 2xx ends as failed and is delivered after an admin redelivers it. Every
+webhook is signed with the key's own webhook secret (never its request-signing one), a rotated
+secret keeps signing alongside the new one for its grace period, items never go to a plain
+http:// URL unless the config allows it, and a final delivery's stored body keeps no items."""
 
 import json
+import os
+import re
 import time
 
 import harness
@@ -10,10 +15,21 @@ from harness import DaemonTestCase
 import order_harness as oh
 
 
+def documented_verify():
+    """The receiver's verify() exactly as docs/api.md prints it."""
+    with open(os.path.join(harness.REPO_ROOT, "docs", "api.md")) as f:
+        text = f.read()
+    code = re.search(r"Verifying in Python.*?```python\n(.*?)```", text, re.S).group(1)
+    scope = {}
+    exec(code, scope)
+    return scope["verify"]
+
+
 class WebhookTest(DaemonTestCase):
     MODULE = "webhooks"
     CONFIG = {"webhooks": {"allow_private_addresses": "true", "backoff_base_ms": 100,
-                           "max_retries": 3, "timeout_ms": 2000},
+                           "max_retries": 3, "timeout_ms": 2000,
+                           "allow_items_over_http": "true"},
               "orders": {"refund_interval_seconds": 1},
               "api": {"rate_limit_per_minute": 1000000}}
 
@@ -42,8 +58,17 @@ class WebhookTest(DaemonTestCase):
             ids = {h["x-webhook-id"] for h, _, _ in everything}
             self.assertEqual(len(ids), 1, "retries reuse the delivery id")
             headers, body = receiver.delivered()[0]
-            self.assertTrue(oh.verify_signature(key["hmac_secret"], headers, body))
-            self.assertFalse(oh.verify_signature(key["hmac_secret"], headers, body + b" "))
+            self.assertRegex(headers["x-webhook-signature"], r"^v1=[0-9a-f]{64}$")
+            self.assertTrue(oh.verify_signature(key["webhook_secret"], headers, body))
+            self.assertFalse(oh.verify_signature(key["webhook_secret"], headers, body + b" "))
+            # The request-signing secret signs requests only.
+            self.assertFalse(oh.verify_signature(key["hmac_secret"], headers, body))
+            # What the docs tell receivers to run agrees.
+            verify = documented_verify()
+            as_sent = harness.requests.structures.CaseInsensitiveDict(headers)
+            self.assertTrue(verify(key["webhook_secret"], as_sent, body))
+            self.assertFalse(verify(key["webhook_secret"], as_sent, body + b" "))
+            self.assertFalse(verify(key["hmac_secret"], as_sent, body))
             self.assertLess(abs(int(headers["x-webhook-timestamp"]) - time.time()), 60)
             payload = json.loads(body)
             self.assertEqual(set(payload), {"order_id", "status", "price_usdt", "quantity",
@@ -110,6 +135,79 @@ class WebhookTest(DaemonTestCase):
         finally:
             receiver.stop()
 
+    def test_keys_without_hmac_get_signed_webhooks_and_final_bodies_drop_items(self):
+        d = self.daemon
+        receiver = oh.WebhookReceiver()
+        try:
+            product, items = oh.make_product(d, "hook5", price="1", stock=1)
+            key = oh.funded_key(d, "hook5", "1")
+            self.assertIsNone(key["hmac_secret"])
+            self.assertRegex(key["webhook_secret"], r"^whsec_[0-9a-f]{64}$")
+            body = oh.order_body(product, 1, webhook_url=receiver.url)
+            order = self.assertJson(d.post("/orders", key=key["api_key"], data=body), 201)
+            self.wait_for(lambda: receiver.delivered(), "the webhook")
+            headers, sent = receiver.delivered()[0]
+            self.assertTrue(oh.verify_signature(key["webhook_secret"], headers, sent))
+            self.assertEqual(json.loads(sent)["items"], items)
+            # Delivered, so final: what the database keeps of it holds no credential.
+            self.wait_for(lambda: oh.psql(
+                f"SELECT status FROM webhook_deliveries WHERE order_id = {order['order_id']}")
+                == [["delivered"]], "the delivery to be recorded")
+            stored = oh.psql(
+                f"SELECT body FROM webhook_deliveries WHERE order_id = {order['order_id']}")[0][0]
+            for item in items:
+                for value in item.values():
+                    self.assertNotIn(str(value), stored)
+            self.assertEqual(json.loads(stored)["items"], [])
+            self.assertIs(json.loads(stored)["items_withheld"], True)
+            # The order itself still has them.
+            got = d.get(f"/orders/{order['order_id']}", key=key["api_key"]).json()
+            self.assertEqual(got["items"], items)
+        finally:
+            receiver.stop()
+
+    def test_rotated_webhook_secret_signs_alongside_the_old_one_for_the_grace(self):
+        d = self.daemon
+        receiver = oh.WebhookReceiver()
+        try:
+            product, _ = oh.make_product(d, "hook6", price="1", stock=3)
+            key = oh.funded_key(d, "hook6", "3")
+            old = key["webhook_secret"]
+            rotated = d.admin("keys", "rotate-webhook-secret", key["key_id"], "--grace-seconds",
+                              "3600")
+            new = rotated["webhook_secret"]
+            self.assertNotEqual(new, old)
+            self.assertLess(abs(rotated["previous_valid_until"] - (time.time() + 3600)), 60)
+
+            def one_delivery(n):
+                body = oh.order_body(product, 1, webhook_url=receiver.url)
+                self.assertJson(d.post("/orders", key=key["api_key"], data=body), 201)
+                self.wait_for(lambda: len(receiver.delivered()) >= n, f"webhook {n}")
+                return receiver.delivered()[n - 1]
+
+            headers, sent = one_delivery(1)
+            self.assertEqual(len(oh.webhook_signatures(headers)), 2, headers)
+            as_sent = harness.requests.structures.CaseInsensitiveDict(headers)
+            self.assertTrue(documented_verify()(old, as_sent, sent))
+            self.assertTrue(oh.verify_signature(new, headers, sent))
+            self.assertTrue(oh.verify_signature(old, headers, sent))
+            # Without a grace the old one stops at once.
+            newest = d.admin("keys", "rotate-webhook-secret", key["key_id"], "--grace-seconds",
+                             "0")
+            self.assertIsNone(newest["previous_valid_until"])
+            headers, sent = one_delivery(2)
+            self.assertEqual(len(oh.webhook_signatures(headers)), 1, headers)
+            self.assertTrue(oh.verify_signature(newest["webhook_secret"], headers, sent))
+            self.assertFalse(oh.verify_signature(new, headers, sent))
+            audit = [a["action"] for a in d.audit().json()["items"]
+                     if a["target"] == f"key:{key['key_id']}"]
+            self.assertEqual(audit.count("keys.rotate_webhook_secret"), 2)
+            code, err, _ = d.admin_fail("keys", "rotate-webhook-secret", key["key_id"],
+                                        "--grace-seconds", "-1")
+            self.assertNotEqual(code, 0)
+        finally:
+            receiver.stop()
+
     def test_admin_http_api_lists_webhooks(self):
         r = harness.requests.get(self.daemon.base + "/api/admin/webhooks?status=delivered",
                                  headers={"X-Admin-Token": harness.ADMIN_TOKEN}, timeout=10)
@@ -118,6 +216,39 @@ class WebhookTest(DaemonTestCase):
         r = harness.requests.get(self.daemon.base + "/api/admin/webhooks?status=bogus",
                                  headers={"X-Admin-Token": harness.ADMIN_TOKEN}, timeout=10)
         self.assertEqual(r.status_code, 422)
+
+
+class PlainHttpItemsTest(DaemonTestCase):
+    """The default: a webhook to an http:// URL carries no items (credentials in clear)."""
+    MODULE = "webhooks"
+    CONFIG = {"webhooks": {"allow_private_addresses": "true", "backoff_base_ms": 100},
+              "api": {"rate_limit_per_minute": 1000000}}
+
+    def test_items_are_withheld_from_plain_http_urls(self):
+        d = self.daemon
+        receiver = oh.WebhookReceiver()
+        try:
+            product, items = oh.make_product(d, "plain", price="1", stock=2)
+            key = oh.funded_key(d, "plain", "2")
+            body = oh.order_body(product, 2, webhook_url=receiver.url)
+            order = self.assertJson(d.post("/orders", key=key["api_key"], data=body), 201)
+            deadline = time.monotonic() + 30
+            while not receiver.delivered():
+                self.assertLess(time.monotonic(), deadline, d.log_tail())
+                time.sleep(0.05)
+            headers, sent = receiver.delivered()[0]
+            payload = json.loads(sent)
+            self.assertEqual(payload["status"], "completed")
+            self.assertEqual(payload["items"], [])
+            self.assertIs(payload["items_withheld"], True)
+            for item in items:
+                for value in item.values():
+                    self.assertNotIn(str(value).encode(), sent)
+            self.assertTrue(oh.verify_signature(key["webhook_secret"], headers, sent))
+            got = d.get(f"/orders/{order['order_id']}", key=key["api_key"]).json()
+            self.assertEqual(got["items"], items)
+        finally:
+            receiver.stop()
 
 
 if __name__ == "__main__":

@@ -10,9 +10,17 @@
 #include <random>
 #include <string>
 
+#include "core/secret_box.h"
 #include "ledger/database.h"
 
 namespace instamarket {
+
+// The e2e harness's master key too (harness.TEST_MASTER_KEY): the suites share a database.
+inline std::shared_ptr<const SecretBox> TestSecretBox() {
+  auto key = ParseMasterKey("4d2f0a8c61b37e95d0c4a1f6e8b2d73c5a9e0f1b2c3d4e5f60718293a4b5c6d7",
+                            "test master key");
+  return std::make_shared<const SecretBox>(SecretBox::Create(std::move(*key)).value());
+}
 
 inline std::string TestDatabaseUrl() {
   const char* url = std::getenv("INSTAMARKET_TEST_DATABASE_URL");
@@ -25,10 +33,10 @@ class PgTest : public ::testing::Test {
     // Failing, not skipping: a suite that silently skips its database tests proves nothing.
     ASSERT_FALSE(TestDatabaseUrl().empty())
         << "set INSTAMARKET_TEST_DATABASE_URL (scripts/test.sh does)";
-    DatabaseConfig config;
-    config.url = TestDatabaseUrl();
-    config.pool_size = 8;
-    db_ = std::make_unique<Database>(config);
+    Config config;
+    config.database.url = TestDatabaseUrl();
+    config.database.pool_size = 8;
+    db_ = std::make_unique<Database>(config, TestSecretBox());
     auto migrated = db_->Migrate();
     ASSERT_TRUE(migrated.ok()) << migrated.error().message;
   }

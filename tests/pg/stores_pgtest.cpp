@@ -58,8 +58,7 @@ TEST_F(StoresTest, KeysAreStoredHashedAndLookedUpByValue) {
 
   ASSERT_TRUE(db_->keys().Revoke(minted->id, "tester").ok());
   EXPECT_TRUE((*db_->keys().FindByKey(minted->api_key))->revoked());
-  EXPECT_EQ(db_->keys().Revoke(minted->id, "tester").error().code,
-            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(db_->keys().Revoke(minted->id, "tester").error().code, ErrorCode::kFailedPrecondition);
   EXPECT_EQ(db_->keys().Revoke(999'999'999'999, "tester").error().code, ErrorCode::kNotFound);
 
   std::vector<std::string> actions;
@@ -79,8 +78,10 @@ TEST_F(StoresTest, SignaturesAreAcceptedOnce) {
 TEST_F(StoresTest, CatalogImportUpsertsAndStockDeduplicates) {
   std::int64_t id = UniqueId();
   std::string category = "cat-" + std::to_string(id);
-  Product p{id, "sku-" + std::to_string(id), "Thing", category, Money::FromMicros(1'250'000), 10, 0};
-  Product q{id + 1, "sku-" + std::to_string(id + 1), "Other", category, Money::FromMicros(500'000), 1, 0};
+  Product p{id, "sku-" + std::to_string(id), "Thing", category, Money::FromMicros(1'250'000), 10,
+            0};
+  Product q{
+      id + 1, "sku-" + std::to_string(id + 1), "Other", category, Money::FromMicros(500'000), 1, 0};
   auto first = db_->catalog().ImportProducts({p, q}, "tester");
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_EQ(first->inserted, 2);
@@ -90,8 +91,8 @@ TEST_F(StoresTest, CatalogImportUpsertsAndStockDeduplicates) {
   EXPECT_EQ(second->updated, 1);
   EXPECT_EQ(db_->catalog().Get(id)->price.micros(), 2'000'000);
 
-  auto stock = db_->catalog().ImportStock(id, {R"({"login":"a"})", R"({"login":"b"})",
-                                               R"({"login":"a"})"}, "tester");
+  auto stock = db_->catalog().ImportStock(
+      id, {R"({"login":"a"})", R"({"login":"b"})", R"({"login":"a"})"}, "tester");
   ASSERT_TRUE(stock.ok()) << stock.error().message;
   EXPECT_EQ(stock->added, 2);
   EXPECT_EQ(stock->duplicates, 1);
@@ -146,9 +147,9 @@ TEST_F(StoresTest, UsageAddsUpAcrossFlushes) {
 }
 
 TEST(DatabaseDownTest, UnreachableDatabaseIsUnavailableNotACrash) {
-  DatabaseConfig config;
-  config.url = "postgresql://nobody@127.0.0.1:1/nothing";
-  Database db(config);
+  Config config;
+  config.database.url = "postgresql://nobody@127.0.0.1:1/nothing";
+  Database db(config, TestSecretBox());
   auto balance = db.balances().Get(1);
   ASSERT_FALSE(balance.ok());
   EXPECT_EQ(balance.error().code, ErrorCode::kUnavailable);

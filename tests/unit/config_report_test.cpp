@@ -31,11 +31,17 @@ networks:
      address: "0x1df62f291b2e969fb0849d99d9ce41e2f137006e", confirmations: 15, start: 123}
 )");
   ASSERT_TRUE(config.ok()) << config.error().message;
-  std::string text = ConfigReport(*config);
+  std::string master(32, '\x11');
+  auto box = SecretBox::Create(master);
+  ASSERT_TRUE(box.ok());
+  std::string text = ConfigReport(*config, *box);
   EXPECT_EQ(text.find("pw@"), std::string::npos);
-  EXPECT_EQ(text.find("secret"), std::string::npos);
+  EXPECT_EQ(text.find("-secret"), std::string::npos);
+  EXPECT_EQ(text.find("1111"), std::string::npos);  // the master key, in hex
+  EXPECT_EQ(text.find(master), std::string::npos);
   auto report = nlohmann::json::parse(text);
   EXPECT_EQ(report["admin_api"], "enabled");
+  EXPECT_EQ(report["secrets"]["master_key_id"], SecretBox::KeyId(master));
   ASSERT_EQ(report["networks"].size(), 2u);
   EXPECT_EQ(report["networks"][0]["finality"], "block tag \"finalized\"");
   EXPECT_EQ(report["networks"][0]["start"], "latest");

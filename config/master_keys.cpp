@@ -1,0 +1,71 @@
+#include "config/master_keys.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace instamarket {
+namespace {
+
+constexpr std::size_t kMaxKeyFileBytes = 4096;  // a key is 64 characters; refuse anything huge
+
+Result<std::string> ReadKeyFile(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     what + ": cannot read \"" + path + "\": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size > static_cast<off_t>(kMaxKeyFileBytes)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     what + ": \"" + path + "\" is not a key file (a regular file of one line)");
+  }
+  if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     what + ": \"" + path +
+                         "\" can be read or changed by other users; chmod 600 (or 640 for the "
+                         "service's group)");
+  }
+  std::ifstream in(path);
+  if (!in) {
+    return MakeError(ErrorCode::kInvalidArgument, what + ": cannot read \"" + path + "\"");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseMasterKey(text.str(), what + " (\"" + path + "\")");
+}
+
+}  // namespace
+
+Result<SecretBox> LoadMasterKeys(const SecretsConfig& secrets) {
+  Result<std::string> current = std::string();
+  if (!secrets.master_key_file.empty()) {
+    current = ReadKeyFile(secrets.master_key_file, "secrets.master_key_file");
+  } else if (!secrets.master_key_env.empty()) {
+    const char* value = std::getenv(secrets.master_key_env.c_str());
+    if (!value || !*value) {
+      return MakeError(ErrorCode::kInvalidArgument, "secrets.master_key_env: the variable " +
+                                                        secrets.master_key_env + " is not set");
+    }
+    current = ParseMasterKey(value, "secrets.master_key_env (" + secrets.master_key_env + ")");
+  } else {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "secrets.master_key_file: is required: the master key that seals API "
+                     "secrets in the database (make one with: od -An -tx1 -N32 /dev/urandom | "
+                     "tr -d ' \\n' > master.key; chmod 600 master.key)");
+  }
+  if (!current) return current.error();
+  std::vector<std::string> previous;
+  for (std::size_t i = 0; i < secrets.previous_master_key_files.size(); ++i) {
+    auto key = ReadKeyFile(secrets.previous_master_key_files[i],
+                           "secrets.previous_master_key_files[" + std::to_string(i) + "]");
+    if (!key) return key.error();
+    previous.push_back(std::move(*key));
+  }
+  return SecretBox::Create(std::move(*current), std::move(previous));
+}
+
+}  // namespace instamarket
