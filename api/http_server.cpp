@@ -116,7 +116,8 @@ class HttpServer::Impl {
       auto worker = std::make_unique<Worker>();
       worker->index = workers_.size();
       worker->pipeline = std::make_unique<PgPipeline>(
-          worker->io, blocking_, full_config.database.url, ApiService::PipelinedStatements());
+          worker->io, blocking_, full_config.database.url, ApiService::PipelinedStatements(),
+          SessionTimeoutsSql(full_config.database));
       workers_.push_back(std::move(worker));
     }
     acceptor_.emplace(workers_[0]->io);

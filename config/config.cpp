@@ -96,7 +96,9 @@ void ParseListen(const YAML::Node& node, ApiConfig& api) {
 }
 
 void ParseDatabase(const YAML::Node& node, DatabaseConfig& db) {
-  RejectUnknownKeys(node, "database", {"url", "pool_size", "connect_timeout_ms"});
+  RejectUnknownKeys(
+      node, "database",
+      {"url", "pool_size", "connect_timeout_ms", "statement_timeout_ms", "lock_timeout_ms"});
   if (node["url"]) db.url = ReadString(node["url"], "database.url", true);
   if (node["pool_size"]) {
     db.pool_size = static_cast<int>(ReadInt(node["pool_size"], "database.pool_size", 1, 256));
@@ -104,6 +106,14 @@ void ParseDatabase(const YAML::Node& node, DatabaseConfig& db) {
   if (node["connect_timeout_ms"]) {
     db.connect_timeout_ms = static_cast<int>(
         ReadInt(node["connect_timeout_ms"], "database.connect_timeout_ms", 100, 600000));
+  }
+  if (node["statement_timeout_ms"]) {
+    db.statement_timeout_ms = static_cast<int>(
+        ReadInt(node["statement_timeout_ms"], "database.statement_timeout_ms", 0, 3600000));
+  }
+  if (node["lock_timeout_ms"]) {
+    db.lock_timeout_ms =
+        static_cast<int>(ReadInt(node["lock_timeout_ms"], "database.lock_timeout_ms", 0, 3600000));
   }
 }
 
@@ -489,6 +499,11 @@ Config ParseRoot(const YAML::Node& root) {
 }
 
 }  // namespace
+
+std::string SessionTimeoutsSql(const DatabaseConfig& db) {
+  return "SET statement_timeout = " + std::to_string(db.statement_timeout_ms) +
+         "; SET lock_timeout = " + std::to_string(db.lock_timeout_ms);
+}
 
 const NetworkConfig* Config::FindNetwork(const std::string& id) const {
   for (const auto& n : networks) {

@@ -12,7 +12,15 @@ struct DatabaseConfig {
   std::string url;    // libpq connection string or URI
   int pool_size = 8;  // connections, and threads doing blocking database work
   int connect_timeout_ms = 3000;
+  // Every statement and every lock wait is cut after these (0: no limit); a request then
+  // gets 503 instead of holding a connection. Migrations run without them.
+  int statement_timeout_ms = 5000;
+  int lock_timeout_ms = 2000;
 };
+
+// The SQL that gives a database session the configured statement and lock timeouts; every
+// connection the daemon opens runs it first.
+std::string SessionTimeoutsSql(const DatabaseConfig& db);
 
 struct ApiConfig {
   std::string listen_host = "127.0.0.1";

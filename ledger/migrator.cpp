@@ -14,6 +14,8 @@ Result<std::vector<int>> ApplyMigrations(PgPool& pool) {
     {
       pqxx::nontransaction setup(conn);
       setup.exec("SET client_min_messages = warning");
+      // A migration may rewrite a big table, and waits for another instance's: no timeouts.
+      setup.exec("SET statement_timeout = 0; SET lock_timeout = 0");
       setup.exec_params("SELECT pg_advisory_lock($1)", kMigrationLockId);
       setup.exec(
           "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -35,10 +37,12 @@ Result<std::vector<int>> ApplyMigrations(PgPool& pool) {
     } catch (...) {
       pqxx::nontransaction unlock(conn);
       unlock.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockId);
+      unlock.exec(pool.SessionTimeoutsSql());
       throw;
     }
     pqxx::nontransaction unlock(conn);
     unlock.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockId);
+    unlock.exec(pool.SessionTimeoutsSql());
     return applied;
   });
 }

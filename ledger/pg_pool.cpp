@@ -1,6 +1,9 @@
 #include "ledger/pg_pool.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <random>
+#include <thread>
 
 namespace instamarket {
 
@@ -9,6 +12,29 @@ PgPool::PgPool(DatabaseConfig config) : config_(std::move(config)) {
   // dead database answers "unavailable" quickly instead of hanging a worker.
   std::string seconds = std::to_string(std::max(1, config_.connect_timeout_ms / 1000));
   setenv("PGCONNECT_TIMEOUT", seconds.c_str(), 0);
+}
+
+std::string PgPool::SessionTimeoutsSql() const { return instamarket::SessionTimeoutsSql(config_); }
+
+void PauseBeforeRetry(int attempt) {
+  // 5-10 ms, then 10-20 ms: enough for the other transaction of a deadlock to commit.
+  thread_local std::minstd_rand jitter{std::random_device{}()};
+  int base = 5 << (attempt - 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(base + jitter() % (base + 1)));
+}
+
+bool IsRetryablePgError(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::deadlock_detected&) {
+    return true;
+  } catch (const pqxx::serialization_failure&) {
+    return true;
+  } catch (const pqxx::sql_error& e) {
+    return e.sqlstate() == "40001" || e.sqlstate() == "40P01";
+  } catch (...) {
+    return false;
+  }
 }
 
 PgPool::~PgPool() = default;
@@ -31,6 +57,10 @@ std::unique_ptr<pqxx::connection> PgPool::Acquire() {
   lock.unlock();
   try {
     auto conn = std::make_unique<pqxx::connection>(config_.url);
+    {
+      pqxx::nontransaction session(*conn);
+      session.exec(SessionTimeoutsSql());
+    }
     for (const auto& [name, sql] : statements) conn->prepare(name, sql);
     return conn;
   } catch (...) {
@@ -73,6 +103,12 @@ Error TranslatePgError(const std::exception_ptr& error, bool* connection_broken)
     }
     // 22003: a number out of range, e.g. price × quantity of a product priced before the
     // catalog capped prices. The request's numbers, not a server fault.
+    // 57014: cancelled by statement_timeout; 55P03: lock_timeout. The database is slow or a
+    // row is held: the request may succeed later, and the connection is fine.
+    if (state == "57014" || state == "55P03") {
+      return MakeError(ErrorCode::kUnavailable,
+                       std::string("database too slow (timeout): ") + e.what());
+    }
     if (state == "22003") {
       return MakeError(ErrorCode::kInvalidArgument, "a number in this request is out of range");
     }

@@ -49,9 +49,14 @@ std::string ConnError(PGconn* conn) {
 
 // Blocking: connects, prepares the statements and switches to non-blocking pipeline mode.
 Result<std::shared_ptr<PGconn>> Connect(const std::string& url,
-                                        const std::vector<const PipelinedStatement*>& statements) {
+                                        const std::vector<const PipelinedStatement*>& statements,
+                                        const std::string& session_sql) {
   ConnPtr conn(PQconnectdb(url.c_str()));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) return Unavailable(ConnError(conn.get()));
+  if (!session_sql.empty()) {
+    ResultPtr set(PQexec(conn.get(), session_sql.c_str()));
+    if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) return Unavailable(ConnError(conn.get()));
+  }
   for (const auto* statement : statements) {
     ResultPtr prepared(PQprepare(conn.get(), statement->name, statement->sql, 0, nullptr));
     if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
@@ -94,11 +99,12 @@ struct PgPipeline::Impl {
   };
 
   Impl(asio::io_context& io_in, asio::thread_pool& blocking_in, std::string url_in,
-       std::vector<const PipelinedStatement*> statements_in)
+       std::vector<const PipelinedStatement*> statements_in, std::string session_sql_in)
       : io(io_in),
         blocking(blocking_in),
         url(std::move(url_in)),
         statements(std::move(statements_in)),
+        session_sql(std::move(session_sql_in)),
         socket(io_in) {}
 
   ~Impl() { Drop(); }
@@ -114,7 +120,8 @@ struct PgPipeline::Impl {
   }
 
   asio::awaitable<void> ConnectInBackground() {
-    auto connected = co_await RunBlocking(blocking, [this] { return Connect(url, statements); });
+    auto connected =
+        co_await RunBlocking(blocking, [this] { return Connect(url, statements, session_sql); });
     connecting = false;
     if (!connected) {
       spdlog::warn("pipelined database connection: {}", connected.error().message);
@@ -230,9 +237,11 @@ struct PgPipeline::Impl {
         default: {
           const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
           std::string message = PQresultErrorMessage(result.get());
-          // Class 08 is a connection exception, 57P0x an admin shutdown: try again later.
-          bool later = state && (std::string_view(state).substr(0, 2) == "08" ||
-                                 std::string_view(state).substr(0, 3) == "57P");
+          // Class 08 is a connection exception, 57P0x an admin shutdown, 57014 and 55P03 a
+          // statement or lock timeout: try again later.
+          std::string_view code = state ? state : "";
+          bool later = code.substr(0, 2) == "08" || code.substr(0, 3) == "57P" || code == "57014" ||
+                       code == "55P03";
           front.answer = later ? Unavailable(message)
                                : MakeError(ErrorCode::kInternal, "database error: " + message);
           break;
@@ -287,6 +296,7 @@ struct PgPipeline::Impl {
   asio::thread_pool& blocking;
   std::string url;
   std::vector<const PipelinedStatement*> statements;
+  std::string session_sql;
   asio::posix::stream_descriptor socket;
   std::shared_ptr<PGconn> conn;
   std::deque<std::unique_ptr<Waiter>> waiters;  // in the order the reads were sent
@@ -298,8 +308,9 @@ struct PgPipeline::Impl {
 };
 
 PgPipeline::PgPipeline(asio::io_context& io, asio::thread_pool& blocking, std::string url,
-                       std::vector<const PipelinedStatement*> statements)
-    : impl_(std::make_unique<Impl>(io, blocking, std::move(url), std::move(statements))) {}
+                       std::vector<const PipelinedStatement*> statements, std::string session_sql)
+    : impl_(std::make_unique<Impl>(io, blocking, std::move(url), std::move(statements),
+                                   std::move(session_sql))) {}
 
 PgPipeline::~PgPipeline() = default;
 

@@ -28,15 +28,17 @@ namespace instamarket {
 // (which also reports a database that is down).
 class PgPipeline {
  public:
+  // `session_sql` runs once on each new connection (the statement and lock timeouts).
   PgPipeline(boost::asio::io_context& io, boost::asio::thread_pool& blocking, std::string url,
-             std::vector<const PipelinedStatement*> statements);
+             std::vector<const PipelinedStatement*> statements, std::string session_sql = "");
   ~PgPipeline();
   PgPipeline(const PgPipeline&) = delete;
   PgPipeline& operator=(const PgPipeline&) = delete;
 
   // True when Read can be used now; otherwise starts (re)connecting in the background.
   bool Ready();
-  // kUnavailable when the connection breaks meanwhile; kInternal for an SQL error.
+  // kUnavailable when the connection breaks meanwhile or a timeout cut the read; kInternal
+  // for an SQL error.
   boost::asio::awaitable<Result<std::vector<TextRow>>> Read(const PipelinedRead& read);
 
  private:

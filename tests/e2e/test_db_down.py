@@ -105,5 +105,81 @@ class DatabaseDownTest(DaemonTestCase):
         self.assertAlive()
 
 
+class LockHolder:
+    """A psql session that holds `LOCK TABLE name IN ACCESS EXCLUSIVE MODE` until closed: what
+    a long migration, a stuck transaction or a VACUUM FULL does to every request needing it."""
+
+    def __init__(self, table, seconds=20):
+        url, env = harness.psql_target(harness.database_url())
+        self.app = f"e2e-lock-holder-{os.getpid()}"
+        env["PGAPPNAME"] = self.app
+        self.proc = subprocess.Popen(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c",
+             f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({seconds});"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        import order_harness as oh
+        deadline = time.monotonic() + 10
+        while not oh.psql(f"SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                          f"WHERE c.relname = '{table}' AND l.mode = 'AccessExclusiveLock' "
+                          f"AND l.granted"):
+            if time.monotonic() > deadline:
+                raise AssertionError("psql did not take the lock")
+            time.sleep(0.05)
+
+    def close(self):
+        # The server notices a gone client only after pg_sleep: end the session from inside.
+        import order_harness as oh
+        oh.psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE application_name = '{self.app}'")
+        self.proc.wait(timeout=10)
+
+
+class SlowDatabaseTest(DaemonTestCase):
+    """A table held by someone else: requests needing it get 503 (with Retry-After) within the
+    lock timeout, not a hung connection, not a 500, and everything else keeps working."""
+    MODULE = "dbslow"
+    CONFIG = {"database": {"lock_timeout_ms": 300, "statement_timeout_ms": 5000}}
+
+    def test_locked_table_is_503_within_the_lock_timeout(self):
+        d = self.daemon
+        created = d.create_key(harness.label(self.MODULE))
+        key = created["api_key"]
+        self.assertEqual(d.get("/orders", key=key).status_code, 200)
+        holder = LockHolder("orders")
+        try:
+            for _ in range(3):
+                start = time.monotonic()
+                r = d.get("/orders", key=key, timeout=10)
+                waited = time.monotonic() - start
+                self.assertProblem(r, 503)
+                self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
+                self.assertLess(waited, 2.0, "the lock timeout is 300 ms")
+            # What does not need the table is not held up.
+            self.assertEqual(d.get("/balance", key=key).status_code, 200)
+        finally:
+            holder.close()
+        self.assertEqual(d.get("/orders", key=key).status_code, 200)
+        self.assertAlive()
+
+
+class SlowStatementTest(DaemonTestCase):
+    """With no lock timeout, the statement timeout cuts the wait the same way."""
+    MODULE = "dbslow"
+    CONFIG = {"database": {"lock_timeout_ms": 0, "statement_timeout_ms": 400}}
+
+    def test_statement_timeout_is_503(self):
+        d = self.daemon
+        key = d.create_key(harness.label(self.MODULE))["api_key"]
+        holder = LockHolder("orders")
+        try:
+            start = time.monotonic()
+            r = d.get("/orders", key=key, timeout=10)
+            self.assertProblem(r, 503)
+            self.assertLess(time.monotonic() - start, 2.0)
+        finally:
+            holder.close()
+        self.assertEqual(d.get("/orders", key=key).status_code, 200)
+
+
 if __name__ == "__main__":
     harness.main()
