@@ -11,9 +11,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -27,7 +30,10 @@ namespace instamarket {
 namespace {
 
 // Listens on 127.0.0.1 and [::1] (one port, when IPv6 loopback exists), counts every accepted
-// connection, and answers each request with `answer`.
+// connection, and answers each request with `answer`. A connection curl opens and drops at once
+// may still wait in the accept queue when SendWebhook returns, so connections() first sends a
+// probe through each listener and waits until the canary has accepted it: every connection
+// queued before it has been counted then.
 class LoopbackCanary {
  public:
   explicit LoopbackCanary(std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
@@ -45,6 +51,8 @@ class LoopbackCanary {
       if (v6 >= 0) listeners_.push_back(v6);
       if (v6 < 0 && !HasIpv6Loopback()) break;  // IPv4 only on this machine
     }
+    families_ = {AF_INET};
+    if (listeners_.size() == 2) families_.push_back(AF_INET6);
     thread_ = std::thread([this] { Serve(); });
   }
 
@@ -55,8 +63,13 @@ class LoopbackCanary {
   }
 
   int port() const { return port_; }
-  int connections() const { return connections_; }
-  bool has_ipv6() const { return listeners_.size() == 2; }
+
+  // Connections accepted so far, the probes not counted.
+  int connections() {
+    for (int family : families_) Probe(family);
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(accepted_.size()) - probes_;
+  }
 
  private:
   static bool HasIpv6Loopback() {
@@ -97,6 +110,66 @@ class LoopbackCanary {
     return fd;
   }
 
+  // Connects to the listener of `family` and waits (up to 2 s) until the canary accepted it.
+  void Probe(int family) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    if (family == AF_INET) {
+      auto& v4 = reinterpret_cast<sockaddr_in&>(address);
+      v4.sin_family = AF_INET;
+      v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      v4.sin_port = htons(static_cast<std::uint16_t>(port_));
+      length = sizeof v4;
+    } else {
+      auto& v6 = reinterpret_cast<sockaddr_in6&>(address);
+      v6.sin6_family = AF_INET6;
+      v6.sin6_addr = in6addr_loopback;
+      v6.sin6_port = htons(static_cast<std::uint16_t>(port_));
+      length = sizeof v6;
+    }
+    std::size_t seen = 0;  // connections accepted before the probe connects cannot be it
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      seen = accepted_.size();
+    }
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), length), 0) << "probe";
+    std::string self = PeerText(fd, getsockname);
+    close(fd);  // the canary reads end-of-stream and answers no one
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (std::find(accepted_.begin() + static_cast<std::ptrdiff_t>(seen), accepted_.end(),
+                      self) != accepted_.end()) {
+          ++probes_;
+          return;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ADD_FAILURE() << "the canary did not accept its probe";
+  }
+
+  // "address port" of one end of a connected socket.
+  static std::string PeerText(int fd, int (*which)(int, sockaddr*, socklen_t*)) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    which(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    char text[INET6_ADDRSTRLEN] = {};
+    int port = 0;
+    if (address.ss_family == AF_INET) {
+      auto& v4 = reinterpret_cast<sockaddr_in&>(address);
+      inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
+      port = ntohs(v4.sin_port);
+    } else {
+      auto& v6 = reinterpret_cast<sockaddr_in6&>(address);
+      inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
+      port = ntohs(v6.sin6_port);
+    }
+    return std::string(text) + " " + std::to_string(port);
+  }
+
   void CloseAll() {
     for (int fd : listeners_) close(fd);
     listeners_.clear();
@@ -111,7 +184,10 @@ class LoopbackCanary {
         if ((p.revents & POLLIN) == 0) continue;
         int client = accept(p.fd, nullptr, nullptr);
         if (client < 0) continue;
-        ++connections_;
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          accepted_.push_back(PeerText(client, getpeername));
+        }
         Answer(client);
         close(client);
       }
@@ -140,8 +216,11 @@ class LoopbackCanary {
 
   std::string answer_;
   std::vector<int> listeners_;
+  std::vector<int> families_;
   int port_ = 0;
-  std::atomic<int> connections_{0};
+  std::mutex mutex_;
+  std::vector<std::string> accepted_;  // "peer-address peer-port" of each accepted connection
+  int probes_ = 0;                     // how many of them were our own probes
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -162,7 +241,7 @@ struct Case {
   std::string error;  // a part the stored error must hold: the refused address, named
 };
 
-void ExpectNoneReach(const LoopbackCanary& canary, const std::vector<Case>& cases) {
+void ExpectNoneReach(LoopbackCanary& canary, const std::vector<Case>& cases) {
   for (const auto& c : cases) {
     int before = canary.connections();
     AttemptResult result = Send(c.url, false);
