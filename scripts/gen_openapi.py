@@ -228,7 +228,7 @@ schemas = {
                            "description": "Only \"balance\" is implemented; any other string is answered 501.", "examples": ["balance"]},
         "webhook_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2048,
                         "pattern": "^https?://[^\\s]+$",
-                        "description": "http(s) URL, printable ASCII without spaces, no credentials, valid port, and (unless webhooks.allow_private_addresses) not localhost nor a private, loopback or link-local literal address. Null is the same as absent."},
+                        "description": "http(s) URL, printable ASCII without spaces, no credentials, valid port, and (unless webhooks.allow_private_addresses) not localhost nor a non-public literal address in any spelling curl reads (loopback, private, link-local, reserved, 2130706433, 0177.0.0.1, ::ffff:127.0.0.1, 6to4 or NAT64 of one, Teredo, unique-local). Null is the same as absent."},
     }, required=["product_id", "quantity"], desc="Unknown members are refused (422)."),
     "DeliveredItem": {"type": "object", "description": "One delivered account (credentials), exactly as imported: a JSON object whose members depend on the product (e.g. login, password).",
                       "additionalProperties": True},
@@ -532,7 +532,7 @@ webhooks = {
             "completed, partial, failed, expired, cancelled, and once more when the refund is paid (`refunded: true`, status repeated). "
             "A 2xx answer within webhooks.timeout_ms (10 s) counts as delivered; anything else is retried after 1, 2, 4, 8, 16 s "
             "(webhooks.backoff_base_ms, webhooks.max_retries = 5 retries after the first attempt), then the delivery is failed and an admin can redeliver it. "
-            "Redirects are not followed; only public addresses are connected to (unless webhooks.allow_private_addresses). "
+            "Redirects are not followed; every address a host name resolves to is checked before connecting, and only public ones are connected to (unless webhooks.allow_private_addresses). "
             "Delivery is at least once: deduplicate on X-Webhook-Id."),
         "tags": ["Webhooks"],
         "parameters": [

@@ -1,8 +1,13 @@
 #include "webhooks/webhook_sender.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "core/crypto.h"
 #include "webhooks/webhook_target.h"
@@ -18,16 +23,42 @@ std::size_t Discard(char*, std::size_t size, std::size_t count, void* seen) {
   return *total > kMaxAnswerBytes ? 0 : size * count;
 }
 
-struct ConnectCheck {
-  bool allow_private = false;
-  std::string refused_ip;  // set when the connection was refused
+// Refuses, before its socket exists, every address curl is about to connect to that is not
+// public: each address a name resolves to, IPv4 and IPv6, as curl tries them. The address
+// judged is the one connected, so a name that resolves inward, or rebinds after the URL check,
+// never gets a packet.
+struct PublicOnly {
+  std::vector<std::string> refused;  // the addresses not connected to, as text
 };
 
-int CheckConnectedAddress(void* clientp, char* primary_ip, char*, int, int) {
-  auto* check = static_cast<ConnectCheck*>(clientp);
-  if (check->allow_private || IsPublicAddress(primary_ip)) return CURL_PREREQFUNC_OK;
-  check->refused_ip = primary_ip;
-  return CURL_PREREQFUNC_ABORT;
+// curl's address is a full sockaddr_in or sockaddr_in6 behind the sockaddr (its documentation
+// says to cast it).
+std::string AddressText(const curl_sockaddr& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address.addr)->sin_addr, text,
+              sizeof text);
+  } else if (address.family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&address.addr)->sin6_addr, text,
+              sizeof text);
+  }
+  return text;
+}
+
+curl_socket_t OpenPublicSocket(void* clientp, curlsocktype purpose, curl_sockaddr* address) {
+  auto* guard = static_cast<PublicOnly*>(clientp);
+  std::string ip = AddressText(*address);
+  if (purpose != CURLSOCKTYPE_IPCXN || !IsPublicAddress(ip)) {
+    guard->refused.push_back(ip.empty() ? "of family " + std::to_string(address->family) : ip);
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
 }
 
 }  // namespace
@@ -79,7 +110,7 @@ AttemptResult SendWebhook(const WebhookDelivery& delivery, const WebhookConfig& 
                 WebhookSignatureHeader(delivery.secrets, delivery.id, timestamp, delivery.body))
                    .c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-  ConnectCheck check{config.allow_private_addresses, {}};
+  PublicOnly guard;
   std::size_t answer_bytes = 0;
   curl_easy_setopt(curl, CURLOPT_URL, delivery.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -92,18 +123,22 @@ AttemptResult SendWebhook(const WebhookDelivery& delivery, const WebhookConfig& 
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(delivery.body.size()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Discard);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer_bytes);
-  curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, CheckConnectedAddress);
-  curl_easy_setopt(curl, CURLOPT_PREREQDATA, &check);
+  if (!config.allow_private_addresses) {
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, OpenPublicSocket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
+  }
   CURLcode code = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
-  if (!check.refused_ip.empty()) {
-    result.error = "refused to connect to non-public address " + check.refused_ip;
+  if (status > 0) result.http_status = static_cast<int>(status);
+  // Refused addresses matter only when no public one answered (curl tries each in turn).
+  if (status == 0 && !guard.refused.empty()) {
+    result.error = "refused to connect to non-public address " + Joined(guard.refused);
+    if (code != CURLE_COULDNT_CONNECT) result.error += std::string("; ") + curl_easy_strerror(code);
     return result;
   }
-  if (status > 0) result.http_status = static_cast<int>(status);
   // An answer larger than we read is still an answer: judge it by its status.
   if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && status > 0)) {
     result.error = curl_easy_strerror(code);

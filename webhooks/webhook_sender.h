@@ -23,11 +23,12 @@ std::string WebhookSignatureHeader(const std::vector<std::string>& secrets,
                                    std::string_view body);
 
 // POSTs one delivery (libcurl, blocking): the body as stored, with X-Webhook-Id,
-// X-Webhook-Timestamp and X-Webhook-Signature. A delivery without a secret that opens is not
-// sent (every webhook is signed). No redirects are
-// followed, no proxy is used, and unless `allow_private_addresses`, the address actually
-// connected to must be public (the URL was checked at order time; this catches host names
-// that resolve inward). A 2xx answer is delivered.
+// X-Webhook-Timestamp and X-Webhook-Signature; a delivery without a secret that opens is not
+// sent (every webhook is signed). No redirects are followed, no proxy is used, and unless
+// `allow_private_addresses`, every address curl is about to connect to must be public
+// (IsPublicAddress), judged before its socket is opened: a host name that resolves, or
+// rebinds, inward gets no packet, and the error names the refused addresses. A 2xx answer is
+// delivered.
 AttemptResult SendWebhook(const WebhookDelivery& delivery, const WebhookConfig& config,
                           std::int64_t timestamp);
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
+#include <initializer_list>
 
 namespace instamarket {
 namespace {
@@ -18,10 +18,39 @@ bool IsPublicV4(const unsigned char a[4]) {
   if (a[0] == 172 && (a[1] & 0xf0) == 16) return false;      // 172.16/12
   if (a[0] == 192 && a[1] == 168) return false;              // 192.168/16
   if (a[0] == 192 && a[1] == 0 && (a[2] == 0 || a[2] == 2)) return false;  // IETF, TEST-NET-1
-  if (a[0] == 198 && (a[1] & 0xfe) == 18) return false;                    // 198.18/15 benchmarking
-  if (a[0] == 198 && a[1] == 51 && a[2] == 100) return false;              // TEST-NET-2
-  if (a[0] == 203 && a[1] == 0 && a[2] == 113) return false;               // TEST-NET-3
-  if (a[0] >= 224) return false;                                           // multicast, reserved
+  if (a[0] == 192 && a[1] == 88 && a[2] == 99) return false;   // 6to4 relay anycast (deprecated)
+  if (a[0] == 198 && (a[1] & 0xfe) == 18) return false;        // 198.18/15 benchmarking
+  if (a[0] == 198 && a[1] == 51 && a[2] == 100) return false;  // TEST-NET-2
+  if (a[0] == 203 && a[1] == 0 && a[2] == 113) return false;   // TEST-NET-3
+  if (a[0] >= 224) return false;                               // multicast, reserved, broadcast
+  return true;
+}
+
+bool HasPrefix(const unsigned char a[16], std::initializer_list<unsigned char> prefix) {
+  return std::equal(prefix.begin(), prefix.end(), a);
+}
+
+bool IsPublicV6(const unsigned char a[16]) {
+  // Forms whose packets end up at an IPv4 address they carry are judged by that address.
+  if (HasPrefix(a, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff})) {
+    return IsPublicV4(a + 12);  // ::ffff:0:0/96 v4-mapped: the kernel sends IPv4
+  }
+  if (HasPrefix(a, {0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0})) {
+    return IsPublicV4(a + 12);  // 64:ff9b::/96 NAT64 (RFC 6052): the gateway sends IPv4
+  }
+  if (HasPrefix(a, {0x20, 0x02})) {
+    return IsPublicV4(a + 2);  // 2002::/16 6to4 (RFC 3056): a relay sends IPv4 to 2002:AABB:CCDD::
+  }
+  // Only global unicast (2000::/3) is public. Outside it: ::/8 (unspecified, loopback,
+  // v4-compatible ::a.b.c.d), 64:ff9b:1::/48 local NAT64 (its prefix length, so where the IPv4
+  // address sits, is the operator's choice), 100::/64 discard, fc00::/7 unique-local, fe80::/10
+  // link-local, fec0::/10 site-local, ff00::/8 multicast.
+  if ((a[0] & 0xe0) != 0x20) return false;
+  // 2001::/23 IETF protocol assignments: Teredo 2001::/32 (a tunnel to an IPv4 endpoint that
+  // the address only hides), benchmarking 2001:2::/48, ORCHID; none is a web server.
+  if (a[0] == 0x20 && a[1] == 0x01 && (a[2] & 0xfe) == 0) return false;
+  if (HasPrefix(a, {0x20, 0x01, 0x0d, 0xb8})) return false;  // 2001:db8::/32 documentation
+  if (a[0] == 0x3f && a[1] == 0xff && (a[2] & 0xf0) == 0) return false;  // 3fff::/20 documentation
   return true;
 }
 
@@ -30,13 +59,8 @@ bool IsPublicV4(const unsigned char a[4]) {
 bool IsPublicAddress(const std::string& ip) {
   unsigned char bytes[16];
   if (inet_pton(AF_INET, ip.c_str(), bytes) == 1) return IsPublicV4(bytes);
-  if (inet_pton(AF_INET6, ip.c_str(), bytes) != 1) return false;
-  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::memcmp(bytes, kMapped, 12) == 0) return IsPublicV4(bytes + 12);
-  // Global unicast only (2000::/3), and not the documentation prefix 2001:db8::/32.
-  if ((bytes[0] & 0xe0) != 0x20) return false;
-  if (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0x0d && bytes[3] == 0xb8) return false;
-  return true;
+  if (inet_pton(AF_INET6, ip.c_str(), bytes) == 1) return IsPublicV6(bytes);
+  return false;
 }
 
 Status CheckWebhookUrl(std::string_view url, bool allow_private) {
@@ -83,15 +107,25 @@ Status CheckWebhookUrl(std::string_view url, bool allow_private) {
   std::string lower = host;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower.size() > 1 && lower.back() == '.') lower.pop_back();  // "localhost." is absolute
   if (lower == "localhost" ||
       (lower.size() > 10 && lower.substr(lower.size() - 10) == ".localhost")) {
     return Invalid("must not point at this machine (localhost)");
   }
-  unsigned char bytes[16];
-  bool literal =
-      inet_pton(AF_INET, host.c_str(), bytes) == 1 || inet_pton(AF_INET6, host.c_str(), bytes) == 1;
-  if (literal && !IsPublicAddress(host)) {
-    return Invalid("must not point at a private, loopback or link-local address");
+  // curl, like browsers, reads 2130706433, 0177.0.0.1, 0x7f.1 and 127.1 as IPv4 addresses;
+  // inet_aton reads the same forms, so the address judged is the one curl would use.
+  in_addr v4;
+  unsigned char v6[16];
+  std::string literal;
+  if (inet_aton(lower.c_str(), &v4) == 1) {
+    char text[INET_ADDRSTRLEN];
+    literal = inet_ntop(AF_INET, &v4, text, sizeof text);
+  } else if (inet_pton(AF_INET6, lower.c_str(), v6) == 1) {
+    literal = lower;
+  }
+  if (!literal.empty() && !IsPublicAddress(literal)) {
+    return Invalid("must not point at a non-public address (" + literal +
+                   "): loopback, private, link-local, reserved or a tunnel to one");
   }
   return OkStatus();
 }

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import socket
 import subprocess
 import threading
 import time
@@ -109,7 +110,14 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class CountingServer(http.server.ThreadingHTTPServer):
+            def verify_request(self, request, client_address):
+                with receiver.lock:
+                    receiver.accepted += 1  # every TCP connection, even one never sent a request
+                return True
+
+        self.accepted = 0
+        self.server = CountingServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
@@ -125,6 +133,35 @@ class WebhookReceiver:
     def all(self):
         with self.lock:
             return list(self.requests)
+
+    def connections(self):
+        with self.lock:
+            return self.accepted
+
+
+def name_resolving_to_loopback():
+    """A host name other than localhost that resolves to 127.x only (from /etc/hosts or the
+    machine's own name), or None."""
+    candidates = [socket.gethostname()]
+    try:
+        with open("/etc/hosts") as hosts:
+            for line in hosts:
+                words = line.split("#")[0].split()
+                if len(words) > 1 and words[0].startswith("127."):
+                    candidates += words[1:]
+    except OSError:
+        pass
+    for name in candidates:
+        lower = name.lower().rstrip(".")
+        if not lower or lower == "localhost" or lower.endswith(".localhost"):
+            continue
+        try:
+            addresses = {a[4][0] for a in socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)}
+        except OSError:
+            continue
+        if addresses and all(a.startswith("127.") for a in addresses):
+            return name
+    return None
 
 
 def webhook_signatures(headers):
