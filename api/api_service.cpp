@@ -12,6 +12,7 @@
 #include "api/request_security.h"
 #include "api/service_handlers.h"
 #include "core/crypto.h"
+#include "core/json_writer.h"
 #include "core/log_context.h"
 #include "ledger/key_store.h"
 #include "metrics/metrics.h"
@@ -46,6 +47,7 @@ ApiService::ApiService(Database& db, const Config& config)
       api_(config.api),
       admin_(config.admin),
       keys_(db.keys(), std::chrono::milliseconds(config.api.key_cache_ttl_ms)),
+      admin_gate_(config.admin),
       limiter_(config.api.rate_limit_per_minute, std::chrono::seconds(60)) {
   routes_ = Routes();
   for (const auto& r : routes_) {
@@ -120,10 +122,11 @@ const ApiService::RouteEntry* ApiService::RouteOf(const Call& call) const {
 }
 
 HandlerContext ApiService::ContextOf(const Call& call) {
-  return HandlerContext{call.request,   call.match.params,
-                        call.key.get(), db_,
-                        config_,        usage_,
-                        UnixNow(),      order_placed_ ? &order_placed_ : nullptr};
+  return HandlerContext{call.request,    call.match.params,
+                        call.key.get(),  db_,
+                        config_,         usage_,
+                        UnixNow(),       order_placed_ ? &order_placed_ : nullptr,
+                        call.admin_actor};
 }
 
 std::optional<PipelinedRead> ApiService::PlanRead(const Call& call) const {
@@ -200,10 +203,8 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
   // that unknown callers learn nothing about routes and every POST is signature-checked.
   bool admin_path = req.Path().rfind("/api/admin/", 0) == 0;
   if (admin_path) {
-    if (admin_.token.empty()) return Problem(401, "the admin API is disabled (no admin.token)");
-    if (!SecretEquals(req.Header("X-Admin-Token"), admin_.token)) {
-      return Problem(401, "missing or invalid X-Admin-Token");
-    }
+    if (auto refused = AuthenticateAdmin(call, may_block)) return refused;
+    if (call.admin.outcome != AdminGate::Outcome::kAllowed) return std::nullopt;  // audit first
   } else {
     if (auto refused = Authenticate(call, route, may_block)) return refused;
     if (!call.admitted) return std::nullopt;  // the key lookup or replay check needs the pool
@@ -218,6 +219,51 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
   HttpResponse response = RunHandler(call, *route);
   if (call.admitted) AddRateHeaders(response, call.rate);
   return response;
+}
+
+// Returns a refusal, or nullopt to go on (allowed) or to continue on the pool (a refusal whose
+// audit row must be written first).
+std::optional<HttpResponse> ApiService::AuthenticateAdmin(Call& call, bool may_block) {
+  const HttpRequest& req = call.request;
+  if (!admin_gate_.enabled()) return Problem(401, "the admin API is disabled (no admin tokens)");
+  if (!call.admin_checked) {
+    call.admin_client =
+        ResolveClientIp(req.peer_ip, req.CombinedHeader("X-Forwarded-For"), api_.trusted_proxies);
+    call.admin = admin_gate_.Check(req.Header("X-Admin-Token"), call.admin_client, Clock::now());
+    call.admin_checked = true;
+    if (call.admin.outcome == AdminGate::Outcome::kLockedOut) {
+      Metrics::Get().RecordAdminAuthFailure("locked_out");
+    } else if (call.admin.outcome == AdminGate::Outcome::kBadToken) {
+      Metrics::Get().RecordAdminAuthFailure("bad_token");
+    }
+  }
+  switch (call.admin.outcome) {
+    case AdminGate::Outcome::kAllowed:
+      call.admin_actor = "admin:" + call.admin.name;
+      return std::nullopt;
+    case AdminGate::Outcome::kLockedOut: {
+      HttpResponse refused =
+          Problem(429, "too many failed X-Admin-Token attempts from this address; wait");
+      refused.AddHeader("Retry-After", std::to_string(call.admin.retry_after_seconds));
+      return refused;
+    }
+    default:
+      break;
+  }
+  if (call.admin.audit_action) {
+    if (!may_block) return std::nullopt;
+    JsonWriter details;
+    details.BeginObject()
+        .Field("address", call.admin_client)
+        .Field("failures_in_window", static_cast<std::int64_t>(call.admin.failures_in_window))
+        .EndObject();
+    // Best effort: a database that is down must not turn a refusal into something else.
+    auto recorded = db_.audit().Record("anonymous", call.admin.audit_action,
+                                       "ip:" + call.admin_client, details.str());
+    if (!recorded) spdlog::warn("cannot audit a refused admin token: {}", recorded.error().message);
+    call.admin.audit_action = nullptr;
+  }
+  return Problem(401, "missing or invalid X-Admin-Token");
 }
 
 // Returns a refusal, or nullopt to go on (with call.key set) or to continue on the pool (with

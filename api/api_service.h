@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/admin_gate.h"
 #include "api/handler_context.h"
 #include "api/http_message.h"
 #include "api/key_cache.h"
@@ -40,6 +41,10 @@ class ApiService {
     KeyCache::Entry key;  // the authenticated caller once known
     bool admitted = false;
     RateDecision rate;
+    bool admin_checked = false;  // admin paths: the token was judged (once per request)
+    AdminGate::Verdict admin;
+    std::string admin_client;  // the address it was judged for
+    std::string admin_actor;   // "admin:<token name>", once allowed
   };
 
   ApiService(Database& db, const Config& config);
@@ -88,6 +93,7 @@ class ApiService {
   HandlerContext ContextOf(const Call& call);
   std::optional<HttpResponse> Serve(Call& call, bool may_block);
   std::optional<HttpResponse> Authenticate(Call& call, const RouteEntry* route, bool may_block);
+  std::optional<HttpResponse> AuthenticateAdmin(Call& call, bool may_block);
   HttpResponse RunHandler(Call& call, const RouteEntry& route);
 
   Database& db_;
@@ -97,6 +103,7 @@ class ApiService {
   std::vector<RouteEntry> routes_;
   std::vector<std::pair<std::string, std::string>> patterns_;
   KeyCache keys_;
+  AdminGate admin_gate_;
   RateLimiter limiter_;
   UsageRecorder usage_;
   std::function<void()> order_placed_;

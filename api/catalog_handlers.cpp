@@ -77,7 +77,10 @@ HttpResponse HandleListCategories(const HandlerContext& ctx) {
   for (const auto& c : *categories) {
     json.BeginObject().Field("name", c.name).Field("product_count", c.product_count);
     json.Key("min_price_usdt");
-    if (c.min_price) json.Amount(*c.min_price); else json.Null();
+    if (c.min_price)
+      json.Amount(*c.min_price);
+    else
+      json.Null();
     json.EndObject();
   }
   json.EndArray().EndObject();

@@ -167,8 +167,9 @@ HttpResponse HandleAdminAssignDeposit(const HandlerContext& ctx) {
     errors.push_back({"reason", "must be a non-empty string of at most 500 characters"});
   }
   if (!errors.empty()) return ValidationProblem(errors);
-  auto assigned = ctx.db.deposits().Assign(*deposit_id, root["key_id"].get<std::int64_t>(),
-                                           root["reason"].get<std::string>(), "admin-api");
+  auto assigned =
+      ctx.db.deposits().Assign(*deposit_id, root["key_id"].get<std::int64_t>(),
+                               root["reason"].get<std::string>(), std::string(ctx.admin_actor));
   if (!assigned) return ProblemFor(assigned.error());
   JsonWriter json;
   json.BeginObject()

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/http_message.h"
@@ -26,6 +27,7 @@ struct HandlerContext {
   const UsageRecorder& usage;
   std::int64_t now_seconds;                             // unix time of the request
   const std::function<void()>* order_placed = nullptr;  // wakes the fulfilment worker
+  std::string_view admin_actor = {};  // on admin routes: "admin:<token name>", for the audit log
 };
 
 using Handler = HttpResponse (*)(const HandlerContext&);

@@ -260,7 +260,7 @@ HttpResponse HandleListOrders(const HandlerContext& ctx) {
 HttpResponse HandleAdminCancelOrder(const HandlerContext& ctx) {
   auto id = ParseOrderId(ctx.path_params.at(0));
   if (!id) return ProblemFor(id.error());
-  auto order = ctx.db.orders().Cancel(*id, "admin-api");
+  auto order = ctx.db.orders().Cancel(*id, std::string(ctx.admin_actor));
   if (!order) return ProblemFor(order.error());
   JsonWriter json;
   WriteOrder(json, *order, false);
@@ -289,7 +289,7 @@ HttpResponse HandleAdminListWebhooks(const HandlerContext& ctx) {
 HttpResponse HandleAdminRedeliverWebhook(const HandlerContext& ctx) {
   auto id = ParsePathId(ctx.path_params.at(0), "webhook delivery");
   if (!id) return ProblemFor(id.error());
-  auto delivery = ctx.db.webhooks().Redeliver(*id, "admin-api");
+  auto delivery = ctx.db.webhooks().Redeliver(*id, std::string(ctx.admin_actor));
   if (!delivery) return ProblemFor(delivery.error());
   JsonWriter json;
   WriteWebhookDeliveryJson(json, *delivery);

@@ -14,20 +14,34 @@ struct ProblemKind {
 
 ProblemKind KindFor(int status) {
   switch (status) {
-    case 400: return {"bad-request", "Bad request"};
-    case 401: return {"unauthorized", "Unauthorized"};
-    case 402: return {"payment-required", "Payment required"};
-    case 403: return {"forbidden", "Forbidden"};
-    case 404: return {"not-found", "Not found"};
-    case 405: return {"method-not-allowed", "Method not allowed"};
-    case 409: return {"conflict", "Conflict"};
-    case 413: return {"payload-too-large", "Payload too large"};
-    case 422: return {"invalid-request", "Invalid request"};
-    case 429: return {"rate-limited", "Too many requests"};
-    case 431: return {"headers-too-large", "Request header fields too large"};
-    case 501: return {"not-implemented", "Not implemented"};
-    case 503: return {"service-unavailable", "Service unavailable"};
-    default: return {"internal-error", "Internal error"};
+    case 400:
+      return {"bad-request", "Bad request"};
+    case 401:
+      return {"unauthorized", "Unauthorized"};
+    case 402:
+      return {"payment-required", "Payment required"};
+    case 403:
+      return {"forbidden", "Forbidden"};
+    case 404:
+      return {"not-found", "Not found"};
+    case 405:
+      return {"method-not-allowed", "Method not allowed"};
+    case 409:
+      return {"conflict", "Conflict"};
+    case 413:
+      return {"payload-too-large", "Payload too large"};
+    case 422:
+      return {"invalid-request", "Invalid request"};
+    case 429:
+      return {"rate-limited", "Too many requests"};
+    case 431:
+      return {"headers-too-large", "Request header fields too large"};
+    case 501:
+      return {"not-implemented", "Not implemented"};
+    case 503:
+      return {"service-unavailable", "Service unavailable"};
+    default:
+      return {"internal-error", "Internal error"};
   }
 }
 
@@ -60,22 +74,31 @@ HttpResponse ValidationProblem(const std::vector<FieldError>& errors) {
     list.BeginObject().Field("field", e.field).Field("message", e.message).EndObject();
   }
   list.EndArray();
-  std::string detail = errors.empty() ? "invalid request"
-                                      : errors.front().field + ": " + errors.front().message;
+  std::string detail =
+      errors.empty() ? "invalid request" : errors.front().field + ": " + errors.front().message;
   return Problem(422, detail, "\"errors\":" + list.Take());
 }
 
 int HttpStatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 422;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kAlreadyExists: return 409;
-    case ErrorCode::kFailedPrecondition: return 409;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kPermissionDenied: return 403;
-    case ErrorCode::kResourceExhausted: return 429;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kInvalidArgument:
+      return 422;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kResourceExhausted:
+      return 429;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }

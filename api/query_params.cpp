@@ -9,7 +9,11 @@ bool IsValidUtf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 9;
+    std::size_t extra = c < 0x80           ? 0
+                        : (c >> 5) == 0x6  ? 1
+                        : (c >> 4) == 0xe  ? 2
+                        : (c >> 3) == 0x1e ? 3
+                                           : 9;
     if (extra == 9 || c == 0 || i + extra >= s.size()) return false;
     std::uint32_t cp = extra == 0 ? c : c & (0x3f >> extra);
     for (std::size_t k = 1; k <= extra; ++k) {
@@ -62,8 +66,8 @@ Result<QueryParams> QueryParams::Parse(std::string_view query) {
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     auto name = PercentDecode(pair.substr(0, eq));
-    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view()
-                                                            : pair.substr(eq + 1));
+    auto value =
+        PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
     if (!name || !value) {
       return MakeError(ErrorCode::kInvalidArgument, "malformed percent-encoding in the query");
     }
@@ -86,9 +90,8 @@ std::optional<std::string> QueryParams::Text(const std::string& name, std::size_
   return it->second;
 }
 
-std::int64_t QueryParams::Integer(const std::string& name, std::int64_t fallback,
-                                  std::int64_t min, std::int64_t max,
-                                  std::vector<FieldError>& errors) const {
+std::int64_t QueryParams::Integer(const std::string& name, std::int64_t fallback, std::int64_t min,
+                                  std::int64_t max, std::vector<FieldError>& errors) const {
   auto it = values_.find(name);
   if (it == values_.end()) return fallback;
   const std::string& text = it->second;
@@ -96,8 +99,8 @@ std::int64_t QueryParams::Integer(const std::string& name, std::int64_t fallback
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
       value > max) {
-    errors.push_back({name, "must be an integer from " + std::to_string(min) + " to " +
-                                std::to_string(max)});
+    errors.push_back(
+        {name, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max)});
     return fallback;
   }
   return value;

@@ -34,7 +34,10 @@ RateDecision RateLimiter::Admit(std::int64_t key_id, Clock::time_point now) {
     std::size_t lo = 0, hi = limit;
     while (lo < hi) {
       std::size_t mid = (lo + hi) / 2;
-      if (now - log.times[(log.next + mid) % limit] >= window_) lo = mid + 1; else hi = mid;
+      if (now - log.times[(log.next + mid) % limit] >= window_)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     decision.remaining = static_cast<int>(lo);
     decision.reset_seconds = CeilSeconds(log.times[log.next] + window_ - now);

@@ -21,7 +21,8 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
     } else if (p != s) {
       return false;
     }
-    pattern = pattern_end == std::string_view::npos ? std::string_view() : pattern.substr(pattern_end);
+    pattern =
+        pattern_end == std::string_view::npos ? std::string_view() : pattern.substr(pattern_end);
     path = path_end == std::string_view::npos ? std::string_view() : path.substr(path_end);
   }
 }

@@ -13,9 +13,9 @@ enum class RouteAuth {
 };
 
 struct RouteMatch {
-  int index = -1;                       // into the route list; -1 when none
-  std::vector<std::string> params;      // values of the {placeholders}, in order
-  std::string allowed_methods;          // for 405: methods the path does have
+  int index = -1;                   // into the route list; -1 when none
+  std::vector<std::string> params;  // values of the {placeholders}, in order
+  std::string allowed_methods;      // for 405: methods the path does have
   bool path_exists() const { return index >= 0 || !allowed_methods.empty(); }
 };
 

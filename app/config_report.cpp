@@ -37,7 +37,10 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
       .Field("url", MaskUrl(c.database.url))
       .Field("pool_size", static_cast<std::int64_t>(c.database.pool_size))
       .EndObject();
-  json.Field("admin_api", c.admin.token.empty() ? "disabled" : "enabled");
+  json.Field("admin_api", c.admin.tokens.empty() ? "disabled" : "enabled");
+  json.Key("admin_tokens").BeginArray();  // names only
+  for (const auto& t : c.admin.tokens) json.String(t.name);
+  json.EndArray();
   json.Field("log_level", c.log.level);
   json.Key("networks").BeginArray();
   for (const auto& n : c.networks) {

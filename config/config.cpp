@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/crypto.h"
 #include "core/money.h"
 #include "core/solana_address.h"
 #include "core/ton_address.h"
@@ -162,8 +163,52 @@ void ParseApi(const YAML::Node& node, ApiConfig& api) {
 }
 
 void ParseAdmin(const YAML::Node& node, AdminConfig& admin) {
-  RejectUnknownKeys(node, "admin", {"token"});
+  RejectUnknownKeys(node, "admin", {"token", "tokens", "max_failures_per_minute"});
   if (node["token"]) admin.token = ReadString(node["token"], "admin.token", true);
+  if (node["max_failures_per_minute"]) {
+    admin.max_failures_per_minute = static_cast<int>(
+        ReadInt(node["max_failures_per_minute"], "admin.max_failures_per_minute", 1, 10000));
+  }
+  const auto& tokens = node["tokens"];
+  if (!tokens) return;
+  if (!tokens.IsSequence()) Fail("admin.tokens", "must be a list, got " + Describe(tokens));
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    std::string at = "admin.tokens[" + std::to_string(i) + "]";
+    RejectUnknownKeys(tokens[i], at, {"name", "token", "token_sha256"});
+    AdminToken t;
+    t.name = ReadString(tokens[i]["name"], at + ".name", false);
+    bool name_ok = t.name.size() <= 64 && std::all_of(t.name.begin(), t.name.end(), [](char c) {
+                     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                            c == '.' || c == '@';
+                   });
+    if (!name_ok) Fail(at + ".name", "must be 1-64 letters, digits, '-', '_', '.' or '@'");
+    if (tokens[i]["token"] && tokens[i]["token_sha256"]) {
+      Fail(at, "set token or token_sha256, not both");
+    }
+    if (tokens[i]["token"]) {
+      std::string token = ReadString(tokens[i]["token"], at + ".token", false);
+      if (token.size() < 16) Fail(at + ".token", "must be at least 16 characters");
+      t.sha256 = Sha256(token);
+    } else if (tokens[i]["token_sha256"]) {
+      std::string hex = ReadString(tokens[i]["token_sha256"], at + ".token_sha256", false);
+      bool hex_ok = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                      return std::isxdigit(static_cast<unsigned char>(c));
+                    });
+      if (!hex_ok) {
+        Fail(at + ".token_sha256", "must be 64 hex digits (printf %s \"$TOKEN\" | sha256sum)");
+      }
+      for (std::size_t j = 0; j < 64; j += 2) {
+        t.sha256.push_back(static_cast<char>(std::stoi(hex.substr(j, 2), nullptr, 16)));
+      }
+    } else {
+      Fail(at, "needs token or token_sha256");
+    }
+    for (const auto& other : admin.tokens) {
+      if (other.name == t.name) Fail(at + ".name", "\"" + t.name + "\" is used twice");
+      if (other.sha256 == t.sha256) Fail(at, "the same token as \"" + other.name + "\"");
+    }
+    admin.tokens.push_back(std::move(t));
+  }
 }
 
 void ParseLog(const YAML::Node& node, LogConfig& log) {
@@ -494,6 +539,14 @@ Config ParseRoot(const YAML::Node& root) {
   }
   if (!config.admin.token.empty() && config.admin.token.size() < 16) {
     Fail("admin.token", "must be at least 16 characters (it guards the admin HTTP API)");
+  }
+  if (!config.admin.token.empty()) {
+    AdminToken legacy{"default", Sha256(config.admin.token)};
+    for (const auto& t : config.admin.tokens) {
+      if (t.name == legacy.name) Fail("admin.tokens", "\"default\" is admin.token's name");
+      if (t.sha256 == legacy.sha256) Fail("admin.tokens", "repeats admin.token");
+    }
+    config.admin.tokens.insert(config.admin.tokens.begin(), std::move(legacy));
   }
   return config;
 }

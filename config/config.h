@@ -35,8 +35,16 @@ struct ApiConfig {
   int hmac_window_seconds = 300;             // allowed X-Timestamp drift
 };
 
+// One admin HTTP API token. Each is its own actor in the audit log ("admin:<name>").
+struct AdminToken {
+  std::string name;
+  std::string sha256;  // raw 32-byte digest of the token; the token itself need not be kept
+};
+
 struct AdminConfig {
-  std::string token;  // empty: the admin HTTP API is disabled
+  std::string token;                 // the single legacy token, named "default"; empty: none
+  std::vector<AdminToken> tokens;    // every accepted token, `token` included; empty: API off
+  int max_failures_per_minute = 10;  // per client address; then 429 for the rest of the minute
 };
 
 struct LogConfig {

@@ -26,6 +26,9 @@ class AuditLog {
   explicit AuditLog(std::shared_ptr<PgPool> pool);
   // Newest first.
   Result<std::vector<AuditEntry>> Recent(int limit);
+  // A row of its own, for events that change nothing else (a refused admin token).
+  Status Record(const std::string& actor, const std::string& action, const std::string& target,
+                const std::string& details_json);
 
  private:
   std::shared_ptr<PgPool> pool_;

@@ -139,6 +139,11 @@ struct Metrics::Impl {
                      .Name("instamarket_webhook_attempts_total")
                      .Help("Webhook delivery attempts by outcome (delivered, retry, failed)")
                      .Register(*registry)),
+        admin_auth_failures(prometheus::BuildCounter()
+                                .Name("instamarket_admin_auth_failures_total")
+                                .Help("Refused X-Admin-Token attempts: bad_token, or locked_out "
+                                      "(the address had too many failures this minute)")
+                                .Register(*registry)),
         orders(prometheus::BuildCounter()
                    .Name("instamarket_orders_total")
                    .Help("Orders entering each state")
@@ -162,6 +167,7 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Counter>& deposits;
   prometheus::Family<prometheus::Counter>& rpc_errors;
   prometheus::Family<prometheus::Counter>& webhooks;
+  prometheus::Family<prometheus::Counter>& admin_auth_failures;
   prometheus::Family<prometheus::Counter>& orders;
   prometheus::Family<prometheus::Gauge>& leader;
   prometheus::Family<prometheus::Histogram>& credit_latency;
@@ -230,6 +236,10 @@ void Metrics::RecordRpcError(const std::string& network, const std::string& endp
 
 void Metrics::RecordWebhookAttempt(std::string_view outcome) {
   impl_->webhooks.Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void Metrics::RecordAdminAuthFailure(std::string_view outcome) {
+  impl_->admin_auth_failures.Add({{"outcome", std::string(outcome)}}).Increment();
 }
 
 void Metrics::RecordOrders(std::string_view status, int count) {

@@ -31,6 +31,8 @@ class Metrics {
 
   // Outcome of one webhook attempt: "delivered", "retry" or "failed".
   void RecordWebhookAttempt(std::string_view outcome);
+  // A refused admin token: "bad_token" or "locked_out".
+  void RecordAdminAuthFailure(std::string_view outcome);
   // Orders entering `status` (processing, completed, partial, failed, expired, refunded).
   void RecordOrders(std::string_view status, int count);
 

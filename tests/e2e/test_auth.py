@@ -177,5 +177,83 @@ class TrustedProxyTest(DaemonTestCase):
         self.assertEqual(self.raw_health(key, ["198.51.100.7", f"{OTHER_IP}, 127.0.0.1"]), 200)
 
 
+class AdminTokenTest(DaemonTestCase):
+    """Named admin tokens, each its own actor in the audit log; guessing is cut to
+    admin.max_failures_per_minute per address, audited and counted."""
+    MODULE = "auth"
+    CONFIG = {"admin": {"tokens": [{"name": "alice", "token": "alice-admin-token-0123456789"},
+                                   {"name": "ops-bot", "token": "ops-bot-admin-token-98765"}],
+                        "max_failures_per_minute": 10},
+              # Each request comes "from" the address in X-Forwarded-For, so one test process
+              # can be several clients.
+              "api": {"trusted_proxies": ["127.0.0.1"]}}
+
+    def admin_get(self, path, token, client):
+        return requests.get(self.daemon.base + path, timeout=10,
+                            headers={"X-Admin-Token": token, "X-Forwarded-For": client})
+
+    def test_each_token_is_its_own_actor(self):
+        d = self.daemon
+        import order_harness as oh
+        key = d.create_key(harness.label("auth", "admin-actor"))
+        d.credit(key["key_id"], "5")
+        # A fulfilment worker (of any daemon on the database) may finish the order before the
+        # cancel lands (409): try a few.
+        for _ in range(5):
+            product, _ = oh.make_product(d, "admin-actor", price="1", stock=1)
+            order = d.post("/orders", key=key["api_key"], data=oh.order_body(product, 1)).json()
+            r = requests.post(f"{d.base}/api/admin/orders/{order['order_id']}/cancel",
+                              timeout=10, headers={"X-Admin-Token": "ops-bot-admin-token-98765",
+                                                   "X-Forwarded-For": "198.51.100.7"})
+            if r.status_code == 200:
+                break
+            self.assertEqual(r.status_code, 409, r.text)
+        self.assertEqual(r.status_code, 200, r.text)
+        r = self.admin_get("/api/admin/api-audit", "alice-admin-token-0123456789", "198.51.100.7")
+        self.assertEqual(r.status_code, 200, r.text)
+        rows = [a for a in r.json()["items"] if a["action"] == "orders.cancel"
+                and a["target"] == f"key:{key['key_id']}"]
+        self.assertEqual([a["actor"] for a in rows], ["admin:ops-bot"])
+        self.assertNotIn("admin-api", {a["actor"] for a in r.json()["items"]})
+
+    def test_guessing_is_locked_out_audited_and_counted(self):
+        d = self.daemon
+        import random
+        # Fresh addresses each run: the audit log outlives the test database's other runs.
+        attacker = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(256)}"
+        bystander = "203.0.113.78"
+        statuses = []
+        start = time.monotonic()
+        with requests.Session() as s:  # one connection, as fast as it goes
+            for i in range(2000):
+                r = s.get(d.base + "/api/admin/api-audit", timeout=10,
+                          headers={"X-Admin-Token": f"guess-{i:016d}",
+                                   "X-Forwarded-For": attacker})
+                statuses.append(r.status_code)
+        elapsed = time.monotonic() - start
+        self.assertEqual(statuses[:10], [401] * 10)
+        self.assertEqual(set(statuses[10:]), {429})
+        print(f"\n  2000 guesses in {elapsed:.1f} s: 10 compared, 1990 refused unread (429)",
+              flush=True)
+        locked = self.admin_get("/api/admin/api-audit", "alice-admin-token-0123456789", attacker)
+        self.assertProblem(locked, 429)
+        self.assertGreaterEqual(int(locked.headers["Retry-After"]), 1)
+        # Another address with the right token is served.
+        ok = self.admin_get("/api/admin/api-audit", "alice-admin-token-0123456789", bystander)
+        self.assertEqual(ok.status_code, 200, ok.text)
+        rows = [a for a in ok.json()["items"] if a["target"] == f"ip:{attacker}"]
+        self.assertEqual(sorted(a["action"] for a in rows),
+                         ["admin.auth_failed", "admin.locked_out"])
+        self.assertEqual({a["actor"] for a in rows}, {"anonymous"})
+        metrics = requests.get(d.base + "/metrics", timeout=10).text
+        counts = {}
+        for line in metrics.splitlines():
+            if line.startswith("instamarket_admin_auth_failures_total{"):
+                outcome = line.split('outcome="')[1].split('"')[0]
+                counts[outcome] = float(line.rsplit(" ", 1)[1])
+        self.assertGreaterEqual(counts.get("bad_token", 0), 10)
+        self.assertGreaterEqual(counts.get("locked_out", 0), 1990)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "core/crypto.h"
+
 namespace instamarket {
 namespace {
 
@@ -55,6 +57,40 @@ TEST_F(ConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(ErrorOf(db + "admin: {token: short}").find("admin.token"), std::string::npos);
   EXPECT_NE(ErrorOf("api: {}").find("database.url"), std::string::npos);
   EXPECT_NE(ErrorOf("database: [1, 2").find("YAML"), std::string::npos);
+}
+
+TEST_F(ConfigTest, NamedAdminTokensAndTheLegacyOne) {
+  std::string db = "database: {url: \"postgresql://h/db\"}\n";
+  auto config = LoadConfigText(db + R"(admin:
+  token: "legacy-token-0123456789"
+  max_failures_per_minute: 5
+  tokens:
+    - {name: alice, token: "alice-token-0123456789"}
+    - {name: ops.bot, token_sha256: "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"}
+)");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_EQ(config->admin.tokens.size(), 3u);
+  EXPECT_EQ(config->admin.tokens[0].name, "default");
+  EXPECT_EQ(config->admin.tokens[1].name, "alice");
+  EXPECT_EQ(config->admin.tokens[2].sha256, Sha256("hello"));
+  EXPECT_EQ(config->admin.max_failures_per_minute, 5);
+  auto bad = [&](const std::string& tokens) {
+    return ErrorOf(db + "admin: {tokens: " + tokens + "}");
+  };
+  EXPECT_NE(bad("[{name: a}]").find("admin.tokens[0]: needs token"), std::string::npos);
+  EXPECT_NE(bad("[{name: a, token: short}]").find("at least 16"), std::string::npos);
+  EXPECT_NE(bad("[{name: \"a b\", token: \"0123456789abcdefg\"}]").find(".name"),
+            std::string::npos);
+  EXPECT_NE(bad("[{name: a, token_sha256: \"abc\"}]").find("64 hex"), std::string::npos);
+  EXPECT_NE(bad("[{name: a, token: \"0123456789abcdefg\"}, {name: a, token: "
+                "\"0123456789abcdefh\"}]")
+                .find("used twice"),
+            std::string::npos);
+  EXPECT_NE(bad("[{name: a, token: \"0123456789abcdefg\"}, {name: b, token: "
+                "\"0123456789abcdefg\"}]")
+                .find("the same token"),
+            std::string::npos);
+  EXPECT_NE(bad("{name: a}").find("must be a list"), std::string::npos);
 }
 
 TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
