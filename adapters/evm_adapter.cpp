@@ -69,6 +69,7 @@ class EvmAdapter final : public ChainAdapter {
   }
 
   Result<ChainBatch> Poll(const ChainCursor& cursor) override {
+    if (auto chain = VerifyChain(); !chain) return chain.error();
     auto heights = Heights();
     if (!heights) return heights.error();
     auto [head, final_height] = *heights;
@@ -104,6 +105,24 @@ class EvmAdapter final : public ChainAdapter {
   }
 
  private:
+  // A node of another chain (a wrong URL, a testnet, a provider's mix-up) would feed us that
+  // chain's transfers, which can share our token and wallet addresses: with chain_id set,
+  // nothing is recorded until the node says it is that chain. Asked once per adapter.
+  Status VerifyChain() {
+    if (network_.chain_id == 0 || chain_verified_) return OkStatus();
+    auto reply = rpc_.Call("eth_chainId", nlohmann::json::array());
+    if (!reply) return reply.error();
+    auto id = Quantity(*reply, "eth_chainId");
+    if (!id) return id.error();
+    if (*id != network_.chain_id) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the node says chain id " + std::to_string(*id) + ", the config " +
+                           std::to_string(network_.chain_id) + ": nothing recorded");
+    }
+    chain_verified_ = true;
+    return OkStatus();
+  }
+
   // {head, final height}
   Result<std::pair<std::int64_t, std::int64_t>> Heights() {
     auto head_reply = rpc_.Call("eth_blockNumber", nlohmann::json::array());
@@ -195,6 +214,7 @@ class EvmAdapter final : public ChainAdapter {
   NetworkConfig network_;
   JsonRpcClient rpc_;
   std::int64_t range_;
+  bool chain_verified_ = false;
   std::string address_topic_;
   std::map<std::int64_t, BlockInfo> blocks_;
 };

@@ -178,9 +178,13 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
       HttpResponse page = JsonResponse(200, std::string(DocsPage()));
       page.content_type = "text/html; charset=utf-8";
       // The page loads nothing from elsewhere; the browser holds it to that.
+      // No other site may frame it (clickjacking a page that holds a pasted key), and the
+      // browser must not guess another type for it.
       page.AddHeader("Content-Security-Policy",
                      "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                     "style-src 'unsafe-inline'; img-src 'self' data:");
+                     "style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+      page.AddHeader("X-Content-Type-Options", "nosniff");
+      page.AddHeader("X-Frame-Options", "DENY");  // for browsers without frame-ancestors
       return page;
     }
     if (req.Path() == "/api/docs/postman.json") {

@@ -34,7 +34,7 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
   json.EndArray().EndObject();
   json.Key("database")
       .BeginObject()
-      .Field("url", MaskUrl(c.database.url))
+      .Field("url", MaskConnectionString(c.database.url))
       .Field("pool_size", static_cast<std::int64_t>(c.database.pool_size))
       .EndObject();
   json.Field("admin_api", c.admin.tokens.empty() ? "disabled" : "enabled");
@@ -56,6 +56,7 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
         .Field("poll_interval_ms", static_cast<std::int64_t>(n.poll_interval_ms))
         .Field("start", n.start);
     if (n.kind == "evm") json.Field("max_block_range", n.max_block_range);
+    if (n.chain_id != 0) json.Field("chain_id", n.chain_id);
     if (n.kind == "solana") {  // what is watched: configured, or derived from owner and mint
       json.Field("token_account", n.token_account.empty()
                                       ? AssociatedTokenAccount(n.address, n.token).value_or("")

@@ -395,7 +395,7 @@ std::string ReadStart(const YAML::Node& node, const std::string& key, const std:
 NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
   RejectUnknownKeys(node, at,
                     {"id", "kind", "enabled", "rpc", "api_key", "token", "decimals", "address",
-                     "token_account", "confirmations", "finality", "poll_interval_ms",
+                     "token_account", "chain_id", "confirmations", "finality", "poll_interval_ms",
                      "max_block_range", "page_size", "start", "rpc_timeout_ms"});
   NetworkConfig n;
   if (!node["id"]) Fail(at + ".id", "is required");
@@ -498,7 +498,30 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
         static_cast<int>(ReadInt(node["rpc_timeout_ms"], at + ".rpc_timeout_ms", 100, 120000));
   }
   if (node["start"]) n.start = ReadStart(node["start"], at + ".start", n.kind);
+  if (node["chain_id"]) {
+    if (n.kind != "evm") Fail(at + ".chain_id", "applies to kind evm only");
+    n.chain_id = ReadInt(node["chain_id"], at + ".chain_id", 1, 9007199254740991);
+  }
   return n;
+}
+
+// Two entries watching one token at one address would each record every transfer: one
+// deposit, two networks, two chances to credit it. EVM chains share contract and wallet
+// addresses, so there two entries may only differ by a declared (and verified) chain id.
+void RefuseDuplicateNetworks(const std::vector<NetworkConfig>& networks) {
+  for (std::size_t i = 0; i < networks.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      const NetworkConfig &a = networks[j], &b = networks[i];
+      if (a.kind != b.kind || a.token != b.token || a.address != b.address) continue;
+      if (a.kind == "evm" && a.chain_id && b.chain_id && a.chain_id != b.chain_id) continue;
+      Fail("networks[" + std::to_string(i) + "]",
+           "watches the same token at the same address as networks[" + std::to_string(j) + "] (\"" +
+               a.id + "\"): every deposit would be seen twice" +
+               (a.kind == "evm" ? "; if they are different chains, set a different chain_id on "
+                                  "each (it is checked against the node)"
+                                : ""));
+    }
+  }
 }
 
 void ParseNetworks(const YAML::Node& node, std::vector<NetworkConfig>& networks) {
@@ -510,6 +533,7 @@ void ParseNetworks(const YAML::Node& node, std::vector<NetworkConfig>& networks)
     if (!ids.insert(n.id).second) Fail(at + ".id", "\"" + n.id + "\" is used twice");
     networks.push_back(std::move(n));
   }
+  RefuseDuplicateNetworks(networks);
 }
 
 Config ParseRoot(const YAML::Node& root) {

@@ -70,6 +70,9 @@ struct NetworkConfig {
   std::string payment_address;
   std::string token_account;  // Solana: our USDT token account (derived when empty)
   int confirmations = 0;      // final = head - confirmations (when finality is empty)
+  // EVM: the chain's id (eth_chainId), checked against the node before anything is recorded;
+  // 0: not checked. Required to tell apart two networks with one token and address.
+  std::int64_t chain_id = 0;
   // EVM: "finalized" or "safe" block tags instead of a depth. Tron: "solidified" (the only
   // one), Solana: "finalized" (the only one); TON needs none (indexed blocks are final).
   std::string finality;

@@ -9,6 +9,11 @@ namespace instamarket {
 // replaced by "***".
 std::string MaskUrl(const std::string& url);
 
+// A libpq connection string fit for output, in either form: a URI (its user info's password,
+// and `password` / `sslpassword` query values, become "***") or keyword/value pairs
+// (`password=...`, quoted or not, becomes `password=***`).
+std::string MaskConnectionString(const std::string& conninfo);
+
 // scheme://host[:port] of a URL, without user info, path or query: a bounded label for metrics,
 // which anyone who can reach /metrics reads.
 std::string UrlOrigin(const std::string& url);

@@ -150,6 +150,10 @@ class Devnet:
     def token(self, decimals):
         return self.state[f"token{decimals}"].lower()
 
+    @property
+    def chain_id(self):
+        return int(self.state["chain_id"])
+
     def sender(self, n):
         return self.state["senders"][n - 1]["address"].lower()
 
@@ -257,6 +261,7 @@ def network_entry(devnet, prefix, decimals=6, rpc=None, **overrides):
         "confirmations": 2,
         "poll_interval_ms": 100,
         "start": 0,
+        "chain_id": devnet.chain_id,  # so every chain test also passes the chain id check
     }
     entry.update(overrides)
     return entry

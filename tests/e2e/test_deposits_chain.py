@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import harness
 import deposit_harness
-from deposit_harness import ChainTestCase, FaultProxy, exact
+from deposit_harness import ChainDaemon, ChainTestCase, FaultProxy, exact
 
 # How long we watch for something that must NOT happen (a second credit): many poll rounds.
 QUIET_SECONDS = 1.5
@@ -351,6 +351,40 @@ class UnmatchedTest(ChainTestCase):
         self.assertNotIn(wrong_token["tx_hash"], txs)
         self.assertNotIn(wrong_address["tx_hash"], txs)
         self.assertEqual(txs.count(paid["tx_hash"]), 1)
+
+
+class WrongChainTest(ChainTestCase):
+    """A node of another chain than the config names (a wrong URL, a testnet) may hold our
+    token and wallet addresses too: with chain_id set, nothing it reports is recorded. One
+    network configured twice is refused at start."""
+
+    MODULE = "dep-wrongchain"
+    NETWORK_PREFIX = "dwch"
+    TOKENS = (6,)
+    NETWORK_OVERRIDES = {"chain_id": 56}  # BSC's id; the devnet is 1337
+
+    def test_a_node_of_another_chain_records_nothing(self):
+        tx = self.devnet.transfer("5", token=6, sender=1)
+        self.settle()
+        time.sleep(2.0)  # 20 polls
+        self.assertEqual(self.rows_of(tx["tx_hash"], self.net()), [])
+        with open(self.daemon.log_path, errors="replace") as f:
+            log = f.read()
+        self.assertIn("the node says chain id 1337, the config 56", log)
+
+    def test_one_network_configured_twice_is_refused(self):
+        twice = [dict(self.networks[0]), dict(self.networks[0], id=self.networks[0]["id"] + "_b")]
+        for n in twice:
+            n.pop("chain_id")
+        d = ChainDaemon(twice)
+        self.addCleanup(d.cleanup)
+        p = d.run_cli("config", "check")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("every deposit would be seen twice", p.stderr)
+        # Different chains that share the addresses: fine once each says which chain it is.
+        twice[0]["chain_id"], twice[1]["chain_id"] = 1337, 31337
+        d.write_config()
+        self.assertEqual(d.run_cli("config", "check").returncode, 0)
 
 
 class RestartTest(ChainTestCase):

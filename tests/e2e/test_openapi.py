@@ -133,6 +133,10 @@ class OpenApiTest(harness.DaemonTestCase):
         self.assertEqual(r.status_code, 200)
         self.assertTrue(r.headers["Content-Type"].startswith("text/html"))
         self.assertIn("default-src 'self'", r.headers["Content-Security-Policy"])
+        # Not framed by another site (it holds a pasted key), not sniffed as another type.
+        self.assertIn("frame-ancestors 'none'", r.headers["Content-Security-Policy"])
+        self.assertEqual(r.headers["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(r.headers["X-Frame-Options"], "DENY")
         page = r.text
         for needle in ('id="api-key"', 'id="api-secret"', 'href="/api/v1/openapi.json"',
                        'href="/api/docs/postman.json"', "crypto.subtle"):

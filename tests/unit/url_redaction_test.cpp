@@ -40,5 +40,31 @@ TEST(UrlRedactionTest, MetricsLabelRpcErrorsByOriginOnly) {
   EXPECT_EQ(scrape.find("0123456789abcdef0123"), std::string::npos);
 }
 
+TEST(UrlRedactionTest, MasksThePasswordInEveryConnectionStringForm) {
+  const char* secret = "s3cr3t-Pa55";
+  struct Case {
+    std::string conninfo, masked;
+  };
+  std::vector<Case> cases = {
+      {"postgresql://im:s3cr3t-Pa55@db:5432/x", "postgresql://im:***@db:5432/x"},
+      {"postgres://im:s3cr3t-Pa55@db/x?sslmode=require", "postgres://im:***@db/x?sslmode=require"},
+      {"postgresql://im@db/x?password=s3cr3t-Pa55&sslmode=require",
+       "postgresql://im@db/x?password=***&sslmode=require"},
+      {"postgresql:///x?host=/run/pg&sslpassword=s3cr3t-Pa55",
+       "postgresql:///x?host=/run/pg&sslpassword=***"},
+      {"postgresql://im@db/x", "postgresql://im@db/x"},
+      {"host=db user=im password=s3cr3t-Pa55 dbname=x", "host=db user=im password=*** dbname=x"},
+      {"host=db password = s3cr3t-Pa55", "host=db password = ***"},
+      {"host=db password='s3cr3t-Pa55 with space' dbname=x", "host=db password=*** dbname=x"},
+      {"password='it\\'s s3cr3t-Pa55' host=db", "password=*** host=db"},
+      {"host=db sslpassword=s3cr3t-Pa55", "host=db sslpassword=***"},
+  };
+  for (const auto& c : cases) {
+    std::string masked = MaskConnectionString(c.conninfo);
+    EXPECT_EQ(masked, c.masked) << c.conninfo;
+    EXPECT_EQ(masked.find(secret), std::string::npos) << c.conninfo;
+  }
+}
+
 }  // namespace
 }  // namespace instamarket
