@@ -84,7 +84,7 @@ struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)) {}
   tcp::socket socket;
   Clock::time_point deadline = Clock::time_point::max();
-  bool busy = false;  // a request is being served: a stop lets it finish
+  bool busy = false;  // a request is being served: a stop lets it finish, within the drain time
 };
 
 }  // namespace
@@ -100,6 +100,8 @@ class HttpServer::Impl {
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
         asio::make_work_guard(io)};
     std::unordered_set<Connection*> connections;
+    // Set when the server stops: no connection's deadline may lie beyond it.
+    Clock::time_point drain_deadline = Clock::time_point::max();
     asio::steady_timer sweep{io};
     std::unique_ptr<PgPipeline> pipeline;  // declared after io: destroyed before it
     std::thread thread;
@@ -164,7 +166,10 @@ class HttpServer::Impl {
   }
 
  private:
-  // Runs on the main io_context.
+  // Runs on the main io_context. Idle connections are closed at once; requests in flight get
+  // api.drain_timeout_ms to finish, enforced by the sweep, which goes on until the last
+  // connection is gone (it once stopped here, and a connection that had sent one byte kept the
+  // daemon running with its listener closed).
   void Stop() {
     service_.BeginShutdown();
     stopping_ = true;
@@ -173,11 +178,13 @@ class HttpServer::Impl {
       beast::error_code ignored;
       acceptor_->close(ignored);
     });
+    const auto drain_deadline = Clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
     for (auto& w : workers_) {
-      asio::post(w->io, [this, worker = w.get()] {
-        worker->sweep.cancel();
+      asio::post(w->io, [this, worker = w.get(), drain_deadline] {
+        worker->drain_deadline = drain_deadline;
         for (Connection* c : worker->connections) {
           if (!c->busy) c->socket.cancel();
+          c->deadline = std::min(c->deadline, drain_deadline);
         }
         ReleaseIfDone(*worker);
       });
@@ -185,7 +192,15 @@ class HttpServer::Impl {
   }
 
   void ReleaseIfDone(Worker& worker) {
-    if (stopping_ && worker.connections.empty()) worker.guard.reset();
+    if (stopping_ && worker.connections.empty()) {
+      worker.guard.reset();
+      worker.sweep.cancel();
+    }
+  }
+
+  // Deadlines are set through here, so none outlives a stop's drain deadline.
+  static void SetDeadline(const Worker& worker, Connection& connection, Clock::duration timeout) {
+    connection.deadline = std::min(Clock::now() + timeout, worker.drain_deadline);
   }
 
   asio::awaitable<void> AcceptLoop() {
@@ -227,10 +242,11 @@ class HttpServer::Impl {
   }
 
   asio::awaitable<void> SweepLoop(Worker& worker) {
-    while (!stopping_) {
+    for (;;) {
       worker.sweep.expires_after(kSweepInterval);
       beast::error_code ec;
       co_await worker.sweep.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping_ && worker.connections.empty()) co_return;
       auto now = Clock::now();
       for (Connection* c : worker.connections) {
         if (c->deadline <= now) c->socket.cancel();
@@ -304,7 +320,7 @@ class HttpServer::Impl {
       // Checked on the connection's thread, where Stop's cancel also runs: no lost wake-up.
       if (stopping_) co_return;
       connection.busy = false;
-      connection.deadline = Clock::now() + std::chrono::milliseconds(config_.idle_timeout_ms);
+      SetDeadline(worker, connection, std::chrono::milliseconds(config_.idle_timeout_ms));
       if (buffer.size() == 0) {
         // Wait for the first byte while idle: from then on the request counts as in flight,
         // and a stop lets it finish instead of cutting it off.
@@ -314,7 +330,7 @@ class HttpServer::Impl {
         buffer.commit(n);
       }
       connection.busy = true;
-      connection.deadline = Clock::now() + kRequestTimeout;
+      SetDeadline(worker, connection, kRequestTimeout);
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(config_.max_body_bytes);
@@ -334,7 +350,7 @@ class HttpServer::Impl {
                                : status == 431 ? "the request headers are too large"
                                                : "malformed HTTP request: " + ec.message();
           WriteResponse(Problem(status, detail), 11, false, out);
-          co_await Send(connection, out, ec);
+          co_await Send(worker, connection, out, ec);
           Metrics::Get().RecordRequest(
               service_.MalformedMetricsRoute(), status,
               std::chrono::duration<double>(Clock::now() - started).count());
@@ -359,7 +375,7 @@ class HttpServer::Impl {
       bool keep_alive = req.keep_alive() && !stopping_;
       if (request.client_request_id) response->AddHeader("X-Request-Id", request.request_id);
       WriteResponse(*response, req.version(), keep_alive, out, request.method == "HEAD");
-      co_await Send(connection, out, ec);
+      co_await Send(worker, connection, out, ec);
       const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       Metrics::Get().RecordRequest(service_.MetricsRoute(call), response->status, seconds);
       if (spdlog::should_log(spdlog::level::debug)) {  // the access log, at debug level
@@ -371,9 +387,9 @@ class HttpServer::Impl {
     }
   }
 
-  asio::awaitable<void> Send(Connection& connection, const std::string& bytes,
+  asio::awaitable<void> Send(const Worker& worker, Connection& connection, const std::string& bytes,
                              beast::error_code& ec) {
-    connection.deadline = Clock::now() + kWriteTimeout;
+    SetDeadline(worker, connection, kWriteTimeout);
     co_await asio::async_write(connection.socket, asio::buffer(bytes),
                                asio::redirect_error(asio::use_awaitable, ec));
   }

@@ -107,10 +107,10 @@ void ParseDatabase(const YAML::Node& node, DatabaseConfig& db) {
 }
 
 void ParseApi(const YAML::Node& node, ApiConfig& api) {
-  RejectUnknownKeys(
-      node, "api",
-      {"listen", "threads", "rate_limit_per_minute", "max_body_bytes", "trusted_proxies",
-       "key_cache_ttl_ms", "idle_timeout_ms", "usage_flush_interval_ms", "hmac_window_seconds"});
+  RejectUnknownKeys(node, "api",
+                    {"listen", "threads", "rate_limit_per_minute", "max_body_bytes",
+                     "trusted_proxies", "key_cache_ttl_ms", "idle_timeout_ms", "drain_timeout_ms",
+                     "usage_flush_interval_ms", "hmac_window_seconds"});
   if (node["listen"]) ParseListen(node["listen"], api);
   if (node["threads"])
     api.threads = static_cast<int>(ReadInt(node["threads"], "api.threads", 1, 256));
@@ -139,6 +139,10 @@ void ParseApi(const YAML::Node& node, ApiConfig& api) {
   if (node["idle_timeout_ms"]) {
     api.idle_timeout_ms =
         static_cast<int>(ReadInt(node["idle_timeout_ms"], "api.idle_timeout_ms", 100, 3600000));
+  }
+  if (node["drain_timeout_ms"]) {
+    api.drain_timeout_ms =
+        static_cast<int>(ReadInt(node["drain_timeout_ms"], "api.drain_timeout_ms", 100, 600000));
   }
   if (node["usage_flush_interval_ms"]) {
     api.usage_flush_interval_ms = static_cast<int>(

@@ -25,6 +25,8 @@ struct ApiConfig {
   int idle_timeout_ms = 30000;               // keep-alive connections idle longer are closed
   int usage_flush_interval_ms = 1000;        // per-key usage counters are written this often
   int hmac_window_seconds = 300;             // allowed X-Timestamp drift
+  // After SIGTERM: how long requests in flight may take to finish before they are cut.
+  int drain_timeout_ms = 10000;
 };
 
 struct AdminConfig {

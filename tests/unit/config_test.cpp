@@ -57,6 +57,20 @@ TEST_F(ConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(ErrorOf("database: [1, 2").find("YAML"), std::string::npos);
 }
 
+TEST_F(ConfigTest, DrainTimeout) {
+  const std::string db = "database: {url: \"postgresql://x/db\"}\n";
+  auto defaults = LoadConfigText(db);
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->api.drain_timeout_ms, 10000);
+  auto set = LoadConfigText(db + "api: {drain_timeout_ms: 3000}");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->api.drain_timeout_ms, 3000);
+  EXPECT_NE(ErrorOf(db + "api: {drain_timeout_ms: 50}").find("api.drain_timeout_ms"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(db + "api: {drain_timeout_ms: 600001}").find("api.drain_timeout_ms"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   setenv("INSTAMARKET_DATABASE_URL", "postgresql://env/db", 1);
   setenv("INSTAMARKET_ADMIN_TOKEN", "env-token-0123456789", 1);
