@@ -23,11 +23,14 @@
 #include <functional>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
+#include <utility>
 
 #include "api/api_service.h"
 #include "api/problem.h"
 #include "api/response_wire.h"
+#include "api/transfer_encoding.h"
 #include "core/log_context.h"
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
@@ -43,6 +46,10 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+// A chunk-size line (with its extensions) or the trailer must fit in this many bytes: Beast
+// parses each only once it is whole and keeps no limit of its own, so an endless one was
+// buffered whole (431 MiB in 1.4 s on one connection).
+constexpr std::size_t kChunkLineLimit = kHeaderLimit;
 constexpr std::size_t kReadChunk = 8 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kRequestTimeout = std::chrono::seconds(30);  // from first byte to whole request
@@ -85,6 +92,12 @@ struct Connection {
   tcp::socket socket;
   Clock::time_point deadline = Clock::time_point::max();
   bool busy = false;  // a request is being served: a stop lets it finish, within the drain time
+};
+
+// Why a request is answered with an error and its connection closed (status 0: it is not).
+struct Refusal {
+  int status = 0;
+  std::string detail;
 };
 
 }  // namespace
@@ -287,25 +300,48 @@ class HttpServer::Impl {
   }
 
   // Reads one request into `parser`; the error is set when there is none to serve (the peer
-  // closed, a timeout, a stop, or a malformed request).
-  asio::awaitable<void> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
-                                    http::request_parser<http::string_body>& parser,
-                                    beast::error_code& ec) {
+  // closed, a timeout, a stop, or a malformed request). A refusal (status set) is a request
+  // whose framing this server will not read: an unsupported Transfer-Encoding (checked as soon
+  // as the header is in, before any body is read), or a chunk line over kChunkLineLimit.
+  asio::awaitable<Refusal> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
+                                       http::request_parser<http::string_body>& parser,
+                                       beast::error_code& ec) {
+    bool framing_checked = false;
     for (;;) {
       if (buffer.size() > 0) {
         std::size_t used = parser.put(buffer.data(), ec);
         buffer.consume(used);
+        if (parser.is_header_done() && !framing_checked) {
+          framing_checked = true;
+          const auto& req = parser.get();
+          std::string codings;
+          bool present = false;
+          for (auto [it, end] = req.equal_range(http::field::transfer_encoding); it != end; ++it) {
+            if (present) codings += ", ";
+            codings.append(it->value().data(), it->value().size());
+            present = true;
+          }
+          auto verdict = CheckTransferEncoding(present, codings, req.version(),
+                                               req.count(http::field::content_length) > 0);
+          if (verdict.status != 0) co_return Refusal{verdict.status, std::move(verdict.detail)};
+        }
         if (ec == http::error::need_more) {
           ec = {};
+          // Beast keeps a header under its header limit; what it keeps whole after the header
+          // is a chunk-size line or the trailer, bounded here.
+          if (parser.is_header_done() && buffer.size() >= kChunkLineLimit) {
+            co_return Refusal{400, "a chunk-size line, chunk extension or trailer is longer than " +
+                                       std::to_string(kChunkLineLimit) + " bytes"};
+          }
         } else if (ec || parser.is_done()) {
-          co_return;
+          co_return Refusal{};
         } else if (used > 0) {
           continue;  // more may already be in the buffer
         }
       }
       std::size_t n = co_await connection.socket.async_read_some(
           buffer.prepare(kReadChunk), asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
+      if (ec) co_return Refusal{};
       buffer.commit(n);
     }
   }
@@ -335,20 +371,13 @@ class HttpServer::Impl {
       parser.header_limit(kHeaderLimit);
       parser.body_limit(config_.max_body_bytes);
       parser.eager(true);
-      co_await ReadRequest(connection, buffer, parser, ec);
+      Refusal refusal = co_await ReadRequest(connection, buffer, parser, ec);
       const auto started = Clock::now();
-      if (ec) {
-        int status = ec == http::error::body_limit     ? 413
-                     : ec == http::error::header_limit ? 431
-                     : ec == asio::error::operation_aborted || ec == asio::error::eof ||
-                             ec == asio::error::connection_reset
-                         ? 0
-                         : 400;
+      if (refusal.status != 0 || ec) {
+        int status = refusal.status;
+        std::string detail = std::move(refusal.detail);
+        if (status == 0) std::tie(status, detail) = DescribeReadError(ec);
         if (status != 0) {
-          std::string detail = status == 413 ? "the request body is larger than " +
-                                                   std::to_string(config_.max_body_bytes) + " bytes"
-                               : status == 431 ? "the request headers are too large"
-                                               : "malformed HTTP request: " + ec.message();
           WriteResponse(Problem(status, detail), 11, false, out);
           co_await Send(worker, connection, out, ec);
           Metrics::Get().RecordRequest(
@@ -385,6 +414,21 @@ class HttpServer::Impl {
       }
       if (ec || !keep_alive) co_return;
     }
+  }
+
+  // The answer to a request that could not be read; status 0: close without one (the peer
+  // went away, a deadline passed, or the server is stopping).
+  std::pair<int, std::string> DescribeReadError(const beast::error_code& ec) const {
+    if (ec == http::error::body_limit) {
+      return {413, "the request body is larger than " + std::to_string(config_.max_body_bytes) +
+                       " bytes"};
+    }
+    if (ec == http::error::header_limit) return {431, "the request headers are too large"};
+    if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
+        ec == asio::error::connection_reset) {
+      return {0, ""};
+    }
+    return {400, "malformed HTTP request: " + ec.message()};
   }
 
   asio::awaitable<void> Send(const Worker& worker, Connection& connection, const std::string& bytes,
