@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,7 +29,9 @@
 #include <utility>
 
 #include "api/api_service.h"
+#include "api/connection_limits.h"
 #include "api/problem.h"
+#include "api/request_security.h"
 #include "api/response_wire.h"
 #include "api/transfer_encoding.h"
 #include "core/log_context.h"
@@ -52,7 +55,8 @@ constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kChunkLineLimit = kHeaderLimit;
 constexpr std::size_t kReadChunk = 8 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
-constexpr auto kRequestTimeout = std::chrono::seconds(30);  // from first byte to whole request
+// Descriptors kept free beyond api.max_connections: the database pool, the pipelines, logs.
+constexpr rlim_t kSpareDescriptors = 128;
 // Deadlines are checked by one sweep per thread instead of a timer per read and write: a
 // timer per operation costs more than the rest of a small request.
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
@@ -100,6 +104,36 @@ struct Refusal {
   std::string detail;
 };
 
+// api.max_connections is only a promise if the process may open that many descriptors: raise
+// the soft limit towards the hard one (systemd starts services at 1024), and say so when even
+// that is short (accept then backs off when descriptors run out).
+void RaiseDescriptorLimit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kSpareDescriptors;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "api.max_connections is {} but the process may open only {} file descriptors (hard "
+        "limit {}); raise LimitNOFILE or lower api.max_connections",
+        max_connections, static_cast<std::uint64_t>(limit.rlim_cur),
+        static_cast<std::uint64_t>(limit.rlim_max));
+  }
+}
+
+// The bytes sent to a connection over a cap, made once: 503 with a problem body, then close.
+std::string RefusalWire(std::string_view detail) {
+  HttpResponse response = Problem(503, detail);
+  response.AddHeader("Retry-After", "1");
+  std::string out;
+  WriteResponse(response, 11, false, out);
+  return out;
+}
+
 }  // namespace
 
 // Each API thread runs its own io_context (concurrency hint 1) with its own connections, so a
@@ -126,7 +160,15 @@ class HttpServer::Impl {
       : service_(service),
         config_(full_config.api),
         main_io_(RuntimeAccess::Io(runtime)),
-        blocking_(RuntimeAccess::Blocking(runtime)) {
+        blocking_(RuntimeAccess::Blocking(runtime)),
+        limits_(static_cast<std::size_t>(config_.max_connections),
+                static_cast<std::size_t>(config_.max_connections_per_address)),
+        over_total_wire_(RefusalWire("the server has " + std::to_string(config_.max_connections) +
+                                     " connections open (api.max_connections); retry later")),
+        over_address_wire_(
+            RefusalWire("this address has " + std::to_string(config_.max_connections_per_address) +
+                        " connections open (api.max_connections_per_address); reuse one of them")) {
+    RaiseDescriptorLimit(static_cast<std::size_t>(config_.max_connections));
     for (int i = 0; i < std::max(1, config_.threads); ++i) {
       auto worker = std::make_unique<Worker>();
       worker->index = workers_.size();
@@ -216,6 +258,20 @@ class HttpServer::Impl {
     connection.deadline = std::min(Clock::now() + timeout, worker.drain_deadline);
   }
 
+  // Over a cap: one write that never waits (the new socket's send buffer is empty), then close,
+  // so a refused connection holds no descriptor and no coroutine. A client that had already
+  // sent its request may see a reset instead of the 503; either way it is refused at once.
+  void Refuse(tcp::socket& socket, ConnectionLimits::Admission why) {
+    const bool total = why == ConnectionLimits::Admission::kOverTotal;
+    Metrics::Get().RecordConnectionRefused(total ? "max_connections"
+                                                 : "max_connections_per_address");
+    beast::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(total ? over_total_wire_ : over_address_wire_), ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
   asio::awaitable<void> AcceptLoop() {
     std::size_t next = 0;
     // When accept fails (out of file descriptors, most often) it fails again at once: without a
@@ -250,7 +306,20 @@ class HttpServer::Impl {
         continue;
       }
       pause = kFirstPause;
-      asio::co_spawn(target.io, Session(target, std::move(socket)), asio::detached);
+      // The TCP peer, never X-Forwarded-For: the cap is on what this process holds open.
+      auto remote = socket.remote_endpoint(ec);
+      std::string peer_ip = ec ? "" : remote.address().to_string();
+      std::string key = ClientAddressKey(peer_ip);
+      const bool proxy =
+          !config_.trusted_proxies.empty() && IpAllowed(peer_ip, config_.trusted_proxies);
+      auto admission = limits_.TryAdmit(key, proxy);
+      if (admission != ConnectionLimits::Admission::kAdmitted) {
+        Refuse(socket, admission);
+        continue;
+      }
+      asio::co_spawn(target.io,
+                     Session(target, std::move(socket), std::move(peer_ip), std::move(key)),
+                     asio::detached);
     }
   }
 
@@ -283,18 +352,25 @@ class HttpServer::Impl {
     timers_.erase(std::find(timers_.begin(), timers_.end(), &timer));
   }
 
-  asio::awaitable<void> Session(Worker& worker, tcp::socket socket) {
+  // `key`: what the connection counts under in limits_, released when it ends.
+  asio::awaitable<void> Session(Worker& worker, tcp::socket socket, std::string peer_ip,
+                                std::string key) {
+    Metrics::Get().AddOpenConnections(1);
     Connection connection(std::move(socket));
     worker.connections.insert(&connection);
     if (!stopping_) {
       try {
-        co_await Serve(worker, connection);
+        co_await Serve(worker, connection, peer_ip);
       } catch (const std::exception& e) {
         spdlog::error("connection failed: {}", e.what());
       }
     }
+    // Released before the close, so a client that sees the close may connect again at once.
+    limits_.Release(key);
+    Metrics::Get().AddOpenConnections(-1);
     beast::error_code ignored;
     connection.socket.shutdown(tcp::socket::shutdown_send, ignored);
+    connection.socket.close(ignored);
     worker.connections.erase(&connection);
     ReleaseIfDone(worker);
   }
@@ -346,10 +422,8 @@ class HttpServer::Impl {
     }
   }
 
-  asio::awaitable<void> Serve(Worker& worker, Connection& connection) {
+  asio::awaitable<void> Serve(Worker& worker, Connection& connection, const std::string& peer_ip) {
     beast::error_code ec;
-    auto remote = connection.socket.remote_endpoint(ec);
-    const std::string peer_ip = ec ? "" : remote.address().to_string();
     beast::flat_buffer buffer;
     std::string out;
     for (;;) {
@@ -365,8 +439,10 @@ class HttpServer::Impl {
         if (ec) co_return;
         buffer.commit(n);
       }
+      // One deadline for the whole request, set once and never moved by the bytes that
+      // arrive: a client sending a byte a second is cut when it passes.
       connection.busy = true;
-      SetDeadline(worker, connection, kRequestTimeout);
+      SetDeadline(worker, connection, std::chrono::milliseconds(config_.request_timeout_ms));
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(config_.max_body_bytes);
@@ -417,17 +493,19 @@ class HttpServer::Impl {
   }
 
   // The answer to a request that could not be read; status 0: close without one (the peer
-  // went away, a deadline passed, or the server is stopping).
+  // went away, or the server is stopping and the drain deadline passed).
   std::pair<int, std::string> DescribeReadError(const beast::error_code& ec) const {
     if (ec == http::error::body_limit) {
       return {413, "the request body is larger than " + std::to_string(config_.max_body_bytes) +
                        " bytes"};
     }
     if (ec == http::error::header_limit) return {431, "the request headers are too large"};
-    if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
-        ec == asio::error::connection_reset) {
-      return {0, ""};
+    if (ec == asio::error::operation_aborted) {
+      if (stopping_) return {0, ""};
+      return {408, "the request was not complete within " +
+                       std::to_string(config_.request_timeout_ms) + " ms"};
     }
+    if (ec == asio::error::eof || ec == asio::error::connection_reset) return {0, ""};
     return {400, "malformed HTTP request: " + ec.message()};
   }
 
@@ -442,6 +520,9 @@ class HttpServer::Impl {
   const ApiConfig& config_;
   asio::io_context& main_io_;
   asio::thread_pool& blocking_;
+  ConnectionLimits limits_;
+  const std::string over_total_wire_;    // the 503 for a connection over api.max_connections
+  const std::string over_address_wire_;  // ... and over api.max_connections_per_address
   std::vector<std::unique_ptr<Worker>> workers_;
   std::optional<tcp::acceptor> acceptor_;  // on workers_[0]
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> main_guard_;

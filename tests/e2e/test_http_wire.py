@@ -1,7 +1,8 @@
 """HTTP/1.x on the wire, over raw sockets: pipelined requests answered in order, HTTP/1.0 with
 and without keep-alive, a request that arrives in pieces, idle keep-alive connections closed
 after api.idle_timeout_ms, and each response framed by Content-Length. Then the attacks of issue
-12 on framing: endless chunk lines, and Transfer-Encoding other than plain chunked."""
+12 on connections and framing: caps on connections (in total and per address), headers dribbled
+a byte a second, endless chunk lines, and Transfer-Encoding other than plain chunked."""
 
 import json
 import os
@@ -216,6 +217,141 @@ def read_until_closed(sock, timeout=5.0):
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+def metric(daemon, line_start, source="127.0.0.9"):
+    """The value of the /metrics sample whose line starts with `line_start`, or 0. Asked over
+    a connection of its own, from an address no test holds connections from."""
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=5,
+                                  source_address=(source, 0)) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        text = read_until_closed(s).decode()
+    for line in text.splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+class ConnectionCapTest(DaemonTestCase):
+    """api.max_connections and api.max_connections_per_address: a connection over a cap is
+    answered 503 (problem+json, Connection: close) at once and closed; those already open are
+    not disturbed, another address is still served, and a trusted proxy passes the address cap.
+    Loopback has all of 127/8, so a client picks its address by binding one."""
+    MODULE = "wire"
+    CONFIG = {"api": {"max_connections": 8, "max_connections_per_address": 3,
+                      "trusted_proxies": ["127.0.0.4"], "idle_timeout_ms": 20000}}
+
+    def setUp(self):
+        super().setUp()
+        self.sockets = []
+        self.wait_open_connections(0)
+
+    def tearDown(self):
+        for s in self.sockets:
+            s.close()
+
+    def connect_from(self, address):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((address, 0))
+        s.settimeout(5)
+        s.connect(("127.0.0.1", self.daemon.port))
+        self.sockets.append(s)
+        return s
+
+    def wait_open_connections(self, count):
+        """Until the daemon holds `count` connections besides the one asking."""
+        deadline = time.monotonic() + 5
+        while True:
+            now_open = metric(self.daemon, "instamarket_connections_open ") - 1
+            if now_open == count:
+                return
+            self.assertLess(time.monotonic(), deadline, f"{now_open} connections open, not {count}")
+            time.sleep(0.05)
+
+    def assertServed(self, s):
+        s.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+        (head, _), = read_responses(s, 1)
+        self.assertTrue(head.startswith("HTTP/1.1 200"), head)
+
+    def assertRefused(self, s, cap):
+        started = time.monotonic()
+        raw = read_until_closed(s)
+        self.assertLess(time.monotonic() - started, 1.0, "the refused connection stayed open")
+        head, _, body = raw.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 503"), raw[:300])
+        self.assertIn(b"Connection: close", head)
+        self.assertIn(b"Retry-After: 1", head)
+        self.assertIn(b"application/problem+json", head)
+        problem = json.loads(body)
+        self.assertEqual(problem["status"], 503)
+        self.assertIn(f"(api.{cap})", problem["detail"])
+
+    def test_one_address_is_capped_and_others_still_served(self):
+        refused_before = metric(
+            self.daemon, 'instamarket_connections_refused_total{cap="max_connections_per_address"}')
+        held = [self.connect_from("127.0.0.1") for _ in range(3)]
+        self.wait_open_connections(3)
+        self.assertRefused(self.connect_from("127.0.0.1"), "max_connections_per_address")
+        self.assertServed(self.connect_from("127.0.0.2"))
+        for s in held:  # the open ones are not disturbed
+            self.assertServed(s)
+        held[0].close()
+        self.wait_open_connections(3)  # two from .1, one from .2
+        self.assertServed(self.connect_from("127.0.0.1"))
+        refused = metric(
+            self.daemon, 'instamarket_connections_refused_total{cap="max_connections_per_address"}')
+        self.assertEqual(refused - refused_before, 1)
+
+    def test_the_total_is_capped(self):
+        for address in ("127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2",
+                        "127.0.0.2", "127.0.0.3"):
+            self.connect_from(address)
+        self.wait_open_connections(7)  # and the metrics request makes 8
+        # A metrics request is itself a connection: with all 8 held, ask for nothing more.
+        last = self.connect_from("127.0.0.3")
+        self.assertServed(last)
+        self.assertRefused(self.connect_from("127.0.0.5"), "max_connections")
+        self.assertRefused(self.connect_from("127.0.0.4"), "max_connections")  # a proxy too
+        last.close()
+        self.wait_open_connections(7)
+        self.assertGreaterEqual(
+            metric(self.daemon, 'instamarket_connections_refused_total{cap="max_connections"}'), 2)
+        self.assertServed(self.connect_from("127.0.0.5"))
+
+    def test_a_trusted_proxy_passes_the_address_cap(self):
+        proxy = [self.connect_from("127.0.0.4") for _ in range(6)]
+        for s in proxy:
+            self.assertServed(s)
+
+
+class DribbledHeadersTest(DaemonTestCase):
+    """A client sending its header a byte a second (slowloris) is cut by api.request_timeout_ms,
+    counted from the first byte, never moved by the bytes that arrive."""
+    MODULE = "wire"
+    CONFIG = {"api": {"request_timeout_ms": 3000, "idle_timeout_ms": 20000}}
+
+    def test_a_header_sent_a_byte_a_second_is_cut_at_the_deadline(self):
+        raw = b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 40 + b"\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=5) as s:
+            started = time.monotonic()
+            answer = b""
+            for byte in raw:
+                try:
+                    s.sendall(bytes([byte]))
+                except OSError:
+                    break
+                readable, _, _ = select.select([s], [], [], 1.0)
+                if readable:
+                    answer = read_until_closed(s)
+                    break
+            closed_after = time.monotonic() - started
+        print(f"closed {closed_after:.2f} s after the first byte: {answer[:12]!r}")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408"), answer[:300])
+        self.assertIn(b"Connection: close", answer)
+        # 3 s from the first byte, found by a sweep every 250 ms; the whole header takes 97 s.
+        self.assertGreater(closed_after, 2.7)
+        self.assertLess(closed_after, 4.5, f"closed after {closed_after:.1f} s")
+        self.assertAlive()
 
 
 class ChunkedFramingTest(DaemonTestCase):
