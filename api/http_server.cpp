@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,11 +24,16 @@
 #include <functional>
 #include <optional>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
+#include <utility>
 
 #include "api/api_service.h"
+#include "api/connection_limits.h"
 #include "api/problem.h"
+#include "api/request_security.h"
 #include "api/response_wire.h"
+#include "api/transfer_encoding.h"
 #include "core/log_context.h"
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
@@ -43,9 +49,14 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+// A chunk-size line (with its extensions) or the trailer must fit in this many bytes: Beast
+// parses each only once it is whole and keeps no limit of its own, so an endless one was
+// buffered whole (431 MiB in 1.4 s on one connection).
+constexpr std::size_t kChunkLineLimit = kHeaderLimit;
 constexpr std::size_t kReadChunk = 8 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
-constexpr auto kRequestTimeout = std::chrono::seconds(30);  // from first byte to whole request
+// Descriptors kept free beyond api.max_connections: the database pool, the pipelines, logs.
+constexpr rlim_t kSpareDescriptors = 128;
 // Deadlines are checked by one sweep per thread instead of a timer per read and write: a
 // timer per operation costs more than the rest of a small request.
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
@@ -84,8 +95,44 @@ struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)) {}
   tcp::socket socket;
   Clock::time_point deadline = Clock::time_point::max();
-  bool busy = false;  // a request is being served: a stop lets it finish
+  bool busy = false;  // a request is being served: a stop lets it finish, within the drain time
 };
+
+// Why a request is answered with an error and its connection closed (status 0: it is not).
+struct Refusal {
+  int status = 0;
+  std::string detail;
+};
+
+// api.max_connections is only a promise if the process may open that many descriptors: raise
+// the soft limit towards the hard one (systemd starts services at 1024), and say so when even
+// that is short (accept then backs off when descriptors run out).
+void RaiseDescriptorLimit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kSpareDescriptors;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "api.max_connections is {} but the process may open only {} file descriptors (hard "
+        "limit {}); raise LimitNOFILE or lower api.max_connections",
+        max_connections, static_cast<std::uint64_t>(limit.rlim_cur),
+        static_cast<std::uint64_t>(limit.rlim_max));
+  }
+}
+
+// The bytes sent to a connection over a cap, made once: 503 with a problem body, then close.
+std::string RefusalWire(std::string_view detail) {
+  HttpResponse response = Problem(503, detail);
+  response.AddHeader("Retry-After", "1");
+  std::string out;
+  WriteResponse(response, 11, false, out);
+  return out;
+}
 
 }  // namespace
 
@@ -100,6 +147,8 @@ class HttpServer::Impl {
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
         asio::make_work_guard(io)};
     std::unordered_set<Connection*> connections;
+    // Set when the server stops: no connection's deadline may lie beyond it.
+    Clock::time_point drain_deadline = Clock::time_point::max();
     asio::steady_timer sweep{io};
     std::unique_ptr<PgPipeline> pipeline;  // declared after io: destroyed before it
     std::thread thread;
@@ -111,7 +160,15 @@ class HttpServer::Impl {
       : service_(service),
         config_(full_config.api),
         main_io_(RuntimeAccess::Io(runtime)),
-        blocking_(RuntimeAccess::Blocking(runtime)) {
+        blocking_(RuntimeAccess::Blocking(runtime)),
+        limits_(static_cast<std::size_t>(config_.max_connections),
+                static_cast<std::size_t>(config_.max_connections_per_address)),
+        over_total_wire_(RefusalWire("the server has " + std::to_string(config_.max_connections) +
+                                     " connections open (api.max_connections); retry later")),
+        over_address_wire_(
+            RefusalWire("this address has " + std::to_string(config_.max_connections_per_address) +
+                        " connections open (api.max_connections_per_address); reuse one of them")) {
+    RaiseDescriptorLimit(static_cast<std::size_t>(config_.max_connections));
     for (int i = 0; i < std::max(1, config_.threads); ++i) {
       auto worker = std::make_unique<Worker>();
       worker->index = workers_.size();
@@ -165,7 +222,10 @@ class HttpServer::Impl {
   }
 
  private:
-  // Runs on the main io_context.
+  // Runs on the main io_context. Idle connections are closed at once; requests in flight get
+  // api.drain_timeout_ms to finish, enforced by the sweep, which goes on until the last
+  // connection is gone (it once stopped here, and a connection that had sent one byte kept the
+  // daemon running with its listener closed).
   void Stop() {
     service_.BeginShutdown();
     stopping_ = true;
@@ -174,11 +234,13 @@ class HttpServer::Impl {
       beast::error_code ignored;
       acceptor_->close(ignored);
     });
+    const auto drain_deadline = Clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
     for (auto& w : workers_) {
-      asio::post(w->io, [this, worker = w.get()] {
-        worker->sweep.cancel();
+      asio::post(w->io, [this, worker = w.get(), drain_deadline] {
+        worker->drain_deadline = drain_deadline;
         for (Connection* c : worker->connections) {
           if (!c->busy) c->socket.cancel();
+          c->deadline = std::min(c->deadline, drain_deadline);
         }
         ReleaseIfDone(*worker);
       });
@@ -186,7 +248,29 @@ class HttpServer::Impl {
   }
 
   void ReleaseIfDone(Worker& worker) {
-    if (stopping_ && worker.connections.empty()) worker.guard.reset();
+    if (stopping_ && worker.connections.empty()) {
+      worker.guard.reset();
+      worker.sweep.cancel();
+    }
+  }
+
+  // Deadlines are set through here, so none outlives a stop's drain deadline.
+  static void SetDeadline(const Worker& worker, Connection& connection, Clock::duration timeout) {
+    connection.deadline = std::min(Clock::now() + timeout, worker.drain_deadline);
+  }
+
+  // Over a cap: one write that never waits (the new socket's send buffer is empty), then close,
+  // so a refused connection holds no descriptor and no coroutine. A client that had already
+  // sent its request may see a reset instead of the 503; either way it is refused at once.
+  void Refuse(tcp::socket& socket, ConnectionLimits::Admission why) {
+    const bool total = why == ConnectionLimits::Admission::kOverTotal;
+    Metrics::Get().RecordConnectionRefused(total ? "max_connections"
+                                                 : "max_connections_per_address");
+    beast::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(total ? over_total_wire_ : over_address_wire_), ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   }
 
   asio::awaitable<void> AcceptLoop() {
@@ -223,15 +307,29 @@ class HttpServer::Impl {
         continue;
       }
       pause = kFirstPause;
-      asio::co_spawn(target.io, Session(target, std::move(socket)), asio::detached);
+      // The TCP peer, never X-Forwarded-For: the cap is on what this process holds open.
+      auto remote = socket.remote_endpoint(ec);
+      std::string peer_ip = ec ? "" : remote.address().to_string();
+      std::string key = ClientAddressKey(peer_ip);
+      const bool proxy =
+          !config_.trusted_proxies.empty() && IpAllowed(peer_ip, config_.trusted_proxies);
+      auto admission = limits_.TryAdmit(key, proxy);
+      if (admission != ConnectionLimits::Admission::kAdmitted) {
+        Refuse(socket, admission);
+        continue;
+      }
+      asio::co_spawn(target.io,
+                     Session(target, std::move(socket), std::move(peer_ip), std::move(key)),
+                     asio::detached);
     }
   }
 
   asio::awaitable<void> SweepLoop(Worker& worker) {
-    while (!stopping_) {
+    for (;;) {
       worker.sweep.expires_after(kSweepInterval);
       beast::error_code ec;
       co_await worker.sweep.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping_ && worker.connections.empty()) co_return;
       auto now = Clock::now();
       for (Connection* c : worker.connections) {
         if (c->deadline <= now) c->socket.cancel();
@@ -255,57 +353,85 @@ class HttpServer::Impl {
     timers_.erase(std::find(timers_.begin(), timers_.end(), &timer));
   }
 
-  asio::awaitable<void> Session(Worker& worker, tcp::socket socket) {
+  // `key`: what the connection counts under in limits_, released when it ends.
+  asio::awaitable<void> Session(Worker& worker, tcp::socket socket, std::string peer_ip,
+                                std::string key) {
+    Metrics::Get().AddOpenConnections(1);
     Connection connection(std::move(socket));
     worker.connections.insert(&connection);
     if (!stopping_) {
       try {
-        co_await Serve(worker, connection);
+        co_await Serve(worker, connection, peer_ip);
       } catch (const std::exception& e) {
         spdlog::error("connection failed: {}", e.what());
       }
     }
+    // Released before the close, so a client that sees the close may connect again at once.
+    limits_.Release(key);
+    Metrics::Get().AddOpenConnections(-1);
     beast::error_code ignored;
     connection.socket.shutdown(tcp::socket::shutdown_send, ignored);
+    connection.socket.close(ignored);
     worker.connections.erase(&connection);
     ReleaseIfDone(worker);
   }
 
   // Reads one request into `parser`; the error is set when there is none to serve (the peer
-  // closed, a timeout, a stop, or a malformed request).
-  asio::awaitable<void> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
-                                    http::request_parser<http::string_body>& parser,
-                                    beast::error_code& ec) {
+  // closed, a timeout, a stop, or a malformed request). A refusal (status set) is a request
+  // whose framing this server will not read: an unsupported Transfer-Encoding (checked as soon
+  // as the header is in, before any body is read), or a chunk line over kChunkLineLimit.
+  asio::awaitable<Refusal> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
+                                       http::request_parser<http::string_body>& parser,
+                                       beast::error_code& ec) {
+    bool framing_checked = false;
     for (;;) {
       if (buffer.size() > 0) {
         std::size_t used = parser.put(buffer.data(), ec);
         buffer.consume(used);
+        if (parser.is_header_done() && !framing_checked) {
+          framing_checked = true;
+          const auto& req = parser.get();
+          std::string codings;
+          bool present = false;
+          for (auto [it, end] = req.equal_range(http::field::transfer_encoding); it != end; ++it) {
+            if (present) codings += ", ";
+            codings.append(it->value().data(), it->value().size());
+            present = true;
+          }
+          auto verdict = CheckTransferEncoding(present, codings, req.version(),
+                                               req.count(http::field::content_length) > 0);
+          if (verdict.status != 0) co_return Refusal{verdict.status, std::move(verdict.detail)};
+        }
         if (ec == http::error::need_more) {
           ec = {};
+          // Beast keeps a header under its header limit; what it keeps whole after the header
+          // is a chunk-size line or the trailer, bounded here.
+          if (parser.is_header_done() && buffer.size() >= kChunkLineLimit) {
+            co_return Refusal{400, "a chunk-size line, chunk extension or trailer is longer than " +
+                                       std::to_string(kChunkLineLimit) + " bytes"};
+          }
         } else if (ec || parser.is_done()) {
-          co_return;
+          co_return Refusal{};
         } else if (used > 0) {
           continue;  // more may already be in the buffer
         }
       }
       std::size_t n = co_await connection.socket.async_read_some(
           buffer.prepare(kReadChunk), asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
+      if (ec) co_return Refusal{};
       buffer.commit(n);
     }
   }
 
-  asio::awaitable<void> Serve(Worker& worker, Connection& connection) {
+  asio::awaitable<void> Serve(Worker& worker, Connection& connection, const std::string& peer_ip) {
     beast::error_code ec;
-    auto remote = connection.socket.remote_endpoint(ec);
-    const std::string peer_ip = ec ? "" : remote.address().to_string();
     beast::flat_buffer buffer;
     std::string out;
     for (;;) {
       // Checked on the connection's thread, where Stop's cancel also runs: no lost wake-up.
       if (stopping_) co_return;
       connection.busy = false;
-      connection.deadline = Clock::now() + std::chrono::milliseconds(config_.idle_timeout_ms);
+      SetDeadline(worker, connection, std::chrono::milliseconds(config_.idle_timeout_ms));
       if (buffer.size() == 0) {
         // Wait for the first byte while idle: from then on the request counts as in flight,
         // and a stop lets it finish instead of cutting it off.
@@ -314,28 +440,23 @@ class HttpServer::Impl {
         if (ec) co_return;
         buffer.commit(n);
       }
+      // One deadline for the whole request, set once and never moved by the bytes that
+      // arrive: a client sending a byte a second is cut when it passes.
       connection.busy = true;
-      connection.deadline = Clock::now() + kRequestTimeout;
+      SetDeadline(worker, connection, std::chrono::milliseconds(config_.request_timeout_ms));
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(config_.max_body_bytes);
       parser.eager(true);
-      co_await ReadRequest(connection, buffer, parser, ec);
+      Refusal refusal = co_await ReadRequest(connection, buffer, parser, ec);
       const auto started = Clock::now();
-      if (ec) {
-        int status = ec == http::error::body_limit     ? 413
-                     : ec == http::error::header_limit ? 431
-                     : ec == asio::error::operation_aborted || ec == asio::error::eof ||
-                             ec == asio::error::connection_reset
-                         ? 0
-                         : 400;
+      if (refusal.status != 0 || ec) {
+        int status = refusal.status;
+        std::string detail = std::move(refusal.detail);
+        if (status == 0) std::tie(status, detail) = DescribeReadError(ec);
         if (status != 0) {
-          std::string detail = status == 413 ? "the request body is larger than " +
-                                                   std::to_string(config_.max_body_bytes) + " bytes"
-                               : status == 431 ? "the request headers are too large"
-                                               : "malformed HTTP request: " + ec.message();
           WriteResponse(Problem(status, detail), 11, false, out);
-          co_await Send(connection, out, ec);
+          co_await Send(worker, connection, out, ec);
           Metrics::Get().RecordRequest(
               service_.MalformedMetricsRoute(), status,
               std::chrono::duration<double>(Clock::now() - started).count());
@@ -360,7 +481,7 @@ class HttpServer::Impl {
       bool keep_alive = req.keep_alive() && !stopping_;
       if (request.client_request_id) response->AddHeader("X-Request-Id", request.request_id);
       WriteResponse(*response, req.version(), keep_alive, out, request.method == "HEAD");
-      co_await Send(connection, out, ec);
+      co_await Send(worker, connection, out, ec);
       const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
       Metrics::Get().RecordRequest(service_.MetricsRoute(call), response->status, seconds);
       if (spdlog::should_log(spdlog::level::debug)) {  // the access log, at debug level
@@ -372,9 +493,26 @@ class HttpServer::Impl {
     }
   }
 
-  asio::awaitable<void> Send(Connection& connection, const std::string& bytes,
+  // The answer to a request that could not be read; status 0: close without one (the peer
+  // went away, or the server is stopping and the drain deadline passed).
+  std::pair<int, std::string> DescribeReadError(const beast::error_code& ec) const {
+    if (ec == http::error::body_limit) {
+      return {413, "the request body is larger than " + std::to_string(config_.max_body_bytes) +
+                       " bytes"};
+    }
+    if (ec == http::error::header_limit) return {431, "the request headers are too large"};
+    if (ec == asio::error::operation_aborted) {
+      if (stopping_) return {0, ""};
+      return {408, "the request was not complete within " +
+                       std::to_string(config_.request_timeout_ms) + " ms"};
+    }
+    if (ec == asio::error::eof || ec == asio::error::connection_reset) return {0, ""};
+    return {400, "malformed HTTP request: " + ec.message()};
+  }
+
+  asio::awaitable<void> Send(const Worker& worker, Connection& connection, const std::string& bytes,
                              beast::error_code& ec) {
-    connection.deadline = Clock::now() + kWriteTimeout;
+    SetDeadline(worker, connection, kWriteTimeout);
     co_await asio::async_write(connection.socket, asio::buffer(bytes),
                                asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -383,6 +521,9 @@ class HttpServer::Impl {
   const ApiConfig& config_;
   asio::io_context& main_io_;
   asio::thread_pool& blocking_;
+  ConnectionLimits limits_;
+  const std::string over_total_wire_;    // the 503 for a connection over api.max_connections
+  const std::string over_address_wire_;  // ... and over api.max_connections_per_address
   std::vector<std::unique_ptr<Worker>> workers_;
   std::optional<tcp::acceptor> acceptor_;  // on workers_[0]
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> main_guard_;

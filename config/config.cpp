@@ -119,10 +119,11 @@ void ParseDatabase(const YAML::Node& node, DatabaseConfig& db) {
 }
 
 void ParseApi(const YAML::Node& node, ApiConfig& api) {
-  RejectUnknownKeys(
-      node, "api",
-      {"listen", "threads", "rate_limit_per_minute", "max_body_bytes", "trusted_proxies",
-       "key_cache_ttl_ms", "idle_timeout_ms", "usage_flush_interval_ms", "hmac_window_seconds"});
+  RejectUnknownKeys(node, "api",
+                    {"listen", "threads", "rate_limit_per_minute", "max_body_bytes",
+                     "trusted_proxies", "key_cache_ttl_ms", "idle_timeout_ms", "request_timeout_ms",
+                     "max_connections", "max_connections_per_address", "drain_timeout_ms",
+                     "usage_flush_interval_ms", "hmac_window_seconds"});
   if (node["listen"]) ParseListen(node["listen"], api);
   if (node["threads"])
     api.threads = static_cast<int>(ReadInt(node["threads"], "api.threads", 1, 256));
@@ -151,6 +152,32 @@ void ParseApi(const YAML::Node& node, ApiConfig& api) {
   if (node["idle_timeout_ms"]) {
     api.idle_timeout_ms =
         static_cast<int>(ReadInt(node["idle_timeout_ms"], "api.idle_timeout_ms", 100, 3600000));
+  }
+  if (node["request_timeout_ms"]) {
+    api.request_timeout_ms = static_cast<int>(
+        ReadInt(node["request_timeout_ms"], "api.request_timeout_ms", 100, 600000));
+  }
+  if (node["max_connections"]) {
+    api.max_connections =
+        static_cast<int>(ReadInt(node["max_connections"], "api.max_connections", 1, 1000000));
+  }
+  if (node["max_connections_per_address"]) {
+    api.max_connections_per_address = static_cast<int>(ReadInt(
+        node["max_connections_per_address"], "api.max_connections_per_address", 1, 1000000));
+  }
+  // Checked after both are read, so the order of the keys in the file does not matter. Left
+  // out, the per-address cap follows a lower total cap.
+  if (!node["max_connections_per_address"]) {
+    api.max_connections_per_address =
+        std::min(api.max_connections_per_address, api.max_connections);
+  } else if (api.max_connections_per_address > api.max_connections) {
+    Fail("api.max_connections_per_address", "must not exceed api.max_connections (" +
+                                                std::to_string(api.max_connections) + "), got " +
+                                                std::to_string(api.max_connections_per_address));
+  }
+  if (node["drain_timeout_ms"]) {
+    api.drain_timeout_ms =
+        static_cast<int>(ReadInt(node["drain_timeout_ms"], "api.drain_timeout_ms", 100, 600000));
   }
   if (node["usage_flush_interval_ms"]) {
     api.usage_flush_interval_ms = static_cast<int>(

@@ -33,6 +33,14 @@ struct ApiConfig {
   int idle_timeout_ms = 30000;               // keep-alive connections idle longer are closed
   int usage_flush_interval_ms = 1000;        // per-key usage counters are written this often
   int hmac_window_seconds = 300;             // allowed X-Timestamp drift
+  // After SIGTERM: how long requests in flight may take to finish before they are cut.
+  int drain_timeout_ms = 10000;
+  // From a request's first byte to its last: a client dribbling bytes is cut at this bound.
+  int request_timeout_ms = 30000;
+  // Open connections at most, and from one client address (an IPv6 /64); more are answered 503
+  // and closed. Trusted proxies are exempt from the per-address cap (they carry many clients).
+  int max_connections = 10000;
+  int max_connections_per_address = 256;
 };
 
 // One admin HTTP API token. Each is its own actor in the audit log ("admin:<name>").

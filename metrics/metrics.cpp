@@ -105,6 +105,16 @@ struct Metrics::Impl {
                          .Help("Requests refused with 429")
                          .Register(*registry)
                          .Add({})),
+        connections_refused(prometheus::BuildCounter()
+                                .Name("instamarket_connections_refused_total")
+                                .Help("Connections answered 503 and closed at accept, per cap "
+                                      "(max_connections, max_connections_per_address)")
+                                .Register(*registry)),
+        connections_open(prometheus::BuildGauge()
+                             .Name("instamarket_connections_open")
+                             .Help("Admitted API connections now open")
+                             .Register(*registry)
+                             .Add({})),
         head(prometheus::BuildGauge()
                  .Name("instamarket_chain_head")
                  .Help("Latest position seen, per network: block (EVM), block timestamp ms (Tron), "
@@ -160,6 +170,8 @@ struct Metrics::Impl {
 
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Counter& rate_limited;
+  prometheus::Family<prometheus::Counter>& connections_refused;
+  prometheus::Gauge& connections_open;
   prometheus::Family<prometheus::Gauge>& head;
   prometheus::Family<prometheus::Gauge>& final_height;
   prometheus::Family<prometheus::Gauge>& cursor;
@@ -199,6 +211,12 @@ void Metrics::RecordRequest(Route* route, int status, double seconds) {
 }
 
 void Metrics::RecordRateLimited() { impl_->rate_limited.Increment(); }
+
+void Metrics::RecordConnectionRefused(std::string_view cap) {
+  impl_->connections_refused.Add({{"cap", std::string(cap)}}).Increment();
+}
+
+void Metrics::AddOpenConnections(int delta) { impl_->connections_open.Increment(delta); }
 
 void Metrics::RecordWatcherLeader(const std::string& network, bool leader) {
   impl_->leader.Add({{"network", network}}).Set(leader ? 1 : 0);

@@ -19,6 +19,11 @@ class Metrics {
   Route* ForRoute(std::string_view route_pattern);
   void RecordRequest(Route* route, int status, double seconds);
   void RecordRateLimited();
+  // A connection refused at accept over a cap: "max_connections" or
+  // "max_connections_per_address".
+  void RecordConnectionRefused(std::string_view cap);
+  // Admitted API connections now open (+1 when one is admitted, -1 when it closes).
+  void AddOpenConnections(int delta);
 
   // Per network, after each recorded scan.
   void RecordScan(const std::string& network, std::int64_t head, std::int64_t final_height,

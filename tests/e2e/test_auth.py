@@ -186,7 +186,10 @@ class AdminTokenTest(DaemonTestCase):
                         "max_failures_per_minute": 10},
               # Each request comes "from" the address in X-Forwarded-For, so one test process
               # can be several clients.
-              "api": {"trusted_proxies": ["127.0.0.1"]}}
+              "api": {"trusted_proxies": ["127.0.0.1"]},
+              # Orders stay processing long enough to be cancelled (only another instance on
+              # the database could fulfil one first; the test retries then).
+              "orders": {"fulfil": False}}
 
     def admin_get(self, path, token, client):
         return requests.get(self.daemon.base + path, timeout=10,

@@ -3,7 +3,11 @@ then the process exits 0.
 
 "In flight" is made deterministic with raw sockets: each of 20 connections sends the first part
 of its request (request line and Host), the daemon has read it, SIGTERM arrives, and only then do
-the clients send the rest of their headers, one after another over about half a second."""
+the clients send the rest of their headers, one after another over about half a second.
+
+Requests that never finish get api.drain_timeout_ms (10 s by default) after SIGTERM: a connection
+that had sent one byte once kept the daemon running with its listener closed (still there after
+50 s; under the shipped unit every restart ended in SIGKILL)."""
 
 import concurrent.futures
 import json
@@ -17,12 +21,16 @@ import harness
 from harness import Daemon, status_of
 
 IN_FLIGHT = 20
+DEFAULT_DRAIN_SECONDS = 10  # api.drain_timeout_ms's default
 
 
-class ShutdownTest(harness.unittest.TestCase):
+class DaemonCase(harness.unittest.TestCase):
+    """A fresh daemon per test (each test stops it), with a warmed-up key."""
+    CONFIG = {}
+
     def setUp(self):
         harness.require_environment()
-        self.daemon = Daemon()
+        self.daemon = Daemon(**self.CONFIG)
         self.daemon.start()
         self.key = self.daemon.create_key(harness.label("shutdown"))["api_key"]
         # Warm up: the key is known and the pool is connected before the interesting part.
@@ -37,6 +45,54 @@ class ShutdownTest(harness.unittest.TestCase):
         except harness.subprocess.TimeoutExpired:
             self.fail(f"instamarketd still running {timeout} s after SIGTERM\n"
                       + self.daemon.log_tail())
+
+    def stalled_connections(self):
+        """An idle keep-alive connection (one request served), one that sent a single byte, and
+        one in the middle of its body."""
+        port = self.daemon.port
+        idle = socket.create_connection(("127.0.0.1", port), timeout=30)
+        idle.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(status_of(idle.recv(65536)), 200)
+        one_byte = socket.create_connection(("127.0.0.1", port), timeout=30)
+        one_byte.sendall(b"G")
+        mid_body = socket.create_connection(("127.0.0.1", port), timeout=30)
+        mid_body.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nX-API-Key: "
+                         + self.key.encode() + b"\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{\"product_id\": ")
+        time.sleep(0.5)  # every byte has reached the daemon
+        return {"idle": idle, "one byte": one_byte, "mid body": mid_body}
+
+    @staticmethod
+    def closed_by_server(sock):
+        sock.settimeout(0.0)
+        try:
+            return sock.recv(65536) == b""
+        except BlockingIOError:
+            return False
+        except ConnectionResetError:
+            return True
+
+    def assertStopsWithin(self, bound, at_least):
+        """SIGTERM with stalled connections open: the idle one is closed at once, the daemon
+        exits 0 after about `bound` seconds (not before `at_least`), every connection closed."""
+        conns = self.stalled_connections()
+        start = time.monotonic()
+        self.daemon.proc.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        self.assertTrue(self.closed_by_server(conns["idle"]), "the idle connection is still open")
+        rc = self.wait_exit(bound + 5)
+        took = time.monotonic() - start
+        print(f"exited {rc} after {took:.2f} s (drain bound {bound} s)")
+        self.assertEqual(rc, 0, self.daemon.log_tail())  # a sanitizer report would make it 1
+        self.daemon.proc = None
+        self.assertLess(took, bound + 1.5, f"exit took {took:.1f} s")
+        self.assertGreater(took, at_least, "the drain did not wait for requests in flight")
+        for name, sock in conns.items():
+            self.assertTrue(self.closed_by_server(sock), f"the {name} connection is still open")
+            sock.close()
+
+
+class ShutdownTest(DaemonCase):
 
     def test_in_flight_requests_complete(self):
         targets = [b"/api/v1/health", b"/api/v1/products?page_size=200", b"/api/v1/balance",
@@ -122,6 +178,17 @@ class ShutdownTest(harness.unittest.TestCase):
             self.assertEqual(rc, 0, self.daemon.log_tail())
             self.assertLess(time.monotonic() - start, 10)
         self.daemon.proc = None
+
+    def test_stalled_requests_are_cut_after_the_drain_timeout(self):
+        self.assertStopsWithin(DEFAULT_DRAIN_SECONDS, DEFAULT_DRAIN_SECONDS - 0.5)
+
+
+class ConfiguredDrainTest(DaemonCase):
+    """The same with api.drain_timeout_ms set: the bound follows it."""
+    CONFIG = {"api": {"drain_timeout_ms": 1500}}
+
+    def test_stalled_requests_are_cut_after_the_drain_timeout(self):
+        self.assertStopsWithin(1.5, 1.0)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,48 @@ TEST_F(ConfigTest, NamedAdminTokensAndTheLegacyOne) {
   EXPECT_NE(bad("{name: a}").find("must be a list"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ConnectionLimitsAndDeadlines) {
+  const std::string db = "database: {url: \"postgresql://x/db\"}\n";
+  auto defaults = LoadConfigText(db);
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->api.max_connections, 10000);
+  EXPECT_EQ(defaults->api.max_connections_per_address, 256);
+  EXPECT_EQ(defaults->api.request_timeout_ms, 30000);
+  EXPECT_EQ(defaults->api.drain_timeout_ms, 10000);
+
+  auto set = LoadConfigText(db +
+                            "api: {max_connections_per_address: 8, max_connections: 20, "
+                            "request_timeout_ms: 2500, drain_timeout_ms: 3000}");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->api.max_connections, 20);
+  EXPECT_EQ(set->api.max_connections_per_address, 8);
+  EXPECT_EQ(set->api.request_timeout_ms, 2500);
+  EXPECT_EQ(set->api.drain_timeout_ms, 3000);
+
+  // Left out, the per-address cap follows a total cap below its default.
+  auto small = LoadConfigText(db + "api: {max_connections: 100}");
+  ASSERT_TRUE(small.ok()) << small.error().message;
+  EXPECT_EQ(small->api.max_connections_per_address, 100);
+
+  EXPECT_NE(
+      ErrorOf(db + "api: {max_connections: 0}").find("api.max_connections: must be an integer"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf(db + "api: {max_connections: lots}").find("api.max_connections"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(db + "api: {max_connections: 10, max_connections_per_address: 11}")
+                .find("api.max_connections_per_address: must not exceed api.max_connections (10)"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(db + "api: {max_connections_per_address: -1}")
+                .find("api.max_connections_per_address"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(db + "api: {request_timeout_ms: 50}").find("api.request_timeout_ms"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(db + "api: {drain_timeout_ms: 50}").find("api.drain_timeout_ms"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(db + "api: {drain_timeout_ms: 600001}").find("api.drain_timeout_ms"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   setenv("INSTAMARKET_DATABASE_URL", "postgresql://env/db", 1);
   setenv("INSTAMARKET_ADMIN_TOKEN", "env-token-0123456789", 1);
