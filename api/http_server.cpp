@@ -17,16 +17,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <cctype>
 #include <functional>
 #include <optional>
 #include <thread>
 #include <unordered_set>
 
 #include "api/api_service.h"
-#include "api/problem.h"
+#include "api/beast_request.h"
 #include "api/response_wire.h"
 #include "core/log_context.h"
 #include "metrics/metrics.h"
@@ -42,42 +39,12 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kReadChunk = 8 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kRequestTimeout = std::chrono::seconds(30);  // from first byte to whole request
 // Deadlines are checked by one sweep per thread instead of a timer per read and write: a
 // timer per operation costs more than the rest of a small request.
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
-
-HttpRequest ToApiRequest(const http::request<http::string_body>& req, const std::string& peer_ip) {
-  HttpRequest out;
-  out.method = std::string(req.method_string());
-  out.target = std::string(req.target());
-  out.headers.reserve(8);
-  for (const auto& field : req) {
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  out.body = req.body();
-  out.peer_ip = peer_ip;
-  return out;
-}
-
-// A client's X-Request-Id is used (and echoed) when it is short and plain; otherwise the
-// server's own: "<worker>-<count>", unique within the process.
-void SetRequestId(HttpRequest& request, std::size_t worker, std::uint64_t count) {
-  std::string_view given = request.Header("X-Request-Id");
-  bool usable = !given.empty() && given.size() <= 64 &&
-                std::all_of(given.begin(), given.end(), [](unsigned char c) {
-                  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
-                });
-  if (usable) {
-    request.request_id.assign(given);
-    request.client_request_id = true;
-  } else {
-    request.request_id = std::to_string(worker) + "-" + std::to_string(count);
-  }
-}
 
 // One connection's state that its thread's sweep and stop logic may touch.
 struct Connection {
@@ -273,8 +240,7 @@ class HttpServer::Impl {
   // Reads one request into `parser`; the error is set when there is none to serve (the peer
   // closed, a timeout, a stop, or a malformed request).
   asio::awaitable<void> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
-                                    http::request_parser<http::string_body>& parser,
-                                    beast::error_code& ec) {
+                                    BeastRequestParser& parser, beast::error_code& ec) {
     for (;;) {
       if (buffer.size() > 0) {
         std::size_t used = parser.put(buffer.data(), ec);
@@ -315,28 +281,16 @@ class HttpServer::Impl {
       }
       connection.busy = true;
       connection.deadline = Clock::now() + kRequestTimeout;
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(kHeaderLimit);
-      parser.body_limit(config_.max_body_bytes);
-      parser.eager(true);
+      BeastRequestParser parser;
+      ConfigureRequestParser(parser, config_.max_body_bytes);
       co_await ReadRequest(connection, buffer, parser, ec);
       const auto started = Clock::now();
       if (ec) {
-        int status = ec == http::error::body_limit     ? 413
-                     : ec == http::error::header_limit ? 431
-                     : ec == asio::error::operation_aborted || ec == asio::error::eof ||
-                             ec == asio::error::connection_reset
-                         ? 0
-                         : 400;
-        if (status != 0) {
-          std::string detail = status == 413 ? "the request body is larger than " +
-                                                   std::to_string(config_.max_body_bytes) + " bytes"
-                               : status == 431 ? "the request headers are too large"
-                                               : "malformed HTTP request: " + ec.message();
-          WriteResponse(Problem(status, detail), 11, false, out);
+        if (auto refusal = UnreadableRequestResponse(ec, config_.max_body_bytes)) {
+          WriteResponse(*refusal, 11, false, out);
           co_await Send(connection, out, ec);
           Metrics::Get().RecordRequest(
-              service_.MalformedMetricsRoute(), status,
+              service_.MalformedMetricsRoute(), refusal->status,
               std::chrono::duration<double>(Clock::now() - started).count());
         }
         co_return;
