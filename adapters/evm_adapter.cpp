@@ -6,6 +6,7 @@
 #include <charconv>
 #include <map>
 
+#include "adapters/json_field.h"
 #include "adapters/json_rpc_client.h"
 
 namespace instamarket {
@@ -185,11 +186,15 @@ Result<std::optional<Transfer>> ParseEvmTransferLog(const nlohmann::json& log,
                                                     const NetworkConfig& network, std::int64_t from,
                                                     std::int64_t to) {
   if (!log.is_object()) return Garbage("a log is not an object");
-  if (log.value("removed", false)) return std::optional<Transfer>{};
-  const auto& topics = log["topics"];
+  // JsonField, never log["..."]: nlohmann's const operator[] on a missing key is undefined
+  // behaviour (a log without transactionHash read the map's end node as a value; found by
+  // tests/fuzz/fuzz_evm_response), and value() threw when "removed" was not a bool.
+  if (JsonField(log, "removed") == true) return std::optional<Transfer>{};
+  const auto& topics = JsonField(log, "topics");
   if (!topics.is_array() || topics.size() != 3 || topics[0] != kTransferTopic)
     return std::optional<Transfer>{};
-  if (!log["address"].is_string() || Lower(log["address"].get<std::string>()) != network.token)
+  if (!JsonField(log, "address").is_string() ||
+      Lower(JsonField(log, "address").get<std::string>()) != network.token)
     return std::optional<Transfer>{};
   Transfer t;
   auto sender = TopicAddress(topics[1]);
@@ -198,19 +203,19 @@ Result<std::optional<Transfer>> ParseEvmTransferLog(const nlohmann::json& log,
   if (*receiver != network.address) return std::optional<Transfer>{};
   t.from = *sender;
   t.to = *receiver;
-  if (!log["transactionHash"].is_string() || !log["blockHash"].is_string() ||
-      !log["data"].is_string()) {
+  if (!JsonField(log, "transactionHash").is_string() || !JsonField(log, "blockHash").is_string() ||
+      !JsonField(log, "data").is_string()) {
     return Garbage("a log without transactionHash, blockHash or data");
   }
-  t.tx_id = Lower(log["transactionHash"].get<std::string>());
-  t.block_hash = Lower(log["blockHash"].get<std::string>());
-  auto index = ParseEvmQuantity(log["logIndex"], "logIndex");
-  auto number = ParseEvmQuantity(log["blockNumber"], "blockNumber");
+  t.tx_id = Lower(JsonField(log, "transactionHash").get<std::string>());
+  t.block_hash = Lower(JsonField(log, "blockHash").get<std::string>());
+  auto index = ParseEvmQuantity(JsonField(log, "logIndex"), "logIndex");
+  auto number = ParseEvmQuantity(JsonField(log, "blockNumber"), "blockNumber");
   if (!index || !number) return Garbage("a log without logIndex or blockNumber");
   if (*number < from || *number > to) return Garbage("a log outside the asked range");
   t.event_index = *index;
   t.block_number = *number;
-  auto raw = HexToDecimal(log["data"].get<std::string>());
+  auto raw = HexToDecimal(JsonField(log, "data").get<std::string>());
   if (!raw) return Garbage("Transfer data: " + raw.error().message);
   t.amount = ChainAmount{*raw, network.decimals};
   return std::optional<Transfer>{std::move(t)};
