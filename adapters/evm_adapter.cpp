@@ -6,6 +6,7 @@
 #include <charconv>
 #include <map>
 
+#include "adapters/json_field.h"
 #include "adapters/json_rpc_client.h"
 
 namespace instamarket {
@@ -19,7 +20,9 @@ Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected RPC reply: " + what);
 }
 
-Result<std::int64_t> Quantity(const nlohmann::json& value, const char* what) {
+}  // namespace
+
+Result<std::int64_t> ParseEvmQuantity(const nlohmann::json& value, const char* what) {
   if (!value.is_string()) return Garbage(std::string(what) + " is not a hex quantity");
   const std::string& s = value.get_ref<const std::string&>();
   if (s.size() < 3 || s[0] != '0' || s[1] != 'x' || s.size() > 18) {
@@ -32,6 +35,8 @@ Result<std::int64_t> Quantity(const nlohmann::json& value, const char* what) {
   }
   return out;
 }
+
+namespace {
 
 std::string Hex(std::int64_t n) {
   char buf[20];
@@ -112,7 +117,7 @@ class EvmAdapter final : public ChainAdapter {
     if (network_.chain_id == 0 || chain_verified_) return OkStatus();
     auto reply = rpc_.Call("eth_chainId", nlohmann::json::array());
     if (!reply) return reply.error();
-    auto id = Quantity(*reply, "eth_chainId");
+    auto id = ParseEvmQuantity(*reply, "eth_chainId");
     if (!id) return id.error();
     if (*id != network_.chain_id) {
       return MakeError(ErrorCode::kFailedPrecondition,
@@ -127,7 +132,7 @@ class EvmAdapter final : public ChainAdapter {
   Result<std::pair<std::int64_t, std::int64_t>> Heights() {
     auto head_reply = rpc_.Call("eth_blockNumber", nlohmann::json::array());
     if (!head_reply) return head_reply.error();
-    auto head = Quantity(*head_reply, "eth_blockNumber");
+    auto head = ParseEvmQuantity(*head_reply, "eth_blockNumber");
     if (!head) return head.error();
     if (network_.finality.empty()) {
       return std::pair{*head, std::max<std::int64_t>(-1, *head - network_.confirmations)};
@@ -135,7 +140,7 @@ class EvmAdapter final : public ChainAdapter {
     auto block = rpc_.Call("eth_getBlockByNumber", {network_.finality, false});
     if (!block) return block.error();
     if (!block->is_object()) return Garbage("no " + network_.finality + " block");
-    auto final_height = Quantity((*block)["number"], "block number");
+    auto final_height = ParseEvmQuantity((*block)["number"], "block number");
     if (!final_height) return final_height.error();
     return std::pair{*head, std::min(*head, *final_height)};
   }
@@ -151,7 +156,7 @@ class EvmAdapter final : public ChainAdapter {
     if (!reply) return reply.error();
     if (!reply->is_object() || !(*reply)["hash"].is_string())
       return Garbage("no block " + std::to_string(number));
-    auto time = Quantity((*reply)["timestamp"], "block timestamp");
+    auto time = ParseEvmQuantity((*reply)["timestamp"], "block timestamp");
     if (!time) return time.error();
     BlockInfo info{Lower((*reply)["hash"].get<std::string>()), *time};
     if (blocks_.size() > 4096) blocks_.clear();
@@ -169,34 +174,10 @@ class EvmAdapter final : public ChainAdapter {
     if (!logs->is_array()) return Garbage("eth_getLogs did not return a list");
     std::vector<Transfer> out;
     for (const auto& log : *logs) {
-      if (!log.is_object()) return Garbage("a log is not an object");
-      if (log.value("removed", false)) continue;
-      const auto& topics = log["topics"];
-      if (!topics.is_array() || topics.size() != 3 || topics[0] != kTransferTopic) continue;
-      if (!log["address"].is_string() || Lower(log["address"].get<std::string>()) != network_.token)
-        continue;
-      Transfer t;
-      auto sender = TopicAddress(topics[1]);
-      auto receiver = TopicAddress(topics[2]);
-      if (!sender || !receiver) return Garbage("bad Transfer topics");
-      if (*receiver != network_.address) continue;
-      t.from = *sender;
-      t.to = *receiver;
-      if (!log["transactionHash"].is_string() || !log["blockHash"].is_string() ||
-          !log["data"].is_string()) {
-        return Garbage("a log without transactionHash, blockHash or data");
-      }
-      t.tx_id = Lower(log["transactionHash"].get<std::string>());
-      t.block_hash = Lower(log["blockHash"].get<std::string>());
-      auto index = Quantity(log["logIndex"], "logIndex");
-      auto number = Quantity(log["blockNumber"], "blockNumber");
-      if (!index || !number) return Garbage("a log without logIndex or blockNumber");
-      if (*number < from || *number > to) return Garbage("a log outside the asked range");
-      t.event_index = *index;
-      t.block_number = *number;
-      auto raw = HexToDecimal(log["data"].get<std::string>());
-      if (!raw) return Garbage("Transfer data: " + raw.error().message);
-      t.amount = ChainAmount{*raw, network_.decimals};
+      auto parsed = ParseEvmTransferLog(log, network_, from, to);
+      if (!parsed) return parsed.error();
+      if (!*parsed) continue;
+      Transfer t = std::move(**parsed);
       auto block = Block(t.block_number);
       if (!block) return block.error();
       if (block->hash != t.block_hash) {
@@ -220,6 +201,45 @@ class EvmAdapter final : public ChainAdapter {
 };
 
 }  // namespace
+
+Result<std::optional<Transfer>> ParseEvmTransferLog(const nlohmann::json& log,
+                                                    const NetworkConfig& network, std::int64_t from,
+                                                    std::int64_t to) {
+  if (!log.is_object()) return Garbage("a log is not an object");
+  // JsonField, never log["..."]: nlohmann's const operator[] on a missing key is undefined
+  // behaviour (a log without transactionHash read the map's end node as a value; found by
+  // tests/fuzz/fuzz_evm_response), and value() threw when "removed" was not a bool.
+  if (JsonField(log, "removed") == true) return std::optional<Transfer>{};
+  const auto& topics = JsonField(log, "topics");
+  if (!topics.is_array() || topics.size() != 3 || topics[0] != kTransferTopic)
+    return std::optional<Transfer>{};
+  if (!JsonField(log, "address").is_string() ||
+      Lower(JsonField(log, "address").get<std::string>()) != network.token)
+    return std::optional<Transfer>{};
+  Transfer t;
+  auto sender = TopicAddress(topics[1]);
+  auto receiver = TopicAddress(topics[2]);
+  if (!sender || !receiver) return Garbage("bad Transfer topics");
+  if (*receiver != network.address) return std::optional<Transfer>{};
+  t.from = *sender;
+  t.to = *receiver;
+  if (!JsonField(log, "transactionHash").is_string() || !JsonField(log, "blockHash").is_string() ||
+      !JsonField(log, "data").is_string()) {
+    return Garbage("a log without transactionHash, blockHash or data");
+  }
+  t.tx_id = Lower(JsonField(log, "transactionHash").get<std::string>());
+  t.block_hash = Lower(JsonField(log, "blockHash").get<std::string>());
+  auto index = ParseEvmQuantity(JsonField(log, "logIndex"), "logIndex");
+  auto number = ParseEvmQuantity(JsonField(log, "blockNumber"), "blockNumber");
+  if (!index || !number) return Garbage("a log without logIndex or blockNumber");
+  if (*number < from || *number > to) return Garbage("a log outside the asked range");
+  t.event_index = *index;
+  t.block_number = *number;
+  auto raw = HexToDecimal(JsonField(log, "data").get<std::string>());
+  if (!raw) return Garbage("Transfer data: " + raw.error().message);
+  t.amount = ChainAmount{*raw, network.decimals};
+  return std::optional<Transfer>{std::move(t)};
+}
 
 Result<std::unique_ptr<ChainAdapter>> MakeEvmAdapter(const NetworkConfig& network) {
   return std::unique_ptr<ChainAdapter>(std::make_unique<EvmAdapter>(network));

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "adapters/chain_adapter.h"
 
@@ -11,5 +14,16 @@ namespace instamarket {
 // ranges that shrink when a node answers "range too large" and grow back after successes.
 // Finality is a depth (`confirmations`) or a block tag (`finality: finalized | safe`).
 Result<std::unique_ptr<ChainAdapter>> MakeEvmAdapter(const NetworkConfig& network);
+
+// A JSON-RPC quantity ("0x1b4") that fits in int64. kUnavailable otherwise, naming `what`.
+Result<std::int64_t> ParseEvmQuantity(const nlohmann::json& value, const char* what);
+
+// One eth_getLogs entry asked for blocks [from, to]: the Transfer it makes of `network`'s token
+// to its address, or nullopt when it is none of ours (removed, another token, event or
+// receiver). block_time is left for the caller (it needs the block). kUnavailable when the log
+// is malformed or outside the range.
+Result<std::optional<Transfer>> ParseEvmTransferLog(const nlohmann::json& log,
+                                                    const NetworkConfig& network, std::int64_t from,
+                                                    std::int64_t to);
 
 }  // namespace instamarket

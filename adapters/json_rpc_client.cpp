@@ -14,7 +14,8 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// A JSON-RPC reply's result, or why there is none.
+}  // namespace
+
 Result<nlohmann::json> RpcResult(nlohmann::json reply, bool range_limits, bool null_is_missing) {
   if (!reply.is_object()) return MakeError(ErrorCode::kUnavailable, "a reply that is not JSON-RPC");
   if (const auto& error = JsonField(reply, "error"); !error.is_null()) {
@@ -35,8 +36,6 @@ Result<nlohmann::json> RpcResult(nlohmann::json reply, bool range_limits, bool n
     return MakeError(ErrorCode::kUnavailable, "the node has no answer yet (null)");
   return std::move(reply["result"]);
 }
-
-}  // namespace
 
 bool IsRangeLimitError(int code, const std::string& message) {
   std::string m = Lower(message);

@@ -33,6 +33,9 @@ class JsonRpcClient {
   std::int64_t next_id_ = 1;
 };
 
+// A JSON-RPC reply's result, or why there is none (the errors of JsonRpcClient::Call).
+Result<nlohmann::json> RpcResult(nlohmann::json reply, bool range_limits, bool null_is_missing);
+
 // True for the messages nodes use when a getLogs range or result set is too large.
 bool IsRangeLimitError(int code, const std::string& message);
 

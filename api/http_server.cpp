@@ -18,9 +18,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <cctype>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -29,6 +26,7 @@
 #include <utility>
 
 #include "api/api_service.h"
+#include "api/beast_request.h"
 #include "api/connection_limits.h"
 #include "api/problem.h"
 #include "api/request_security.h"
@@ -48,11 +46,10 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kHeaderLimit = 16 * 1024;
 // A chunk-size line (with its extensions) or the trailer must fit in this many bytes: Beast
 // parses each only once it is whole and keeps no limit of its own, so an endless one was
 // buffered whole (431 MiB in 1.4 s on one connection).
-constexpr std::size_t kChunkLineLimit = kHeaderLimit;
+constexpr std::size_t kChunkLineLimit = kRequestHeaderLimit;
 constexpr std::size_t kReadChunk = 8 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 // Descriptors kept free beyond api.max_connections: the database pool, the pipelines, logs.
@@ -60,35 +57,6 @@ constexpr rlim_t kSpareDescriptors = 128;
 // Deadlines are checked by one sweep per thread instead of a timer per read and write: a
 // timer per operation costs more than the rest of a small request.
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
-
-HttpRequest ToApiRequest(const http::request<http::string_body>& req, const std::string& peer_ip) {
-  HttpRequest out;
-  out.method = std::string(req.method_string());
-  out.target = std::string(req.target());
-  out.headers.reserve(8);
-  for (const auto& field : req) {
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  out.body = req.body();
-  out.peer_ip = peer_ip;
-  return out;
-}
-
-// A client's X-Request-Id is used (and echoed) when it is short and plain; otherwise the
-// server's own: "<worker>-<count>", unique within the process.
-void SetRequestId(HttpRequest& request, std::size_t worker, std::uint64_t count) {
-  std::string_view given = request.Header("X-Request-Id");
-  bool usable = !given.empty() && given.size() <= 64 &&
-                std::all_of(given.begin(), given.end(), [](unsigned char c) {
-                  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
-                });
-  if (usable) {
-    request.request_id.assign(given);
-    request.client_request_id = true;
-  } else {
-    request.request_id = std::to_string(worker) + "-" + std::to_string(count);
-  }
-}
 
 // One connection's state that its thread's sweep and stop logic may touch.
 struct Connection {
@@ -381,7 +349,7 @@ class HttpServer::Impl {
   // whose framing this server will not read: an unsupported Transfer-Encoding (checked as soon
   // as the header is in, before any body is read), or a chunk line over kChunkLineLimit.
   asio::awaitable<Refusal> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
-                                       http::request_parser<http::string_body>& parser,
+                                       BeastRequestParser& parser,
                                        beast::error_code& ec) {
     bool framing_checked = false;
     for (;;) {
@@ -444,10 +412,8 @@ class HttpServer::Impl {
       // arrive: a client sending a byte a second is cut when it passes.
       connection.busy = true;
       SetDeadline(worker, connection, std::chrono::milliseconds(config_.request_timeout_ms));
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(kHeaderLimit);
-      parser.body_limit(config_.max_body_bytes);
-      parser.eager(true);
+      BeastRequestParser parser;
+      ConfigureRequestParser(parser, config_.max_body_bytes);
       Refusal refusal = co_await ReadRequest(connection, buffer, parser, ec);
       const auto started = Clock::now();
       if (refusal.status != 0 || ec) {

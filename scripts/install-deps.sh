@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build ccache g++ pkg-config
+  # clang++ 14 and its runtime libraries (libFuzzer, ASan, UBSan) for scripts/fuzz.sh.
+  clang libclang-rt-14-dev
   libboost-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libpqxx-dev
   nlohmann-json3-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev postgresql postgresql-contrib python3 python3-requests python3-jsonschema curl

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build (normal, then ASan+UBSan; both with -Werror) and run every test against a private
-# PostgreSQL. Ends with "N passed, M failed" and a non-zero exit if anything failed.
-#   --fast   skip the ASan+UBSan build
+# PostgreSQL, then each libFuzzer harness for INSTAMARKET_FUZZ_SECONDS (default 10) seconds.
+# Ends with "N passed, M failed" and a non-zero exit if anything failed.
+#   --fast   skip the ASan+UBSan build and the fuzzers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,19 @@ tests/browser/install.sh
 # Sequential builds: CI has two cores, and parallel builds would just fight over them.
 builds=("$(scripts/build.sh --werror)")
 ((fast)) || builds+=("$(scripts/build.sh --asan --werror)")
+# The fuzzers (clang, build-fuzz/): one "test" each; a crash or sanitizer report fails it.
+fuzz_failed=0
+fuzz_targets=0
+if ((!fast)); then
+  fuzz_log=$state/fuzz.log
+  mkdir -p "$state"
+  echo "=== fuzzing, ${INSTAMARKET_FUZZ_SECONDS:-10} s per target (log $fuzz_log)" >&2
+  scripts/fuzz.sh "${INSTAMARKET_FUZZ_SECONDS:-10}" 2>&1 | tee "$fuzz_log" >&2 || true
+  fuzz_targets=$(grep -c '^=== fuzz ' "$fuzz_log" || true)
+  fuzz_failed=$(grep -c '^=== fuzz .*: FAILED' "$fuzz_log" || true)
+  # No target line at all: the build failed; count it as one failure.
+  ((fuzz_targets > 0)) || { fuzz_targets=1; fuzz_failed=1; }
+fi
 
 # Durability is pointless for a throwaway test cluster. Exported so that e2e tests which
 # restart PostgreSQL through pg.sh keep the same settings.
@@ -51,8 +65,8 @@ export INSTAMARKET_TEST_PG_STATE=$state
 export INSTAMARKET_TEST_PG_PORT=$port
 export INSTAMARKET_TEST_PG_SCRIPT=$PWD/scripts/pg.sh
 
-passed=0
-failed=0
+passed=$((fuzz_targets - fuzz_failed))
+failed=$fuzz_failed
 skipped=0
 for build in "${builds[@]}"; do
   db=instamarket_test
