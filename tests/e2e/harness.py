@@ -4,7 +4,13 @@ Environment:
   INSTAMARKET_BINARY             path to instamarketd (default: <repo>/build/app/instamarketd)
   INSTAMARKET_TEST_DATABASE_URL  libpq URL of a database the tests may write to; the tests skip
                                  with a clear message when it is missing
+  INSTAMARKET_E2E_REQUIRE        set to 1 (scripts/test.sh does) to make a missing prerequisite
+                                 fail instead of skip
   INSTAMARKET_E2E_KEEP           set to 1 to keep the temporary config/log directories
+
+A module exits 0 only when every test ran and passed, 1 when one failed, and SKIP_EXIT (77, the
+SKIP_RETURN_CODE in CMakeLists.txt) when one was skipped: ctest then reports it as skipped, not
+passed.
 
 Every module uses its own label prefix and random product ids, so modules can share one database
 (run one after another or in parallel) and never assume it is empty.
@@ -22,6 +28,7 @@ import signal
 import socket
 import string
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -57,10 +64,27 @@ def database_url():
     return os.environ.get("INSTAMARKET_TEST_DATABASE_URL", "")
 
 
+# The exit status of a module with a skipped test (ctest's SKIP_RETURN_CODE, see CMakeLists.txt).
+SKIP_EXIT = 77
+
+
+def prerequisites_required():
+    return os.environ.get("INSTAMARKET_E2E_REQUIRE") == "1"
+
+
+def missing_prerequisite(reason):
+    """Skips (SkipTest) because something the test needs is not here; with
+    INSTAMARKET_E2E_REQUIRE=1 (CI) fails instead: there a missing prerequisite is a broken set-up,
+    and a suite that skips it proves nothing."""
+    if prerequisites_required():
+        raise AssertionError(f"{reason} (INSTAMARKET_E2E_REQUIRE=1: a missing prerequisite fails)")
+    raise unittest.SkipTest(reason)
+
+
 def require_environment():
-    """Raises SkipTest (with the reason) when the suite cannot run here."""
+    """Skips, or fails under INSTAMARKET_E2E_REQUIRE=1, when the suite cannot run here."""
     if not database_url():
-        raise unittest.SkipTest(
+        missing_prerequisite(
             "INSTAMARKET_TEST_DATABASE_URL is not set; start a database with "
             "`scripts/pg.sh start var/e2e 54333` and export the URL it prints")
     path = binary_path()
@@ -523,4 +547,16 @@ def status_of(raw_response):
 
 
 def main():
-    unittest.main(verbosity=2)
+    """Runs the module: exit 0 when every test ran and passed, 1 on a failure or when nothing ran,
+    SKIP_EXIT when something was skipped (unittest itself would exit 0)."""
+    result = unittest.main(verbosity=2, exit=False).result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.skipped:
+        print(f"{len(result.skipped)} skipped: exiting {SKIP_EXIT} so that ctest reports a skip",
+              file=sys.stderr)
+        sys.exit(SKIP_EXIT)
+    if result.testsRun == 0:
+        print("no tests ran", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)
