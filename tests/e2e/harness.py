@@ -51,6 +51,9 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 # other modules running at the same time) never match this run's filters.
 RUN_ID = "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(8))
 
+# The first line of a report by AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
 # Environment variables that would override the config file we write; the daemon and the admin
 # CLI must see exactly the config of the test.
 _OVERRIDE_ENV = ("INSTAMARKET_DATABASE_URL", "INSTAMARKET_ADMIN_TOKEN")
@@ -243,9 +246,13 @@ class Daemon:
                     + self.log_tail())
             time.sleep(0.05)
 
-    def stop(self, timeout=15.0):
-        """SIGTERM, wait, and return the exit code (the caller asserts it)."""
+    def stop(self, timeout=15.0, check=True):
+        """SIGTERM, wait, and return the exit code. With `check` (the default) asserts that the
+        code is 0 and that the log holds no sanitizer report: a leak or a use-after-free found
+        at exit shows nowhere else."""
         if self.proc is None:
+            if check:
+                self.check_log()
             return None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -258,13 +265,34 @@ class Daemon:
         finally:
             self._close_log()
         self.proc = None
+        if check:
+            if rc != 0:
+                raise AssertionError(
+                    f"instamarketd exited with {rc} after SIGTERM (expected 0):\n"
+                    + self.log_tail())
+            self.check_log()
         return rc
 
     def stop_and_check(self, timeout=15.0):
-        rc = self.stop(timeout)
-        if rc is not None and rc != 0:
-            raise AssertionError(
-                f"instamarketd exited with {rc} after SIGTERM (expected 0):\n" + self.log_tail())
+        self.stop(timeout, check=True)
+
+    def sanitizer_report(self):
+        """The first log line of an ASan, LSan or UBSan report, or None."""
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if any(marker in line for marker in SANITIZER_MARKERS):
+                return line
+        return None
+
+    def check_log(self):
+        line = self.sanitizer_report()
+        if line is not None:
+            raise AssertionError(f"sanitizer report in the daemon log: {line}\n"
+                                 + self.log_tail(200))
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -279,9 +307,18 @@ class Daemon:
             self._log_file = None
 
     def cleanup(self):
+        """Kills what still runs and removes the files; fails if the log (of every run of this
+        daemon, killed ones included) holds a sanitizer report."""
         self.kill()
+        report = self.sanitizer_report()
+        failure = None
+        if report is not None:
+            failure = AssertionError(f"sanitizer report in the daemon log: {report}\n"
+                                     + self.log_tail(200))
         if os.environ.get("INSTAMARKET_E2E_KEEP") != "1":
             shutil.rmtree(self.tmpdir, ignore_errors=True)
+        if failure is not None:
+            raise failure
 
     def log_tail(self, lines=40):
         try:
