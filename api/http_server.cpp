@@ -276,10 +276,25 @@ class HttpServer::Impl {
   asio::awaitable<void> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
                                     http::request_parser<http::string_body>& parser,
                                     beast::error_code& ec) {
+    // Beast checks header_limit within one put() only, and put() consumes the whole fields it
+    // parsed: fed a read at a time, many small fields passed whatever their total. So the
+    // header is fed at most what is left of the limit and counted across puts.
+    std::size_t header_bytes = 0;
     for (;;) {
       if (buffer.size() > 0) {
-        std::size_t used = parser.put(buffer.data(), ec);
+        const bool in_header = !parser.is_header_done();
+        std::size_t used = parser.put(
+            in_header ? asio::buffer(buffer.data(), kHeaderLimit - header_bytes) : buffer.data(),
+            ec);
         buffer.consume(used);
+        if (in_header && ec == http::error::need_more) {
+          header_bytes += used;
+          // Not complete within the limit (what is still buffered is header too).
+          if (header_bytes + buffer.size() >= kHeaderLimit) {
+            ec = http::error::header_limit;
+            co_return;
+          }
+        }
         if (ec == http::error::need_more) {
           ec = {};
         } else if (ec || parser.is_done()) {
