@@ -217,12 +217,14 @@ class Daemon:
 
     # ----- lifecycle -----------------------------------------------------------------------
 
-    def start(self, timeout=20.0):
+    def start(self, timeout=20.0, migrate=True):
+        """migrate=False: `serve` alone, e.g. while the database is down (it cannot migrate)."""
         # A fresh port on every start, so a restart never waits for the old socket's TIME_WAIT.
         self.port = free_port()
         self.sections["api"]["listen"] = f"127.0.0.1:{self.port}"
         self.write_config()
-        self.run_cli("migrate")
+        if migrate:
+            self.run_cli("migrate")
         self._log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [self.binary, "--config", self.config_path, "serve"],

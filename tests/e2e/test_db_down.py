@@ -13,7 +13,7 @@ import subprocess
 import time
 
 import harness
-from harness import DaemonTestCase
+from harness import Daemon, DaemonTestCase
 
 STATE = os.environ.get("INSTAMARKET_TEST_PG_STATE", "")
 PORT = os.environ.get("INSTAMARKET_TEST_PG_PORT", "")
@@ -110,6 +110,59 @@ class DatabaseDownTest(DaemonTestCase):
         ready = harness.requests.get(self.daemon.base + "/readyz", timeout=5)
         self.assertEqual((ready.status_code, ready.json()["status"]), (200, "ready"))
         self.assertAlive()
+
+
+class ServeWhileDownTest(harness.unittest.TestCase):
+    """docs/operations.md: `serve` starts while the database is down; requests that need it get
+    503 with Retry-After (/health included), /livez is 200 and /readyz 503, and once the
+    database is back the same process serves them."""
+    MODULE = "dbdown-start"
+
+    def setUp(self):
+        require_cluster()
+        self.daemon = Daemon()
+        self.addCleanup(self.daemon.cleanup)
+        self.daemon.run_cli("migrate")  # while the database is up; serve cannot, later
+        created = self.daemon.create_key(harness.label(self.MODULE))
+        self.key = created["api_key"]
+        self.daemon.credit(created["key_id"], "2.5")
+
+    def test_serve_starts_while_down_and_recovers_without_a_restart(self):
+        d = self.daemon
+        pg("stop", STATE, PORT)
+        try:
+            d.start(migrate=False)
+            pid = d.proc.pid
+            live = harness.requests.get(d.base + "/livez", timeout=5)
+            self.assertEqual((live.status_code, live.json()["status"]), (200, "alive"))
+            ready = harness.requests.get(d.base + "/readyz", timeout=5)
+            self.assertEqual(ready.status_code, 503, ready.text)
+            self.assertEqual(ready.json()["reason"], "database unreachable")
+            for path in ("/health", "/balance", "/products", "/orders"):
+                with self.subTest(path=path):
+                    r = d.get(path, key=self.key, timeout=5)
+                    self.assertEqual(r.status_code, 503, f"{path}: {r.text[:300]}")
+                    self.assertEqual(r.headers["Content-Type"], harness.PROBLEM_CONTENT_TYPE)
+                    self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
+            self.assertIsNone(d.proc.poll(), "instamarketd died:\n" + d.log_tail())
+        finally:
+            pg("start", STATE, PORT)
+
+        deadline = time.monotonic() + 15
+        while True:
+            r = d.get("/balance", key=self.key, timeout=5)
+            if r.status_code == 200:
+                break
+            self.assertEqual(r.status_code, 503, r.text[:300])
+            self.assertLess(time.monotonic(), deadline, "not serving 15 s after the database "
+                            "came back\n" + d.log_tail())
+            time.sleep(0.25)
+        self.assertEqual(r.json()["balance_usdt"], 2.5)
+        self.assertEqual(d.get("/health", key=self.key).status_code, 200)
+        ready = harness.requests.get(d.base + "/readyz", timeout=5)
+        self.assertEqual((ready.status_code, ready.json()["status"]), (200, "ready"))
+        self.assertEqual(d.proc.pid, pid, "the same process")
+        d.stop()
 
 
 class LockHolder:
