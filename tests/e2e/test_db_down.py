@@ -112,6 +112,39 @@ class DatabaseDownTest(DaemonTestCase):
         self.assertAlive()
 
 
+class HealthWhileDownTest(DaemonTestCase):
+    """/health itself says 503 while the database is down, also for a key the daemon need not
+    look up (cached for a minute here): above, the key lookup failing answers for it."""
+    MODULE = "dbdown-health"
+    CONFIG = {"api": {"key_cache_ttl_ms": 60000}}
+
+    @classmethod
+    def setUpClass(cls):
+        require_cluster()
+        super().setUpClass()
+
+    def test_health_is_503_with_a_cached_key(self):
+        d = self.daemon
+        key = d.create_key(harness.label(self.MODULE))["api_key"]
+        self.assertHealthy(key)  # the key is cached from here on
+        pg("stop", STATE, PORT)
+        try:
+            deadline = time.monotonic() + 10
+            while harness.requests.get(d.base + "/readyz", timeout=5).status_code != 503:
+                self.assertLess(time.monotonic(), deadline, "/readyz stayed 200")
+                time.sleep(0.1)
+            r = d.get("/health", key=key, timeout=5)
+            self.assertProblem(r, 503)
+            self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
+        finally:
+            pg("start", STATE, PORT)
+        deadline = time.monotonic() + 15
+        while d.get("/health", key=key, timeout=5).status_code != 200:
+            self.assertLess(time.monotonic(), deadline, "/health not 200 after the database came "
+                            "back\n" + d.log_tail())
+            time.sleep(0.25)
+
+
 class ServeWhileDownTest(harness.unittest.TestCase):
     """docs/operations.md: `serve` starts while the database is down; requests that need it get
     503 with Retry-After (/health included), /livez is 200 and /readyz 503, and once the
