@@ -349,13 +349,27 @@ class HttpServer::Impl {
   // whose framing this server will not read: an unsupported Transfer-Encoding (checked as soon
   // as the header is in, before any body is read), or a chunk line over kChunkLineLimit.
   asio::awaitable<Refusal> ReadRequest(Connection& connection, beast::flat_buffer& buffer,
-                                       BeastRequestParser& parser,
-                                       beast::error_code& ec) {
+                                       BeastRequestParser& parser, beast::error_code& ec) {
     bool framing_checked = false;
+    // Beast checks header_limit within one put() only, and put() consumes the whole fields it
+    // parsed: fed a read at a time, many small fields passed whatever their total. So the
+    // header is fed at most what is left of the limit and counted across puts.
+    std::size_t header_bytes = 0;
     for (;;) {
       if (buffer.size() > 0) {
-        std::size_t used = parser.put(buffer.data(), ec);
+        const bool in_header = !parser.is_header_done();
+        std::size_t used = parser.put(
+            in_header ? asio::buffer(buffer.data(), kRequestHeaderLimit - header_bytes) : buffer.data(),
+            ec);
         buffer.consume(used);
+        if (in_header && ec == http::error::need_more) {
+          header_bytes += used;
+          // Not complete within the limit (what is still buffered is header too).
+          if (header_bytes + buffer.size() >= kRequestHeaderLimit) {
+            ec = http::error::header_limit;
+            co_return Refusal{};
+          }
+        }
         if (parser.is_header_done() && !framing_checked) {
           framing_checked = true;
           const auto& req = parser.get();

@@ -4,7 +4,13 @@ Environment:
   INSTAMARKET_BINARY             path to instamarketd (default: <repo>/build/app/instamarketd)
   INSTAMARKET_TEST_DATABASE_URL  libpq URL of a database the tests may write to; the tests skip
                                  with a clear message when it is missing
+  INSTAMARKET_E2E_REQUIRE        set to 1 (scripts/test.sh does) to make a missing prerequisite
+                                 fail instead of skip
   INSTAMARKET_E2E_KEEP           set to 1 to keep the temporary config/log directories
+
+A module exits 0 only when every test ran and passed, 1 when one failed, and SKIP_EXIT (77, the
+SKIP_RETURN_CODE in CMakeLists.txt) when one was skipped: ctest then reports it as skipped, not
+passed.
 
 Every module uses its own label prefix and random product ids, so modules can share one database
 (run one after another or in parallel) and never assume it is empty.
@@ -22,6 +28,7 @@ import signal
 import socket
 import string
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -44,6 +51,9 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 # other modules running at the same time) never match this run's filters.
 RUN_ID = "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(8))
 
+# The first line of a report by AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
 # Environment variables that would override the config file we write; the daemon and the admin
 # CLI must see exactly the config of the test.
 _OVERRIDE_ENV = ("INSTAMARKET_DATABASE_URL", "INSTAMARKET_ADMIN_TOKEN")
@@ -57,10 +67,27 @@ def database_url():
     return os.environ.get("INSTAMARKET_TEST_DATABASE_URL", "")
 
 
+# The exit status of a module with a skipped test (ctest's SKIP_RETURN_CODE, see CMakeLists.txt).
+SKIP_EXIT = 77
+
+
+def prerequisites_required():
+    return os.environ.get("INSTAMARKET_E2E_REQUIRE") == "1"
+
+
+def missing_prerequisite(reason):
+    """Skips (SkipTest) because something the test needs is not here; with
+    INSTAMARKET_E2E_REQUIRE=1 (CI) fails instead: there a missing prerequisite is a broken set-up,
+    and a suite that skips it proves nothing."""
+    if prerequisites_required():
+        raise AssertionError(f"{reason} (INSTAMARKET_E2E_REQUIRE=1: a missing prerequisite fails)")
+    raise unittest.SkipTest(reason)
+
+
 def require_environment():
-    """Raises SkipTest (with the reason) when the suite cannot run here."""
+    """Skips, or fails under INSTAMARKET_E2E_REQUIRE=1, when the suite cannot run here."""
     if not database_url():
-        raise unittest.SkipTest(
+        missing_prerequisite(
             "INSTAMARKET_TEST_DATABASE_URL is not set; start a database with "
             "`scripts/pg.sh start var/e2e 54333` and export the URL it prints")
     path = binary_path()
@@ -190,12 +217,14 @@ class Daemon:
 
     # ----- lifecycle -----------------------------------------------------------------------
 
-    def start(self, timeout=20.0):
+    def start(self, timeout=20.0, migrate=True):
+        """migrate=False: `serve` alone, e.g. while the database is down (it cannot migrate)."""
         # A fresh port on every start, so a restart never waits for the old socket's TIME_WAIT.
         self.port = free_port()
         self.sections["api"]["listen"] = f"127.0.0.1:{self.port}"
         self.write_config()
-        self.run_cli("migrate")
+        if migrate:
+            self.run_cli("migrate")
         self._log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [self.binary, "--config", self.config_path, "serve"],
@@ -219,9 +248,13 @@ class Daemon:
                     + self.log_tail())
             time.sleep(0.05)
 
-    def stop(self, timeout=15.0):
-        """SIGTERM, wait, and return the exit code (the caller asserts it)."""
+    def stop(self, timeout=15.0, check=True):
+        """SIGTERM, wait, and return the exit code. With `check` (the default) asserts that the
+        code is 0 and that the log holds no sanitizer report: a leak or a use-after-free found
+        at exit shows nowhere else."""
         if self.proc is None:
+            if check:
+                self.check_log()
             return None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -234,13 +267,34 @@ class Daemon:
         finally:
             self._close_log()
         self.proc = None
+        if check:
+            if rc != 0:
+                raise AssertionError(
+                    f"instamarketd exited with {rc} after SIGTERM (expected 0):\n"
+                    + self.log_tail())
+            self.check_log()
         return rc
 
     def stop_and_check(self, timeout=15.0):
-        rc = self.stop(timeout)
-        if rc is not None and rc != 0:
-            raise AssertionError(
-                f"instamarketd exited with {rc} after SIGTERM (expected 0):\n" + self.log_tail())
+        self.stop(timeout, check=True)
+
+    def sanitizer_report(self):
+        """The first log line of an ASan, LSan or UBSan report, or None."""
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return None
+        for line in text.splitlines():
+            if any(marker in line for marker in SANITIZER_MARKERS):
+                return line
+        return None
+
+    def check_log(self):
+        line = self.sanitizer_report()
+        if line is not None:
+            raise AssertionError(f"sanitizer report in the daemon log: {line}\n"
+                                 + self.log_tail(200))
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -255,9 +309,18 @@ class Daemon:
             self._log_file = None
 
     def cleanup(self):
+        """Kills what still runs and removes the files; fails if the log (of every run of this
+        daemon, killed ones included) holds a sanitizer report."""
         self.kill()
+        report = self.sanitizer_report()
+        failure = None
+        if report is not None:
+            failure = AssertionError(f"sanitizer report in the daemon log: {report}\n"
+                                     + self.log_tail(200))
         if os.environ.get("INSTAMARKET_E2E_KEEP") != "1":
             shutil.rmtree(self.tmpdir, ignore_errors=True)
+        if failure is not None:
+            raise failure
 
     def log_tail(self, lines=40):
         try:
@@ -523,4 +586,16 @@ def status_of(raw_response):
 
 
 def main():
-    unittest.main(verbosity=2)
+    """Runs the module: exit 0 when every test ran and passed, 1 on a failure or when nothing ran,
+    SKIP_EXIT when something was skipped (unittest itself would exit 0)."""
+    result = unittest.main(verbosity=2, exit=False).result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.skipped:
+        print(f"{len(result.skipped)} skipped: exiting {SKIP_EXIT} so that ctest reports a skip",
+              file=sys.stderr)
+        sys.exit(SKIP_EXIT)
+    if result.testsRun == 0:
+        print("no tests ran", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import sys
-import unittest
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,8 +57,6 @@ class AdapterCase(harness.DaemonTestCase):
 
     @classmethod
     def setUpClass(cls):
-        if cls.KIND is None:
-            raise unittest.SkipTest("base class")
         harness.require_environment()
         cls.network = f"{cls.KIND}_{harness.RUN_ID}"
         cls.latest_network = f"{cls.KIND}_latest_{harness.RUN_ID}"
@@ -300,6 +297,10 @@ class SolanaTest(AdapterCase):
         after = self.send(raw("0.62"), sender=1)
         self.wait_deposit(after)
 
+
+# Only the subclasses are tests: the base class would be collected too (and, run without a KIND,
+# be reported as a skip).
+del AdapterCase
 
 if __name__ == "__main__":
     harness.main()

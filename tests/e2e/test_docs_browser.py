@@ -54,6 +54,9 @@ class DocsBrowserTest(harness.DaemonTestCase):
         self.assertEqual(run.returncode, 0, f"{run.stdout}\n{run.stderr}")
         seen = json.loads(run.stdout.strip().splitlines()[-1])
         self.assertEqual(seen["external_requests"], [])
+        # Nothing filtered: a CSP violation, a failed fetch or a script error is a defect.
+        self.assertEqual(seen["console_errors"], [])
+        self.assertEqual(seen["failed_responses"], [])
         self.assertIn('"balance_usdt": 3.5', seen["balance"]["text"])
         self.assertIn('"amount_usdt": 12.5', seen["topup"]["text"])
         self.assertTrue(os.path.getsize(screenshot) > 10_000)

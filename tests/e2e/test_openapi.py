@@ -45,6 +45,16 @@ def template_of(path):
     raise AssertionError(f"{path} matches no path of the document")
 
 
+def documented_response(responses, status):
+    """The response object the document gives for `status`: its own code, else its range (2XX).
+    `default` counts only for an operation that documents no code of its own (the webhook
+    receiver): otherwise any status would pass through it."""
+    spec = responses.get(str(status)) or responses.get(f"{status // 100}XX")
+    if spec is None and all(not code.isdigit() for code in responses):
+        spec = responses.get("default")
+    return spec
+
+
 class OpenApiTest(harness.DaemonTestCase):
     MODULE = "openapi"
 
@@ -77,8 +87,7 @@ class OpenApiTest(harness.DaemonTestCase):
         path = path or response.request.path_url.split("?")[0]
         operation = DOC["paths"][template_of(path)].get(method)
         self.assertIsNotNone(operation, f"{method.upper()} {path} is not documented")
-        responses = operation["responses"]
-        spec = responses.get(str(response.status_code)) or responses.get("default")
+        spec = documented_response(operation["responses"], response.status_code)
         self.assertIsNotNone(spec, f"{method.upper()} {path}: status {response.status_code} "
                                    f"is not documented: {response.text[:300]}")
         spec = resolve(spec)
@@ -181,6 +190,31 @@ class OpenApiTest(harness.DaemonTestCase):
         self.check(self.get("/orders"))
         self.check(self.post("/orders", {"product_id": self.product, "quantity": 100}))  # 409
         self.check(self.post("/orders", {"product_id": 1, "quantity": 1}))  # 404
+
+    def test_default_absorbs_no_status(self):
+        health = DOC["paths"]["/api/v1/health"]["get"]["responses"]
+        self.assertIn("default", health)
+        self.assertIsNotNone(documented_response(health, 503))
+        # Before, any status of an operation passed through its `default`.
+        self.assertIsNone(documented_response(health, 418))
+        self.assertIsNone(documented_response(health, 500))
+        # The webhook receiver documents 2XX and `default` only, on purpose: any other answer
+        # is retried.
+        receiver = DOC["webhooks"]["orderStatusChanged"]["post"]["responses"]
+        self.assertIsNotNone(documented_response(receiver, 204))
+        self.assertIsNotNone(documented_response(receiver, 500))
+
+    def test_refusals_match(self):
+        poor = self.daemon.create_key(harness.label("openapi", "poor"))
+        r = self.daemon.post("/orders", key=poor["api_key"],
+                             data=json.dumps({"product_id": self.product, "quantity": 1}),
+                             headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status_code, 402, r.text)
+        self.check(r)
+        r = self.daemon.post("/orders", key=self.key["api_key"], data=b"x" * 70000,
+                             headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status_code, 413, r.text)
+        self.check(r, path="/api/v1/orders")
 
     def test_admin_and_probe_answers_match(self):
         self.check(self.admin_get("/api/admin/api-audit"))

@@ -41,10 +41,13 @@ class WatcherLeaseTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for d in cls.daemons:
-            d.kill()
-            d.cleanup()
-        cls.chain.stop()
+        try:
+            for d in cls.daemons:
+                d.stop()  # exit 0 after SIGTERM; the leader a test killed is gone already
+        finally:
+            for d in cls.daemons:
+                d.cleanup()
+            cls.chain.stop()
 
     def agent(self, daemon):
         return f"instamarketd (pid {daemon.proc.pid})"

@@ -3,11 +3,16 @@ one successful delivery per status change after retries, each with a valid signa
 that never answers 2xx ends as failed and is delivered after an admin redelivers it. Every
 webhook is signed with the key's own webhook secret (never its request-signing one), a rotated
 secret keeps signing alongside the new one for its grace period, items never go to a plain
-http:// URL unless the config allows it, and a final delivery's stored body keeps no items."""
+http:// URL unless the config allows it, and a final delivery's stored body keeps no items.
+Retries follow backoff_base_ms x 2^(n-1) and an attempt is cut at timeout_ms, measured at the
+receiver. (That redirects are not followed is tests/unit/webhook_connect_test.cpp's
+RedirectsAreNotFollowed.)"""
 
+import http.server
 import json
 import os
 import re
+import threading
 import time
 
 import harness
@@ -247,6 +252,121 @@ class PlainHttpItemsTest(DaemonTestCase):
             self.assertTrue(oh.verify_signature(key["webhook_secret"], headers, sent))
             got = d.get(f"/orders/{order['order_id']}", key=key["api_key"]).json()
             self.assertEqual(got["items"], items)
+        finally:
+            receiver.stop()
+
+
+class TimedReceiver:
+    """A loopback receiver that notes when each POST arrived (monotonic seconds) and answers
+    with `answer(n)` for the n-th one (0-based): a status, or ("sleep", seconds, status)."""
+
+    def __init__(self, answer):
+        self.arrivals = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                arrived = time.monotonic()
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver.lock:
+                    n = len(receiver.arrivals)
+                    receiver.arrivals.append(arrived)
+                what = answer(n)
+                if isinstance(what, tuple):
+                    time.sleep(what[1])
+                    what = what[2]
+                try:
+                    self.send_response(what)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the daemon gave up on this attempt already
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def times(self):
+        with self.lock:
+            return list(self.arrivals)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookScheduleTest(DaemonTestCase):
+    """docs/api.md: a failed attempt is retried after backoff_base_ms x 2^(n-1), max_retries
+    times, and an attempt that gets no answer within timeout_ms has failed. Measured from when
+    the receiver saw each attempt."""
+    MODULE = "webhooks-schedule"
+    BASE = 0.3
+    RETRIES = 4
+    TIMEOUT = 0.5
+    # The dispatcher looks for due deliveries every 200 ms; sending and recording take a little.
+    SLACK = 0.2 + 0.35
+    CONFIG = {"webhooks": {"allow_private_addresses": "true", "backoff_base_ms": int(BASE * 1000),
+                           "max_retries": RETRIES, "timeout_ms": int(TIMEOUT * 1000),
+                           "allow_items_over_http": "true"},
+              "api": {"rate_limit_per_minute": 1000000}}
+
+    def order_to(self, url, tag):
+        d = self.daemon
+        product, _ = oh.make_product(d, tag, price="1", stock=1)
+        key = oh.funded_key(d, tag, "1")
+        return self.assertJson(oh.place(d, key["api_key"], product, 1, webhook_url=url), 201)
+
+    def wait_arrivals(self, receiver, count, timeout):
+        deadline = time.monotonic() + timeout
+        while len(receiver.times()) < count:
+            self.assertLess(time.monotonic(), deadline,
+                            f"{len(receiver.times())} of {count} attempts arrived\n"
+                            + self.daemon.log_tail())
+            time.sleep(0.02)
+        return receiver.times()
+
+    def test_retries_back_off_exponentially_then_give_up(self):
+        receiver = TimedReceiver(lambda n: 500)
+        try:
+            order = self.order_to(receiver.url, "backoff")
+            times = self.wait_arrivals(receiver, 1 + self.RETRIES, timeout=20)
+            time.sleep(2 * self.BASE * 2 ** self.RETRIES)  # longer than a fifth retry would wait
+            self.assertEqual(len(receiver.times()), 1 + self.RETRIES, "max_retries is 4")
+            gaps = [b - a for a, b in zip(times, times[1:])]
+            print("retry gaps: " + ", ".join(f"{g:.3f}" for g in gaps) + " s")
+            for n, gap in enumerate(gaps, start=1):
+                want = self.BASE * 2 ** (n - 1)
+                self.assertTrue(want - 0.05 <= gap <= want + self.SLACK,
+                                f"retry {n} came {gap:.3f} s after the attempt before, "
+                                f"want {want:.1f} s (+ up to {self.SLACK} s); all: "
+                                + ", ".join(f"{g:.3f}" for g in gaps))
+            rows = [r for r in self.daemon.admin("webhooks", "list", "--failed")
+                    if r["order_id"] == order["order_id"]]
+            self.assertEqual([(r["attempts"], r["last_http_status"]) for r in rows],
+                             [(1 + self.RETRIES, 500)])
+        finally:
+            receiver.stop()
+
+    def test_an_attempt_without_an_answer_within_the_timeout_is_retried(self):
+        hang = 4 * self.TIMEOUT + 1
+        receiver = TimedReceiver(lambda n: ("sleep", hang, 200) if n == 0 else 200)
+        try:
+            self.order_to(receiver.url, "timeout")
+            first, second = self.wait_arrivals(receiver, 2, timeout=20)[:2]
+            gap = second - first
+            print(f"retry after a hung attempt: {gap:.3f} s")
+            # Cut at timeout_ms, then the first backoff; not after the receiver's late answer.
+            self.assertTrue(self.TIMEOUT + self.BASE - 0.05 <= gap
+                            <= self.TIMEOUT + self.BASE + self.SLACK,
+                            f"the retry came {gap:.3f} s after the hung attempt (timeout "
+                            f"{self.TIMEOUT} s + backoff {self.BASE} s; the receiver hung {hang} s)")
+            time.sleep(hang)
+            self.assertEqual(len(receiver.times()), 2, "delivered by the retry: nothing more")
         finally:
             receiver.stop()
 
