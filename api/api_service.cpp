@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "api/account_handlers.h"
 #include "api/catalog_handlers.h"
 #include "api/deposit_handlers.h"
@@ -46,7 +48,8 @@ ApiService::ApiService(Database& db, const Config& config)
       api_(config.api),
       admin_(config.admin),
       keys_(db.keys(), std::chrono::milliseconds(config.api.key_cache_ttl_ms)),
-      limiter_(config.api.rate_limit_per_minute, std::chrono::seconds(60)) {
+      limiter_(config.api.rate_limit_per_minute, std::chrono::seconds(60)),
+      shared_rate_limit_(config.api.rate_limit_scope == "database") {
   routes_ = Routes();
   for (const auto& r : routes_) {
     patterns_.emplace_back(r.method, r.pattern);
@@ -111,7 +114,33 @@ Metrics::Route* ApiService::MetricsRoute(const Call& call) const {
 }
 
 std::vector<const PipelinedStatement*> ApiService::PipelinedStatements() {
-  return {BalanceStore::GetRead(0).statement};
+  return {BalanceStore::GetRead(0).statement, RateWindowStore::AdmitStatement()};
+}
+
+void ApiService::SetRateDecision(Call& call, const RateDecision& decision) {
+  call.rate = decision;
+  call.rate_decided = true;
+  call.wants_admission = false;
+}
+
+Result<RateGrant> ApiService::AskRateWindow(const RateAsk& ask) {
+  if (!db_.healthy()) return MakeError(ErrorCode::kUnavailable, "database unavailable");
+  return db_.rate_windows().Admit(ask);
+}
+
+// For requests already on the blocking pool (signed POSTs, keys not cached): one slot, asked
+// with no batching; the process's own log decides when the database cannot.
+RateDecision ApiService::AdmitBlocking(std::int64_t key_id) {
+  auto grant = AskRateWindow(RateAsk{key_id, 1, api_.rate_limit_per_minute, 60000, 0});
+  auto now = Clock::now();
+  if (!grant) return limiter_.Admit(key_id, now);
+  auto seconds = [](std::int64_t ms) {
+    return static_cast<int>(std::clamp<std::int64_t>((ms + 999) / 1000, 1, 60));
+  };
+  RateDecision decision{grant->granted == 1, api_.rate_limit_per_minute, grant->remaining,
+                        seconds(grant->reset_ms)};
+  if (decision.allowed) limiter_.Record(key_id, now);
+  return decision;
 }
 
 const ApiService::RouteEntry* ApiService::RouteOf(const Call& call) const {
@@ -271,7 +300,16 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
     }
   }
 
-  call.rate = limiter_.Admit(key.id, Clock::now());
+  if (!call.rate_decided) {
+    if (!shared_rate_limit_) {
+      SetRateDecision(call, limiter_.Admit(key.id, Clock::now()));
+    } else if (may_block) {
+      SetRateDecision(call, AdmitBlocking(key.id));
+    } else {
+      call.wants_admission = true;  // the server asks the database without blocking a thread
+      return std::nullopt;
+    }
+  }
   if (!call.rate.allowed) {
     Metrics::Get().RecordRateLimited();
     HttpResponse response = Problem(

@@ -39,6 +39,8 @@ class ApiService {
     RouteMatch match;
     KeyCache::Entry key;  // the authenticated caller once known
     bool admitted = false;
+    bool rate_decided = false;     // `rate` holds this request's decision
+    bool wants_admission = false;  // the server is to decide `rate` (AdmitShared) and come back
     RateDecision rate;
   };
 
@@ -60,8 +62,20 @@ class ApiService {
   // OpenAPI document must describe each (tests/unit/openapi_test.cpp).
   static std::vector<std::pair<std::string, std::string>> Endpoints();
 
-  // Every statement a PlanRead may name, to prepare on each pipelined connection.
+  // Every statement a PlanRead or a rate ask may name, to prepare on each pipelined connection.
   static std::vector<const PipelinedStatement*> PipelinedStatements();
+
+  // The limit shared through the database (api.rate_limit_scope "database"). A call that
+  // HandleInline left with wants_admission gets its decision from the server's
+  // AdmissionBatcher, then goes through HandleInline again.
+  bool rate_limit_shared() const { return shared_rate_limit_; }
+  void SetRateDecision(Call& call, const RateDecision& decision);
+  // What the batcher needs: the limit, the process's own log (the fallback), and a blocking
+  // ask for when the pipelined connection is not up (kUnavailable while the database is
+  // known to be down, without trying).
+  int rate_limit() const { return api_.rate_limit_per_minute; }
+  RateLimiter& local_rate_limiter() { return limiter_; }
+  Result<RateGrant> AskRateWindow(const RateAsk& ask);
 
   // From now on /readyz answers 503, so a load balancer stops sending before the listener
   // closes. Thread-safe.
@@ -89,6 +103,7 @@ class ApiService {
   std::optional<HttpResponse> Serve(Call& call, bool may_block);
   std::optional<HttpResponse> Authenticate(Call& call, const RouteEntry* route, bool may_block);
   HttpResponse RunHandler(Call& call, const RouteEntry& route);
+  RateDecision AdmitBlocking(std::int64_t key_id);
 
   Database& db_;
   const Config& config_;
@@ -97,7 +112,8 @@ class ApiService {
   std::vector<RouteEntry> routes_;
   std::vector<std::pair<std::string, std::string>> patterns_;
   KeyCache keys_;
-  RateLimiter limiter_;
+  RateLimiter limiter_;  // the whole limit with scope "process"; else the fallback
+  bool shared_rate_limit_;
   UsageRecorder usage_;
   std::function<void()> order_placed_;
   std::atomic<bool> shutting_down_{false};

@@ -34,7 +34,10 @@ RateDecision RateLimiter::Admit(std::int64_t key_id, Clock::time_point now) {
     std::size_t lo = 0, hi = limit;
     while (lo < hi) {
       std::size_t mid = (lo + hi) / 2;
-      if (now - log.times[(log.next + mid) % limit] >= window_) lo = mid + 1; else hi = mid;
+      if (now - log.times[(log.next + mid) % limit] >= window_)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     decision.remaining = static_cast<int>(lo);
     decision.reset_seconds = CeilSeconds(log.times[log.next] + window_ - now);
@@ -44,6 +47,20 @@ RateDecision RateLimiter::Admit(std::int64_t key_id, Clock::time_point now) {
   decision.remaining = 0;
   decision.reset_seconds = CeilSeconds(oldest + window_ - now);
   return decision;
+}
+
+void RateLimiter::Record(std::int64_t key_id, Clock::time_point now) {
+  Shard& shard = shards_[static_cast<std::size_t>(key_id) % kShards];
+  std::lock_guard lock(shard.mutex);
+  Log& log = shard.logs[key_id];
+  auto limit = static_cast<std::size_t>(limit_);
+  if (log.times.size() < limit) {
+    log.times.push_back(now);
+    return;
+  }
+  // Full: the newest admission replaces the oldest, keeping the ring in time order.
+  log.times[log.next] = now;
+  log.next = (log.next + 1) % limit;
 }
 
 }  // namespace instamarket
