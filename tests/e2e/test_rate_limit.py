@@ -117,11 +117,11 @@ class RateLimitTest(DaemonTestCase):
         self.assertHealthy(key)
 
 
-class SharedLimitTest(unittest.TestCase):
-    """Three daemons on one database share each key's window: the limit is per key, not per
-    key and process (issue 12, item 15)."""
+class ThreeInstances(unittest.TestCase):
+    """Three daemons on the shared test database, with the api settings in API."""
     INSTANCES = 3
     REQUESTS = 300
+    API = {"rate_limit_per_minute": LIMIT}
 
     @classmethod
     def setUpClass(cls):
@@ -129,8 +129,7 @@ class SharedLimitTest(unittest.TestCase):
         cls.daemons = []
         try:
             for _ in range(cls.INSTANCES):
-                cls.daemons.append(
-                    harness.Daemon(api={"rate_limit_per_minute": LIMIT}).start())
+                cls.daemons.append(harness.Daemon(api=dict(cls.API)).start())
         except BaseException:
             for d in cls.daemons:
                 d.cleanup()
@@ -147,6 +146,11 @@ class SharedLimitTest(unittest.TestCase):
 
     def new_key(self, name):
         return self.daemons[0].create_key(harness.label("ratelimit-shared", name))["api_key"]
+
+
+class SharedLimitTest(ThreeInstances):
+    """Three daemons on one database share each key's window: the limit is per key, not per
+    key and process (issue 12, item 15)."""
 
     def test_one_limit_across_three_instances(self):
         key = self.new_key("spread")
@@ -178,6 +182,18 @@ class SharedLimitTest(unittest.TestCase):
             self.assertEqual(r.status_code, 429, r.text)
             check_429(self, r.headers, r.text)
             self.assertEqual(d.get("/health", key=other).status_code, 200)
+
+
+class ProcessScopeTest(ThreeInstances):
+    """api.rate_limit_scope: process keeps the old per-daemon limit, with no database work."""
+    API = {"rate_limit_per_minute": LIMIT, "rate_limit_scope": "process"}
+
+    def test_each_instance_counts_alone(self):
+        key = self.new_key("per-process")
+        results = fire_spread(self.daemons, [key] * self.REQUESTS)
+        per_daemon = collections.Counter(
+            i % self.INSTANCES for i, (_, status, _, _) in enumerate(results) if status == 200)
+        self.assertEqual(dict(per_daemon), {i: LIMIT for i in range(self.INSTANCES)})
 
 
 if __name__ == "__main__":
