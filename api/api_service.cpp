@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include "api/account_handlers.h"
 #include "api/catalog_handlers.h"
 #include "api/deposit_handlers.h"
@@ -101,8 +99,9 @@ std::vector<ApiService::RouteEntry> ApiService::Routes() {
 
 std::optional<HttpResponse> ApiService::HandleInline(Call& call) { return Serve(call, false); }
 
-HttpResponse ApiService::HandleBlocking(Call& call) {
+std::optional<HttpResponse> ApiService::HandleBlocking(Call& call) {
   auto response = Serve(call, true);
+  if (!response && call.wants_admission) return std::nullopt;
   return response ? std::move(*response) : Problem(500, "request was not served");
 }
 
@@ -126,21 +125,6 @@ void ApiService::SetRateDecision(Call& call, const RateDecision& decision) {
 Result<RateGrant> ApiService::AskRateWindow(const RateAsk& ask) {
   if (!db_.healthy()) return MakeError(ErrorCode::kUnavailable, "database unavailable");
   return db_.rate_windows().Admit(ask);
-}
-
-// For requests already on the blocking pool (signed POSTs, keys not cached): one slot, asked
-// with no batching; the process's own log decides when the database cannot.
-RateDecision ApiService::AdmitBlocking(std::int64_t key_id) {
-  auto grant = AskRateWindow(RateAsk{key_id, 1, api_.rate_limit_per_minute, 60000, 0});
-  auto now = Clock::now();
-  if (!grant) return limiter_.Admit(key_id, now);
-  auto seconds = [](std::int64_t ms) {
-    return static_cast<int>(std::clamp<std::int64_t>((ms + 999) / 1000, 1, 60));
-  };
-  RateDecision decision{grant->granted == 1, api_.rate_limit_per_minute, grant->remaining,
-                        seconds(grant->reset_ms)};
-  if (decision.allowed) limiter_.Record(key_id, now);
-  return decision;
 }
 
 const ApiService::RouteEntry* ApiService::RouteOf(const Call& call) const {
@@ -303,10 +287,10 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
   if (!call.rate_decided) {
     if (!shared_rate_limit_) {
       SetRateDecision(call, limiter_.Admit(key.id, Clock::now()));
-    } else if (may_block) {
-      SetRateDecision(call, AdmitBlocking(key.id));
     } else {
-      call.wants_admission = true;  // the server asks the database without blocking a thread
+      // The server decides on the I/O thread (batched with the key's other requests), also
+      // for a call already on the pool: then it comes back here with the decision.
+      call.wants_admission = true;
       return std::nullopt;
     }
   }

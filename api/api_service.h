@@ -25,7 +25,9 @@ namespace instamarket {
 //
 // A request is served in up to two steps: HandleInline runs on an I/O thread and does what
 // needs no blocking work (for a cached key on /health, everything); when it returns nullopt the
-// server calls HandleBlocking with the same Call on the blocking pool. Thread-safe.
+// server calls HandleBlocking with the same Call on the blocking pool. Either may also return
+// nullopt with wants_admission set: the server then decides the rate limit and calls
+// HandleInline again. Thread-safe.
 class ApiService {
  public:
   using Clock = std::chrono::steady_clock;
@@ -40,14 +42,14 @@ class ApiService {
     KeyCache::Entry key;  // the authenticated caller once known
     bool admitted = false;
     bool rate_decided = false;     // `rate` holds this request's decision
-    bool wants_admission = false;  // the server is to decide `rate` (AdmitShared) and come back
+    bool wants_admission = false;  // the server is to decide `rate` and call HandleInline
     RateDecision rate;
   };
 
   ApiService(Database& db, const Config& config);
 
   std::optional<HttpResponse> HandleInline(Call& call);
-  HttpResponse HandleBlocking(Call& call);
+  std::optional<HttpResponse> HandleBlocking(Call& call);  // nullopt only for wants_admission
 
   // A third way for an admitted call whose route needs only one read (GET /balance): the
   // server runs the read on its pipelined connection and hands the rows back. nullopt when the
@@ -65,9 +67,8 @@ class ApiService {
   // Every statement a PlanRead or a rate ask may name, to prepare on each pipelined connection.
   static std::vector<const PipelinedStatement*> PipelinedStatements();
 
-  // The limit shared through the database (api.rate_limit_scope "database"). A call that
-  // HandleInline left with wants_admission gets its decision from the server's
-  // AdmissionBatcher, then goes through HandleInline again.
+  // The limit shared through the database (api.rate_limit_scope "database"). A call left with
+  // wants_admission gets its decision from the server's AdmissionBatcher.
   bool rate_limit_shared() const { return shared_rate_limit_; }
   void SetRateDecision(Call& call, const RateDecision& decision);
   // What the batcher needs: the limit, the process's own log (the fallback), and a blocking
@@ -103,7 +104,6 @@ class ApiService {
   std::optional<HttpResponse> Serve(Call& call, bool may_block);
   std::optional<HttpResponse> Authenticate(Call& call, const RouteEntry* route, bool may_block);
   HttpResponse RunHandler(Call& call, const RouteEntry& route);
-  RateDecision AdmitBlocking(std::int64_t key_id);
 
   Database& db_;
   const Config& config_;

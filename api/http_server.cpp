@@ -273,6 +273,11 @@ class HttpServer::Impl {
 
   // Waits for the batcher's decision on the call's key.
   asio::awaitable<void> AdmitShared(Worker& worker, ApiService::Call& call) {
+    if (!worker.admissions) {  // not reached: the service asks only when the limit is shared
+      service_.SetRateDecision(call,
+                               service_.local_rate_limiter().Admit(call.key->id, Clock::now()));
+      co_return;
+    }
     std::optional<RateDecision> decision;
     asio::steady_timer wake(worker.io, asio::steady_timer::time_point::max());
     worker.admissions->Admit(call.key->id, [&decision, &wake](const RateDecision& d) {
@@ -394,11 +399,14 @@ class HttpServer::Impl {
       SetRequestId(request, worker.index, ++worker.requests);
       ApiService::Call call(request);
       std::optional<HttpResponse> response = service_.HandleInline(call);
-      if (!response && call.wants_admission && worker.admissions) {
-        co_await AdmitShared(worker, call);
-        response = service_.HandleInline(call);
-      }
-      if (!response) {
+      // Each turn makes progress: the rate is decided once, and the blocking step answers
+      // unless the rate is still to be decided.
+      while (!response) {
+        if (call.wants_admission) {
+          co_await AdmitShared(worker, call);
+          response = service_.HandleInline(call);
+          continue;
+        }
         auto read = service_.PlanRead(call);
         if (read && worker.pipeline->Ready()) {
           auto rows = co_await worker.pipeline->Read(*read);
