@@ -48,7 +48,8 @@ ApiService::ApiService(Database& db, const Config& config)
       admin_(config.admin),
       keys_(db.keys(), std::chrono::milliseconds(config.api.key_cache_ttl_ms)),
       admin_gate_(config.admin),
-      limiter_(config.api.rate_limit_per_minute, std::chrono::seconds(60)) {
+      limiter_(config.api.rate_limit_per_minute, std::chrono::seconds(60)),
+      shared_rate_limit_(config.api.rate_limit_scope == "database") {
   routes_ = Routes();
   for (const auto& r : routes_) {
     patterns_.emplace_back(r.method, r.pattern);
@@ -100,8 +101,9 @@ std::vector<ApiService::RouteEntry> ApiService::Routes() {
 
 std::optional<HttpResponse> ApiService::HandleInline(Call& call) { return Serve(call, false); }
 
-HttpResponse ApiService::HandleBlocking(Call& call) {
+std::optional<HttpResponse> ApiService::HandleBlocking(Call& call) {
   auto response = Serve(call, true);
+  if (!response && call.wants_admission) return std::nullopt;
   return response ? std::move(*response) : Problem(500, "request was not served");
 }
 
@@ -113,7 +115,18 @@ Metrics::Route* ApiService::MetricsRoute(const Call& call) const {
 }
 
 std::vector<const PipelinedStatement*> ApiService::PipelinedStatements() {
-  return {BalanceStore::GetRead(0).statement};
+  return {BalanceStore::GetRead(0).statement, RateWindowStore::AdmitStatement()};
+}
+
+void ApiService::SetRateDecision(Call& call, const RateDecision& decision) {
+  call.rate = decision;
+  call.rate_decided = true;
+  call.wants_admission = false;
+}
+
+Result<RateGrant> ApiService::AskRateWindow(const RateAsk& ask) {
+  if (!db_.healthy()) return MakeError(ErrorCode::kUnavailable, "database unavailable");
+  return db_.rate_windows().Admit(ask);
 }
 
 const ApiService::RouteEntry* ApiService::RouteOf(const Call& call) const {
@@ -321,7 +334,16 @@ std::optional<HttpResponse> ApiService::Authenticate(Call& call, const RouteEntr
     }
   }
 
-  call.rate = limiter_.Admit(key.id, Clock::now());
+  if (!call.rate_decided) {
+    if (!shared_rate_limit_) {
+      SetRateDecision(call, limiter_.Admit(key.id, Clock::now()));
+    } else {
+      // The server decides on the I/O thread (batched with the key's other requests), also
+      // for a call already on the pool: then it comes back here with the decision.
+      call.wants_admission = true;
+      return std::nullopt;
+    }
+  }
   if (!call.rate.allowed) {
     Metrics::Get().RecordRateLimited();
     HttpResponse response = Problem(

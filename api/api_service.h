@@ -26,7 +26,9 @@ namespace instamarket {
 //
 // A request is served in up to two steps: HandleInline runs on an I/O thread and does what
 // needs no blocking work (for a cached key on /health, everything); when it returns nullopt the
-// server calls HandleBlocking with the same Call on the blocking pool. Thread-safe.
+// server calls HandleBlocking with the same Call on the blocking pool. Either may also return
+// nullopt with wants_admission set: the server then decides the rate limit and calls
+// HandleInline again. Thread-safe.
 class ApiService {
  public:
   using Clock = std::chrono::steady_clock;
@@ -40,6 +42,8 @@ class ApiService {
     RouteMatch match;
     KeyCache::Entry key;  // the authenticated caller once known
     bool admitted = false;
+    bool rate_decided = false;     // `rate` holds this request's decision
+    bool wants_admission = false;  // the server is to decide `rate` and call HandleInline
     RateDecision rate;
     bool admin_checked = false;  // admin paths: the token was judged (once per request)
     AdminGate::Verdict admin;
@@ -50,7 +54,7 @@ class ApiService {
   ApiService(Database& db, const Config& config);
 
   std::optional<HttpResponse> HandleInline(Call& call);
-  HttpResponse HandleBlocking(Call& call);
+  std::optional<HttpResponse> HandleBlocking(Call& call);  // nullopt only for wants_admission
 
   // A third way for an admitted call whose route needs only one read (GET /balance): the
   // server runs the read on its pipelined connection and hands the rows back. nullopt when the
@@ -65,8 +69,19 @@ class ApiService {
   // OpenAPI document must describe each (tests/unit/openapi_test.cpp).
   static std::vector<std::pair<std::string, std::string>> Endpoints();
 
-  // Every statement a PlanRead may name, to prepare on each pipelined connection.
+  // Every statement a PlanRead or a rate ask may name, to prepare on each pipelined connection.
   static std::vector<const PipelinedStatement*> PipelinedStatements();
+
+  // The limit shared through the database (api.rate_limit_scope "database"). A call left with
+  // wants_admission gets its decision from the server's AdmissionBatcher.
+  bool rate_limit_shared() const { return shared_rate_limit_; }
+  void SetRateDecision(Call& call, const RateDecision& decision);
+  // What the batcher needs: the limit, the process's own log (the fallback), and a blocking
+  // ask for when the pipelined connection is not up (kUnavailable while the database is
+  // known to be down, without trying).
+  int rate_limit() const { return api_.rate_limit_per_minute; }
+  RateLimiter& local_rate_limiter() { return limiter_; }
+  Result<RateGrant> AskRateWindow(const RateAsk& ask);
 
   // From now on /readyz answers 503, so a load balancer stops sending before the listener
   // closes. Thread-safe.
@@ -104,7 +119,8 @@ class ApiService {
   std::vector<std::pair<std::string, std::string>> patterns_;
   KeyCache keys_;
   AdminGate admin_gate_;
-  RateLimiter limiter_;
+  RateLimiter limiter_;  // the whole limit with scope "process"; else the fallback
+  bool shared_rate_limit_;
   UsageRecorder usage_;
   std::function<void()> order_placed_;
   std::atomic<bool> shutting_down_{false};

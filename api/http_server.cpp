@@ -25,6 +25,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "api/admission_batcher.h"
 #include "api/api_service.h"
 #include "api/beast_request.h"
 #include "api/connection_limits.h"
@@ -118,7 +119,9 @@ class HttpServer::Impl {
     // Set when the server stops: no connection's deadline may lie beyond it.
     Clock::time_point drain_deadline = Clock::time_point::max();
     asio::steady_timer sweep{io};
-    std::unique_ptr<PgPipeline> pipeline;  // declared after io: destroyed before it
+    std::unique_ptr<PgPipeline> pipeline;          // declared after io: destroyed before it
+    std::unique_ptr<AdmissionBatcher> admissions;  // the shared rate limit; null: per process
+    Clock::time_point last_rate_warning{};
     std::thread thread;
     std::size_t index = 0;
     std::uint64_t requests = 0;  // served by this thread, for request ids
@@ -143,6 +146,14 @@ class HttpServer::Impl {
       worker->pipeline = std::make_unique<PgPipeline>(
           worker->io, blocking_, full_config.database.url, ApiService::PipelinedStatements(),
           SessionTimeoutsSql(full_config.database));
+      if (service_.rate_limit_shared()) {
+        Worker* w = worker.get();
+        worker->admissions = std::make_unique<AdmissionBatcher>(
+            service_.rate_limit(), std::chrono::seconds(60), service_.local_rate_limiter(),
+            [this, w](const RateAsk& ask, AdmissionBatcher::Reply reply) {
+              asio::co_spawn(w->io, AskRateWindow(*w, ask, std::move(reply)), asio::detached);
+            });
+      }
       workers_.push_back(std::move(worker));
     }
     acceptor_.emplace(workers_[0]->io);
@@ -302,7 +313,48 @@ class HttpServer::Impl {
       for (Connection* c : worker.connections) {
         if (c->deadline <= now) c->socket.cancel();
       }
+      if (worker.admissions) worker.admissions->Sweep();
     }
+  }
+
+  // One ask of the shared rate limit: on the worker's pipelined connection when it is up (no
+  // thread held), else blocking on the pool.
+  asio::awaitable<void> AskRateWindow(Worker& worker, RateAsk ask, AdmissionBatcher::Reply reply) {
+    co_await asio::post(worker.io, asio::use_awaitable);  // the batcher wants no reply in Send
+    Result<RateGrant> grant = MakeError(ErrorCode::kUnavailable, "not asked");
+    if (worker.pipeline->Ready()) {
+      PipelinedRead read = RateWindowStore::AdmitRead(ask);
+      auto rows = co_await worker.pipeline->Read(read);
+      grant = rows ? RateWindowStore::FromRows(*rows) : Result<RateGrant>(rows.error());
+    } else {
+      grant = co_await RunBlocking(blocking_, [this, ask] { return service_.AskRateWindow(ask); });
+    }
+    if (!grant && Clock::now() - worker.last_rate_warning >= std::chrono::seconds(10)) {
+      worker.last_rate_warning = Clock::now();
+      spdlog::warn("shared rate limit unavailable, each process counts alone meanwhile: {}",
+                   grant.error().message);
+    }
+    reply(std::move(grant));
+  }
+
+  // Waits for the batcher's decision on the call's key.
+  asio::awaitable<void> AdmitShared(Worker& worker, ApiService::Call& call) {
+    if (!worker.admissions) {  // not reached: the service asks only when the limit is shared
+      service_.SetRateDecision(call,
+                               service_.local_rate_limiter().Admit(call.key->id, Clock::now()));
+      co_return;
+    }
+    std::optional<RateDecision> decision;
+    asio::steady_timer wake(worker.io, asio::steady_timer::time_point::max());
+    worker.admissions->Admit(call.key->id, [&decision, &wake](const RateDecision& d) {
+      decision = d;
+      wake.cancel();
+    });
+    while (!decision) {
+      beast::error_code ec;
+      co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    service_.SetRateDecision(call, *decision);
   }
 
   asio::awaitable<void> Periodic(std::chrono::steady_clock::duration interval,
@@ -448,7 +500,14 @@ class HttpServer::Impl {
       SetRequestId(request, worker.index, ++worker.requests);
       ApiService::Call call(request);
       std::optional<HttpResponse> response = service_.HandleInline(call);
-      if (!response) {
+      // Each turn makes progress: the rate is decided once, and the blocking step answers
+      // unless the rate is still to be decided.
+      while (!response) {
+        if (call.wants_admission) {
+          co_await AdmitShared(worker, call);
+          response = service_.HandleInline(call);
+          continue;
+        }
         auto read = service_.PlanRead(call);
         if (read && worker.pipeline->Ready()) {
           auto rows = co_await worker.pipeline->Read(*read);

@@ -49,4 +49,18 @@ RateDecision RateLimiter::Admit(std::int64_t key_id, Clock::time_point now) {
   return decision;
 }
 
+void RateLimiter::Record(std::int64_t key_id, Clock::time_point now) {
+  Shard& shard = shards_[static_cast<std::size_t>(key_id) % kShards];
+  std::lock_guard lock(shard.mutex);
+  Log& log = shard.logs[key_id];
+  auto limit = static_cast<std::size_t>(limit_);
+  if (log.times.size() < limit) {
+    log.times.push_back(now);
+    return;
+  }
+  // Full: the newest admission replaces the oldest, keeping the ring in time order.
+  log.times[log.next] = now;
+  log.next = (log.next + 1) % limit;
+}
+
 }  // namespace instamarket

@@ -25,6 +25,9 @@ class RateLimiter {
   RateLimiter(int limit, Clock::duration window);
 
   RateDecision Admit(std::int64_t key_id, Clock::time_point now);
+  // Logs an admission decided elsewhere (by the shared limit), so that this log can take over
+  // with what the process knows when the database cannot be asked.
+  void Record(std::int64_t key_id, Clock::time_point now);
 
  private:
   struct Log {

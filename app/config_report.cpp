@@ -28,6 +28,7 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
       .Field("listen", c.api.listen_host + ":" + std::to_string(c.api.listen_port))
       .Field("threads", static_cast<std::int64_t>(c.api.threads))
       .Field("rate_limit_per_minute", static_cast<std::int64_t>(c.api.rate_limit_per_minute))
+      .Field("rate_limit_scope", c.api.rate_limit_scope)
       .Field("max_body_bytes", static_cast<std::int64_t>(c.api.max_body_bytes));
   json.Key("trusted_proxies").BeginArray();
   for (const auto& p : c.api.trusted_proxies) json.String(p);

@@ -120,9 +120,10 @@ void ParseDatabase(const YAML::Node& node, DatabaseConfig& db) {
 
 void ParseApi(const YAML::Node& node, ApiConfig& api) {
   RejectUnknownKeys(node, "api",
-                    {"listen", "threads", "rate_limit_per_minute", "max_body_bytes",
-                     "trusted_proxies", "key_cache_ttl_ms", "idle_timeout_ms", "request_timeout_ms",
-                     "max_connections", "max_connections_per_address", "drain_timeout_ms",
+                    {"listen", "threads", "rate_limit_per_minute", "rate_limit_scope",
+                     "max_body_bytes", "trusted_proxies", "key_cache_ttl_ms", "idle_timeout_ms",
+                     "request_timeout_ms", "max_connections", "max_connections_per_address",
+                     "drain_timeout_ms",
                      "usage_flush_interval_ms", "hmac_window_seconds"});
   if (node["listen"]) ParseListen(node["listen"], api);
   if (node["threads"])
@@ -130,6 +131,13 @@ void ParseApi(const YAML::Node& node, ApiConfig& api) {
   if (node["rate_limit_per_minute"]) {
     api.rate_limit_per_minute = static_cast<int>(
         ReadInt(node["rate_limit_per_minute"], "api.rate_limit_per_minute", 1, 1000000));
+  }
+  if (node["rate_limit_scope"]) {
+    api.rate_limit_scope = ReadString(node["rate_limit_scope"], "api.rate_limit_scope", false);
+    if (api.rate_limit_scope != "database" && api.rate_limit_scope != "process") {
+      Fail("api.rate_limit_scope",
+           "must be database or process, got \"" + api.rate_limit_scope + "\"");
+    }
   }
   if (node["max_body_bytes"]) {
     api.max_body_bytes = static_cast<std::size_t>(

@@ -27,6 +27,9 @@ struct ApiConfig {
   std::uint16_t listen_port = 8080;
   int threads = 2;                 // I/O threads
   int rate_limit_per_minute = 60;  // per API key, sliding 60 s window
+  // "database": the limit holds across every daemon on the database (rate_windows table);
+  // "process": each daemon counts alone, with no database work (the limit is per instance).
+  std::string rate_limit_scope = "database";
   std::size_t max_body_bytes = 64 * 1024;
   std::vector<std::string> trusted_proxies;  // peers whose X-Forwarded-For is believed
   int key_cache_ttl_ms = 1000;               // how long a revoke or IP change may take to apply

@@ -17,7 +17,8 @@ Database::Database(const Config& config, std::shared_ptr<const SecretBox> box)
       topups_(pool_),
       deposits_(pool_),
       orders_(pool_, config.webhooks.allow_items_over_http),
-      webhooks_(pool_, box_) {}
+      webhooks_(pool_, box_),
+      rate_windows_(pool_) {}
 
 Database::~Database() = default;
 

@@ -13,6 +13,7 @@
 #include "ledger/deposit_store.h"
 #include "ledger/key_store.h"
 #include "ledger/order_store.h"
+#include "ledger/rate_window_store.h"
 #include "ledger/secret_sealing.h"
 #include "ledger/topup_store.h"
 #include "ledger/usage_store.h"
@@ -40,6 +41,7 @@ class Database {
   DepositStore& deposits() { return deposits_; }
   OrderStore& orders() { return orders_; }
   WebhookStore& webhooks() { return webhooks_; }
+  RateWindowStore& rate_windows() { return rate_windows_; }
 
   // Applies the schema migrations, then seals any secret still in clear (SealSecrets).
   Result<std::vector<int>> Migrate();
@@ -63,6 +65,7 @@ class Database {
   DepositStore deposits_;
   OrderStore orders_;
   WebhookStore webhooks_;
+  RateWindowStore rate_windows_;
 };
 
 }  // namespace instamarket

@@ -563,7 +563,7 @@ doc = {
             "",
             "**HMAC.** For a key with an HMAC secret every POST must carry `X-Timestamp` (unix seconds, within 300 s of the server clock) and `X-Signature` = hex(HMAC-SHA256(secret, \"{timestamp}\\n{raw body}\")). Missing, stale or wrong: 401. A signature is accepted once; reusing it within the window is a replay and gets 401. GETs need no signature.",
             "",
-            "**Rate limits.** `api.rate_limit_per_minute` (60) admitted requests per key in any sliding 60 s window. Every answer to an admitted request carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a refused one is 429 with `Retry-After` and a `retry_after` member. Admin routes and probes are not rate limited.",
+            "**Rate limits.** `api.rate_limit_per_minute` (60) admitted requests per key in any sliding 60 s window, across every instance on the same database. Every answer to an admitted request carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a refused one is 429 with `Retry-After` and a `retry_after` member. Admin routes and probes are not rate limited.",
             "",
             "**Money.** Amounts are JSON numbers written exactly from integer micro-USDT, with up to 6 decimals (`50.0`, `12.34`, `0.000001`). Query amounts may have at most 6 decimals; top-up amounts at most 2.",
             "",

@@ -37,6 +37,7 @@ admin: {token: "0123456789abcdef0123"}
   EXPECT_EQ(config->api.listen_host, "::1");
   EXPECT_EQ(config->api.listen_port, 9000);
   EXPECT_EQ(config->api.rate_limit_per_minute, 120);
+  EXPECT_EQ(config->api.rate_limit_scope, "database");  // the default: one limit for all daemons
   EXPECT_EQ(config->api.max_body_bytes, 64u * 1024u);
   EXPECT_EQ(config->api.trusted_proxies.size(), 1u);
   EXPECT_EQ(config->log.level, "info");
@@ -45,6 +46,9 @@ admin: {token: "0123456789abcdef0123"}
 TEST_F(ConfigTest, ErrorsNameTheKey) {
   const std::string db = "database: {url: \"postgresql://x/db\"}\n";
   EXPECT_NE(ErrorOf(db + "api: {rate_limit_per_minute: abc}").find("api.rate_limit_per_minute"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(db + "api: {rate_limit_scope: cluster}")
+                .find("api.rate_limit_scope: must be database or process, got \"cluster\""),
             std::string::npos);
   EXPECT_NE(ErrorOf(db + "api: {rate_limit: 5}").find("api.rate_limit: unknown key"),
             std::string::npos);
