@@ -68,6 +68,7 @@ class EvmAdapter final : public ChainAdapter {
 
   Result<ChainCursor> InitialCursor() override {
     if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
+    if (auto chain = VerifyChain(); !chain) return chain.error();  // its head would be the start
     auto heights = Heights();
     if (!heights) return heights.error();
     return ChainCursor{heights->second + 1};
@@ -112,9 +113,10 @@ class EvmAdapter final : public ChainAdapter {
  private:
   // A node of another chain (a wrong URL, a testnet, a provider's mix-up) would feed us that
   // chain's transfers, which can share our token and wallet addresses: with chain_id set,
-  // nothing is recorded until the node says it is that chain. Asked once per adapter.
+  // nothing is recorded until the node says it is that chain. Asked on every poll (and
+  // before the first cursor is taken), since a failover may have moved to another endpoint.
   Status VerifyChain() {
-    if (network_.chain_id == 0 || chain_verified_) return OkStatus();
+    if (network_.chain_id == 0) return OkStatus();
     auto reply = rpc_.Call("eth_chainId", nlohmann::json::array());
     if (!reply) return reply.error();
     auto id = ParseEvmQuantity(*reply, "eth_chainId");
@@ -124,7 +126,6 @@ class EvmAdapter final : public ChainAdapter {
                        "the node says chain id " + std::to_string(*id) + ", the config " +
                            std::to_string(network_.chain_id) + ": nothing recorded");
     }
-    chain_verified_ = true;
     return OkStatus();
   }
 
@@ -195,7 +196,6 @@ class EvmAdapter final : public ChainAdapter {
   NetworkConfig network_;
   JsonRpcClient rpc_;
   std::int64_t range_;
-  bool chain_verified_ = false;
   std::string address_topic_;
   std::map<std::int64_t, BlockInfo> blocks_;
 };

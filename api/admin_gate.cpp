@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include "api/connection_limits.h"
 #include "core/crypto.h"
 
 namespace instamarket {
@@ -12,20 +13,27 @@ AdminGate::Failures& AdminGate::FailuresOf(const std::string& client, Clock::tim
   auto found = failures_.find(client);
   if (found != failures_.end()) return found->second;
   if (failures_.size() >= kMaxTrackedClients) {
-    for (auto it = failures_.begin(); it != failures_.end();) {
-      it = now - it->second.window_start >= kWindow ? failures_.erase(it) : std::next(it);
-    }
+    SweepExpired(now);
     if (failures_.size() >= kMaxTrackedClients) return shared_;
   }
   return failures_[client];
 }
 
-AdminGate::Verdict AdminGate::Check(std::string_view presented, const std::string& client,
+void AdminGate::SweepExpired(Clock::time_point now) {
+  for (auto it = failures_.begin(); it != failures_.end();) {
+    it = now - it->second.window_start >= kWindow ? failures_.erase(it) : std::next(it);
+  }
+}
+
+AdminGate::Verdict AdminGate::Check(std::string_view presented, const std::string& address,
                                     Clock::time_point now) {
   Verdict verdict;
   if (!enabled()) return verdict;
+  // An IPv6 host holds a whole /64: counted as one, as the connection caps count it.
+  const std::string client = ClientAddressKey(address);
   {
     std::lock_guard lock(mutex_);
+    if (failures_.size() >= kMaxTrackedClients) SweepExpired(now);
     auto found = failures_.find(client);
     const Failures* f = found != failures_.end()                 ? &found->second
                         : failures_.size() >= kMaxTrackedClients ? &shared_

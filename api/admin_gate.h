@@ -16,8 +16,11 @@ namespace instamarket {
 // time, without an early exit, so neither which token matched nor any length leaks. Failed
 // attempts are counted per client address in a 60 s window from the first failure; after
 // `admin.max_failures_per_minute` the address gets 429 (its tokens not even compared) until
-// the window ends. Addresses are tracked up to a bound; beyond it they share one window, so
-// many addresses together still guess no faster. Thread-safe.
+// the window ends. Addresses are counted as the connection caps count them (an IPv6 /64 is one)
+// and tracked up to a bound; beyond it they share one window, so many addresses together
+// still guess no faster (which also means an attacker with thousands of addresses can keep
+// new addresses out of the admin API: put it on admin.listen, on an interface only operators
+// reach). Thread-safe.
 class AdminGate {
  public:
   using Clock = std::chrono::steady_clock;
@@ -47,6 +50,7 @@ class AdminGate {
     int count = 0;
   };
   Failures& FailuresOf(const std::string& client, Clock::time_point now);
+  void SweepExpired(Clock::time_point now);
 
   const AdminConfig& config_;
   std::mutex mutex_;

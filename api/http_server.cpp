@@ -61,8 +61,9 @@ constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 
 // One connection's state that its thread's sweep and stop logic may touch.
 struct Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+  Connection(tcp::socket s, bool admin) : socket(std::move(s)), admin_listener(admin) {}
   tcp::socket socket;
+  const bool admin_listener;  // accepted on admin.listen
   Clock::time_point deadline = Clock::time_point::max();
   bool busy = false;  // a request is being served: a stop lets it finish, within the drain time
 };
@@ -130,6 +131,7 @@ class HttpServer::Impl {
   Impl(ApiService& service, const Config& full_config, Runtime& runtime)
       : service_(service),
         config_(full_config.api),
+        admin_(full_config.admin),
         main_io_(RuntimeAccess::Io(runtime)),
         blocking_(RuntimeAccess::Blocking(runtime)),
         limits_(static_cast<std::size_t>(config_.max_connections),
@@ -156,12 +158,10 @@ class HttpServer::Impl {
       }
       workers_.push_back(std::move(worker));
     }
-    acceptor_.emplace(workers_[0]->io);
-    tcp::endpoint endpoint(asio::ip::make_address(config_.listen_host), config_.listen_port);
-    acceptor_->open(endpoint.protocol());
-    acceptor_->set_option(asio::socket_base::reuse_address(true));
-    acceptor_->bind(endpoint);
-    acceptor_->listen(asio::socket_base::max_listen_connections);
+    acceptor_ = Listen(config_.listen_host, config_.listen_port);
+    if (!admin_.listen_host.empty()) {
+      admin_acceptor_ = Listen(admin_.listen_host, admin_.listen_port);
+    }
     runtime.OnStop([this] { Stop(); });
   }
 
@@ -174,6 +174,16 @@ class HttpServer::Impl {
   }
 
   unsigned short port() const { return acceptor_->local_endpoint().port(); }
+
+  std::unique_ptr<tcp::acceptor> Listen(const std::string& host, std::uint16_t port) {
+    auto acceptor = std::make_unique<tcp::acceptor>(workers_[0]->io);
+    tcp::endpoint endpoint(asio::ip::make_address(host), port);
+    acceptor->open(endpoint.protocol());
+    acceptor->set_option(asio::socket_base::reuse_address(true));
+    acceptor->bind(endpoint);
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    return acceptor;
+  }
 
   void Start() {
     // Runtime::Run returns when the main io_context runs out of work: keep it busy until the
@@ -188,7 +198,12 @@ class HttpServer::Impl {
         if (--running_ == 0) asio::post(main_io_, [this] { main_guard_.reset(); });
       });
     }
-    asio::co_spawn(workers_[0]->io, AcceptLoop(), asio::detached);
+    asio::co_spawn(workers_[0]->io, AcceptLoop(*acceptor_, false), asio::detached);
+    if (admin_acceptor_) {
+      asio::co_spawn(workers_[0]->io, AcceptLoop(*admin_acceptor_, true), asio::detached);
+      spdlog::info("admin API on {}:{} only", admin_.listen_host,
+                   admin_acceptor_->local_endpoint().port());
+    }
     asio::co_spawn(main_io_,
                    Periodic(std::chrono::milliseconds(config_.usage_flush_interval_ms),
                             [this] { service_.FlushUsage(); }),
@@ -212,6 +227,7 @@ class HttpServer::Impl {
     asio::post(workers_[0]->io, [this] {
       beast::error_code ignored;
       acceptor_->close(ignored);
+      if (admin_acceptor_) admin_acceptor_->close(ignored);
     });
     const auto drain_deadline = Clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
     for (auto& w : workers_) {
@@ -252,7 +268,7 @@ class HttpServer::Impl {
     socket.close(ignored);
   }
 
-  asio::awaitable<void> AcceptLoop() {
+  asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, bool admin_listener) {
     std::size_t next = 0;
     // When accept fails (out of file descriptors, most often) it fails again at once: without a
     // pause the loop spun a core and wrote millions of log lines in seconds. Back off from 10 ms
@@ -267,8 +283,8 @@ class HttpServer::Impl {
       Worker& target = *workers_[next];
       next = (next + 1) % workers_.size();
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor_->async_accept(
-          target.io, asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor.async_accept(target.io, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping_ || ec == asio::error::operation_aborted) break;
         ++failures;
@@ -297,9 +313,10 @@ class HttpServer::Impl {
         Refuse(socket, admission);
         continue;
       }
-      asio::co_spawn(target.io,
-                     Session(target, std::move(socket), std::move(peer_ip), std::move(key)),
-                     asio::detached);
+      asio::co_spawn(
+          target.io,
+          Session(target, std::move(socket), std::move(peer_ip), std::move(key), admin_listener),
+          asio::detached);
     }
   }
 
@@ -375,9 +392,9 @@ class HttpServer::Impl {
 
   // `key`: what the connection counts under in limits_, released when it ends.
   asio::awaitable<void> Session(Worker& worker, tcp::socket socket, std::string peer_ip,
-                                std::string key) {
+                                std::string key, bool admin_listener) {
     Metrics::Get().AddOpenConnections(1);
-    Connection connection(std::move(socket));
+    Connection connection(std::move(socket), admin_listener);
     worker.connections.insert(&connection);
     if (!stopping_) {
       try {
@@ -410,9 +427,10 @@ class HttpServer::Impl {
     for (;;) {
       if (buffer.size() > 0) {
         const bool in_header = !parser.is_header_done();
-        std::size_t used = parser.put(
-            in_header ? asio::buffer(buffer.data(), kRequestHeaderLimit - header_bytes) : buffer.data(),
-            ec);
+        std::size_t used =
+            parser.put(in_header ? asio::buffer(buffer.data(), kRequestHeaderLimit - header_bytes)
+                                 : buffer.data(),
+                       ec);
         buffer.consume(used);
         if (in_header && ec == http::error::need_more) {
           header_bytes += used;
@@ -499,7 +517,8 @@ class HttpServer::Impl {
       HttpRequest request = ToApiRequest(req, peer_ip);
       SetRequestId(request, worker.index, ++worker.requests);
       ApiService::Call call(request);
-      std::optional<HttpResponse> response = service_.HandleInline(call);
+      std::optional<HttpResponse> response = WrongListener(connection, request);
+      if (!response) response = service_.HandleInline(call);
       // Each turn makes progress: the rate is decided once, and the blocking step answers
       // unless the rate is still to be decided.
       while (!response) {
@@ -532,6 +551,16 @@ class HttpServer::Impl {
     }
   }
 
+  // With admin.listen set, the admin API lives there alone: on api.listen it does not exist,
+  // and the admin listener serves nothing else (the probes included: they have their own).
+  std::optional<HttpResponse> WrongListener(const Connection& connection,
+                                            const HttpRequest& request) const {
+    if (!admin_acceptor_) return std::nullopt;
+    bool admin_path = request.Path().rfind("/api/admin/", 0) == 0;
+    if (admin_path == connection.admin_listener) return std::nullopt;
+    return Problem(404, "no such endpoint");
+  }
+
   // The answer to a request that could not be read; status 0: close without one (the peer
   // went away, or the server is stopping and the drain deadline passed).
   std::pair<int, std::string> DescribeReadError(const beast::error_code& ec) const {
@@ -558,13 +587,15 @@ class HttpServer::Impl {
 
   ApiService& service_;
   const ApiConfig& config_;
+  const AdminConfig& admin_;
   asio::io_context& main_io_;
   asio::thread_pool& blocking_;
   ConnectionLimits limits_;
   const std::string over_total_wire_;    // the 503 for a connection over api.max_connections
   const std::string over_address_wire_;  // ... and over api.max_connections_per_address
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::optional<tcp::acceptor> acceptor_;  // on workers_[0]
+  std::unique_ptr<tcp::acceptor> acceptor_;        // on workers_[0]
+  std::unique_ptr<tcp::acceptor> admin_acceptor_;  // admin.listen, when set
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> main_guard_;
   std::atomic<int> running_{0};
   std::vector<asio::steady_timer*> timers_;  // main io_context only

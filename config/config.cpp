@@ -79,21 +79,26 @@ bool IsIpAddress(const std::string& text) {
   return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
 }
 
-void ParseListen(const YAML::Node& node, ApiConfig& api) {
-  std::string text = ReadString(node, "api.listen", false);
+// "host:port" with an IP address for host ([::1] for IPv6).
+void ParseHostPort(const YAML::Node& node, const std::string& key, std::string& host_out,
+                   std::uint16_t& port_out) {
+  std::string text = ReadString(node, key, false);
   auto colon = text.rfind(':');
-  if (colon == std::string::npos) Fail("api.listen", "must be host:port, got \"" + text + "\"");
+  if (colon == std::string::npos) Fail(key, "must be host:port, got \"" + text + "\"");
   std::string host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
   if (!IsIpAddress(host)) {
-    Fail("api.listen",
-         "host must be an IP address such as 127.0.0.1 or [::1], got \"" + host + "\"");
+    Fail(key, "host must be an IP address such as 127.0.0.1 or [::1], got \"" + host + "\"");
   }
-  api.listen_host = host;
-  api.listen_port = static_cast<std::uint16_t>(
-      ReadInt(YAML::Node(text.substr(colon + 1)), "api.listen port", 0, 65535));
+  host_out = host;
+  port_out = static_cast<std::uint16_t>(
+      ReadInt(YAML::Node(text.substr(colon + 1)), key + " port", 0, 65535));
+}
+
+void ParseListen(const YAML::Node& node, ApiConfig& api) {
+  ParseHostPort(node, "api.listen", api.listen_host, api.listen_port);
 }
 
 void ParseDatabase(const YAML::Node& node, DatabaseConfig& db) {
@@ -198,7 +203,9 @@ void ParseApi(const YAML::Node& node, ApiConfig& api) {
 }
 
 void ParseAdmin(const YAML::Node& node, AdminConfig& admin) {
-  RejectUnknownKeys(node, "admin", {"token", "tokens", "max_failures_per_minute"});
+  RejectUnknownKeys(node, "admin", {"token", "tokens", "max_failures_per_minute", "listen"});
+  if (node["listen"])
+    ParseHostPort(node["listen"], "admin.listen", admin.listen_host, admin.listen_port);
   if (node["token"]) admin.token = ReadString(node["token"], "admin.token", true);
   if (node["max_failures_per_minute"]) {
     admin.max_failures_per_minute = static_cast<int>(
@@ -598,6 +605,11 @@ Config ParseRoot(const YAML::Node& root) {
   }
   if (!config.admin.token.empty() && config.admin.token.size() < 16) {
     Fail("admin.token", "must be at least 16 characters (it guards the admin HTTP API)");
+  }
+  if (!config.admin.listen_host.empty() && config.admin.listen_port != 0 &&
+      config.admin.listen_port == config.api.listen_port &&
+      config.admin.listen_host == config.api.listen_host) {
+    Fail("admin.listen", "must differ from api.listen");
   }
   if (!config.admin.token.empty()) {
     AdminToken legacy{"default", Sha256(config.admin.token)};

@@ -56,6 +56,10 @@ struct AdminConfig {
   std::string token;                 // the single legacy token, named "default"; empty: none
   std::vector<AdminToken> tokens;    // every accepted token, `token` included; empty: API off
   int max_failures_per_minute = 10;  // per client address; then 429 for the rest of the minute
+  // admin.listen: when set, /api/admin/* is served there only (and answers 404 on api.listen),
+  // and that listener serves nothing else. Empty host: not set.
+  std::string listen_host;
+  std::uint16_t listen_port = 0;
 };
 
 struct LogConfig {

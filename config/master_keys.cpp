@@ -1,12 +1,12 @@
 #include "config/master_keys.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace instamarket {
 namespace {
@@ -14,10 +14,25 @@ namespace {
 constexpr std::size_t kMaxKeyFileBytes = 4096;  // a key is 64 characters; refuse anything huge
 
 Result<std::string> ReadKeyFile(const std::string& path, const std::string& what) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  // Opened once, not followed if a link, and judged by what was opened (no swap in between).
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
     return MakeError(ErrorCode::kInvalidArgument,
                      what + ": cannot read \"" + path + "\": " + std::strerror(errno));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     what + ": cannot read \"" + path + "\": " + std::strerror(errno));
+  }
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     what + ": \"" + path + "\" belongs to another user; it must be this " +
+                         "service's or root's");
   }
   if (!S_ISREG(st.st_mode) || st.st_size > static_cast<off_t>(kMaxKeyFileBytes)) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -29,13 +44,14 @@ Result<std::string> ReadKeyFile(const std::string& path, const std::string& what
                          "\" can be read or changed by other users; chmod 600 (or 640 for the "
                          "service's group)");
   }
-  std::ifstream in(path);
-  if (!in) {
-    return MakeError(ErrorCode::kInvalidArgument, what + ": cannot read \"" + path + "\"");
+  std::string text(kMaxKeyFileBytes, '\0');
+  ssize_t n = ::read(fd, text.data(), text.size());
+  if (n < 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     what + ": cannot read \"" + path + "\": " + std::strerror(errno));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseMasterKey(text.str(), what + " (\"" + path + "\")");
+  text.resize(static_cast<std::size_t>(n));
+  return ParseMasterKey(text, what + " (\"" + path + "\")");
 }
 
 }  // namespace
@@ -51,6 +67,8 @@ Result<SecretBox> LoadMasterKeys(const SecretsConfig& secrets) {
                                                         secrets.master_key_env + " is not set");
     }
     current = ParseMasterKey(value, "secrets.master_key_env (" + secrets.master_key_env + ")");
+    // Out of the environment, so no child process and no /proc/PID/environ reader sees it.
+    ::unsetenv(secrets.master_key_env.c_str());
   } else {
     return MakeError(ErrorCode::kInvalidArgument,
                      "secrets.master_key_file: is required: the master key that seals API "

@@ -58,7 +58,11 @@ std::string MaskUrl(const std::string& url) {
 
 namespace {
 
-bool IsPasswordKeyword(std::string_view key) { return key == "password" || key == "sslpassword"; }
+// libpq percent-decodes URI keywords before matching them (pass%77ord is password): any
+// encoded keyword is masked rather than decoded here.
+bool IsPasswordKeyword(std::string_view key) {
+  return key == "password" || key == "sslpassword" || key.find('%') != std::string_view::npos;
+}
 
 // postgresql://user:secret@host/db?password=secret&sslpassword=secret
 std::string MaskConnectionUri(const std::string& uri) {

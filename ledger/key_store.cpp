@@ -14,7 +14,7 @@ namespace instamarket {
 namespace {
 
 constexpr char kSelectKey[] = R"sql(
-  SELECT k.id, k.label, k.key_prefix, COALESCE(k.hmac_secret_sealed, k.hmac_secret),
+  SELECT k.id, k.label, k.key_prefix, COALESCE(k.hmac_secret, k.hmac_secret_sealed),
          extract(epoch FROM k.created_at)::bigint,
          extract(epoch FROM k.revoked_at)::bigint,
          COALESCE((SELECT array_agg(host(ip) ORDER BY ip) FROM api_key_allowed_ips
@@ -78,7 +78,8 @@ ApiKeyRecord KeyStore::ReadKey(const pqxx::row& row) const {
   key.prefix = row[2].as<std::string>();
   if (!row[3].is_null()) {
     std::string stored = row[3].as<std::string>();
-    // Clear text only between the schema upgrade and the sealing step that follows it.
+    // Clear text only between the schema upgrade and the sealing step that follows it, or
+    // written by an older binary's rotate-secret: then it is the newer secret, and wins.
     if (SecretBox::KeyIdOf(stored).empty()) {
       key.hmac_secret = std::move(stored);
     } else {

@@ -25,6 +25,8 @@ const char* OrNull(const std::optional<std::string>& s) { return s ? s->c_str() 
 Result<SealingReport> SealSecrets(PgPool& pool, const SecretBox& box, SealingScope scope) {
   return pool.With<SealingReport>([&](pqxx::connection& conn) -> Result<SealingReport> {
     pqxx::work tx(conn);
+    // Every key row is locked, and instances starting meanwhile wait for it: no timeouts here.
+    tx.exec("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0");
     SealingReport report;
     // Expired grace secrets go first: nothing opens them again.
     tx.exec(
@@ -40,8 +42,8 @@ Result<SealingReport> SealSecrets(PgPool& pool, const SecretBox& box, SealingSco
       std::optional<std::string> sealed[] = {Text(row[2]), Text(row[3]), Text(row[4])};
       bool changed = false;
       if (clear) {
-        // A sealed value wins over clear text; both present only if an old binary rotated.
-        if (!sealed[0]) sealed[0] = box.Seal(*clear, SecretContext(kColumns[0], id));
+        // Both present only if an older binary rotated the secret: the clear one is newer.
+        sealed[0] = box.Seal(*clear, SecretContext(kColumns[0], id));
         ++report.sealed_clear_text;
         changed = true;
       }

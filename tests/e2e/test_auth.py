@@ -258,5 +258,36 @@ class AdminTokenTest(DaemonTestCase):
         self.assertGreaterEqual(counts.get("locked_out", 0), 1990)
 
 
+class AdminListenTest(DaemonTestCase):
+    """admin.listen: the admin API on its own address only (a port the firewall keeps
+    internal), absent from the public listener, and serving nothing else."""
+    MODULE = "auth"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.admin_port = harness.free_port()
+        cls.CONFIG = {"admin": {"listen": f"127.0.0.1:{cls.admin_port}"}}
+        super().setUpClass()
+
+    def test_the_admin_api_answers_on_its_own_listener_only(self):
+        d = self.daemon
+        admin = {"X-Admin-Token": harness.ADMIN_TOKEN}
+        admin_base = f"http://127.0.0.1:{self.admin_port}"
+        public = requests.get(d.base + "/api/admin/api-audit", headers=admin, timeout=10)
+        self.assertProblem(public, 404)
+        own = requests.get(admin_base + "/api/admin/api-audit", headers=admin, timeout=10)
+        self.assertEqual(own.status_code, 200, own.text)
+        self.assertIsInstance(own.json()["items"], list)
+        # Still guarded by the token there.
+        self.assertEqual(requests.get(admin_base + "/api/admin/api-audit", timeout=10)
+                         .status_code, 401)
+        key = d.create_key(harness.label("auth", "admin-listen"))["api_key"]
+        self.assertEqual(d.get("/health", key=key).status_code, 200)
+        other = requests.get(admin_base + harness.API + "/health",
+                             headers={"X-API-Key": key}, timeout=10)
+        self.assertProblem(other, 404)
+        self.assertEqual(requests.get(admin_base + "/livez", timeout=10).status_code, 404)
+
+
 if __name__ == "__main__":
     harness.main()

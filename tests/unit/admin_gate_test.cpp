@@ -51,6 +51,17 @@ TEST(AdminGateTest, LocksAnAddressOutAfterTooManyFailuresForTheRestOfTheMinute) 
       Outcome::kAllowed);
 }
 
+TEST(AdminGateTest, AnIpv6HostsWhole64CountsAsOneAddress) {
+  AdminConfig config = TwoTokens(2);
+  AdminGate gate(config);
+  auto now = AdminGate::Clock::now();
+  EXPECT_EQ(gate.Check("guess", "2001:db8:1:2::1", now).outcome, Outcome::kBadToken);
+  EXPECT_EQ(gate.Check("guess", "2001:db8:1:2::ffff", now).outcome, Outcome::kBadToken);
+  EXPECT_EQ(gate.Check("guess", "2001:db8:1:2:aaaa::9", now).outcome, Outcome::kLockedOut);
+  EXPECT_EQ(gate.Check("alice-token-0123456789", "2001:db8:1:3::1", now).outcome,
+            Outcome::kAllowed);
+}
+
 TEST(AdminGateTest, ManyAddressesShareOneWindowBeyondTheBound) {
   AdminConfig config = TwoTokens(2);
   AdminGate gate(config);

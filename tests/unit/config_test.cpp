@@ -95,6 +95,14 @@ TEST_F(ConfigTest, NamedAdminTokensAndTheLegacyOne) {
                 .find("the same token"),
             std::string::npos);
   EXPECT_NE(bad("{name: a}").find("must be a list"), std::string::npos);
+  auto listen = LoadConfigText(db + "admin: {listen: \"127.0.0.1:9091\"}");
+  ASSERT_TRUE(listen.ok()) << listen.error().message;
+  EXPECT_EQ(listen->admin.listen_port, 9091);
+  EXPECT_NE(ErrorOf(db + "api: {listen: \"127.0.0.1:9091\"}\nadmin: {listen: \"127.0.0.1:9091\"}")
+                .find("admin.listen: must differ from api.listen"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(db + "admin: {listen: \"localhost:1\"}").find("admin.listen"),
+            std::string::npos);
 }
 
 TEST_F(ConfigTest, ConnectionLimitsAndDeadlines) {

@@ -30,8 +30,8 @@ TEST(MoneyTest, RejectsWhatWouldRound) {
 }
 
 TEST(MoneyTest, RejectsNonNumbers) {
-  for (const char* bad : {"", "abc", "1.", ".5", "1..2", "1,5", "--1", "1e", "1e999", "NaN",
-                          "inf", "0x10", " 1", "1 "}) {
+  for (const char* bad : {"", "abc", "1.", ".5", "1..2", "1,5", "--1", "1e", "1e999", "NaN", "inf",
+                          "0x10", " 1", "1 "}) {
     EXPECT_FALSE(Money::Parse(bad).ok()) << bad;
   }
 }
@@ -52,7 +52,9 @@ TEST(MoneyTest, RendersExactJsonNumbers) {
 }
 
 TEST(MoneyTest, RoundTripsThroughText) {
-  for (std::int64_t micros : {std::int64_t{0}, std::int64_t{1}, std::int64_t{999'999}, std::int64_t{1'000'000}, std::int64_t{123'456'789}, std::int64_t{INT64_MAX}}) {
+  for (std::int64_t micros :
+       {std::int64_t{0}, std::int64_t{1}, std::int64_t{999'999}, std::int64_t{1'000'000},
+        std::int64_t{123'456'789}, std::int64_t{INT64_MAX}}) {
     auto m = Money::FromMicros(micros);
     auto parsed = Money::Parse(m.ToJsonNumber());
     ASSERT_TRUE(parsed.ok());

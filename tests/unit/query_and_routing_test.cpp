@@ -42,9 +42,10 @@ TEST(QueryParamsTest, RejectsBadEncodingAndRepeats) {
 }
 
 TEST(RouterTest, MatchesPatternsAndReportsAllowedMethods) {
-  std::vector<std::pair<std::string, std::string>> routes = {
-      {"GET", "/api/v1/products"}, {"GET", "/api/v1/products/{id}"}, {"POST", "/api/v1/orders"},
-      {"GET", "/api/v1/orders/{id}"}};
+  std::vector<std::pair<std::string, std::string>> routes = {{"GET", "/api/v1/products"},
+                                                             {"GET", "/api/v1/products/{id}"},
+                                                             {"POST", "/api/v1/orders"},
+                                                             {"GET", "/api/v1/orders/{id}"}};
   auto m = MatchRoute(routes, "GET", "/api/v1/products/42");
   EXPECT_EQ(m.index, 1);
   ASSERT_EQ(m.params.size(), 1u);

@@ -116,6 +116,7 @@ TEST_F(MasterKeyFileTest, ReadsTheNamedVariableAndPreviousFiles) {
   secrets.previous_master_key_files = {Write("old.key", std::string(64, 'a'), 0600)};
   auto box = LoadMasterKeys(secrets);
   ASSERT_TRUE(box.ok()) << box.error().message;
+  EXPECT_EQ(std::getenv(secrets.master_key_env.c_str()), nullptr);  // read, then gone
   auto old_box = SecretBox::Create(std::string(32, '\xaa')).value();
   EXPECT_EQ(box->Open(old_box.Seal("s", "c"), "c").value(), "s");
   unsetenv(secrets.master_key_env.c_str());

@@ -58,6 +58,7 @@ TEST(UrlRedactionTest, MasksThePasswordInEveryConnectionStringForm) {
       {"host=db password='s3cr3t-Pa55 with space' dbname=x", "host=db password=*** dbname=x"},
       {"password='it\\'s s3cr3t-Pa55' host=db", "password=*** host=db"},
       {"host=db sslpassword=s3cr3t-Pa55", "host=db sslpassword=***"},
+      {"postgresql://im@db/x?pass%77ord=s3cr3t-Pa55", "postgresql://im@db/x?pass%77ord=***"},
   };
   for (const auto& c : cases) {
     std::string masked = MaskConnectionString(c.conninfo);
