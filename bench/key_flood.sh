@@ -4,11 +4,11 @@
 # the daemon's RSS before and after, how many junk keys were sent, and the real key's request
 # rate without and during the flood. Prints Markdown; docs/benchmarks.md keeps the figures.
 #
-# Knobs: FLOOD_SECONDS=40 (wrk -d of the flood), SECONDS_PER_RUN=10 (the real key's runs).
+# Knobs: FLOOD_SECONDS=30 (wrk -d of the flood), SECONDS_PER_RUN=10 (the real key's runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-flood_seconds=${FLOOD_SECONDS:-40}
+flood_seconds=${FLOOD_SECONDS:-30}
 duration=${SECONDS_PER_RUN:-10}
 state=$root/var/bench-flood
 pg_port=54352
@@ -20,6 +20,10 @@ bash scripts/install-deps.sh --bench >/dev/null
 bin=build/app/instamarketd
 [[ -x "$bin" ]] || bin=$(bash scripts/build.sh --werror --target instamarketd)/app/instamarketd
 mkdir -p "$state"
+if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$api_port/"; then
+  log "something already listens on 127.0.0.1:$api_port; stop it first"
+  exit 1
+fi
 
 daemon_pid=""
 cleanup() {
@@ -36,14 +40,14 @@ db_url=$(scripts/pg.sh createdb "$state" "$pg_port" instamarket_flood)
 (umask 077; [[ -s "$state/master.key" ]] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$state/master.key")
 cat >"$config" <<YAML
 database: {url: "$db_url", pool_size: 8}
-api: {listen: "127.0.0.1:$api_port", threads: 2, rate_limit_per_minute: 1000000}
+api: {listen: "127.0.0.1:$api_port", threads: 2, rate_limit_per_minute: 1000000, rate_limit_scope: process}
 secrets: {master_key_file: master.key}
 log: {level: warn}
 YAML
 im() { "$bin" --config "$config" "$@"; }
 im migrate >/dev/null
 key=$(im admin keys create --label flood-bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
-im serve 2>"$state/daemon.log" &
+"$bin" --config "$config" serve 2>"$state/daemon.log" &  # not through im: $! must be the daemon
 daemon_pid=$!
 for _ in {1..100}; do curl -fs -o /dev/null -H "X-API-Key: $key" "http://127.0.0.1:$api_port/api/v1/health" && break; sleep 0.1; done
 
