@@ -71,17 +71,27 @@ class AdapterCase(harness.DaemonTestCase):
                      "start": start, "rpc_timeout_ms": 5000}
             entry.update(cls.network_keys())
             entries.append(entry)
-        cls.daemon = ChainDaemon(entries, log={"level": "info"})
+        # One network per daemon: one daemon watching one token at one address twice is refused
+        # (each transfer would be recorded twice); two daemons, one network each, share the
+        # database as two instances would.
+        cls.daemon = ChainDaemon(entries[:1], log={"level": "info"})
+        cls.latest_daemon = ChainDaemon(entries[1:], log={"level": "info"})
         try:
             cls.daemon.start()
+            cls.latest_daemon.start()
         except BaseException:
             cls.daemon.cleanup()
+            cls.latest_daemon.cleanup()
             cls.chain.stop()
             raise
 
     @classmethod
     def tearDownClass(cls):
         try:
+            try:
+                cls.latest_daemon.stop_and_check()
+            finally:
+                cls.latest_daemon.cleanup()
             super().tearDownClass()
         finally:
             cls.chain.stop()
