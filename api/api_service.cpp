@@ -45,7 +45,6 @@ ApiService::ApiService(Database& db, const Config& config)
     : db_(db),
       config_(config),
       api_(config.api),
-      admin_(config.admin),
       keys_(db.keys(), std::chrono::milliseconds(config.api.key_cache_ttl_ms)),
       admin_gate_(config.admin),
       limiter_(config.api.rate_limit_per_minute, std::chrono::seconds(60)),

@@ -114,7 +114,6 @@ class ApiService {
   Database& db_;
   const Config& config_;
   const ApiConfig& api_;
-  const AdminConfig& admin_;
   std::vector<RouteEntry> routes_;
   std::vector<std::pair<std::string, std::string>> patterns_;
   KeyCache keys_;
