@@ -128,8 +128,7 @@ void ParseApi(const YAML::Node& node, ApiConfig& api) {
                     {"listen", "threads", "rate_limit_per_minute", "rate_limit_scope",
                      "max_body_bytes", "trusted_proxies", "key_cache_ttl_ms", "idle_timeout_ms",
                      "request_timeout_ms", "max_connections", "max_connections_per_address",
-                     "drain_timeout_ms",
-                     "usage_flush_interval_ms", "hmac_window_seconds"});
+                     "drain_timeout_ms", "usage_flush_interval_ms", "hmac_window_seconds"});
   if (node["listen"]) ParseListen(node["listen"], api);
   if (node["threads"])
     api.threads = static_cast<int>(ReadInt(node["threads"], "api.threads", 1, 256));
