@@ -3,16 +3,24 @@
 #include <charconv>
 
 #include "api/deposit_json.h"
+#include "api/idempotency_header.h"
 #include "api/problem.h"
 #include "api/query_params.h"
+#include "core/crypto.h"
 #include "core/json_reader.h"
 #include "core/json_writer.h"
+#include "webhooks/webhook_target.h"
 
 namespace instamarket {
 namespace {
 
 constexpr std::int64_t kMinTopupMicros = 1'000'000;        // 1 USDT
 constexpr std::int64_t kMaxTopupMicros = 100'000'000'000;  // 100,000 USDT
+
+// Chains whose transfers carry a comment: their intents also get a payment memo.
+bool CarriesMemo(const NetworkConfig& network) {
+  return network.kind == "ton" || network.kind == "solana";
+}
 
 std::string EnabledNetworks(const Config& config) {
   std::string list;
@@ -33,9 +41,13 @@ void WriteIntent(JsonWriter& json, const TopupIntent& t, const NetworkConfig* ne
       .Field("payment_address", network ? network->payment_address : "")
       .Field("payment_network", t.network)
       .Field("amount_usdt", t.amount)
-      .Field("requested_amount_usdt", t.requested_amount)
-      .Field("created_at", t.created_at)
-      .Field("expires_at", t.expires_at);
+      .Field("requested_amount_usdt", t.requested_amount);
+  json.Key("payment_memo");
+  if (t.payment_memo.empty())
+    json.Null();
+  else
+    json.String(t.payment_memo);
+  json.Field("created_at", t.created_at).Field("expires_at", t.expires_at);
   json.Key("deposit");
   if (t.deposit_tx_id) {
     json.BeginObject()
@@ -95,18 +107,45 @@ HttpResponse HandleCreateTopup(const HandlerContext& ctx) {
           {"network", "unknown or disabled network; use one of " + EnabledNetworks(ctx.config)});
     }
   }
+  std::optional<std::string> webhook_url;
+  if (const auto url = doc->root().find("webhook_url");
+      url != doc->root().end() && !url->is_null()) {
+    if (!url->is_string()) {
+      errors.push_back({"webhook_url", "must be a string"});
+    } else if (auto ok = CheckWebhookUrl(url->get_ref<const std::string&>(),
+                                         ctx.config.webhooks.allow_private_addresses);
+               !ok) {
+      errors.push_back({"webhook_url", ok.error().message});
+    } else {
+      webhook_url = url->get<std::string>();
+    }
+  }
+  auto idempotency_key = ReadIdempotencyKey(ctx.request, errors);
   if (!errors.empty()) return ValidationProblem(errors);
 
-  NewTopup request{ctx.key->id,
-                   network->id,
-                   amount,
-                   Money::FromMicros(ctx.config.topups.max_surcharge_micros),
-                   ctx.config.topups.expiry_seconds,
-                   ctx.config.topups.expiry_grace_seconds};
+  const TopupConfig& rules = ctx.config.topups;
+  NewTopup request;
+  request.key_id = ctx.key->id;
+  request.network = network->id;
+  request.requested_amount = amount;
+  request.max_surcharge = Money::FromMicros(rules.max_surcharge_micros);
+  request.expiry_seconds = rules.expiry_seconds;
+  request.expiry_grace_seconds = rules.expiry_grace_seconds;
+  request.offer_requested_amount = rules.offer_requested_amount;
+  request.max_pending_per_key = rules.max_pending_per_key;
+  request.amount_cooldown_seconds = rules.amount_cooldown_seconds;
+  request.withdrawal_fee_micros = network->withdrawal_fee_micros;
+  request.with_memo = CarriesMemo(*network);
+  request.webhook_url = webhook_url;
+  request.idempotency_key = idempotency_key;
+  request.request_hash = ToHex(Sha256(ctx.request.body));
   auto intent = ctx.db.topups().Create(request);
   if (!intent) {
     if (intent.error().code == ErrorCode::kResourceExhausted) {
       return Problem(409, intent.error().message);
+    }
+    if (intent.error().code == ErrorCode::kAlreadyExists) {
+      return ValidationProblem({{"Idempotency-Key", intent.error().message}});
     }
     return ProblemFor(intent.error());
   }
@@ -116,9 +155,13 @@ HttpResponse HandleCreateTopup(const HandlerContext& ctx) {
       .Field("payment_address", network->payment_address)
       .Field("payment_network", network->id)
       .Field("amount_usdt", intent->amount)
-      .Field("requested_amount_usdt", intent->requested_amount)
-      .Field("expires_at", intent->expires_at)
-      .EndObject();
+      .Field("requested_amount_usdt", intent->requested_amount);
+  json.Key("payment_memo");
+  if (intent->payment_memo.empty())
+    json.Null();
+  else
+    json.String(intent->payment_memo);
+  json.Field("expires_at", intent->expires_at).EndObject();
   return JsonResponse(200, json.Take());
 }
 
@@ -135,12 +178,12 @@ HttpResponse HandleAdminListDeposits(const HandlerContext& ctx) {
   if (!params) return ValidationProblem({{"query", params.error().message}});
   std::vector<FieldError> errors;
   auto status = params->Text("status", 20, errors).value_or("all");
-  if (status != "unmatched" && status != "all") {
-    errors.push_back({"status", "must be unmatched or all"});
+  if (!DepositStore::IsListFilter(status)) {
+    errors.push_back({"status", "must be all, unmatched, credited_short or external"});
   }
   auto limit = params->Integer("limit", 100, 1, 10000, errors);
   if (!errors.empty()) return ValidationProblem(errors);
-  auto rows = ctx.db.deposits().List(status == "unmatched", static_cast<int>(limit));
+  auto rows = ctx.db.deposits().List(status, static_cast<int>(limit));
   if (!rows) return ProblemFor(rows.error());
   JsonWriter json;
   json.BeginObject().Key("items").BeginArray();

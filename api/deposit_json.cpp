@@ -30,7 +30,14 @@ void WriteDepositJson(JsonWriter& json, const DepositRow& d) {
     json.String(*d.intent_id);
   else
     json.Null();
-  json.Key("memo");  // the comment the sender attached (TON), for finance to reconcile
+  // amount | fee (credited short: an exchange kept its withdrawal fee) | memo
+  json.Key("matched_by");
+  if (d.matched_by)
+    json.String(*d.matched_by);
+  else
+    json.Null();
+  json.Field("credited_short", d.short_paid);
+  json.Key("memo");  // the comment the sender attached (TON, Solana), for finance to reconcile
   if (!d.memo.empty())
     json.String(d.memo);
   else

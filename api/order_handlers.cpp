@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/idempotency_header.h"
 #include "api/problem.h"
 #include "api/query_params.h"
 #include "api/webhook_json.h"
@@ -15,8 +16,6 @@
 
 namespace instamarket {
 namespace {
-
-constexpr std::size_t kMaxIdempotencyKey = 255;
 
 void WriteOrder(JsonWriter& json, const OrderView& o, bool with_items) {
   json.BeginObject()
@@ -52,13 +51,6 @@ Result<std::int64_t> ParsePathId(const std::string& text, const char* what) {
 }
 
 Result<std::int64_t> ParseOrderId(const std::string& text) { return ParsePathId(text, "order"); }
-
-bool PrintableAscii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -116,15 +108,7 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
       order.webhook_url = url->get<std::string>();
     }
   }
-  std::string_view idempotency = ctx.request.Header("Idempotency-Key");
-  if (ctx.request.HasHeader("Idempotency-Key")) {
-    if (idempotency.empty() || idempotency.size() > kMaxIdempotencyKey ||
-        !PrintableAscii(idempotency)) {
-      errors.push_back({"Idempotency-Key", "must be 1 to 255 printable ASCII characters"});
-    } else {
-      order.idempotency_key = std::string(idempotency);
-    }
-  }
+  if (auto key = ReadIdempotencyKey(ctx.request, errors)) order.idempotency_key = *key;
   if (!errors.empty()) return ValidationProblem(errors);
   if (payment_method != "balance") {
     return Problem(501,

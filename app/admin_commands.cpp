@@ -255,7 +255,12 @@ int DepositsList(Database& db, const CommandArgs& args) {
   std::string format = args.One("format").value_or("json");
   if (!Positional(args, 0) || (format != "json" && format != "csv")) {
     return PrintUsageError(
-        "usage: admin deposits list [--unmatched] [--format json|csv] [--limit N]");
+        "usage: admin deposits list [--unmatched | --status S] [--format json|csv] [--limit N]");
+  }
+  // --status: all | unmatched | credited_short | external; --unmatched is --status unmatched.
+  std::string status = args.One("status").value_or(args.Has("unmatched") ? "unmatched" : "all");
+  if (!DepositStore::IsListFilter(status)) {
+    return PrintUsageError("--status must be all, unmatched, credited_short or external");
   }
   std::int64_t limit = 1000;
   if (auto text = args.One("limit")) {
@@ -263,7 +268,7 @@ int DepositsList(Database& db, const CommandArgs& args) {
     if (!parsed) return PrintUsageError(parsed.error().message);
     limit = std::min<std::int64_t>(*parsed, 1'000'000);
   }
-  auto rows = db.deposits().List(args.Has("unmatched"), static_cast<int>(limit));
+  auto rows = db.deposits().List(status, static_cast<int>(limit));
   if (!rows) return PrintError(rows.error());
   if (format == "json") {
     JsonWriter json;
@@ -272,13 +277,15 @@ int DepositsList(Database& db, const CommandArgs& args) {
     return PrintJson(json.EndArray().Take());
   }
   std::string csv =
-      "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,memo\n";
+      "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,memo,"
+      "matched_by,credited_short\n";
   for (const auto& d : *rows) {
     csv += std::to_string(d.id) + "," + CsvField(d.network) + "," + CsvField(d.tx_id) + "," +
            std::to_string(d.event_index) + "," + CsvField(d.from) + "," + CsvField(d.to) + "," +
            d.amount.ToJsonNumber() + "," + std::to_string(d.block_number) + "," +
            std::to_string(d.block_time) + "," + d.status + "," + d.reason.value_or("") + "," +
-           (d.key_id ? std::to_string(*d.key_id) : "") + "," + CsvField(d.memo) + "\n";
+           (d.key_id ? std::to_string(*d.key_id) : "") + "," + CsvField(d.memo) + "," +
+           d.matched_by.value_or("") + "," + (d.short_paid ? "true" : "false") + "\n";
   }
   std::fwrite(csv.data(), 1, csv.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailed;
@@ -386,7 +393,7 @@ int RunAdminCommand(Database& db, const std::string& current_master_key_id,
   if (group == "deposits" && (rest[0] == "list" || rest[0] == "assign")) {
     std::string verb = rest[0];
     rest.erase(rest.begin());
-    auto args = parse({"format", "reason", "limit"}, {"unmatched"});
+    auto args = parse({"format", "reason", "limit", "status"}, {"unmatched"});
     if (!args) return PrintUsageError(args.error().message);
     return verb == "list" ? DepositsList(db, *args) : DepositsAssign(db, *args);
   }

@@ -64,6 +64,11 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
                                       : n.token_account);
     }
     if (!n.api_key.empty()) json.Field("api_key", "***");
+    if (!n.withdrawal_fee_micros.empty()) {
+      json.Key("withdrawal_fees_usdt").BeginArray();
+      for (std::int64_t fee : n.withdrawal_fee_micros) json.Amount(Money::FromMicros(fee));
+      json.EndArray();
+    }
     json.EndObject();
   }
   json.EndArray();
@@ -72,6 +77,11 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
       .Field("expiry_seconds", static_cast<std::int64_t>(c.topups.expiry_seconds))
       .Field("max_surcharge_usdt", Money::FromMicros(c.topups.max_surcharge_micros))
       .Field("match_tolerance_usdt", Money::FromMicros(c.topups.match_tolerance_micros))
+      .Field("expiry_grace_seconds", static_cast<std::int64_t>(c.topups.expiry_grace_seconds))
+      .Field("clock_skew_seconds", static_cast<std::int64_t>(c.topups.clock_skew_seconds))
+      .Field("max_pending_per_key", static_cast<std::int64_t>(c.topups.max_pending_per_key))
+      .Field("offer_requested_amount", c.topups.offer_requested_amount)
+      .Field("amount_cooldown_seconds", static_cast<std::int64_t>(c.topups.amount_cooldown_seconds))
       .EndObject();
   json.Key("orders")
       .BeginObject()

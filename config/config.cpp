@@ -279,10 +279,18 @@ std::int64_t ReadMicros(const YAML::Node& node, const std::string& key, std::int
   return amount->micros();
 }
 
+bool ReadBool(const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false")) {
+    Fail(key, "must be true or false, got " + Describe(node));
+  }
+  return node.Scalar() == "true";
+}
+
 void ParseTopups(const YAML::Node& node, TopupConfig& t) {
-  RejectUnknownKeys(
-      node, "topups",
-      {"expiry_seconds", "max_surcharge_usdt", "match_tolerance_usdt", "expiry_grace_seconds"});
+  RejectUnknownKeys(node, "topups",
+                    {"expiry_seconds", "max_surcharge_usdt", "match_tolerance_usdt",
+                     "expiry_grace_seconds", "clock_skew_seconds", "max_pending_per_key",
+                     "offer_requested_amount", "amount_cooldown_seconds"});
   if (node["expiry_seconds"]) {
     t.expiry_seconds =
         static_cast<int>(ReadInt(node["expiry_seconds"], "topups.expiry_seconds", 10, 7 * 86400));
@@ -292,20 +300,30 @@ void ParseTopups(const YAML::Node& node, TopupConfig& t) {
         ReadMicros(node["max_surcharge_usdt"], "topups.max_surcharge_usdt", 0, 100'000'000);
   }
   if (node["match_tolerance_usdt"]) {
+    // Held amounts are 0.01 apart: under half of that, a deposit is near one of them only.
     t.match_tolerance_micros =
-        ReadMicros(node["match_tolerance_usdt"], "topups.match_tolerance_usdt", 0, 1'000'000);
+        ReadMicros(node["match_tolerance_usdt"], "topups.match_tolerance_usdt", 0, 4'999);
+  }
+  if (node["clock_skew_seconds"]) {
+    t.clock_skew_seconds =
+        static_cast<int>(ReadInt(node["clock_skew_seconds"], "topups.clock_skew_seconds", 0, 30));
+  }
+  if (node["max_pending_per_key"]) {
+    t.max_pending_per_key = static_cast<int>(
+        ReadInt(node["max_pending_per_key"], "topups.max_pending_per_key", 1, 1000));
+  }
+  if (node["offer_requested_amount"]) {
+    t.offer_requested_amount =
+        ReadBool(node["offer_requested_amount"], "topups.offer_requested_amount");
+  }
+  if (node["amount_cooldown_seconds"]) {
+    t.amount_cooldown_seconds = static_cast<int>(
+        ReadInt(node["amount_cooldown_seconds"], "topups.amount_cooldown_seconds", 0, 30 * 86400));
   }
   if (node["expiry_grace_seconds"]) {
     t.expiry_grace_seconds = static_cast<int>(
         ReadInt(node["expiry_grace_seconds"], "topups.expiry_grace_seconds", 0, 7 * 86400));
   }
-}
-
-bool ReadBool(const YAML::Node& node, const std::string& key) {
-  if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false")) {
-    Fail(key, "must be true or false, got " + Describe(node));
-  }
-  return node.Scalar() == "true";
 }
 
 void ParseOrders(const YAML::Node& node, OrderConfig& o) {
@@ -434,10 +452,11 @@ std::string ReadStart(const YAML::Node& node, const std::string& key, const std:
 }
 
 NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
-  RejectUnknownKeys(node, at,
-                    {"id", "kind", "enabled", "rpc", "api_key", "token", "decimals", "address",
-                     "token_account", "chain_id", "confirmations", "finality", "poll_interval_ms",
-                     "max_block_range", "page_size", "start", "rpc_timeout_ms"});
+  RejectUnknownKeys(
+      node, at,
+      {"id", "kind", "enabled", "rpc", "api_key", "token", "decimals", "address", "token_account",
+       "chain_id", "confirmations", "finality", "poll_interval_ms", "max_block_range", "page_size",
+       "start", "rpc_timeout_ms", "withdrawal_fees_usdt"});
   NetworkConfig n;
   if (!node["id"]) Fail(at + ".id", "is required");
   n.id = ReadString(node["id"], at + ".id", false);
@@ -539,6 +558,21 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
         static_cast<int>(ReadInt(node["rpc_timeout_ms"], at + ".rpc_timeout_ms", 100, 120000));
   }
   if (node["start"]) n.start = ReadStart(node["start"], at + ".start", n.kind);
+  if (node["withdrawal_fees_usdt"]) {
+    const YAML::Node& fees = node["withdrawal_fees_usdt"];
+    const std::string key = at + ".withdrawal_fees_usdt";
+    if (!fees.IsSequence()) Fail(key, "must be a list of USDT amounts, got " + Describe(fees));
+    if (fees.size() > 8) Fail(key, "may list at most 8 fees: each one holds an amount per intent");
+    for (std::size_t i = 0; i < fees.size(); ++i) {
+      const std::string item = key + "[" + std::to_string(i) + "]";
+      std::int64_t fee = ReadMicros(fees[i], item, 10'000, 100'000'000);
+      if (fee % 10'000 != 0) Fail(item, "must be a whole number of cents");
+      if (std::find(n.withdrawal_fee_micros.begin(), n.withdrawal_fee_micros.end(), fee) !=
+          n.withdrawal_fee_micros.end())
+        Fail(item, "is listed twice");
+      n.withdrawal_fee_micros.push_back(fee);
+    }
+  }
   if (node["chain_id"]) {
     if (n.kind != "evm") Fail(at + ".chain_id", "applies to kind evm only");
     n.chain_id = ReadInt(node["chain_id"], at + ".chain_id", 1, 9007199254740991);

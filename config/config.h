@@ -99,12 +99,23 @@ struct NetworkConfig {
   // (EVM), a block timestamp in ms (Tron), a logical time (TON), a slot or a signature (Solana).
   std::string start = "latest";
   int rpc_timeout_ms = 10000;
+  // Common exchange withdrawal fees on this network (micro-USDT, whole cents): a deposit of an
+  // intent's amount less one of them credits that intent, short.
+  std::vector<std::int64_t> withdrawal_fee_micros;
 };
 
 struct TopupConfig {
   int expiry_seconds = 3600;
-  std::int64_t max_surcharge_micros = 1'000'000;  // 1.00 USDT above the requested amount
-  std::int64_t match_tolerance_micros = 10'000;   // a deposit matches within ±0.01 USDT
+  // Intents get a random free amount up to this much above the requested one.
+  std::int64_t max_surcharge_micros = 1'000'000;
+  std::int64_t match_tolerance_micros = 0;  // a deposit matches within this (under 0.005)
+  // A block up to this much older than an intent still falls in its window.
+  int clock_skew_seconds = 5;
+  int max_pending_per_key = 3;          // per key and network
+  bool offer_requested_amount = false;  // may an intent get exactly the requested amount
+  // How long an amount stays held after its intent ends (credited or expired and past the
+  // grace), so a late or second payment finds that intent, never the next one's.
+  int amount_cooldown_seconds = 21600;
   // How long an expired intent keeps its amount reserved, so a deposit sent in time but final
   // only after the expiry still finds it.
   int expiry_grace_seconds = 900;

@@ -68,6 +68,19 @@ std::string RandomHex(std::size_t bytes) {
   return ToHex(buffer);
 }
 
+std::uint64_t RandomBelow(std::uint64_t bound) {
+  if (bound <= 1) return 0;
+  // Rejection sampling: values in the incomplete last run of `bound` would favour small results.
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+  for (;;) {
+    std::uint64_t value = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value) != 1) {
+      throw std::runtime_error("the system random generator failed");
+    }
+    if (value < limit) return value % bound;
+  }
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@ std::string Sha256(std::string_view data);
 std::string HmacSha256Hex(std::string_view key, std::string_view message);
 // `bytes` bytes from the OS's CSPRNG, as lowercase hex.
 std::string RandomHex(std::size_t bytes);
+// Uniform in [0, bound) from the CSPRNG (0 when bound <= 1).
+std::uint64_t RandomBelow(std::uint64_t bound);
 std::string ToHex(std::string_view bytes);
 // Standard or URL-safe base64, padded or not; nullopt for anything else.
 std::optional<std::string> Base64Decode(std::string_view text);

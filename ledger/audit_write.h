@@ -4,7 +4,6 @@
 // its record commit together or not at all.
 
 #include <pqxx/pqxx>
-
 #include <string>
 
 namespace instamarket {

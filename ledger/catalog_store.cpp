@@ -91,10 +91,9 @@ Result<std::vector<CategorySummary>> CatalogStore::Categories() {
   return pool_->With<Summaries>([&](pqxx::connection& conn) -> Result<Summaries> {
     pqxx::nontransaction tx(conn);
     Summaries out;
-    for (const auto& row : tx.exec(
-             "SELECT category, count(*) FILTER (WHERE stock >= 1), "
-             "min(price) FILTER (WHERE stock >= 1) FROM products "
-             "GROUP BY category ORDER BY category")) {
+    for (const auto& row : tx.exec("SELECT category, count(*) FILTER (WHERE stock >= 1), "
+                                   "min(price) FILTER (WHERE stock >= 1) FROM products "
+                                   "GROUP BY category ORDER BY category")) {
       CategorySummary c;
       c.name = row[0].as<std::string>();
       c.product_count = row[1].as<std::int64_t>();

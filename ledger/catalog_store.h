@@ -18,9 +18,9 @@ struct Product {
   std::string sku;
   std::string name;
   std::string category;
-  Money price;               // per unit
-  int min_quantity = 1;      // smallest batch an order may ask for
-  std::int64_t stock = 0;    // unsold items
+  Money price;             // per unit
+  int min_quantity = 1;    // smallest batch an order may ask for
+  std::int64_t stock = 0;  // unsold items
 };
 
 struct ProductQuery {
@@ -40,8 +40,8 @@ struct ProductPage {
 
 struct CategorySummary {
   std::string name;
-  std::int64_t product_count = 0;    // products with at least one item in stock
-  std::optional<Money> min_price;    // among those; nullopt when none is in stock
+  std::int64_t product_count = 0;  // products with at least one item in stock
+  std::optional<Money> min_price;  // among those; nullopt when none is in stock
 };
 
 struct ImportCounts {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/json_writer.h"
+#include "core/payment_memo.h"
 #include "ledger/audit_write.h"
 #include "ledger/deposit_credit.h"
 #include "ledger/ledger_entry.h"
@@ -15,22 +16,104 @@
 namespace instamarket {
 namespace {
 
-// Writes a scan's new deposits in three statements whatever their number: the ledger entries
-// of the credited ones, all deposit rows, then the intents' status with their audit rows.
-// Returns (credited, unmatched).
+// How far from a pending intent's amount a deposit that pays nothing held is a near miss
+// ("amount_mismatch"), in percent; the matcher's MatchRules::mismatch_percent.
+constexpr int kNearMissPercent = 10;
+
+// The intents and reservations a batch of deposits may be for, locked so that a concurrent
+// manual credit, claim or second instance cannot take them too: what holds each deposit's
+// amount (within the tolerance), the intents its memo names, and for a deposit that finds
+// neither the nearest pending intent's amount (to tell a near miss).
+MatchCandidates LoadCandidates(pqxx::work& tx, const std::string& network,
+                               const std::vector<DepositInput>& fresh, Money tolerance) {
+  PgArray amounts, memos;
+  for (const auto& d : fresh) {
+    amounts.Add(d.amount.micros());
+    if (!d.memo.empty()) memos.Add(NormalizedMemo(d.memo));
+  }
+  MatchCandidates candidates;
+  std::vector<std::string> hold_intent_ids;
+  PgArray intent_ids, reservation_ids;
+  for (const auto& row : tx.exec_params(R"sql(
+      SELECT DISTINCT h.amount, h.fee, h.intent_id::text, h.reservation_id
+        FROM amount_holds h
+        JOIN unnest($2::bigint[]) w(a) ON h.amount BETWEEN w.a - $3 AND w.a + $3
+       WHERE h.network = $1 AND NOT h.released
+       ORDER BY h.amount)sql",
+                                        network, amounts.str(), tolerance.micros())) {
+    HeldAmount hold;
+    hold.amount = row[0].as<std::int64_t>();
+    hold.fee = row[1].as<std::int64_t>();
+    if (!row[2].is_null()) {
+      hold_intent_ids.push_back(row[2].as<std::string>());
+      intent_ids.Add(hold_intent_ids.back());
+    } else {
+      hold.reservation_id = row[3].as<std::int64_t>();
+      reservation_ids.Add(hold.reservation_id);
+    }
+    candidates.holds.push_back(hold);
+  }
+  std::map<std::string, int> index_of;
+  for (const auto& row : tx.exec_params(R"sql(
+      SELECT id::text, key_id, amount, requested_amount, extract(epoch FROM created_at)::bigint,
+             extract(epoch FROM expires_at)::bigint, status, coalesce(payment_memo, '')
+        FROM topup_intents
+       WHERE id = ANY($2::uuid[]) OR (network = $1 AND payment_memo = ANY($3::text[]))
+       ORDER BY id FOR UPDATE)sql",
+                                        network, intent_ids.str(), memos.str())) {
+    index_of[row[0].as<std::string>()] = static_cast<int>(candidates.intents.size());
+    candidates.intents.push_back(IntentCandidate{
+        row[0].as<std::string>(), row[1].as<std::int64_t>(),
+        Money::FromMicros(row[2].as<std::int64_t>()), Money::FromMicros(row[3].as<std::int64_t>()),
+        row[4].as<std::int64_t>(), row[5].as<std::int64_t>(), row[6].as<std::string>(),
+        row[7].as<std::string>()});
+  }
+  std::set<std::int64_t> active_reservations;
+  for (const auto& row : tx.exec_params(
+           "SELECT id FROM amount_reservations WHERE id = ANY($1::bigint[]) AND status = 'active' "
+           "ORDER BY id FOR UPDATE",
+           reservation_ids.str())) {
+    active_reservations.insert(row[0].as<std::int64_t>());
+  }
+  std::size_t next_intent = 0;
+  for (HeldAmount& hold : candidates.holds) {
+    if (hold.reservation_id != 0) {
+      hold.reservation_active = active_reservations.count(hold.reservation_id) > 0;
+    } else {
+      hold.intent = index_of.at(hold_intent_ids.at(next_intent++));
+    }
+  }
+  for (const auto& row : tx.exec_params(R"sql(
+      SELECT DISTINCT n.amount
+        FROM unnest($2::bigint[]) w(a)
+        CROSS JOIN LATERAL (
+          SELECT t.amount FROM topup_intents t
+           WHERE t.network = $1 AND t.status = 'pending'
+             AND t.amount BETWEEN w.a - w.a / 100 * $3 AND w.a + w.a / 100 * $3
+           ORDER BY abs(t.amount - w.a) LIMIT 1) n
+       ORDER BY n.amount)sql",
+                                        network, amounts.str(), kNearMissPercent)) {
+    candidates.pending_amounts.push_back(row[0].as<std::int64_t>());
+  }
+  return candidates;
+}
+
+// Writes a scan's new deposits in a few statements whatever their number: the ledger entries
+// of the credited ones, all deposit rows, then the intents' and reservations' status with
+// their audit rows. Returns (credited, not credited).
 Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& network,
                                            const std::vector<DepositInput>& fresh,
                                            const std::vector<DepositDecision>& decisions,
-                                           const std::vector<IntentCandidate>& candidates) {
+                                           const MatchCandidates& candidates) {
   std::vector<const IntentCandidate*> intent_of(fresh.size(), nullptr);
-  std::vector<DepositOutcome> outcome_of(fresh.size());
+  std::vector<DepositDecision> decision_of(fresh.size());
   std::vector<LedgerEntry> entries;
   for (std::size_t i = 0; i < fresh.size(); ++i) {
     DepositDecision decision = decisions.at(i);
-    if (!fresh[i].amount_in_range) decision = {DepositOutcome::kOutOfRange, -1};
-    outcome_of[i] = decision.outcome;
+    if (!fresh[i].amount_in_range) decision = {DepositOutcome::kOutOfRange};
+    decision_of[i] = decision;
     if (decision.outcome != DepositOutcome::kCredit) continue;
-    const IntentCandidate* intent = &candidates.at(decision.intent);
+    const IntentCandidate* intent = &candidates.intents.at(decision.intent);
     intent_of[i] = intent;
     const DepositInput& d = fresh[i];
     entries.push_back(
@@ -44,7 +127,7 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
   if (!posted) return posted.error();
 
   PgArray tx_ids, indexes, froms, tos, raws, decimals, amounts, blocks, hashes, times, memos,
-      statuses, reasons, intent_ids, key_ids, ledger_ids;
+      statuses, reasons, intent_ids, key_ids, ledger_ids, matched_bys, reservation_ids;
   std::size_t next_entry = 0;
   std::vector<std::int64_t> ledger_id_of(fresh.size(), 0);
   for (std::size_t i = 0; i < fresh.size(); ++i) {
@@ -64,8 +147,18 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
       memos.AddNull();
     else
       memos.Add(d.memo);
-    statuses.Add(intent ? "credited" : "unmatched");
-    std::string_view reason = DepositReason(outcome_of[i]);
+    const DepositDecision& decision = decision_of[i];
+    bool external = decision.outcome == DepositOutcome::kExternal;
+    statuses.Add(intent ? "credited" : external ? "external" : "unmatched");
+    if (intent)
+      matched_bys.Add(MatchedByName(decision.matched_by));
+    else
+      matched_bys.AddNull();
+    if (external)
+      reservation_ids.Add(decision.reservation_id);
+    else
+      reservation_ids.AddNull();
+    std::string_view reason = DepositReason(decision.outcome);
     if (reason.empty())
       reasons.AddNull();
     else
@@ -87,41 +180,50 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
     key_ids.Add(intent->key_id);
     ledger_ids.Add(entry.transaction_id);
   }
-  auto inserted = tx.exec_params(R"sql(
+  auto inserted =
+      tx.exec_params(R"sql(
     INSERT INTO deposits (network, tx_id, event_index, from_address, to_address, raw_amount,
                           decimals, amount, block_number, block_hash, block_time, memo, status,
-                          reason, intent_id, key_id, ledger_transaction_id, credited_at)
+                          reason, intent_id, key_id, ledger_transaction_id, credited_at,
+                          matched_by, reservation_id)
     SELECT $1, v.tx_id, v.event_index, v.from_address, v.to_address, v.raw_amount::numeric,
            v.decimals, v.amount, v.block_number, v.block_hash, to_timestamp(v.block_time),
            v.memo, v.status, v.reason, v.intent_id::uuid, v.key_id, v.ledger_id,
-           CASE WHEN v.ledger_id IS NOT NULL THEN now() END
+           CASE WHEN v.ledger_id IS NOT NULL THEN now() END, v.matched_by, v.reservation_id
       FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[],
                   $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::text[],
-                  $13::text[], $14::text[], $15::text[], $16::bigint[], $17::bigint[])
+                  $13::text[], $14::text[], $15::text[], $16::bigint[], $17::bigint[],
+                  $18::text[], $19::bigint[])
            WITH ORDINALITY
            AS v(tx_id, event_index, from_address, to_address, raw_amount, decimals, amount,
                 block_number, block_hash, block_time, memo, status, reason, intent_id, key_id,
-                ledger_id, ord)
+                ledger_id, matched_by, reservation_id, ord)
      ORDER BY v.ord
     RETURNING id, tx_id, event_index)sql",
-                                 network, tx_ids.str(), indexes.str(), froms.str(), tos.str(),
-                                 raws.str(), decimals.str(), amounts.str(), blocks.str(),
-                                 hashes.str(), times.str(), memos.str(), statuses.str(),
-                                 reasons.str(), intent_ids.str(), key_ids.str(), ledger_ids.str());
+                     network, tx_ids.str(), indexes.str(), froms.str(), tos.str(), raws.str(),
+                     decimals.str(), amounts.str(), blocks.str(), hashes.str(), times.str(),
+                     memos.str(), statuses.str(), reasons.str(), intent_ids.str(), key_ids.str(),
+                     ledger_ids.str(), matched_bys.str(), reservation_ids.str());
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> deposit_id_of;
   for (const auto& row : inserted) {
     deposit_id_of[{row[1].as<std::string>(), row[2].as<std::int64_t>()}] =
         row[0].as<std::int64_t>();
   }
 
-  PgArray credited_intents, credited_deposits, targets, details;
+  PgArray credited_intents, credited_deposits, targets, details, intent_statuses;
+  PgArray paid_reservations, paying_deposits;
   int credited = 0, unmatched = 0;
   for (std::size_t i = 0; i < fresh.size(); ++i) {
     const IntentCandidate* intent = intent_of[i];
     if (!intent) {
       ++unmatched;
+      if (decision_of[i].outcome == DepositOutcome::kExternal) {
+        paid_reservations.Add(decision_of[i].reservation_id);
+        paying_deposits.Add(deposit_id_of.at({fresh[i].tx_id, fresh[i].event_index}));
+      }
       continue;
     }
+    const bool short_paid = decision_of[i].short_paid;
     const DepositInput& d = fresh[i];
     std::int64_t deposit_id = deposit_id_of.at({d.tx_id, d.event_index});
     JsonWriter json;
@@ -131,9 +233,12 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
         .Field("network", network)
         .Field("tx_id", d.tx_id)
         .Field("amount_usdt", d.amount)
+        .Field("intent_amount_usdt", intent->amount)
+        .Field("matched_by", MatchedByName(decision_of[i].matched_by))
         .Field("ledger_transaction_id", ledger_id_of[i])
         .EndObject();
     credited_intents.Add(intent->id);
+    intent_statuses.Add(short_paid ? "credited_short" : "credited_auto");
     credited_deposits.Add(deposit_id);
     targets.Add(KeyAccountCode(intent->key_id));
     details.Add(json.str());
@@ -142,24 +247,33 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
   if (credited > 0) {
     auto updated = tx.exec_params1(R"sql(
       WITH v AS (
-        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[])
-                 AS v(intent_id, deposit_id, target, details)),
+        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $6::text[])
+                 AS v(intent_id, deposit_id, target, details, status)),
       i AS (
-        UPDATE topup_intents t SET status = 'credited_auto', deposit_id = v.deposit_id,
+        UPDATE topup_intents t SET status = v.status, deposit_id = v.deposit_id,
                credited_at = now()
           FROM v WHERE t.id = v.intent_id
         RETURNING 1),
       a AS (
         INSERT INTO api_audit_log (actor, action, target, details)
-        SELECT $5, 'topup.credited', v.target, v.details::jsonb FROM v
+        SELECT $5, CASE v.status WHEN 'credited_short' THEN 'topup.credited_short'
+                                 ELSE 'topup.credited' END,
+               v.target, v.details::jsonb FROM v
         RETURNING 1)
       SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM a))sql",
                                    credited_intents.str(), credited_deposits.str(), targets.str(),
-                                   details.str(), "watcher:" + network);
+                                   details.str(), "watcher:" + network, intent_statuses.str());
     if (updated[0].as<int>() != credited) {
       // Throwing aborts the transaction: no deposit is credited without its intent.
       throw std::logic_error("a credited intent was not updated");
     }
+  }
+  if (!paid_reservations.empty()) {
+    tx.exec_params(R"sql(
+      UPDATE amount_reservations r SET status = 'paid', deposit_id = v.deposit_id, paid_at = now()
+        FROM unnest($1::bigint[], $2::bigint[]) AS v(reservation_id, deposit_id)
+       WHERE r.id = v.reservation_id)sql",
+                   paid_reservations.str(), paying_deposits.str());
   }
   return std::pair{credited, unmatched};
 }
@@ -182,13 +296,18 @@ DepositRow ReadDeposit(const pqxx::row& r) {
   if (!r[13].is_null()) d.intent_id = r[13].as<std::string>();
   d.detected_at = r[14].as<std::int64_t>();
   d.memo = r[15].as<std::string>();
+  if (!r[16].is_null()) d.matched_by = r[16].as<std::string>();
+  d.short_paid = r[17].as<bool>();
   return d;
 }
 
 constexpr char kSelectDeposit[] = R"sql(
   SELECT id, network, tx_id, event_index, from_address, to_address, raw_amount::text, amount,
          block_number, extract(epoch FROM block_time)::bigint, status, reason, key_id,
-         intent_id::text, extract(epoch FROM detected_at)::bigint, coalesce(memo, '')
+         intent_id::text, extract(epoch FROM detected_at)::bigint, coalesce(memo, ''),
+         matched_by,
+         coalesce((SELECT t.status = 'credited_short' FROM topup_intents t
+                    WHERE t.id = deposits.intent_id), false)
     FROM deposits)sql";
 
 }  // namespace
@@ -205,10 +324,28 @@ const char* DepositReason(DepositOutcome outcome) {
       return "ambiguous";
     case DepositOutcome::kAmountMismatch:
       return "amount_mismatch";
+    case DepositOutcome::kExternal:
+      return "";
+    case DepositOutcome::kBeforeIntent:
+      return "before_intent";
+    case DepositOutcome::kAlreadyCredited:
+      return "already_credited";
     case DepositOutcome::kOutOfRange:
       return "amount_out_of_range";
   }
   return "no_intent";
+}
+
+const char* MatchedByName(MatchedBy by) {
+  switch (by) {
+    case MatchedBy::kAmount:
+      return "amount";
+    case MatchedBy::kFee:
+      return "fee";
+    case MatchedBy::kMemo:
+      return "memo";
+  }
+  return "amount";
 }
 
 DepositStore::DepositStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
@@ -280,30 +417,7 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
     }
 
     if (!fresh.empty()) {
-      // Candidates: intents near any deposit's amount (wide enough to tell a near miss), locked
-      // so that a concurrent manual credit or a second instance cannot take them too.
-      std::int64_t min_amount = INT64_MAX, max_amount = 0;
-      for (const auto& d : fresh) {
-        min_amount = std::min(min_amount, d.amount.micros());
-        max_amount = std::max(max_amount, d.amount.micros());
-      }
-      // Amounts are >= 0; near the int64 limit the upper bound saturates instead of overflowing.
-      std::int64_t lo = min_amount - min_amount / 10 - tolerance.micros();
-      std::int64_t margin = max_amount / 10 + tolerance.micros();
-      std::int64_t hi = max_amount > INT64_MAX - margin ? INT64_MAX : max_amount + margin;
-      std::vector<IntentCandidate> candidates;
-      for (const auto& row : tx.exec_params(
-               "SELECT id::text, key_id, amount, extract(epoch FROM created_at)::bigint, "
-               "extract(epoch FROM expires_at)::bigint, status = 'pending' FROM topup_intents "
-               "WHERE network = $1 AND status IN ('pending', 'expired') AND amount BETWEEN $2 AND "
-               "$3 "
-               "AND expires_at > now() - interval '30 days' ORDER BY amount FOR UPDATE",
-               network, lo, hi)) {
-        candidates.push_back(IntentCandidate{row[0].as<std::string>(), row[1].as<std::int64_t>(),
-                                             Money::FromMicros(row[2].as<std::int64_t>()),
-                                             row[3].as<std::int64_t>(), row[4].as<std::int64_t>(),
-                                             row[5].as<bool>()});
-      }
+      auto candidates = LoadCandidates(tx, network, fresh, tolerance);
       std::vector<DepositDecision> decisions = match(fresh, candidates);
       auto recorded = RecordDeposits(tx, network, fresh, decisions, candidates);
       if (!recorded) return recorded.error();
@@ -342,13 +456,24 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
   });
 }
 
-Result<std::vector<DepositRow>> DepositStore::List(bool unmatched_only, int limit) {
+bool DepositStore::IsListFilter(const std::string& filter) {
+  return filter == "all" || filter == "unmatched" || filter == "credited_short" ||
+         filter == "external";
+}
+
+Result<std::vector<DepositRow>> DepositStore::List(const std::string& filter, int limit) {
+  if (!IsListFilter(filter)) return MakeError(ErrorCode::kInvalidArgument, "unknown filter");
   using Rows = std::vector<DepositRow>;
   return pool_->With<Rows>([&](pqxx::connection& conn) -> Result<Rows> {
     pqxx::nontransaction tx(conn);
     Rows rows;
     std::string sql = std::string(kSelectDeposit) +
-                      (unmatched_only ? " WHERE status = 'unmatched'" : "") +
+                      (filter == "unmatched"        ? " WHERE status = 'unmatched'"
+                       : filter == "external"       ? " WHERE status = 'external'"
+                       : filter == "credited_short" ? " WHERE intent_id IN (SELECT id FROM "
+                                                      "topup_intents WHERE status = "
+                                                      "'credited_short')"
+                                                    : "") +
                       " ORDER BY id DESC LIMIT $1";
     for (const auto& r : tx.exec_params(sql, limit)) rows.push_back(ReadDeposit(r));
     return rows;

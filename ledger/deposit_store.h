@@ -31,34 +31,63 @@ struct DepositInput {
   std::string memo;  // the transfer's comment, if the chain carries one
 };
 
-// A top-up intent the matcher may pick for a deposit.
+// A top-up intent a deposit may be for: one holding the deposit's amount, or named by its memo.
 struct IntentCandidate {
   std::string id;
   std::int64_t key_id = 0;
-  Money amount;
+  Money amount;            // what the client was told to send
+  Money requested_amount;  // what the client asked for
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
-  bool pending = true;  // false: already expired (kept only to explain a miss)
+  std::string status;        // pending | expired | credited_* (a second payment)
+  std::string payment_memo;  // TON and Solana; empty elsewhere
+};
+
+// An amount spoken for on the wallet (amount_holds): by an intent, as its amount (fee 0) or as
+// its amount less an exchange's withdrawal fee; or by a reservation of the website.
+struct HeldAmount {
+  std::int64_t amount = 0;  // micro-USDT
+  std::int64_t fee = 0;
+  int intent = -1;  // index into MatchCandidates::intents, or -1 for a reservation
+  std::int64_t reservation_id = 0;
+  bool reservation_active = false;  // not yet paid nor released
+};
+
+// What the ledger knows near a batch of deposits, for the matcher.
+struct MatchCandidates {
+  std::vector<IntentCandidate> intents;
+  std::vector<HeldAmount> holds;  // sorted by amount; values are unique
+  // Amounts of pending intents near the batch's amounts (sorted), only to tell a near miss.
+  std::vector<std::int64_t> pending_amounts;
 };
 
 enum class DepositOutcome {
   kCredit,
+  kExternal,  // paid a reservation of the website: not a client's money
   kNoIntent,
   kExpired,
+  kBeforeIntent,     // sent before the intent holding its amount existed
+  kAlreadyCredited,  // a second payment for an intent already credited
   kAmbiguous,
   kAmountMismatch,
   kOutOfRange
 };
-const char* DepositReason(DepositOutcome outcome);  // "no_intent", ... ("" for kCredit)
+const char* DepositReason(DepositOutcome outcome);  // "no_intent", ... ("" for kCredit, kExternal)
+
+enum class MatchedBy { kAmount, kFee, kMemo };
+const char* MatchedByName(MatchedBy by);  // "amount" | "fee" | "memo"
 
 struct DepositDecision {
   DepositOutcome outcome = DepositOutcome::kNoIntent;
-  int intent = -1;  // index into the candidates when outcome is kCredit
+  int intent = -1;  // index into the candidates' intents when outcome is kCredit
+  MatchedBy matched_by = MatchedBy::kAmount;
+  bool short_paid = false;          // credited, but less than the intent asked for
+  std::int64_t reservation_id = 0;  // when outcome is kExternal
 };
 
 // Decides every deposit of a batch against the candidates (the watcher's amount matcher).
-using MatchFunction = std::function<std::vector<DepositDecision>(
-    const std::vector<DepositInput>&, const std::vector<IntentCandidate>&)>;
+using MatchFunction = std::function<std::vector<DepositDecision>(const std::vector<DepositInput>&,
+                                                                 const MatchCandidates&)>;
 
 struct ScanResult {
   ChainCursor new_cursor;  // where the next scan resumes
@@ -83,8 +112,10 @@ struct DepositRow {
   std::int64_t block_number = 0;
   std::int64_t block_time = 0;
   std::string memo;
-  std::string status;  // credited | assigned | unmatched
+  std::string status;  // credited | assigned | claimed | unmatched | external
   std::optional<std::string> reason;
+  std::optional<std::string> matched_by;  // credited: amount | fee (short) | memo
+  bool short_paid = false;                // credited less than its intent asked for
   std::optional<std::int64_t> key_id;
   std::optional<std::string> intent_id;
   std::int64_t detected_at = 0;
@@ -117,7 +148,9 @@ class DepositStore {
                                   const ScanResult& scan, Money tolerance,
                                   const MatchFunction& match);
 
-  Result<std::vector<DepositRow>> List(bool unmatched_only, int limit);
+  // Newest first. `filter`: all | unmatched | credited_short | external.
+  static bool IsListFilter(const std::string& filter);
+  Result<std::vector<DepositRow>> List(const std::string& filter, int limit);
   // Credits an unmatched deposit to a key, once (the ledger entry shares the deposit's
   // idempotency key); audited as "deposits.assign". kFailedPrecondition when not unmatched.
   Result<AssignResult> Assign(std::int64_t deposit_id, std::int64_t key_id,

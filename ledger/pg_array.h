@@ -11,6 +11,7 @@ namespace instamarket {
 
 class PgArray {
  public:
+  bool empty() const { return empty_; }
   PgArray& Add(std::string_view text) {
     Separate();
     text_ += '"';

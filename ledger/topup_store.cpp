@@ -1,5 +1,13 @@
 #include "ledger/topup_store.h"
 
+#include <algorithm>
+#include <set>
+
+#include "core/crypto.h"
+#include "core/json_writer.h"
+#include "core/payment_memo.h"
+#include "ledger/audit_write.h"
+#include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
 
 namespace instamarket {
@@ -8,8 +16,19 @@ namespace {
 constexpr char kSelectIntent[] = R"sql(
   SELECT t.id::text, t.key_id, t.network, t.requested_amount, t.amount, t.status,
          extract(epoch FROM t.created_at)::bigint, extract(epoch FROM t.expires_at)::bigint,
-         d.tx_id, d.amount, extract(epoch FROM t.credited_at)::bigint
+         d.tx_id, d.amount, extract(epoch FROM t.credited_at)::bigint,
+         coalesce(t.payment_memo, '')
     FROM topup_intents t LEFT JOIN deposits d ON d.id = t.deposit_id)sql";
+
+constexpr char kSelectReservation[] = R"sql(
+  SELECT r.id, r.network, r.amount, r.label, r.actor, r.status,
+         extract(epoch FROM r.created_at)::bigint, extract(epoch FROM r.expires_at)::bigint,
+         r.deposit_id, d.tx_id
+    FROM amount_reservations r LEFT JOIN deposits d ON d.id = r.deposit_id)sql";
+
+// How many free amounts one request tries before it gives up: each failed try means another
+// request took that amount since we looked, which a handful of tries rides out.
+constexpr int kMaxAttempts = 16;
 
 TopupIntent ReadIntent(const pqxx::row& row) {
   TopupIntent t;
@@ -24,7 +43,23 @@ TopupIntent ReadIntent(const pqxx::row& row) {
   if (!row[8].is_null()) t.deposit_tx_id = row[8].as<std::string>();
   if (!row[9].is_null()) t.deposit_amount = Money::FromMicros(row[9].as<std::int64_t>());
   if (!row[10].is_null()) t.credited_at = row[10].as<std::int64_t>();
+  t.payment_memo = row[11].as<std::string>();
   return t;
+}
+
+Reservation ReadReservation(const pqxx::row& row) {
+  Reservation r;
+  r.id = row[0].as<std::int64_t>();
+  r.network = row[1].as<std::string>();
+  r.amount = Money::FromMicros(row[2].as<std::int64_t>());
+  r.label = row[3].as<std::string>();
+  r.actor = row[4].as<std::string>();
+  r.status = row[5].as<std::string>();
+  r.created_at = row[6].as<std::int64_t>();
+  r.expires_at = row[7].as<std::int64_t>();
+  if (!row[8].is_null()) r.deposit_id = row[8].as<std::int64_t>();
+  if (!row[9].is_null()) r.deposit_tx_id = row[9].as<std::string>();
+  return r;
 }
 
 bool IsUuid(const std::string& s) {
@@ -37,47 +72,162 @@ bool IsUuid(const std::string& s) {
   return true;
 }
 
+// The fees an amount is held less of (0: the amount itself), leaving out any that would not
+// leave a positive amount.
+std::vector<std::int64_t> HeldFees(std::int64_t amount, const std::vector<std::int64_t>& fees) {
+  std::vector<std::int64_t> held{0};
+  for (std::int64_t fee : fees) {
+    if (fee > 0 && fee < amount) held.push_back(fee);
+  }
+  return held;
+}
+
+// Releases holds whose time is up, so their amounts can be given again.
+void ReleaseEndedHolds(pqxx::work& tx, const std::string& network) {
+  tx.exec_params(
+      "UPDATE amount_holds SET released = true WHERE network = $1 AND NOT released AND "
+      "held_until < now()",
+      network);
+}
+
+// The amounts from `first` to `last` in 0.01 steps whose every held value (the amount less
+// each fee) is free on the wallet, in a random order from the CSPRNG: nobody can tell which
+// amount the next intent gets.
+std::vector<std::int64_t> FreeAmounts(pqxx::work& tx, const std::string& network,
+                                      std::int64_t first, std::int64_t last,
+                                      const std::vector<std::int64_t>& fees) {
+  std::int64_t max_fee = 0;
+  for (std::int64_t fee : fees) max_fee = std::max(max_fee, fee);
+  std::set<std::int64_t> held;
+  for (const auto& row : tx.exec_params(
+           "SELECT amount FROM amount_holds WHERE network = $1 AND NOT released AND amount "
+           "BETWEEN $2 AND $3",
+           network, first - max_fee, last)) {
+    held.insert(row[0].as<std::int64_t>());
+  }
+  std::vector<std::int64_t> free;
+  for (std::int64_t amount = first; amount <= last; amount += TopupStore::kStepMicros) {
+    bool all_free = true;
+    for (std::int64_t fee : HeldFees(amount, fees))
+      all_free = all_free && !held.count(amount - fee);
+    if (all_free) free.push_back(amount);
+  }
+  for (std::size_t i = free.size(); i > 1; --i) {
+    std::swap(free[i - 1], free[RandomBelow(i)]);
+  }
+  return free;
+}
+
+// Inserts the holds of `amount` for one holder in the caller's subtransaction. False when a
+// concurrent request took one of the values since FreeAmounts looked: the unique index made
+// our insert wait for it and skip that value.
+bool InsertHolds(pqxx::subtransaction& sub, const std::string& network, std::int64_t amount,
+                 const std::vector<std::int64_t>& fees, const char* intent_id,
+                 std::optional<std::int64_t> reservation_id, int hold_seconds) {
+  PgArray fee_array;
+  std::vector<std::int64_t> held = HeldFees(amount, fees);
+  for (std::int64_t fee : held) fee_array.Add(fee);
+  auto inserted =
+      sub.exec_params(R"sql(
+    INSERT INTO amount_holds (network, amount, intent_id, reservation_id, fee, held_until)
+    SELECT $1, $2::bigint - f, $3::uuid, $4::bigint, f, now() + make_interval(secs => $5)
+      FROM unnest($6::bigint[]) f
+    ON CONFLICT (network, amount) WHERE NOT released DO NOTHING
+    RETURNING 1)sql",
+                      network, amount, intent_id, reservation_id ? &*reservation_id : nullptr,
+                      hold_seconds, fee_array.str());
+  return inserted.size() == held.size();
+}
+
+Error BandExhausted(const std::string& network, std::int64_t first, std::int64_t last) {
+  return Error{ErrorCode::kResourceExhausted,
+               "every amount from " + Money::FromMicros(first).ToJsonNumber() + " to " +
+                   Money::FromMicros(last).ToJsonNumber() + " USDT is held on " + network +
+                   " by other top-ups; try another amount, or wait for one of them to finish"};
+}
+
 }  // namespace
 
 TopupStore::TopupStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
 
 Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
   const std::int64_t steps = request.max_surcharge.micros() / kStepMicros;
+  const std::int64_t requested = request.requested_amount.micros();
+  const std::int64_t first = requested + (request.offer_requested_amount ? 0 : kStepMicros);
+  const std::int64_t last = requested + steps * kStepMicros;
   return pool_->With<TopupIntent>([&](pqxx::connection& conn) -> Result<TopupIntent> {
     pqxx::work tx(conn);
-    // Release amounts of intents past their expiry and grace, so they can be reused.
+    // One creation at a time per key: the pending cap and the Idempotency-Key hold under
+    // concurrent requests of one client, and other clients never wait on it.
+    tx.exec_params(
+        "SELECT pg_advisory_xact_lock(hashtext('topup_intents'), ($1 % 2147483647)::int)",
+        request.key_id);
+    if (request.idempotency_key) {
+      auto earlier = tx.exec_params(
+          "SELECT id::text, request_hash FROM topup_intents WHERE key_id = $1 AND "
+          "idempotency_key = $2",
+          request.key_id, *request.idempotency_key);
+      if (!earlier.empty()) {
+        std::string id = earlier[0][0].as<std::string>();
+        if (earlier[0][1].c_str() != request.request_hash) {
+          return MakeError(
+              ErrorCode::kAlreadyExists,
+              "was used for top-up " + id + " with another body; use a new key for a new top-up");
+        }
+        TopupIntent intent =
+            ReadIntent(tx.exec_params1(std::string(kSelectIntent) + " WHERE t.id = $1::uuid", id));
+        intent.replayed = true;
+        return intent;
+      }
+    }
+    // Intents past their expiry and grace are expired; holds past their time are released.
     tx.exec_params(
         "UPDATE topup_intents SET status = 'expired' WHERE network = $1 AND status = "
         "'pending' AND expires_at < now() - make_interval(secs => $2)",
         request.network, request.expiry_grace_seconds);
-    auto free = tx.exec_params(
-        "SELECT $2::bigint + s * $3::bigint FROM generate_series(0, $4::bigint) s "
-        "WHERE NOT EXISTS (SELECT 1 FROM topup_intents WHERE network = $1 AND status = "
-        "'pending' AND amount = $2::bigint + s * $3::bigint) ORDER BY s",
-        request.network, request.requested_amount.micros(), kStepMicros, steps);
-    // Take the first amount still free. A concurrent request may have taken it since the look:
-    // the unique index then makes our insert wait for it and do nothing, and we try the next.
-    for (const auto& candidate : free) {
-      auto inserted = tx.exec_params(
-          "INSERT INTO topup_intents (key_id, network, requested_amount, amount, expires_at) "
-          "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) "
-          "ON CONFLICT (network, amount) WHERE status = 'pending' DO NOTHING "
-          "RETURNING id::text",
-          request.key_id, request.network, request.requested_amount.micros(),
-          candidate[0].as<std::int64_t>(), request.expiry_seconds);
-      if (inserted.empty()) continue;
-      auto row = tx.exec_params1(std::string(kSelectIntent) + " WHERE t.id = $1::uuid",
-                                 inserted[0][0].as<std::string>());
+    ReleaseEndedHolds(tx, request.network);
+    auto pending = tx.exec_params1(
+        "SELECT count(*) FROM topup_intents WHERE key_id = $1 AND network = $2 AND status = "
+        "'pending' AND expires_at > now()",
+        request.key_id, request.network);
+    if (pending[0].as<int>() >= request.max_pending_per_key) {
+      return MakeError(ErrorCode::kResourceExhausted,
+                       "this key already has " + std::to_string(pending[0].as<int>()) +
+                           " pending top-ups on " + request.network + " (at most " +
+                           std::to_string(request.max_pending_per_key) +
+                           "); pay or let one of them expire first");
+    }
+    const int hold_seconds =
+        request.expiry_seconds + request.expiry_grace_seconds + request.amount_cooldown_seconds;
+    std::optional<std::string> memo;
+    if (request.with_memo) memo = NewPaymentMemo();
+    int attempts = 0;
+    for (std::int64_t amount :
+         FreeAmounts(tx, request.network, first, last, request.withdrawal_fee_micros)) {
+      if (++attempts > kMaxAttempts) break;
+      pqxx::subtransaction sub(tx, "hold");
+      auto id = sub.exec_params1(
+                       "INSERT INTO topup_intents (key_id, network, requested_amount, amount, "
+                       "expires_at, "
+                       "payment_memo, webhook_url, idempotency_key, request_hash) VALUES ($1, $2, "
+                       "$3, $4, "
+                       "now() + make_interval(secs => $5), $6, $7, $8, $9) RETURNING id::text",
+                       request.key_id, request.network, requested, amount, request.expiry_seconds,
+                       memo ? memo->c_str() : nullptr,
+                       request.webhook_url ? request.webhook_url->c_str() : nullptr,
+                       request.idempotency_key ? request.idempotency_key->c_str() : nullptr,
+                       request.idempotency_key ? request.request_hash.c_str() : nullptr)[0]
+                    .as<std::string>();
+      if (!InsertHolds(sub, request.network, amount, request.withdrawal_fee_micros, id.c_str(),
+                       std::nullopt, hold_seconds)) {
+        continue;  // the subtransaction rolls back: no intent, no holds
+      }
+      sub.commit();
+      auto row = tx.exec_params1(std::string(kSelectIntent) + " WHERE t.id = $1::uuid", id);
       tx.commit();
       return ReadIntent(row);
     }
-    return MakeError(
-        ErrorCode::kResourceExhausted,
-        "every amount from " + request.requested_amount.ToJsonNumber() + " to " +
-            Money::FromMicros(request.requested_amount.micros() + steps * kStepMicros)
-                .ToJsonNumber() +
-            " USDT is taken by pending top-ups on " + request.network +
-            "; try another amount, or wait for one of them to finish");
+    return BandExhausted(request.network, first, last);
   });
 }
 
@@ -85,10 +235,115 @@ Result<TopupIntent> TopupStore::Get(std::int64_t key_id, const std::string& topu
   if (!IsUuid(topup_id)) return MakeError(ErrorCode::kNotFound, "no such top-up");
   return pool_->With<TopupIntent>([&](pqxx::connection& conn) -> Result<TopupIntent> {
     pqxx::nontransaction tx(conn);
-    auto rows = tx.exec_params(std::string(kSelectIntent) + " WHERE t.id = $1::uuid AND t.key_id = $2",
-                               topup_id, key_id);
+    auto rows = tx.exec_params(
+        std::string(kSelectIntent) + " WHERE t.id = $1::uuid AND t.key_id = $2", topup_id, key_id);
     if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no such top-up");
     return ReadIntent(rows[0]);
+  });
+}
+
+Result<Reservation> TopupStore::Reserve(const NewReservation& request) {
+  std::int64_t first = request.amount.micros(), last = first;
+  if (request.requested_amount) {
+    first = request.requested_amount->micros() + kStepMicros;
+    last = request.requested_amount->micros() +
+           request.max_surcharge.micros() / kStepMicros * kStepMicros;
+  }
+  return pool_->With<Reservation>([&](pqxx::connection& conn) -> Result<Reservation> {
+    pqxx::work tx(conn);
+    ReleaseEndedHolds(tx, request.network);
+    const int hold_seconds = request.expiry_seconds + request.amount_cooldown_seconds;
+    int attempts = 0;
+    for (std::int64_t amount :
+         FreeAmounts(tx, request.network, first, last, request.withdrawal_fee_micros)) {
+      if (++attempts > kMaxAttempts) break;
+      pqxx::subtransaction sub(tx, "hold");
+      auto id =
+          sub.exec_params1(
+                 "INSERT INTO amount_reservations (network, amount, label, actor, "
+                 "expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) "
+                 "RETURNING id",
+                 request.network, amount, request.label, request.actor, request.expiry_seconds)[0]
+              .as<std::int64_t>();
+      if (!InsertHolds(sub, request.network, amount, request.withdrawal_fee_micros, nullptr, id,
+                       hold_seconds)) {
+        continue;
+      }
+      sub.commit();
+      auto row = tx.exec_params1(std::string(kSelectReservation) + " WHERE r.id = $1", id);
+      Reservation reservation = ReadReservation(row);
+      JsonWriter details;
+      details.BeginObject()
+          .Field("reservation_id", id)
+          .Field("network", request.network)
+          .Field("amount_usdt", reservation.amount)
+          .Field("label", request.label)
+          .EndObject();
+      WriteAudit(tx, request.actor, "reservations.create", "network:" + request.network,
+                 details.str());
+      tx.commit();
+      return reservation;
+    }
+    if (!request.requested_amount) {
+      return MakeError(ErrorCode::kResourceExhausted,
+                       Money::FromMicros(first).ToJsonNumber() +
+                           " USDT (or that amount less a "
+                           "withdrawal fee) is held on " +
+                           request.network + " by a pending top-up or another reservation");
+    }
+    return BandExhausted(request.network, first, last);
+  });
+}
+
+Result<Reservation> TopupStore::GetReservation(std::int64_t id) {
+  return pool_->With<Reservation>([&](pqxx::connection& conn) -> Result<Reservation> {
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec_params(std::string(kSelectReservation) + " WHERE r.id = $1", id);
+    if (rows.empty())
+      return MakeError(ErrorCode::kNotFound, "no reservation with id " + std::to_string(id));
+    return ReadReservation(rows[0]);
+  });
+}
+
+Result<std::vector<Reservation>> TopupStore::ListReservations(
+    const std::optional<std::string>& network, int limit) {
+  using Rows = std::vector<Reservation>;
+  return pool_->With<Rows>([&](pqxx::connection& conn) -> Result<Rows> {
+    pqxx::nontransaction tx(conn);
+    Rows rows;
+    for (const auto& r : tx.exec_params(std::string(kSelectReservation) +
+                                            " WHERE $1::text IS NULL OR r.network = $1 "
+                                            "ORDER BY r.id DESC LIMIT $2",
+                                        network ? network->c_str() : nullptr, limit)) {
+      rows.push_back(ReadReservation(r));
+    }
+    return rows;
+  });
+}
+
+Result<Reservation> TopupStore::ReleaseReservation(std::int64_t id, const std::string& actor) {
+  return pool_->With<Reservation>([&](pqxx::connection& conn) -> Result<Reservation> {
+    pqxx::work tx(conn);
+    auto rows =
+        tx.exec_params("SELECT status FROM amount_reservations WHERE id = $1 FOR UPDATE", id);
+    if (rows.empty())
+      return MakeError(ErrorCode::kNotFound, "no reservation with id " + std::to_string(id));
+    if (rows[0][0].as<std::string>() != "active") {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "reservation " + std::to_string(id) + " is " + rows[0][0].as<std::string>());
+    }
+    tx.exec_params("UPDATE amount_reservations SET status = 'released' WHERE id = $1", id);
+    // Released, its amounts stay held for the cooldown like an ended intent's: a payment
+    // already under way still finds the reservation, not a client.
+    tx.exec_params(
+        "UPDATE amount_holds SET held_until = least(held_until, now() + (held_until - "
+        "(SELECT expires_at FROM amount_reservations WHERE id = $1))) WHERE reservation_id = $1 "
+        "AND NOT released",
+        id);
+    WriteAudit(tx, actor, "reservations.release", "reservation:" + std::to_string(id), "{}");
+    auto row = tx.exec_params1(std::string(kSelectReservation) + " WHERE r.id = $1", id);
+    tx.commit();
+    return ReadReservation(row);
   });
 }
 

@@ -9,25 +9,32 @@
 namespace instamarket {
 
 struct MatchRules {
-  Money tolerance = Money::FromMicros(10'000);  // |deposit - intent| allowed for a credit
-  // A deposit within this share of a pending intent's amount, but outside the tolerance, is an
+  // |deposit - held amount| allowed for a credit. Held amounts are 0.01 apart at the least, so
+  // the config keeps this under half a step: a deposit can then be near one of them only.
+  Money tolerance;
+  // A deposit within this share of a pending intent's amount that holds nothing is an
   // "amount_mismatch" (someone probably sent a wrong amount) rather than "no_intent".
   int mismatch_percent = 10;
   // Chain clocks and ours differ a little: a block up to this much older than the intent still
-  // falls in its window.
-  std::int64_t clock_skew_seconds = 60;
+  // falls in its window. Kept to seconds: a transfer made before the intent was not for it.
+  std::int64_t clock_skew_seconds = 5;
 };
 
+// The held amount a deposit of `amount` would pay: the nearest 0.01 when within the tolerance,
+// else `amount` itself (which then holds nothing unless it is a whole number of cents).
+std::int64_t HeldAmountFor(std::int64_t amount, Money tolerance);
+
 // The amount-matching engine, a pure function. For each deposit, in order:
-//  - candidates are pending intents within the tolerance whose window [created_at - skew,
-//    expires_at] holds the block time, and that no earlier deposit of the batch took;
-//  - the closest amount wins; two equally close is "ambiguous" (finance decides);
-//  - with no candidate the reason is "expired" (an intent within the tolerance existed but its
-//    window did not hold the block time), else "amount_mismatch" (a pending intent within
-//    mismatch_percent), else "no_intent".
-// `intents` must be sorted by amount. O(log n + k) per deposit for k intents in the window.
+//  - a memo naming an intent (TON, Solana) decides: that intent is credited with what arrived,
+//    whatever the amount ("short" when below the requested amount);
+//  - else the amount: the intent holding it is credited (short when it holds it as its amount
+//    less an exchange fee); a reservation holding it makes the deposit the website's;
+//  - an intent is credited only for a block in its window [created_at - skew, expires_at] and
+//    once: otherwise "before_intent", "expired" or "already_credited";
+//  - nothing held: "amount_mismatch" near a pending intent's amount, else "no_intent".
+// `candidates.holds` and `pending_amounts` must be sorted by amount. O(log n) per deposit.
 std::vector<DepositDecision> MatchDeposits(const std::vector<DepositInput>& deposits,
-                                           const std::vector<IntentCandidate>& intents,
+                                           const MatchCandidates& candidates,
                                            const MatchRules& rules);
 
 }  // namespace instamarket

@@ -86,6 +86,7 @@ struct DepositWatcher::Impl {
         io(RuntimeAccess::Io(runtime_in)),
         blocking(RuntimeAccess::Blocking(runtime_in)) {
     rules.tolerance = Money::FromMicros(config_in.topups.match_tolerance_micros);
+    rules.clock_skew_seconds = config_in.topups.clock_skew_seconds;
   }
 
   asio::awaitable<void> Watch(Network& n) {
@@ -128,11 +129,11 @@ struct DepositWatcher::Impl {
       ScanResult scan = ToScanResult(*batch);
       const ChainCursor& expected = *cursor;
       auto recorded = co_await RunBlocking(blocking, [&] {
-        return store.RecordScan(id, expected, scan, rules.tolerance,
-                                [this](const std::vector<DepositInput>& deposits,
-                                       const std::vector<IntentCandidate>& intents) {
-                                  return MatchDeposits(deposits, intents, rules);
-                                });
+        return store.RecordScan(
+            id, expected, scan, rules.tolerance,
+            [this](const std::vector<DepositInput>& deposits, const MatchCandidates& candidates) {
+              return MatchDeposits(deposits, candidates, rules);
+            });
       });
       if (!recorded) {
         spdlog::warn("{}: recording positions {}..{} failed: {}", id, expected.position,

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
@@ -21,8 +22,13 @@ class DepositsTest : public PgTest {
   }
 
   NewTopup Request(std::int64_t micros, std::int64_t surcharge = 1'000'000) {
-    return NewTopup{key_id_, network_, Money::FromMicros(micros), Money::FromMicros(surcharge),
-                    3600,    900};
+    NewTopup request;
+    request.key_id = key_id_;
+    request.network = network_;
+    request.requested_amount = Money::FromMicros(micros);
+    request.max_surcharge = Money::FromMicros(surcharge);
+    request.max_pending_per_key = 1000;
+    return request;
   }
 
   DepositInput Transfer(const std::string& tx, std::int64_t micros, std::int64_t block,
@@ -43,9 +49,9 @@ class DepositsTest : public PgTest {
 
   Result<BatchOutcome> Record(const ChainCursor& expected, const ScanResult& scan) {
     return db_->deposits().RecordScan(
-        network_, expected, scan, Money::FromMicros(10'000),
-        [](const std::vector<DepositInput>& d, const std::vector<IntentCandidate>& i) {
-          return MatchDeposits(d, i, MatchRules{});
+        network_, expected, scan, Money(),
+        [](const std::vector<DepositInput>& d, const MatchCandidates& c) {
+          return MatchDeposits(d, c, MatchRules{});
         });
   }
 
@@ -76,20 +82,164 @@ TEST_F(DepositsTest, ConcurrentIntentsGetDistinctAmounts) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   ASSERT_EQ(amounts.size(), 20u);
-  EXPECT_EQ(*amounts.begin(), 10'000'000);
-  EXPECT_EQ(*amounts.rbegin(), 10'190'000);
+  // Random amounts above the request, never the bare requested amount.
+  EXPECT_GE(*amounts.begin(), 10'010'000);
+  EXPECT_LE(*amounts.rbegin(), 11'000'000);
+  for (std::int64_t a : amounts) EXPECT_EQ(a % 10'000, 0);
+}
+
+TEST_F(DepositsTest, AmountsAreRandomInTheBand) {
+  // 30 intents on 100 free amounts: a counter would give 10.01..10.30 in order.
+  std::vector<std::int64_t> amounts;
+  for (int i = 0; i < 30; ++i)
+    amounts.push_back(db_->topups().Create(Request(10'000'000))->amount.micros());
+  EXPECT_FALSE(std::is_sorted(amounts.begin(), amounts.end()));
+  EXPECT_GT(*std::max_element(amounts.begin(), amounts.end()), 10'300'000);
 }
 
 TEST_F(DepositsTest, SurchargeLimitIsEnforced) {
-  for (std::int64_t expected : {5'000'000, 5'010'000, 5'020'000}) {
+  std::set<std::int64_t> given;
+  for (int i = 0; i < 2; ++i) {
     auto intent = db_->topups().Create(Request(5'000'000, 20'000));
     ASSERT_TRUE(intent.ok()) << intent.error().message;
-    EXPECT_EQ(intent->amount.micros(), expected);
+    given.insert(intent->amount.micros());
     EXPECT_EQ(intent->requested_amount.micros(), 5'000'000);
   }
+  EXPECT_EQ(given, (std::set<std::int64_t>{5'010'000, 5'020'000}));
   auto refused = db_->topups().Create(Request(5'000'000, 20'000));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  // Allowed by the config, the requested amount itself is the last one left.
+  auto exact = Request(5'000'000, 20'000);
+  exact.offer_requested_amount = true;
+  EXPECT_EQ(db_->topups().Create(exact)->amount.micros(), 5'000'000);
+}
+
+TEST_F(DepositsTest, PendingIntentsAreCappedPerKeyAndNetwork) {
+  auto capped = Request(20'000'000);
+  capped.max_pending_per_key = 3;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(db_->topups().Create(capped).ok());
+  auto refused = db_->topups().Create(capped);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_NE(refused.error().message.find("at most 3"), std::string::npos);
+  auto elsewhere = capped;
+  elsewhere.network = network_ + "_other";
+  EXPECT_TRUE(db_->topups().Create(elsewhere).ok());
+  auto other_key = db_->keys().Create("other", false, {}, "test");
+  capped.key_id = other_key->id;
+  EXPECT_TRUE(db_->topups().Create(capped).ok());
+}
+
+TEST_F(DepositsTest, IdempotencyKeyReplaysOrRefuses) {
+  auto request = Request(30'000'000);
+  request.idempotency_key = "topup-1";
+  request.request_hash = "hash-a";
+  auto first = db_->topups().Create(request);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->replayed);
+  auto again = db_->topups().Create(request);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(again->amount, first->amount);
+  request.request_hash = "hash-b";
+  auto reused = db_->topups().Create(request);
+  ASSERT_FALSE(reused.ok());
+  EXPECT_EQ(reused.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(reused.error().message.find(first->id), std::string::npos);
+}
+
+// Every held value (amounts, and amounts less each fee) is distinct on the wallet, however
+// the bands overlap, so a deposit of amount - fee is attributable to one intent.
+TEST_F(DepositsTest, FeeShadowsNeverCollide) {
+  std::set<std::int64_t> held;
+  std::vector<TopupIntent> intents;
+  for (int i = 0; i < 40; ++i) {
+    auto request = Request(10'000'000 + (i % 4) * 500'000, 1'000'000);
+    request.withdrawal_fee_micros = {1'000'000, 800'000};
+    auto intent = db_->topups().Create(request);
+    ASSERT_TRUE(intent.ok()) << intent.error().message;
+    for (std::int64_t v : {intent->amount.micros(), intent->amount.micros() - 1'000'000,
+                           intent->amount.micros() - 800'000}) {
+      EXPECT_TRUE(held.insert(v).second) << v << " held twice";
+    }
+    intents.push_back(*intent);
+  }
+  // One exchange withdrawal arrives 1.00 short: it credits that intent, short.
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  const TopupIntent& paid = intents[17];
+  ScanResult scan{3, 4, 2, {Transfer("0xshort", paid.amount.micros() - 1'000'000, 2)}, {}};
+  auto outcome = Record(1, scan);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->credited, 1);
+  EXPECT_EQ(Balance(), paid.amount.micros() - 1'000'000);
+  EXPECT_EQ(db_->topups().Get(key_id_, paid.id)->status, "credited_short");
+  auto shorts = db_->deposits().List("credited_short", 1000);
+  ASSERT_TRUE(shorts.ok());
+  ASSERT_EQ(std::count_if(shorts->begin(), shorts->end(),
+                          [&](const DepositRow& r) { return r.network == network_; }),
+            1);
+}
+
+TEST_F(DepositsTest, ReservedAmountsAreNeverGivenToIntentsAndTheirPaymentIsExternal) {
+  NewReservation reservation;
+  reservation.network = network_;
+  reservation.amount = Money::FromMicros(8'020'000);
+  reservation.label = "web order 1";
+  reservation.actor = "test";
+  auto reserved = db_->topups().Reserve(reservation);
+  ASSERT_TRUE(reserved.ok()) << reserved.error().message;
+  EXPECT_EQ(db_->topups().Reserve(reservation).error().code, ErrorCode::kResourceExhausted);
+  // The band 8.01..8.02 has one free amount left; 8.02 is the website's.
+  auto intent = db_->topups().Create(Request(8'000'000, 20'000));
+  ASSERT_TRUE(intent.ok());
+  EXPECT_EQ(intent->amount.micros(), 8'010'000);
+  EXPECT_EQ(db_->topups().Create(Request(8'000'000, 20'000)).error().code,
+            ErrorCode::kResourceExhausted);
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  ScanResult scan{3, 4, 2, {Transfer("0xweb", 8'020'000, 2), Transfer("0xweb2", 8'020'000, 2)}, {}};
+  auto outcome = Record(1, scan);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->credited, 0);
+  EXPECT_EQ(Balance(), 0);
+  auto paid = db_->topups().GetReservation(reserved->id);
+  EXPECT_EQ(paid->status, "paid");
+  EXPECT_EQ(paid->deposit_tx_id, "0xweb");
+  auto external = db_->deposits().List("external", 1000);
+  EXPECT_EQ(std::count_if(external->begin(), external->end(),
+                          [&](const DepositRow& r) { return r.network == network_; }),
+            1);  // the second payment is finance's: already_credited
+}
+
+TEST_F(DepositsTest, AMemoCreditsItsIntentWhateverTheAmount) {
+  auto request = Request(12'000'000);
+  request.with_memo = true;
+  auto intent = db_->topups().Create(request);
+  ASSERT_TRUE(intent.ok());
+  ASSERT_EQ(intent->payment_memo.size(), 14u);
+  EXPECT_EQ(intent->payment_memo.substr(0, 2), "IM");
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  auto t = Transfer("memo-tx", 11'000'000, 2);
+  for (char& c : intent->payment_memo) c = static_cast<char>(std::tolower(c));
+  t.memo = " " + intent->payment_memo + " ";
+  ASSERT_EQ(Record(1, ScanResult{3, 4, 2, {t}, {}})->credited, 1);
+  EXPECT_EQ(Balance(), 11'000'000);
+  EXPECT_EQ(db_->topups().Get(key_id_, intent->id)->status, "credited_short");
+}
+
+TEST_F(DepositsTest, ACreditedIntentKeepsItsAmountThroughTheCooldown) {
+  auto intent = db_->topups().Create(Request(6'000'000, 10'000));
+  ASSERT_TRUE(intent.ok());
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  ASSERT_EQ(Record(1, ScanResult{3, 4, 2, {Transfer("0xpaid", 6'010'000, 2)}, {}})->credited, 1);
+  // The only amount of the band is still held: a second payment of it finds the old intent.
+  EXPECT_EQ(db_->topups().Create(Request(6'000'000, 10'000)).error().code,
+            ErrorCode::kResourceExhausted);
+  auto second = Record(3, ScanResult{5, 6, 4, {Transfer("0xagain", 6'010'000, 4)}, {}});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->credited, 0);
+  EXPECT_EQ(Balance(), 6'010'000);
 }
 
 TEST_F(DepositsTest, IntentsAreKeyScoped) {
@@ -103,16 +253,17 @@ TEST_F(DepositsTest, IntentsAreKeyScoped) {
 TEST_F(DepositsTest, ScanCreditsOnceAndTheCursorGuardsReplays) {
   auto intent = db_->topups().Create(Request(42'000'000));
   ASSERT_TRUE(intent.ok());
+  const std::int64_t paid = intent->amount.micros();
   ASSERT_EQ(*db_->deposits().InitCursor(network_, 100), 100);
   EXPECT_EQ(*db_->deposits().InitCursor(network_, 5), 100);  // an existing cursor wins
 
   ScanResult scan{
-      111, 113, 110, {Transfer("0xaa", 42'000'000, 105), Transfer("0xbb", 3'000'000, 107)}, {}};
+      111, 113, 110, {Transfer("0xaa", paid, 105), Transfer("0xbb", 3'000'000, 107)}, {}};
   auto first = Record(100, scan);
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_EQ(first->credited, 1);
   EXPECT_EQ(first->unmatched, 1);
-  EXPECT_EQ(Balance(), 42'000'000);
+  EXPECT_EQ(Balance(), paid);
   EXPECT_EQ(db_->topups().Get(key_id_, intent->id)->status, "credited_auto");
   EXPECT_EQ(**db_->deposits().LoadCursor(network_), 111);
 
@@ -126,7 +277,7 @@ TEST_F(DepositsTest, ScanCreditsOnceAndTheCursorGuardsReplays) {
   ASSERT_TRUE(replay.ok());
   EXPECT_EQ(replay->already_recorded, 2);
   EXPECT_EQ(replay->credited, 0);
-  EXPECT_EQ(Balance(), 42'000'000);
+  EXPECT_EQ(Balance(), paid);
 }
 
 // Chains without block numbers resume from a position plus adapter state (ids already taken at
@@ -147,7 +298,7 @@ TEST_F(DepositsTest, CursorStateIsStoredAndGuardedWithThePosition) {
   ASSERT_TRUE(recorded.ok()) << recorded.error().message;
   EXPECT_EQ(recorded->unmatched, 1);
   EXPECT_EQ(**db_->deposits().LoadCursor(network_), scan.new_cursor);
-  auto rows = db_->deposits().List(true, 1000);
+  auto rows = db_->deposits().List("unmatched", 1000);
   ASSERT_TRUE(rows.ok());
   auto row = std::find_if(rows->begin(), rows->end(),
                           [&](const DepositRow& r) { return r.network == network_; });
@@ -238,7 +389,7 @@ TEST_F(DepositsTest, AssignCreditsAnUnmatchedDepositOnce) {
   ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
   ScanResult scan{3, 4, 2, {Transfer("0xdd", 15'500'000, 2)}, {}};
   ASSERT_EQ(Record(1, scan)->unmatched, 1);
-  auto rows = db_->deposits().List(true, 1000);
+  auto rows = db_->deposits().List("unmatched", 1000);
   ASSERT_TRUE(rows.ok());
   std::int64_t deposit_id = 0;
   for (const auto& r : *rows) {
