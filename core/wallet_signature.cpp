@@ -69,8 +69,11 @@ Result<std::string> DecodeRecoverable(std::string_view signature) {
     return Invalid("the signature is " + std::to_string(signature.size()) +
                    " characters long; a 65-byte signature is 130 hex digits (0x optional)");
   std::string_view hex = StripHexPrefix(signature);
-  if (!IsHex(hex) || hex.size() % 2 != 0)
+  if (!IsHex(hex))
     return Invalid("the signature is not hex; send the 65 bytes the wallet returned as hex");
+  if (hex.size() % 2 != 0)
+    return Invalid("the signature has an odd number of hex digits (" + std::to_string(hex.size()) +
+                   "); a 65-byte signature has 130");
   if (hex.size() != 2 * kRecoverableSize)
     return Invalid("the signature is " + std::to_string(hex.size() / 2) +
                    " bytes, not 65 (r, s and v)");
@@ -125,8 +128,9 @@ std::string TronAddress(std::string_view account) {
   return Base58Encode(payload + Sha256(Sha256(payload)).substr(0, 4));
 }
 
-// Every reading of a 64-byte signature as `encodings` allows: hex (0x optional), base58,
-// base64. A text can be valid in both base58 and unpadded base64; each reading is then tried.
+// Every reading of `signature` as 64 bytes: hex (0x optional), base58 (when allowed), base64
+// (standard or URL-safe, padded or not). 86 characters can be both base58 and unpadded base64;
+// each reading is then tried (two tries at a forgery instead of one change nothing).
 Result<std::vector<std::string>> DecodeEd25519Signature(std::string_view signature,
                                                         bool allow_base58) {
   const char* formats = allow_base58 ? "hex, base58 or base64" : "hex or base64";
