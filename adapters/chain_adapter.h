@@ -26,6 +26,16 @@ class ChainAdapter {
   // Returns the final transfers to our address from `cursor` on (a bounded range), the cursor to
   // resume from, and whether the final head was reached; then also what is seen above it.
   virtual Result<ChainBatch> Poll(const ChainCursor& cursor) = 0;
+
+  // The public key behind the wallet at `address`, for chains whose addresses do not carry it
+  // (TON: a wallet contract's get_public_key), as 64 lowercase hex digits. Blocking, like Poll.
+  // kUnavailable: the API failed, retry with backoff; kFailedPrecondition: the wallet cannot
+  // tell (not deployed, or a contract without a public key), or this chain does not need it.
+  virtual Result<std::string> WalletPublicKey(const std::string& address) {
+    (void)address;
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "this chain does not need it: its signatures are checked against the address");
+  }
 };
 
 using AdapterFactory =

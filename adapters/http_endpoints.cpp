@@ -129,6 +129,11 @@ Result<nlohmann::json> HttpEndpoints::Post(const std::string& body, const Interp
   return Request(nullptr, &body, interpret);
 }
 
+Result<nlohmann::json> HttpEndpoints::Post(const std::string& path, const std::string& body,
+                                           const Interpret& interpret) {
+  return Request(&path, &body, interpret);
+}
+
 Result<nlohmann::json> HttpEndpoints::Request(const std::string* path, const std::string* body,
                                               const Interpret& interpret) {
   Error last = MakeError(ErrorCode::kUnavailable, "no endpoint");

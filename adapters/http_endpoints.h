@@ -35,6 +35,9 @@ class HttpEndpoints {
   Result<nlohmann::json> Get(const std::string& path_and_query, const Interpret& interpret);
   // POST `body` (JSON) to the base URL.
   Result<nlohmann::json> Post(const std::string& body, const Interpret& interpret);
+  // POST `body` (JSON) to base URL + `path`.
+  Result<nlohmann::json> Post(const std::string& path, const std::string& body,
+                              const Interpret& interpret);
 
  private:
   struct Endpoint;

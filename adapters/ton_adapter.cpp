@@ -68,6 +68,27 @@ class TonAdapter final : public ChainAdapter {
     return PositionCursor::Starting(records->front().position + 1);
   }
 
+  Result<std::string> WalletPublicKey(const std::string& address) override {
+    auto raw = TonRawAddress(address);
+    if (!raw) return raw.error();
+    nlohmann::json request = {
+        {"address", *raw}, {"method", "get_public_key"}, {"stack", nlohmann::json::array()}};
+    auto body = http_.Post("/api/v3/runGetMethod", request.dump(), [](nlohmann::json reply) {
+      // Garbage tries the next endpoint; a failed get-method is the wallet's answer.
+      auto key = ParseTonPublicKey(reply);
+      if (!key && key.error().code == ErrorCode::kUnavailable)
+        return Result<nlohmann::json>(key.error());
+      return Result<nlohmann::json>(std::move(reply));
+    });
+    if (!body) return body.error();
+    auto key = ParseTonPublicKey(*body);
+    if (!key && key.error().code == ErrorCode::kFailedPrecondition)
+      return MakeError(
+          ErrorCode::kFailedPrecondition,
+          "the TON wallet " + address + " cannot tell its public key: " + key.error().message);
+    return key;
+  }
+
   Result<ChainBatch> Poll(const ChainCursor& from) override {
     PositionCursor cursor(from, kLateListingWindowLt);
     const std::int64_t query_from = cursor.QueryFrom();
@@ -152,6 +173,46 @@ Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
     out.push_back(std::move(record));
   }
   return out;
+}
+
+Result<std::string> ParseTonPublicKey(const nlohmann::json& body) {
+  const auto& exit_code = JsonField(body, "exit_code");
+  if (!exit_code.is_number_integer()) return Garbage("a get-method answer without exit_code");
+  // TVM's exit codes 0 and 1 both mean success.
+  if (exit_code != 0 && exit_code != 1)
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "get_public_key failed with exit code " + exit_code.dump() +
+                         " (the wallet is not deployed yet, or its contract has no public key)");
+  const auto& stack = JsonField(body, "stack");
+  if (!stack.is_array() || stack.empty())
+    return Garbage("get_public_key left nothing on the stack");
+  // {"type": "num", "value": "0x…"}; older gateways answer ["num", "0x…"].
+  const auto& entry = stack.front();
+  nlohmann::json type, value;
+  if (entry.is_object()) {
+    type = JsonField(entry, "type");
+    value = JsonField(entry, "value");
+  } else if (entry.is_array() && entry.size() == 2) {
+    type = entry[0];
+    value = entry[1];
+  }
+  if (type != "num" || !value.is_string())
+    return Garbage("get_public_key returned no number (" + entry.dump().substr(0, 80) + ")");
+  std::string hex = value.get<std::string>();
+  if (hex.size() < 3 || hex.compare(0, 2, "0x") != 0)
+    return Garbage("get_public_key returned " + hex.substr(0, 80) + ", not a 0x number");
+  hex.erase(0, 2);
+  std::size_t first = hex.find_first_not_of('0');
+  hex.erase(0, first == std::string::npos ? hex.size() : first);
+  if (hex.empty()) return Garbage("get_public_key returned zero");
+  if (hex.size() > 64) return Garbage("get_public_key returned a number above 256 bits");
+  for (char& c : hex) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return Garbage("get_public_key returned " + value.get<std::string>().substr(0, 80) +
+                     ", not hex");
+  }
+  return std::string(64 - hex.size(), '0') + hex;
 }
 
 Result<std::unique_ptr<ChainAdapter>> MakeTonAdapter(const NetworkConfig& network) {

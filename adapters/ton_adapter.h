@@ -18,6 +18,9 @@ namespace instamarket {
 // served), event_index = 0, block_number = the transaction's logical time (lt), memo = the
 // transfer's text comment. The cursor is that lt (asked for again, inclusively) plus the hashes
 // already taken at it (PositionCursor).
+//
+// WalletPublicKey(address) runs the wallet's get_public_key get-method through
+// POST /api/v3/runGetMethod (see ParseTonPublicKey).
 Result<std::unique_ptr<ChainAdapter>> MakeTonAdapter(const NetworkConfig& network);
 
 // One page of jetton_transfers, every record in order; a record has a transfer only when it is
@@ -26,5 +29,12 @@ Result<std::unique_ptr<ChainAdapter>> MakeTonAdapter(const NetworkConfig& networ
 // is not a toncenter answer.
 Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
                                                   const NetworkConfig& network);
+
+// A wallet's public key from toncenter's POST /api/v3/runGetMethod answer to get_public_key
+// ({"exit_code": 0, "stack": [{"type": "num", "value": "0x…"}], …}): 64 lowercase hex digits,
+// left-padded. kFailedPrecondition when the get-method failed (exit code other than 0 or 1:
+// the wallet is not deployed, or its contract has no get_public_key); kUnavailable when the
+// answer is not such a reply (no exit code, no number on the stack, more than 256 bits).
+Result<std::string> ParseTonPublicKey(const nlohmann::json& body);
 
 }  // namespace instamarket

@@ -10,3 +10,7 @@ find_package(spdlog REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+# Wallet signatures (core/wallet_signature.cpp): libsecp256k1 for EVM and Tron key recovery,
+# Crypto++ for Keccak-256 (OpenSSL 3.0 has none); each is included by one file of core/.
+pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
+pkg_check_modules(CRYPTOPP REQUIRED IMPORTED_TARGET libcrypto++)

@@ -1,11 +1,13 @@
 #include "core/crypto.h"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <memory>
 #include <stdexcept>
 
 namespace instamarket {
@@ -24,6 +26,23 @@ std::string ToHex(std::string_view bytes) {
     auto b = static_cast<unsigned char>(c);
     out.push_back(kHex[b >> 4]);
     out.push_back(kHex[b & 0xf]);
+  }
+  return out;
+}
+
+std::optional<std::string> HexDecode(std::string_view hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    int high = digit(hex[2 * i]), low = digit(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out[i] = static_cast<char>(high << 4 | low);
   }
   return out;
 }
@@ -84,6 +103,31 @@ std::uint64_t RandomBelow(std::uint64_t bound) {
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool Ed25519Verify(std::string_view public_key, std::string_view message,
+                   std::string_view signature) {
+  if (public_key.size() != 32 || signature.size() != 64) return false;
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                  reinterpret_cast<const unsigned char*>(public_key.data()),
+                                  public_key.size()),
+      &EVP_PKEY_free);
+  if (!key) {
+    ERR_clear_error();
+    return false;
+  }
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  // Ed25519 is one-shot: EVP_DigestVerify, never Update/Final.
+  bool valid =
+      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                       signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) == 1;
+  // A refused signature leaves an entry in this thread's OpenSSL error queue, which libcurl's
+  // TLS code on the same thread could later take for its own.
+  ERR_clear_error();
+  return valid;
 }
 
 bool SecretEquals(std::string_view given, std::string_view secret) {

@@ -20,11 +20,20 @@ namespace instamarket {
 Status VerifyEvmPersonalSign(std::string_view message, std::string_view signature,
                              std::string_view signer);
 
+// The lowercase 0x address whose key made `signature` (as for VerifyEvmPersonalSign) over
+// `message`, for telling a client who did sign. kInvalidArgument for a malformed signature.
+Result<std::string> RecoverEvmPersonalSignAddress(std::string_view message,
+                                                  std::string_view signature);
+
 // TronWeb's signMessageV2 (TIP-191): as EIP-191 with "\x19TRON Signed Message:\n"; the
 // recovered key's address is 0x41 + last 20 bytes of keccak256(key), in base58check.
 // `signer`: the sender's T… address.
 Status VerifyTronMessageV2(std::string_view message, std::string_view signature,
                            std::string_view signer);
+
+// The T… address whose key made `signature` (as for VerifyTronMessageV2) over `message`.
+Result<std::string> RecoverTronMessageV2Address(std::string_view message,
+                                                std::string_view signature);
 
 // Solana wallets' signMessage: Ed25519 over the message bytes. `signature`: 64 bytes as
 // base58, hex or base64. `signer`: the sender's base58 address (its Ed25519 public key).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure Node.js and npm are there for the devnet (ganache, solc) and the browser test
-# (playwright-core): Debian 12's own nodejs and npm (Node 18) when either is missing. The
+# Makes sure Node.js and npm are there for the devnet (ganache, solc), the browser test
+# (playwright-core) and the signature test vectors (tests/signatures): Debian 12's own nodejs and npm (Node 18) when either is missing. The
 # project's npm packages are pinned to versions that run on Node 18, the oldest Node this
 # accepts, so a bare Debian 12 and a machine with a newer Node run the same lock files
 # (tests/setup/test_node_engines.py checks every locked package against Node 18).

@@ -9,6 +9,8 @@ packages=(
   clang libclang-rt-14-dev
   libboost-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libpqxx-dev
   nlohmann-json3-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # Wallet signatures (core/wallet_signature.cpp): secp256k1 key recovery, Keccak-256.
+  libsecp256k1-dev libcrypto++-dev
   prometheus-cpp-dev postgresql postgresql-contrib python3 python3-requests python3-jsonschema curl
   chromium
 )

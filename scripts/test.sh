@@ -20,6 +20,8 @@ scripts/install-deps.sh
 # ganache + solc for the deposit tests on a real local EVM chain (no-op when already installed).
 devnet/install.sh
 tests/browser/install.sh
+# The wallets' npm libraries that make the signature test vectors (no-op when installed).
+tests/signatures/install.sh
 # Sequential builds: CI has two cores, and parallel builds would just fight over them.
 builds=("$(scripts/build.sh --werror)")
 ((fast)) || builds+=("$(scripts/build.sh --asan --werror)")

@@ -3,6 +3,7 @@ the real recorded answers in tests/fixtures/chains/ at the real paths:
 
 - TronGrid v1   GET  /v1/accounts/{address}/transactions/trc20   (fingerprint paging)
 - toncenter v3  GET  /api/v3/jetton/transfers                    (start_lt, offset paging)
+- toncenter v3  POST /api/v3/runGetMethod                        (get_public_key only)
 - Solana RPC    POST /  getSlot, getSignaturesForAddress, getTransaction, getSignatureStatuses
 
 Pages hold `limit` records, as asked. Like the real services it lists what it holds whatever the token (contract_address and
@@ -12,6 +13,7 @@ requests for page k and later wait until release().
 
     chain = FakeChain().start()     # chain.url
     chain.tron_add(to=..., value="10500000", sender=...)
+    chain.ton_set_public_key("0:ab12...", "5f2c...")   # what get_public_key answers
 """
 
 import base64
@@ -92,6 +94,7 @@ class FakeChain:
         self.tron = []      # TronGrid records, in the order they were added
         self.ton = []       # toncenter jetton_transfers
         self.solana = []    # (signature entry, transaction result)
+        self.ton_public_keys = {}  # raw TON address (lowercase) -> public key as hex
         # Block times are now: the matcher takes a transfer as made when its block says.
         self.slot = 300_000_000
         self.lt = 47_000_000_000_000
@@ -174,6 +177,11 @@ class FakeChain:
             self.tron.append(record)
             return record
 
+    def ton_set_public_key(self, address, public_key_hex):
+        """What the wallet at `address` (raw form, any case) answers to get_public_key."""
+        with self.lock:
+            self.ton_public_keys[address.lower()] = public_key_hex
+
     def ton_add(self, owner, amount, source, master, comment=None, aborted=False, tx_hash=None,
                 lt_behind=0):
         """`lt_behind`: listed now but with an lt that far below the newest (another shard's
@@ -242,7 +250,8 @@ class FakeChain:
             for header in ("TRON-PRO-API-KEY", "X-API-Key"):
                 if handler.headers.get(header):
                     self.api_keys_seen.add(handler.headers.get(header))
-            what = rpc["method"] if rpc else url.path
+            ton_get_method = url.path == "/api/v3/runGetMethod"
+            what = rpc["method"] if rpc and not ton_get_method else url.path
             page = self._page_of(url.path, query, rpc)
             self.requests.append((what, page))
             self.agents.append((time.monotonic(), handler.headers.get("User-Agent", "")))
@@ -255,6 +264,8 @@ class FakeChain:
                 self.lock.notify_all()
                 while self._hold_from is not None:
                     self.lock.wait()
+            if ton_get_method:
+                return self._send(handler, *self._ton_get_method(rpc))
             if rpc:
                 result = self._solana(rpc)
                 return self._send(handler, 200, {"jsonrpc": "2.0", "id": rpc.get("id"),
@@ -298,6 +309,20 @@ class FakeChain:
             meta["fingerprint"] = base64.b64encode(str(start + size).encode()).decode()
             meta["links"] = {"next": "https://api.trongrid.io" + path + "?fingerprint=" + meta["fingerprint"]}
         return {"success": True, "meta": meta, "data": data}
+
+    def _ton_get_method(self, request):
+        # toncenter v3 answers a get-method with gas_used, exit_code and a stack of
+        # {"type", "value"} entries, numbers as "0x..." without leading zeros. An account with
+        # no code (not deployed) fails with exit code -13, an unknown method with 11.
+        if not isinstance(request, dict) or not request.get("address") or not request.get("method"):
+            return 422, {"error": "address and method are required"}
+        key = self.ton_public_keys.get(str(request["address"]).lower())
+        if key is None:
+            return 200, {"gas_used": 0, "exit_code": -13, "stack": []}
+        if request["method"] != "get_public_key":
+            return 200, {"gas_used": 0, "exit_code": 11, "stack": []}
+        return 200, {"gas_used": 589, "exit_code": 0,
+                     "stack": [{"type": "num", "value": hex(int(key, 16))}]}
 
     def _ton(self, query):
         owner = query.get("owner_address", "").upper()

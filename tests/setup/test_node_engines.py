@@ -13,7 +13,8 @@ import re
 import unittest
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-LOCK_FILES = ["devnet/package-lock.json", "tests/browser/package-lock.json"]
+LOCK_FILES = ["devnet/package-lock.json", "tests/browser/package-lock.json",
+              "tests/signatures/package-lock.json"]
 
 # Debian 12's nodejs: 18.19.0 since point release 12.5, 18.20.4 now; the older is the floor.
 DEBIAN_NODE = (18, 19, 0)
