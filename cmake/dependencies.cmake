@@ -10,3 +10,5 @@ find_package(spdlog REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+# secp256k1 public key recovery for EVM wallet signatures (claims, core/wallet_signature.cpp).
+pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)

@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build ccache g++ pkg-config
   # clang++ 14 and its runtime libraries (libFuzzer, ASan, UBSan) for scripts/fuzz.sh.
   clang libclang-rt-14-dev
-  libboost-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libpqxx-dev
+  libboost-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libpqxx-dev libsecp256k1-dev
   nlohmann-json3-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev postgresql postgresql-contrib python3 python3-requests python3-jsonschema curl
   chromium
