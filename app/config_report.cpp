@@ -72,6 +72,8 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
       .Field("expiry_seconds", static_cast<std::int64_t>(c.topups.expiry_seconds))
       .Field("max_surcharge_usdt", Money::FromMicros(c.topups.max_surcharge_micros))
       .Field("match_tolerance_usdt", Money::FromMicros(c.topups.match_tolerance_micros))
+      .Field("claim_challenge_seconds", static_cast<std::int64_t>(c.topups.claim_challenge_seconds))
+      .Field("max_open_claims", static_cast<std::int64_t>(c.topups.max_open_claims))
       .EndObject();
   json.Key("orders")
       .BeginObject()
