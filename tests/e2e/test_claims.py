@@ -10,6 +10,7 @@ devnet node itself (ganache's eth_sign: the sender account's own key, the same E
 Both are independent of the daemon's verifier."""
 
 import json
+import warnings
 import os
 import subprocess
 import sys
@@ -29,6 +30,9 @@ try:
     from test_openapi import DOC, resolve, template_of, documented_response  # noqa: E402
 except ImportError:  # the schema check is a bonus here; test_openapi requires jsonschema
     jsonschema = None
+
+# jsonschema 4.18+ deprecates RefResolver, which test_openapi also uses; the warning is noise here.
+warnings.simplefilter("ignore", DeprecationWarning)
 
 CHALLENGE_SECONDS = 10
 SIGNATURES_DIR = os.path.join(harness.REPO_ROOT, "tests", "signatures")
