@@ -34,7 +34,8 @@ except ImportError:  # the schema check is a bonus here; test_openapi requires j
 # jsonschema 4.18+ deprecates RefResolver, which test_openapi also uses; the warning is noise here.
 warnings.simplefilter("ignore", DeprecationWarning)
 
-CHALLENGE_SECONDS = 10
+# Long enough for each test's proofs under load; test_an_expired_challenge_is_refused waits it out.
+CHALLENGE_SECONDS = 15
 SIGNATURES_DIR = os.path.join(harness.REPO_ROOT, "tests", "signatures")
 
 
@@ -185,6 +186,7 @@ class ClaimsTest(deposit_harness.ChainTestCase):
     def test_signatures_that_prove_nothing_change_nothing(self):
         alice, mallory = self.new_key("alice"), self.new_key("mallory")
         row = self.unmatched_deposit("7.5", sender=2)
+        other = self.unmatched_deposit("3.25", sender=2)  # before the claims: their clock runs
         mine = self.claim(alice, row)
         theirs = self.claim(mallory, row)
         self.assertNotEqual(mine["challenge"], theirs["challenge"])
@@ -202,7 +204,6 @@ class ClaimsTest(deposit_harness.ChainTestCase):
         # Mallory cannot prove Alice's claim (not hers), whatever she sends.
         self.assertProblem(self.prove(mallory, mine, alice_signature), 404)
         # The right wallet signing for another deposit: useless here.
-        other = self.unmatched_deposit("3.25", sender=2)
         other_claim = self.claim(alice, other)
         self.assertProblem(self.prove(alice, mine, self.sign(2, other_claim["challenge"])), 422)
         # Garbage of every shape: clear 422s.
