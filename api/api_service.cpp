@@ -4,6 +4,7 @@
 
 #include "api/account_handlers.h"
 #include "api/catalog_handlers.h"
+#include "api/claim_handlers.h"
 #include "api/deposit_handlers.h"
 #include "api/embedded_docs.h"
 #include "api/handler_context.h"
@@ -83,6 +84,12 @@ std::vector<ApiService::RouteEntry> ApiService::Routes() {
       {"GET", "/api/v1/usage", RouteAuth::kApiKey, true, &HandleGetUsage},
       {"POST", "/api/v1/balance/topup", RouteAuth::kApiKey, true, &HandleCreateTopup},
       {"GET", "/api/v1/balance/topup/{id}", RouteAuth::kApiKey, true, &HandleGetTopup},
+      {"POST", "/api/v1/balance/claims", RouteAuth::kApiKey, true, &HandleCreateClaim},
+      {"GET", "/api/v1/balance/claims", RouteAuth::kApiKey, true, &HandleListClaims},
+      {"GET", "/api/v1/balance/claims/{id}", RouteAuth::kApiKey, true, &HandleGetClaim},
+      {"POST", "/api/v1/balance/claims/{id}/proof", RouteAuth::kApiKey, true, &HandleProveClaim},
+      {"POST", "/api/v1/balance/claims/{id}/review", RouteAuth::kApiKey, true,
+       &HandleRequestClaimReview},
       {"POST", "/api/v1/orders", RouteAuth::kApiKey, true, &HandleCreateOrder},
       {"GET", "/api/v1/orders", RouteAuth::kApiKey, true, &HandleListOrders},
       {"GET", "/api/v1/orders/{id}", RouteAuth::kApiKey, true, &HandleGetOrder},
@@ -93,6 +100,11 @@ std::vector<ApiService::RouteEntry> ApiService::Routes() {
       {"POST", "/api/admin/orders/{id}/cancel", RouteAuth::kAdminToken, true,
        &HandleAdminCancelOrder},
       {"GET", "/api/admin/webhooks", RouteAuth::kAdminToken, true, &HandleAdminListWebhooks},
+      {"GET", "/api/admin/claims", RouteAuth::kAdminToken, true, &HandleAdminListClaims},
+      {"POST", "/api/admin/claims/{id}/approve", RouteAuth::kAdminToken, true,
+       &HandleAdminApproveClaim},
+      {"POST", "/api/admin/claims/{id}/refuse", RouteAuth::kAdminToken, true,
+       &HandleAdminRefuseClaim},
       {"POST", "/api/admin/webhooks/{id}/redeliver", RouteAuth::kAdminToken, true,
        &HandleAdminRedeliverWebhook},
   };
@@ -134,11 +146,11 @@ const ApiService::RouteEntry* ApiService::RouteOf(const Call& call) const {
 }
 
 HandlerContext ApiService::ContextOf(const Call& call) {
-  return HandlerContext{call.request,    call.match.params,
-                        call.key.get(),  db_,
-                        config_,         usage_,
-                        UnixNow(),       order_placed_ ? &order_placed_ : nullptr,
-                        call.admin_actor};
+  return HandlerContext{call.request,     call.match.params,
+                        call.key.get(),   db_,
+                        config_,          usage_,
+                        UnixNow(),        order_placed_ ? &order_placed_ : nullptr,
+                        call.admin_actor, wallet_public_key_ ? &wallet_public_key_ : nullptr};
 }
 
 std::optional<PipelinedRead> ApiService::PlanRead(const Call& call) const {

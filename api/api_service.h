@@ -89,6 +89,9 @@ class ApiService {
 
   // Called (on the blocking pool) after an order is placed; set before serving.
   void SetOrderPlacedHook(std::function<void()> hook) { order_placed_ = std::move(hook); }
+  // How claims read a TON wallet's public key from its chain; set before serving. Without it
+  // TON proofs answer 503 (reviews still work).
+  void SetWalletKeyLookup(WalletKeyLookup lookup) { wallet_public_key_ = std::move(lookup); }
 
   // Blocking background duties, run periodically by the server.
   void FlushUsage();
@@ -122,6 +125,7 @@ class ApiService {
   bool shared_rate_limit_;
   UsageRecorder usage_;
   std::function<void()> order_placed_;
+  WalletKeyLookup wallet_public_key_;
   std::atomic<bool> shutting_down_{false};
   std::vector<Metrics::Route*> route_metrics_;  // by route index
   Metrics::Route* unmatched_metrics_ = nullptr;

@@ -16,6 +16,11 @@ namespace instamarket {
 
 class UsageRecorder;
 
+// The public key of a wallet, as hex, from the chain (TON wallets' get_public_key get-method):
+// (network id, address) -> key. Blocking. kUnavailable when the chain cannot be asked.
+using WalletKeyLookup =
+    std::function<Result<std::string>(const std::string& network, const std::string& address)>;
+
 // What a route handler may use. Handlers are plain functions from this to a response; they
 // run on the blocking pool (or inline, for routes that touch no database).
 struct HandlerContext {
@@ -28,6 +33,7 @@ struct HandlerContext {
   std::int64_t now_seconds;                             // unix time of the request
   const std::function<void()>* order_placed = nullptr;  // wakes the fulfilment worker
   std::string_view admin_actor = {};  // on admin routes: "admin:<token name>", for the audit log
+  const WalletKeyLookup* wallet_public_key = nullptr;  // TON claims; null: not available here
 };
 
 using Handler = HttpResponse (*)(const HandlerContext&);

@@ -28,6 +28,8 @@ ProblemKind KindFor(int status) {
       return {"method-not-allowed", "Method not allowed"};
     case 409:
       return {"conflict", "Conflict"};
+    case 410:
+      return {"gone", "Gone"};
     case 413:
       return {"payload-too-large", "Payload too large"};
     case 422:

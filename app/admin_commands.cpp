@@ -7,8 +7,10 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 
+#include "api/claim_handlers.h"
 #include "api/deposit_json.h"
 #include "api/webhook_json.h"
 #include "app/catalog_file.h"
@@ -28,6 +30,8 @@ constexpr char kAdminUsage[] =
     "catalog import FILE | stock import PRODUCT_ID FILE | "
     "deposits list [--unmatched] [--format json|csv] [--limit N] | "
     "deposits assign DEPOSIT_ID KEY_ID --reason TEXT | orders cancel ORDER_ID | "
+    "claims list [--status S] [--limit N] | claims approve CLAIM_ID --reason TEXT | "
+    "claims refuse CLAIM_ID --reason TEXT | "
     "webhooks list [--failed] [--limit N] | webhooks redeliver DELIVERY_ID | "
     "secrets status | secrets reseal";
 
@@ -362,6 +366,47 @@ int WebhooksRedeliver(Database& db, const CommandArgs& args) {
   return PrintJson(json.Take());
 }
 
+// `claims list`: all claims, or those with --status (awaiting_proof, in_review, credited,
+// refused, expired), newest first. `claims approve|refuse`: finance's decision, as the admin
+// API's, audited with the CLI actor.
+int ClaimsCommand(Database& db, const std::string& verb, const CommandArgs& args) {
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  if (verb == "list") {
+    if (!Positional(args, 0))
+      return PrintUsageError("usage: admin claims list [--status S] [--limit N]");
+    std::optional<std::string> status = args.One("status");
+    if (status && *status != "awaiting_proof" && *status != "in_review" && *status != "credited" &&
+        *status != "refused" && *status != "expired") {
+      return PrintUsageError(
+          "--status must be awaiting_proof, in_review, credited, refused or expired");
+    }
+    std::int64_t limit = 1000;
+    if (auto text = args.One("limit")) {
+      auto parsed = ParseId(*text, "--limit");
+      if (!parsed) return PrintUsageError(parsed.error().message);
+      limit = std::min<std::int64_t>(*parsed, 1'000'000);
+    }
+    auto rows = db.claims().List(status, static_cast<int>(limit));
+    if (!rows) return PrintError(rows.error());
+    JsonWriter json;
+    json.BeginArray();
+    for (const auto& c : *rows) WriteClaimJson(json, c, now, true);
+    return PrintJson(json.EndArray().Take());
+  }
+  auto reason = args.One("reason");
+  if (!Positional(args, 1) || !reason || reason->empty()) {
+    return PrintUsageError("usage: admin claims " + verb + " CLAIM_ID --reason TEXT");
+  }
+  auto decided = verb == "approve"
+                     ? db.claims().Credit(args.positional[0], 0, ClaimCreditPath::kApproval,
+                                          *reason, CliActor())
+                     : db.claims().Refuse(args.positional[0], *reason, CliActor());
+  if (!decided) return PrintError(decided.error());
+  JsonWriter json;
+  WriteClaimJson(json, *decided, now, true);
+  return PrintJson(json.Take());
+}
+
 }  // namespace
 
 std::string CliActor() {
@@ -402,6 +447,13 @@ int RunAdminCommand(Database& db, const std::string& current_master_key_id,
     auto args = parse({}, {});
     if (!args) return PrintUsageError(args.error().message);
     return OrdersCancel(db, *args);
+  }
+  if (group == "claims" && (rest[0] == "list" || rest[0] == "approve" || rest[0] == "refuse")) {
+    std::string verb = rest[0];
+    rest.erase(rest.begin());
+    auto args = parse({"status", "reason", "limit"}, {});
+    if (!args) return PrintUsageError(args.error().message);
+    return ClaimsCommand(db, verb, *args);
   }
   if (group == "webhooks" && (rest[0] == "list" || rest[0] == "redeliver")) {
     std::string verb = rest[0];

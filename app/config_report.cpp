@@ -82,6 +82,8 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
       .Field("max_pending_per_key", static_cast<std::int64_t>(c.topups.max_pending_per_key))
       .Field("offer_requested_amount", c.topups.offer_requested_amount)
       .Field("amount_cooldown_seconds", static_cast<std::int64_t>(c.topups.amount_cooldown_seconds))
+      .Field("claim_challenge_seconds", static_cast<std::int64_t>(c.topups.claim_challenge_seconds))
+      .Field("max_open_claims", static_cast<std::int64_t>(c.topups.max_open_claims))
       .EndObject();
   json.Key("orders")
       .BeginObject()

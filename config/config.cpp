@@ -290,7 +290,8 @@ void ParseTopups(const YAML::Node& node, TopupConfig& t) {
   RejectUnknownKeys(node, "topups",
                     {"expiry_seconds", "max_surcharge_usdt", "match_tolerance_usdt",
                      "expiry_grace_seconds", "clock_skew_seconds", "max_pending_per_key",
-                     "offer_requested_amount", "amount_cooldown_seconds"});
+                     "offer_requested_amount", "amount_cooldown_seconds",
+                     "claim_challenge_seconds", "max_open_claims"});
   if (node["expiry_seconds"]) {
     t.expiry_seconds =
         static_cast<int>(ReadInt(node["expiry_seconds"], "topups.expiry_seconds", 10, 7 * 86400));
@@ -323,6 +324,14 @@ void ParseTopups(const YAML::Node& node, TopupConfig& t) {
   if (node["expiry_grace_seconds"]) {
     t.expiry_grace_seconds = static_cast<int>(
         ReadInt(node["expiry_grace_seconds"], "topups.expiry_grace_seconds", 0, 7 * 86400));
+  }
+  if (node["claim_challenge_seconds"]) {
+    t.claim_challenge_seconds = static_cast<int>(
+        ReadInt(node["claim_challenge_seconds"], "topups.claim_challenge_seconds", 1, 86400));
+  }
+  if (node["max_open_claims"]) {
+    t.max_open_claims =
+        static_cast<int>(ReadInt(node["max_open_claims"], "topups.max_open_claims", 1, 1000));
   }
 }
 

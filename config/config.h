@@ -119,6 +119,10 @@ struct TopupConfig {
   // How long an expired intent keeps its amount reserved, so a deposit sent in time but final
   // only after the expiry still finds it.
   int expiry_grace_seconds = 900;
+  // Claims of unmatched deposits: how long a claim's challenge may be signed, and how many
+  // claims a key may have open (awaiting proof or in review) at once.
+  int claim_challenge_seconds = 900;
+  int max_open_claims = 10;
 };
 
 struct OrderConfig {

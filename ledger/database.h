@@ -10,6 +10,7 @@
 #include "ledger/audit_log.h"
 #include "ledger/balance_store.h"
 #include "ledger/catalog_store.h"
+#include "ledger/claim_store.h"
 #include "ledger/deposit_store.h"
 #include "ledger/key_store.h"
 #include "ledger/order_store.h"
@@ -42,6 +43,7 @@ class Database {
   OrderStore& orders() { return orders_; }
   WebhookStore& webhooks() { return webhooks_; }
   RateWindowStore& rate_windows() { return rate_windows_; }
+  ClaimStore& claims() { return claims_; }
 
   // Applies the schema migrations, then seals any secret still in clear (SealSecrets).
   Result<std::vector<int>> Migrate();
@@ -66,6 +68,7 @@ class Database {
   OrderStore orders_;
   WebhookStore webhooks_;
   RateWindowStore rate_windows_;
+  ClaimStore claims_;
 };
 
 }  // namespace instamarket

@@ -93,10 +93,10 @@ problem = {
                  "description": "https://instamarket.pro/problems/{slug}; the slug follows the status.",
                  "enum": [f"https://instamarket.pro/problems/{s}" for s in [
                      "bad-request", "unauthorized", "payment-required", "forbidden", "not-found",
-                     "method-not-allowed", "conflict", "payload-too-large", "invalid-request", "rate-limited",
+                     "method-not-allowed", "conflict", "gone", "payload-too-large", "invalid-request", "rate-limited",
                      "headers-too-large", "not-implemented", "service-unavailable", "internal-error"]]},
         "title": {"type": "string", "enum": ["Bad request", "Unauthorized", "Payment required", "Forbidden",
-                  "Not found", "Method not allowed", "Conflict", "Payload too large", "Invalid request",
+                  "Not found", "Method not allowed", "Conflict", "Gone", "Payload too large", "Invalid request",
                   "Too many requests", "Request header fields too large", "Not implemented",
                   "Service unavailable", "Internal error"]},
         "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status, repeated."},
@@ -250,7 +250,8 @@ schemas = {
         "amount_usdt": MONEY,
         "raw_amount": {"type": "string", "pattern": "^-?[0-9]+$", "description": "The on-chain amount in token base units, as a decimal string."},
         "block": {"type": "integer", "format": "int64"}, "time": dict(UNIX, description="Block time, unix seconds."),
-        "status": {"type": "string", "enum": ["credited", "assigned", "unmatched"]},
+        "status": {"type": "string", "enum": ["credited", "assigned", "claimed", "unmatched", "external"],
+                   "description": "claimed: credited through a claim (a proof or finance's approval)."},
         "reason": {"type": ["string", "null"], "enum": ["no_intent", "expired", "ambiguous", "amount_mismatch", "amount_out_of_range", None],
                    "description": "Why an unmatched deposit was not credited."},
         "key_id": {"type": ["integer", "null"], "format": "int64"},
@@ -295,6 +296,57 @@ schemas = {
     }, required=["order_id", "status", "price_usdt", "quantity", "product_id", "items", "error_message", "refunded", "fired_at"]),
 }
 
+
+claim_status = {"type": "string", "enum": ["awaiting_proof", "in_review", "credited", "refused", "expired"],
+                "description": "awaiting_proof: sign `challenge` and POST it to .../proof before expires_at (then it reads expired); in_review: finance decides; credited: the deposit is on the key's balance; refused: it is not (`reason` says why)."}
+
+def claim_props(admin):
+    p = {
+        "claim_id": {"type": "string", "format": "uuid"},
+        "status": claim_status,
+        "deposit": S("ClaimDeposit"),
+        "signature_scheme": {"type": "string", "enum": ["eip191", "tip191", "ed25519"],
+                             "description": "How the sender's wallet signs `challenge`: eip191 (EVM personal_sign), tip191 (TronWeb signMessageV2), ed25519 (Solana signMessage; TON with the wallet's key)."},
+        "challenge": {"type": "string", "description": "The exact text to sign (UTF-8, lines joined by \\n): names the claim, the key, the deposit, the expiry and a random nonce."},
+        "created_at": UNIX,
+        "expires_at": dict(UNIX, description="Until when the challenge may be proved (topups.claim_challenge_seconds after creation)."),
+        "note": dict(NULLABLE_STR, description="The client's note when it asked for a review."),
+        "reason": dict(NULLABLE_STR, description="Finance's reason (approve, refuse), or why the claim was refused."),
+        "decided_at": NULLABLE_UNIX,
+        "transaction_id": {"type": ["integer", "null"], "format": "int64", "description": "The ledger transaction of the credit, once credited."},
+    }
+    if admin:
+        p["key_id"] = ID64
+        p["deposit_id"] = ID64
+        p["deposit_status"] = {"type": "string", "enum": ["credited", "assigned", "claimed", "unmatched", "external"]}
+        p["decided_by"] = dict(NULLABLE_STR, description="key:<id> (a proof), admin:<token name> or cli:<user>.")
+    return p
+
+schemas.update({
+    "ClaimRequest": obj({
+        "network": {"type": "string", "description": "The network id the deposit was made on."},
+        "tx_id": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The transaction (hash, signature) as the chain names it."},
+        "event_index": {"type": "integer", "minimum": 0, "maximum": 1000000000, "default": 0, "description": "The transfer's index in the transaction (EVM log index ...); 0 by default."},
+    }, required=["network", "tx_id"], desc="Other members are refused (422)."),
+    "ClaimDeposit": obj({
+        "network": {"type": "string"}, "tx_id": {"type": "string"},
+        "event_index": {"type": "integer", "format": "int64", "minimum": 0},
+        "amount_usdt": MONEY,
+        "from": {"type": "string", "description": "The sender: the wallet that must sign the challenge."},
+    }),
+    "Claim": obj(claim_props(False), desc="A claim of an unmatched deposit, as the key sees it."),
+    "ClaimList": items_list("Claim", "The key's claims, newest first."),
+    "AdminClaim": obj(claim_props(True), desc="A claim as finance sees it."),
+    "AdminClaimList": items_list("AdminClaim", "Claims, newest first."),
+    "ClaimProofRequest": obj({"signature": {"type": "string", "minLength": 1, "maxLength": 512,
+        "description": "The wallet's signature of `challenge`: eip191/tip191 65 bytes as hex (0x optional); ed25519 64 bytes as base58, hex or base64."}},
+        desc="Other members are refused (422)."),
+    "ClaimReviewRequest": obj({"note": {"type": "string", "maxLength": 1000, "description": "For finance, e.g. which exchange sent it."}},
+        required=[], desc="Other members are refused (422)."),
+    "ClaimDecisionRequest": obj({"reason": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "Audited."}},
+        desc="Other members are refused (422)."),
+})
+
 # ---------------------------------------------------------------- headers, parameters, responses
 headers = {
     "RateLimitLimit": {"description": "Admitted requests per key per sliding 60 s window (api.rate_limit_per_minute, 60 by default).", "required": True, "schema": {"type": "integer", "minimum": 1}},
@@ -322,6 +374,7 @@ responses = {
     "Forbidden": prob("The key has an IP whitelist and the client address (X-Forwarded-For counted only from api.trusted_proxies) is not on it."),
     "NotFound": prob("No such resource (also for an id that is not a positive integer / UUID), or it belongs to another key.", hdrs=OPT_RATE),
     "Conflict": prob("The request conflicts with the resource's current state.", hdrs=OPT_RATE),
+    "Gone": prob("The claim's challenge expired (topups.claim_challenge_seconds); create a new claim.", hdrs=OPT_RATE),
     "PayloadTooLarge": prob("The request body is larger than api.max_body_bytes (64 KiB by default). The connection is closed."),
     "ValidationFailed": prob("Invalid query parameters, body or headers; all of them are listed in `errors`. Also for malformed percent-encoding or a query parameter given twice (field `query`).", "ValidationProblem", hdrs=OPT_RATE),
     "TooManyRequests": prob("Rate limit exceeded for this key.", "RateLimitedProblem",
@@ -366,7 +419,7 @@ def api_errors(*extra, post=False):
     if post:
         r["413"] = R("PayloadTooLarge")
     for e in extra:
-        r[e] = R({"404": "NotFound", "409": "Conflict", "422": "ValidationFailed"}[e])
+        r[e] = R({"404": "NotFound", "409": "Conflict", "410": "Gone", "422": "ValidationFailed"}[e])
     return r
 
 def admin_errors(*extra, post=False):
@@ -374,7 +427,7 @@ def admin_errors(*extra, post=False):
     if post:
         r["413"] = R("PayloadTooLarge")
     for e in extra:
-        r[e] = R({"404": "NotFound", "409": "Conflict", "422": "ValidationFailed"}[e])
+        r[e] = R({"404": "NotFound", "409": "Conflict", "410": "Gone", "422": "ValidationFailed"}[e])
     return r
 
 def sort_resp(r):
@@ -437,6 +490,45 @@ paths["/api/v1/balance/topup"] = {"post": op("createTopup", "Create a top-up int
 paths["/api/v1/balance/topup/{id}"] = {"get": op("getTopup", "Get a top-up intent", ["Top-ups"], API_SEC,
     {"200": ok("The intent and, once credited, its deposit.", S("Topup")), **api_errors("404")},
     params=[path_id("Top-up id (UUID). Anything else, or another key's intent, answers 404.", {"type": "string", "format": "uuid"})])}
+
+
+CLAIM_ID = path_id("Claim id (UUID). Anything else, or another key's claim, answers 404.", {"type": "string", "format": "uuid"})
+paths["/api/v1/balance/claims"] = {
+    "post": op("createClaim", "Claim an unmatched deposit", ["Claims"], API_SEC,
+        {"201": {"description": "The claim, awaiting proof: have the deposit's sender sign `challenge` and POST the signature to .../proof before expires_at.",
+                 "headers": dict(RATE_HEADERS), "content": {"application/json": {"schema": S("Claim")}}},
+         **api_errors("404", "409", "422", post=True)},
+        params=[P("XTimestamp"), P("XSignature")], body=json_body("ClaimRequest"),
+        desc="404: no such deposit was recorded on the network (not yet final, or never sent to our wallet). 409: the deposit was already credited, paid a reservation (external) or has no creditable amount; this key has an open claim on it; or the key has topups.max_open_claims (10) open claims. 422: a bad body or a network this server does not have."),
+    "get": op("listClaims", "List the key's claims", ["Claims"], API_SEC,
+        {"200": ok("Newest first.", S("ClaimList")), **api_errors("422")},
+        params=[qint("limit", "Most claims to return.", 50, 1, 200)]),
+}
+paths["/api/v1/balance/claims/{id}"] = {"get": op("getClaim", "Get a claim", ["Claims"], API_SEC,
+    {"200": ok("The claim.", S("Claim")), **api_errors("404")}, params=[CLAIM_ID])}
+paths["/api/v1/balance/claims/{id}/proof"] = {"post": op("proveClaim", "Prove a claim with the sender's signature", ["Claims"], API_SEC,
+    {"200": ok("Verified: the deposit is credited to this key at once; the claim is credited.", S("Claim")),
+     **api_errors("404", "409", "410", "422", post=True)},
+    params=[CLAIM_ID, P("XTimestamp"), P("XSignature")], body=json_body("ClaimProofRequest"),
+    desc="422: the signature is malformed, or is not the deposit sender's signature of exactly this claim's challenge (`errors` says which). 409: the claim was already credited or refused, is in review, or the deposit was credited meanwhile. 410: the challenge expired. 503 for a TON claim when this server cannot read wallets' public keys from the chain. Nothing changes on an error.")}
+paths["/api/v1/balance/claims/{id}/review"] = {"post": op("requestClaimReview", "Ask finance to review a claim without a proof", ["Claims"], API_SEC,
+    {"200": ok("The claim, in review.", S("Claim")), **api_errors("404", "409", "410", "422", post=True)},
+    params=[CLAIM_ID, P("XTimestamp"), P("XSignature")], body=json_body("ClaimReviewRequest"),
+    desc="For a deposit the client cannot sign for (sent from an exchange). 409 when the claim is not awaiting proof or the deposit was credited; 410 when its challenge expired.")}
+paths["/api/admin/claims"] = {"get": op("adminListClaims", "List claims (finance's queue)", ["Admin"], ADMIN_SEC,
+    {"200": ok("Claims, newest first.", S("AdminClaimList"), headers=False), **admin_errors("422")},
+    params=[{"name": "status", "in": "query", "required": False, "description": "Only claims with this status; in_review is finance's queue.",
+             "schema": {"type": "string", "enum": ["all", "awaiting_proof", "in_review", "credited", "refused", "expired"], "default": "all"}}, P("AdminLimit")])}
+paths["/api/admin/claims/{id}/approve"] = {"post": op("adminApproveClaim", "Approve a claim: credit its deposit to its key", ["Admin"], ADMIN_SEC,
+    {"200": ok("Credited once (as a proof would), audited claims.approved.", S("AdminClaim"), headers=False),
+     **admin_errors("404", "409", "422", post=True)},
+    params=[path_id("Claim id (UUID).", {"type": "string", "format": "uuid"})], body=json_body("ClaimDecisionRequest"),
+    desc="409 when the claim is not awaiting proof or in review, or its deposit is no longer unmatched.")}
+paths["/api/admin/claims/{id}/refuse"] = {"post": op("adminRefuseClaim", "Refuse a claim", ["Admin"], ADMIN_SEC,
+    {"200": ok("The claim, refused (audited claims.refused); the deposit stays unmatched.", S("AdminClaim"), headers=False),
+     **admin_errors("404", "409", "422", post=True)},
+    params=[path_id("Claim id (UUID).", {"type": "string", "format": "uuid"})], body=json_body("ClaimDecisionRequest"),
+    desc="409 when the claim is not awaiting proof or in review.")}
 
 orders_post_responses = {
     "201": {"description": "Order created: the balance is debited and stock reserved in one transaction; status processing.",
@@ -573,6 +665,7 @@ doc = {
     "servers": [{"url": "/"}],
     "tags": [
         {"name": "Service"}, {"name": "Catalog"}, {"name": "Account"}, {"name": "Top-ups"},
+        {"name": "Claims", "description": "Claiming an unmatched deposit: prove it with the sender wallet's signature, or ask for a review."},
         {"name": "Orders"}, {"name": "Admin", "description": "Under /api/admin, with X-Admin-Token; no rate limit, no HMAC."},
         {"name": "Probes", "description": "Unauthenticated, for process managers, load balancers and Prometheus."},
         {"name": "Webhooks", "description": "Requests instamarketd sends to clients."},

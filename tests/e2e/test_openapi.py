@@ -191,6 +191,16 @@ class OpenApiTest(harness.DaemonTestCase):
         self.check(self.post("/orders", {"product_id": self.product, "quantity": 100}))  # 409
         self.check(self.post("/orders", {"product_id": 1, "quantity": 1}))  # 404
 
+    def test_claim_answers_match(self):
+        # The successes and the proof errors on a real deposit: tests/e2e/test_claims.py.
+        self.check(self.get("/balance/claims"))
+        self.check(self.post("/balance/claims", {"network": self.network, "tx_id": "0xnone"}))  # 404
+        self.check(self.post("/balance/claims", {"network": "nope", "tx_id": ""}))  # 422
+        missing = "00000000-0000-0000-0000-000000000000"
+        self.check(self.get(f"/balance/claims/{missing}"))  # 404
+        self.check(self.post(f"/balance/claims/{missing}/proof", {"signature": "0x00"}))  # 404
+        self.check(self.post(f"/balance/claims/{missing}/review", {"note": 1}))  # 422
+
     def test_default_absorbs_no_status(self):
         health = DOC["paths"]["/api/v1/health"]["get"]["responses"]
         self.assertIn("default", health)
@@ -225,6 +235,10 @@ class OpenApiTest(harness.DaemonTestCase):
         self.check(self.admin_post("/api/admin/deposits/999999999/assign",
                                    {"key_id": self.key["key_id"], "reason": "test"}))  # 404
         self.check(self.admin_post("/api/admin/webhooks/999999999/redeliver"))  # 404
+        self.check(self.admin_get("/api/admin/claims?status=in_review"))
+        missing = "00000000-0000-0000-0000-000000000000"
+        self.check(self.admin_post(f"/api/admin/claims/{missing}/approve", {"reason": "x"}))  # 404
+        self.check(self.admin_post(f"/api/admin/claims/{missing}/refuse", {}))  # 422
         self.check(requests.get(self.daemon.base + "/livez", timeout=10))
         self.check(requests.get(self.daemon.base + "/readyz", timeout=10))
 

@@ -1,0 +1,125 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/money.h"
+#include "core/result.h"
+
+namespace instamarket {
+
+class PgPool;
+
+// What a claim's challenge names, so a signature over it proves one thing only: this key claims
+// this deposit through this claim, before this time.
+struct ClaimChallengeFacts {
+  std::string claim_id;
+  std::int64_t key_id = 0;
+  std::string network, tx_id, from;
+  std::int64_t event_index = 0;
+  Money amount;
+  std::int64_t expires_at = 0;  // unix seconds
+  std::string nonce;            // random hex
+};
+
+// The text the sender's wallet signs, lines separated by "\n":
+//   instamarket deposit claim / claim: <uuid> / key: <id> / network: <id> / tx: <tx id> /
+//   index: <n> / amount: 12.34 USDT / from: <address> / expires: 2026-12-02T10:00:00Z /
+//   nonce: <hex>
+std::string ClaimChallengeText(const ClaimChallengeFacts& facts);
+
+// A claim as the API and the CLI show it, with the deposit it is about.
+struct ClaimRecord {
+  std::string id;
+  std::int64_t key_id = 0;
+  // awaiting_proof | in_review | credited | refused | expired. Read through EffectiveStatus:
+  // an awaiting_proof claim past its expiry is expired even before a row says so.
+  std::string status;
+  std::string signature_scheme;  // eip191 | tip191 | ed25519
+  std::string challenge;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::optional<std::string> note;
+  std::optional<std::string> decided_by;
+  std::optional<std::string> decision_reason;
+  std::optional<std::int64_t> decided_at;
+  std::optional<std::int64_t> ledger_transaction_id;
+  // The deposit.
+  std::int64_t deposit_id = 0;
+  std::string network, tx_id, from;
+  std::int64_t event_index = 0;
+  Money amount;
+  std::string deposit_status;
+
+  std::string EffectiveStatus(std::int64_t now) const {
+    return status == "awaiting_proof" && now >= expires_at ? "expired" : status;
+  }
+};
+
+struct NewClaim {
+  std::int64_t key_id = 0;
+  std::string network, tx_id;
+  std::int64_t event_index = 0;
+  std::string signature_scheme;
+  int challenge_seconds = 900;
+  int max_open_claims = 10;  // awaiting_proof (unexpired) and in_review claims of the key
+};
+
+// How a claim became a credit (the audit action and who decided).
+enum class ClaimCreditPath {
+  kProof,     // the sender's wallet signed the challenge: "claims.credited"
+  kApproval,  // finance approved it: "claims.approved"
+};
+
+// Deposit claims (migration 0009). Every write is one transaction with its audit row; a credit
+// also posts the ledger entry under the deposit's idempotency key (ledger/deposit_credit.h) and
+// marks the deposit 'claimed', with the deposit row locked, so a deposit is credited once
+// whether the watcher, finance's assign or a claim gets there first. Thread-safe; blocking.
+//
+// Errors: kNotFound (no such deposit or claim, or another key's claim), kFailedPrecondition
+// (the deposit is not claimable now: credited, external, out of range; the claim is not in a
+// state that allows the step; the challenge expired), kResourceExhausted (too many open claims),
+// kAlreadyExists (the key has an open claim on the deposit; the message names it).
+class ClaimStore {
+ public:
+  explicit ClaimStore(std::shared_ptr<PgPool> pool);
+
+  // A claim awaiting proof, with its challenge; audited "claims.created" by `actor`.
+  Result<ClaimRecord> Create(const NewClaim& request, const std::string& actor);
+
+  // The key's claim (kNotFound for another key's).
+  Result<ClaimRecord> Get(std::int64_t key_id, const std::string& claim_id);
+  // Any claim (admin).
+  Result<ClaimRecord> GetAny(const std::string& claim_id);
+  // The key's claims, newest first.
+  Result<std::vector<ClaimRecord>> ListForKey(std::int64_t key_id, int limit);
+  // All claims, newest first; only those with `status` when given (the stored status;
+  // "expired" also finds awaiting_proof claims past their expiry).
+  Result<std::vector<ClaimRecord>> List(const std::optional<std::string>& status, int limit);
+
+  // Credits the claim's deposit to the claim's key at once: the ledger entry, the deposit
+  // 'claimed' (key_id, ledger_transaction_id), the claim 'credited', the other open claims on
+  // the deposit 'refused', audit rows. kProof: the claim must be the key's (`key_id`), awaiting
+  // proof and unexpired; the caller has verified `signature` over its challenge. kApproval:
+  // the claim must be awaiting proof or in review; `key_id` is ignored.
+  Result<ClaimRecord> Credit(const std::string& claim_id, std::int64_t key_id, ClaimCreditPath path,
+                             const std::string& signature_or_reason, const std::string& actor);
+
+  // The key asks finance to decide without a proof: awaiting_proof (unexpired) -> in_review;
+  // audited "claims.review_requested".
+  Result<ClaimRecord> RequestReview(const std::string& claim_id, std::int64_t key_id,
+                                    const std::string& note, const std::string& actor);
+
+  // Finance refuses: awaiting_proof or in_review -> refused; the deposit stays unmatched;
+  // audited "claims.refused".
+  Result<ClaimRecord> Refuse(const std::string& claim_id, const std::string& reason,
+                             const std::string& actor);
+
+ private:
+  std::shared_ptr<PgPool> pool_;
+};
+
+}  // namespace instamarket

@@ -1,0 +1,288 @@
+// Claims of unmatched deposits (ledger/claim_store.h): a deposit is credited once, whichever of
+// a proof, finance's approval, finance's assign or the watcher gets there first.
+
+#include <atomic>
+#include <chrono>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "ledger/deposit_credit.h"
+#include "pg_test_env.h"
+
+namespace instamarket {
+namespace {
+
+class ClaimsTest : public PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    network_ = "claim_net_" + std::to_string(UniqueId());
+    key_a_ = NewKey("claims-a");
+    key_b_ = NewKey("claims-b");
+    ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  }
+
+  std::int64_t NewKey(const std::string& label) {
+    auto key = db_->keys().Create(label, false, {}, "test");
+    EXPECT_TRUE(key.ok());
+    return key->id;
+  }
+
+  DepositInput Transfer(const std::string& tx, std::int64_t micros, std::int64_t block) {
+    DepositInput d;
+    d.tx_id = tx;
+    d.from = "0x00000000000000000000000000000000000000aa";
+    d.to = "0xmaster";
+    d.raw_amount = std::to_string(micros);
+    d.amount = Money::FromMicros(micros);
+    d.block_number = block;
+    d.block_hash = "0xhash" + std::to_string(block);
+    d.block_time = std::time(nullptr);
+    return d;
+  }
+
+  // Records `transfers` as unmatched (no intent matches) in one scan from the current cursor.
+  void RecordUnmatched(const std::vector<DepositInput>& transfers) {
+    auto cursor = **db_->deposits().LoadCursor(network_);
+    ScanResult scan{ChainCursor{cursor.position + 10, ""},
+                    cursor.position + 12,
+                    cursor.position + 9,
+                    transfers,
+                    {}};
+    auto recorded = db_->deposits().RecordScan(
+        network_, cursor, scan, Money::FromMicros(10'000),
+        [](const std::vector<DepositInput>& d, const std::vector<IntentCandidate>&) {
+          return std::vector<DepositDecision>(d.size(), {DepositOutcome::kNoIntent, -1});
+        });
+    ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+  }
+
+  std::int64_t DepositId(const std::string& tx) {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    return q
+        .exec_params1("SELECT id FROM deposits WHERE network = $1 AND tx_id = $2", network_, tx)[0]
+        .as<std::int64_t>();
+  }
+
+  std::string DepositStatus(const std::string& tx) {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    return q
+        .exec_params1("SELECT status FROM deposits WHERE network = $1 AND tx_id = $2", network_,
+                      tx)[0]
+        .as<std::string>();
+  }
+
+  int LedgerEntries(const std::string& tx) {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    return q
+        .exec_params1("SELECT count(*) FROM ledger_transactions WHERE idempotency_key = $1",
+                      DepositIdempotencyKey(network_, tx, 0))[0]
+        .as<int>();
+  }
+
+  Result<ClaimRecord> Claim(std::int64_t key, const std::string& tx, int seconds = 900,
+                            int max_open = 10) {
+    return db_->claims().Create(NewClaim{key, network_, tx, 0, "eip191", seconds, max_open},
+                                "key:" + std::to_string(key));
+  }
+
+  Result<ClaimRecord> Prove(std::int64_t key, const std::string& claim_id) {
+    return db_->claims().Credit(claim_id, key, ClaimCreditPath::kProof, "0xsignature",
+                                "key:" + std::to_string(key));
+  }
+
+  std::int64_t Balance(std::int64_t key) { return db_->balances().Get(key)->balance.micros(); }
+
+  std::string network_;
+  std::int64_t key_a_ = 0, key_b_ = 0;
+};
+
+TEST_F(ClaimsTest, AProofCreditsOnceAndAWatcherReplayChangesNothing) {
+  auto transfer = Transfer("0xc1", 15'500'000, 3);
+  RecordUnmatched({transfer});
+  auto claim = Claim(key_a_, "0xc1");
+  ASSERT_TRUE(claim.ok()) << claim.error().message;
+  EXPECT_EQ(claim->status, "awaiting_proof");
+  EXPECT_EQ(claim->from, transfer.from);
+  EXPECT_NE(claim->challenge.find("claim: " + claim->id + "\n"), std::string::npos);
+  EXPECT_NE(claim->challenge.find("key: " + std::to_string(key_a_) + "\n"), std::string::npos);
+  EXPECT_NE(claim->challenge.find("tx: 0xc1\nindex: 0\namount: 15.5 USDT\nfrom: " + transfer.from),
+            std::string::npos);
+  EXPECT_EQ(claim->challenge.rfind("instamarket deposit claim\n", 0), 0u);
+
+  auto credited = Prove(key_a_, claim->id);
+  ASSERT_TRUE(credited.ok()) << credited.error().message;
+  EXPECT_EQ(credited->status, "credited");
+  EXPECT_TRUE(credited->ledger_transaction_id.has_value());
+  EXPECT_EQ(Balance(key_a_), 15'500'000);
+  EXPECT_EQ(DepositStatus("0xc1"), "claimed");
+
+  // The same proof again, another path, or the watcher seeing the transfer again: nothing.
+  EXPECT_EQ(Prove(key_a_, claim->id).error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(db_->deposits().Assign(DepositId("0xc1"), key_b_, "late", "test").error().code,
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Claim(key_b_, "0xc1").error().code, ErrorCode::kFailedPrecondition);
+  RecordUnmatched({transfer});
+  EXPECT_EQ(Balance(key_a_), 15'500'000);
+  EXPECT_EQ(Balance(key_b_), 0);
+  EXPECT_EQ(LedgerEntries("0xc1"), 1);
+}
+
+TEST_F(ClaimsTest, AnAssignBeforeTheProofWins) {
+  RecordUnmatched({Transfer("0xc2", 7'000'000, 3)});
+  auto claim = Claim(key_a_, "0xc2");
+  ASSERT_TRUE(claim.ok()) << claim.error().message;
+  ASSERT_TRUE(db_->deposits().Assign(DepositId("0xc2"), key_b_, "ticket 9", "test").ok());
+  auto late = Prove(key_a_, claim->id);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Balance(key_a_), 0);
+  EXPECT_EQ(Balance(key_b_), 7'000'000);
+  EXPECT_EQ(LedgerEntries("0xc2"), 1);
+  EXPECT_EQ(DepositStatus("0xc2"), "assigned");
+}
+
+TEST_F(ClaimsTest, TwoKeysClaimOneDepositAndOneIsCredited) {
+  RecordUnmatched({Transfer("0xc3", 9'000'000, 3)});
+  auto a = Claim(key_a_, "0xc3");
+  auto b = Claim(key_b_, "0xc3");
+  ASSERT_TRUE(a.ok() && b.ok());
+  // A key's claims are its own.
+  EXPECT_EQ(db_->claims().Get(key_b_, a->id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Prove(key_b_, a->id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(db_->claims().RequestReview(a->id, key_b_, "mine", "key:b").error().code,
+            ErrorCode::kNotFound);
+  // One open claim per key and deposit.
+  EXPECT_EQ(Claim(key_a_, "0xc3").error().code, ErrorCode::kAlreadyExists);
+
+  auto review = db_->claims().RequestReview(b->id, key_b_, "sent from an exchange", "key:b");
+  ASSERT_TRUE(review.ok()) << review.error().message;
+  EXPECT_EQ(review->status, "in_review");
+  EXPECT_EQ(Prove(key_b_, b->id).error().code, ErrorCode::kFailedPrecondition);  // in review
+
+  ASSERT_TRUE(Prove(key_a_, a->id).ok());
+  auto loser = db_->claims().GetAny(b->id);
+  ASSERT_TRUE(loser.ok());
+  EXPECT_EQ(loser->status, "refused");
+  EXPECT_EQ(db_->claims()
+                .Credit(b->id, 0, ClaimCreditPath::kApproval, "looks right", "admin:finance")
+                .error()
+                .code,
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Balance(key_a_), 9'000'000);
+  EXPECT_EQ(Balance(key_b_), 0);
+  EXPECT_EQ(LedgerEntries("0xc3"), 1);
+}
+
+TEST_F(ClaimsTest, ApprovalAndRefusalAreFinancesDecisions) {
+  RecordUnmatched({Transfer("0xc4", 4'000'000, 3), Transfer("0xc5", 5'000'000, 4)});
+  auto approved = Claim(key_a_, "0xc4");
+  auto refused = Claim(key_a_, "0xc5");
+  ASSERT_TRUE(approved.ok() && refused.ok());
+  ASSERT_TRUE(db_->claims().RequestReview(approved->id, key_a_, "", "key:a").ok());
+  EXPECT_EQ(
+      db_->claims().Credit(approved->id, 0, ClaimCreditPath::kApproval, "", "cli:x").error().code,
+      ErrorCode::kInvalidArgument);
+  auto credited =
+      db_->claims().Credit(approved->id, 0, ClaimCreditPath::kApproval, "KYC seen", "cli:x");
+  ASSERT_TRUE(credited.ok()) << credited.error().message;
+  EXPECT_EQ(credited->decided_by, "cli:x");
+  EXPECT_EQ(credited->decision_reason, "KYC seen");
+  auto no = db_->claims().Refuse(refused->id, "not the sender", "admin:finance");
+  ASSERT_TRUE(no.ok()) << no.error().message;
+  EXPECT_EQ(no->status, "refused");
+  EXPECT_EQ(DepositStatus("0xc5"), "unmatched");
+  EXPECT_EQ(db_->claims().Refuse(refused->id, "again", "admin:finance").error().code,
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Balance(key_a_), 4'000'000);
+  // A refused claim does not block a new one (finance may be shown more).
+  EXPECT_TRUE(Claim(key_a_, "0xc5").ok());
+
+  auto queue = db_->claims().List(std::string("credited"), 1000);
+  ASSERT_TRUE(queue.ok());
+  bool listed = false;
+  for (const auto& c : *queue) listed = listed || c.id == approved->id;
+  EXPECT_TRUE(listed);
+}
+
+TEST_F(ClaimsTest, ExpiredChallengesAndTheOpenClaimCap) {
+  RecordUnmatched({Transfer("0xc6", 1'000'000, 3), Transfer("0xc7", 2'000'000, 4),
+                   Transfer("0xc8", 3'000'000, 5)});
+  auto short_lived = Claim(key_a_, "0xc6", 1);
+  ASSERT_TRUE(short_lived.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(Prove(key_a_, short_lived->id).error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(db_->claims().RequestReview(short_lived->id, key_a_, "", "key:a").error().code,
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(db_->claims().Get(key_a_, short_lived->id)->EffectiveStatus(std::time(nullptr)),
+            "expired");
+  EXPECT_EQ(Balance(key_a_), 0);
+
+  // The lapsed claim no longer counts: two open claims at most.
+  ASSERT_TRUE(Claim(key_a_, "0xc6", 900, 2).ok());
+  ASSERT_TRUE(Claim(key_a_, "0xc7", 900, 2).ok());
+  EXPECT_EQ(Claim(key_a_, "0xc8", 900, 2).error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(db_->claims().GetAny(short_lived->id)->status, "expired");
+}
+
+TEST_F(ClaimsTest, DepositsThatCannotBeClaimed) {
+  auto big = Transfer("0xc9", 0, 3);
+  big.amount_in_range = false;
+  RecordUnmatched({big, Transfer("0xca", 6'000'000, 4)});
+  EXPECT_EQ(Claim(key_a_, "0xc9").error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Claim(key_a_, "0xnone").error().code, ErrorCode::kNotFound);
+  {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::work w(conn);
+    w.exec_params("UPDATE deposits SET status = 'external' WHERE network = $1 AND tx_id = '0xca'",
+                  network_);
+    w.commit();
+  }
+  auto external = Claim(key_a_, "0xca");
+  ASSERT_FALSE(external.ok());
+  EXPECT_EQ(external.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(external.error().message.find("reservation"), std::string::npos);
+}
+
+// Every path at once on the same deposits: each is credited exactly once.
+TEST_F(ClaimsTest, ConcurrentPathsCreditEachDepositOnce) {
+  constexpr int kDeposits = 8;
+  std::vector<DepositInput> transfers;
+  for (int i = 0; i < kDeposits; ++i) {
+    transfers.push_back(Transfer("0xr" + std::to_string(i), 1'000'000, 3 + i));
+  }
+  RecordUnmatched(transfers);
+  std::vector<std::string> claims_a, claims_b;
+  for (int i = 0; i < kDeposits; ++i) {
+    claims_a.push_back(Claim(key_a_, transfers[i].tx_id)->id);
+    claims_b.push_back(Claim(key_b_, transfers[i].tx_id)->id);
+  }
+  std::int64_t key_c = NewKey("claims-c");
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    for (int i = 0; i < kDeposits; ++i) wins += Prove(key_a_, claims_a[i]).ok();
+  });
+  threads.emplace_back([&] {
+    for (int i = 0; i < kDeposits; ++i) {
+      wins += db_->claims()
+                  .Credit(claims_b[i], 0, ClaimCreditPath::kApproval, "race", "admin:race")
+                  .ok();
+    }
+  });
+  threads.emplace_back([&] {
+    for (int i = kDeposits - 1; i >= 0; --i) {
+      wins += db_->deposits().Assign(DepositId(transfers[i].tx_id), key_c, "race", "test").ok();
+    }
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins.load(), kDeposits);
+  EXPECT_EQ(Balance(key_a_) + Balance(key_b_) + Balance(key_c), kDeposits * 1'000'000);
+  for (const auto& t : transfers) EXPECT_EQ(LedgerEntries(t.tx_id), 1) << t.tx_id;
+}
+
+}  // namespace
+}  // namespace instamarket
