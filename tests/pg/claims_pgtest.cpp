@@ -50,9 +50,9 @@ class ClaimsTest : public PgTest {
                     transfers,
                     {}};
     auto recorded = db_->deposits().RecordScan(
-        network_, cursor, scan, Money::FromMicros(10'000),
-        [](const std::vector<DepositInput>& d, const std::vector<IntentCandidate>&) {
-          return std::vector<DepositDecision>(d.size(), {DepositOutcome::kNoIntent, -1});
+        network_, cursor, scan, Money(),
+        [](const std::vector<DepositInput>& d, const MatchCandidates&) {
+          return std::vector<DepositDecision>(d.size(), DepositDecision{DepositOutcome::kNoIntent});
         });
     ASSERT_TRUE(recorded.ok()) << recorded.error().message;
   }
