@@ -1,6 +1,7 @@
 #include "ledger/topup_store.h"
 
 #include "ledger/pg_pool.h"
+#include "ledger/topup_events.h"
 
 namespace instamarket {
 namespace {
@@ -46,10 +47,7 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
   return pool_->With<TopupIntent>([&](pqxx::connection& conn) -> Result<TopupIntent> {
     pqxx::work tx(conn);
     // Release amounts of intents past their expiry and grace, so they can be reused.
-    tx.exec_params(
-        "UPDATE topup_intents SET status = 'expired' WHERE network = $1 AND status = "
-        "'pending' AND expires_at < now() - make_interval(secs => $2)",
-        request.network, request.expiry_grace_seconds);
+    ExpireTopupIntents(tx, request.network, request.expiry_grace_seconds, INT32_MAX);
     auto free = tx.exec_params(
         "SELECT $2::bigint + s * $3::bigint FROM generate_series(0, $4::bigint) s "
         "WHERE NOT EXISTS (SELECT 1 FROM topup_intents WHERE network = $1 AND status = "
@@ -88,7 +86,9 @@ Result<TopupIntent> TopupStore::Get(std::int64_t key_id, const std::string& topu
     auto rows = tx.exec_params(std::string(kSelectIntent) + " WHERE t.id = $1::uuid AND t.key_id = $2",
                                topup_id, key_id);
     if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no such top-up");
-    return ReadIntent(rows[0]);
+    TopupIntent intent = ReadIntent(rows[0]);
+    intent.confirming = LoadTopupConfirming(tx, intent.id);
+    return intent;
   });
 }
 

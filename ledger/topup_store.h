@@ -7,6 +7,7 @@
 
 #include "core/money.h"
 #include "core/result.h"
+#include "ledger/topup_progress.h"
 
 namespace instamarket {
 
@@ -25,6 +26,8 @@ struct TopupIntent {
   std::optional<std::string> deposit_tx_id;
   std::optional<Money> deposit_amount;
   std::optional<std::int64_t> credited_at;
+  // Set while pending with a transfer sighted before finality (GET shows it as confirming).
+  std::optional<TopupConfirming> confirming;
 };
 
 struct NewTopup {
@@ -50,6 +53,10 @@ class TopupStore {
   Result<TopupIntent> Create(const NewTopup& request);
   // kNotFound when there is no such intent or it belongs to another key.
   Result<TopupIntent> Get(std::int64_t key_id, const std::string& topup_id);
+  // The expiry sweeper's pass: marks up to `limit` pending intents past expires_at +
+  // `grace_seconds` expired and queues topup.expired for each; skips rows other instances
+  // hold. Returns how many it expired (ledger/topup_events.cpp).
+  Result<int> ExpireOverdue(int grace_seconds, int limit);
 
  private:
   std::shared_ptr<PgPool> pool_;
