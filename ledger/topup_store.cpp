@@ -50,20 +50,16 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
     ExpireTopupIntents(tx, request.network, request.expiry_grace_seconds, INT32_MAX);
     auto free = tx.exec_params(
         "SELECT $2::bigint + s * $3::bigint FROM generate_series(0, $4::bigint) s "
-        "WHERE NOT EXISTS (SELECT 1 FROM amount_holds WHERE network = $1 AND NOT released "
-        "AND amount = $2::bigint + s * $3::bigint) ORDER BY s",
+        "WHERE NOT EXISTS (SELECT 1 FROM topup_intents WHERE network = $1 AND status = "
+        "'pending' AND amount = $2::bigint + s * $3::bigint) ORDER BY s",
         request.network, request.requested_amount.micros(), kStepMicros, steps);
     // Take the first amount still free. A concurrent request may have taken it since the look:
     // the unique index then makes our insert wait for it and do nothing, and we try the next.
     for (const auto& candidate : free) {
-      // STOPGAP (wip-progress only, replaced by the allocation rewrite): 0008 dropped the
-      // pending-amount index this relied on; hold the amount in amount_holds instead.
       auto inserted = tx.exec_params(
-          "WITH h AS (INSERT INTO amount_holds (network, amount, intent_id, held_until) "
-          "VALUES ($2, $4, gen_random_uuid(), now() + make_interval(secs => $5) + interval '1 "
-          "day') ON CONFLICT (network, amount) WHERE NOT released DO NOTHING RETURNING intent_id) "
-          "INSERT INTO topup_intents (id, key_id, network, requested_amount, amount, expires_at) "
-          "SELECT h.intent_id, $1, $2, $3, $4, now() + make_interval(secs => $5) FROM h "
+          "INSERT INTO topup_intents (key_id, network, requested_amount, amount, expires_at) "
+          "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) "
+          "ON CONFLICT (network, amount) WHERE status = 'pending' DO NOTHING "
           "RETURNING id::text",
           request.key_id, request.network, request.requested_amount.micros(),
           candidate[0].as<std::int64_t>(), request.expiry_seconds);
