@@ -33,8 +33,9 @@ std::string EnabledNetworks(const Config& config) {
 void WriteIntent(JsonWriter& json, const TopupIntent& t, const NetworkConfig* network,
                  std::int64_t now) {
   // An intent past its expiry is expired for the client even before the sweeper marks it;
-  // a deposit made in time may still credit it during the grace period.
-  std::string status = t.status == "pending" && now > t.expires_at ? "expired" : t.status;
+  // a deposit made in time may still credit it during the grace period. One with a transfer
+  // sighted before finality is confirming.
+  std::string status = TopupVisibleStatus(t.status, t.confirming.has_value(), now > t.expires_at);
   json.BeginObject()
       .Field("topup_id", t.id)
       .Field("status", status)
@@ -63,6 +64,11 @@ void WriteIntent(JsonWriter& json, const TopupIntent& t, const NetworkConfig* ne
   } else {
     json.Null();
   }
+  json.Key("confirming");
+  if (t.status == "pending" && t.confirming)
+    WriteTopupConfirmingJson(json, *t.confirming);
+  else
+    json.Null();
   json.EndObject();
 }
 

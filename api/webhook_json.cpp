@@ -3,10 +3,17 @@
 namespace instamarket {
 
 void WriteWebhookDeliveryJson(JsonWriter& json, const WebhookDelivery& d) {
-  json.BeginObject()
-      .Field("id", d.id)
-      .Field("order_id", d.order_id)
-      .Field("key_id", d.key_id)
+  json.BeginObject().Field("id", d.id).Key("order_id");
+  if (d.order_id)
+    json.Int(*d.order_id);
+  else
+    json.Null();
+  json.Key("topup_id");
+  if (d.topup_id)
+    json.String(*d.topup_id);
+  else
+    json.Null();
+  json.Field("key_id", d.key_id)
       .Field("url", d.url)
       .Field("event", d.event)
       .Field("status", d.status)

@@ -29,6 +29,7 @@
 #include "net/runtime.h"
 #include "orders/order_jobs.h"
 #include "watcher/deposit_watcher.h"
+#include "watcher/topup_sweeper.h"
 #include "webhooks/webhook_dispatcher.h"
 
 namespace instamarket {
@@ -65,9 +66,11 @@ int Serve(const Config& config, Database& db) {
     if (auto started = watcher.Start(); !started) return PrintError(started.error());
     OrderJobs order_jobs(config, db.orders(), runtime);
     WebhookDispatcher webhooks(config.webhooks, db.webhooks(), runtime);
+    TopupSweeper topup_sweeper(config, db.topups(), runtime);
     service.SetOrderPlacedHook([&order_jobs] { order_jobs.Wake(); });
     order_jobs.Start();
     webhooks.Start();
+    topup_sweeper.Start();
     server.Start();
     // Listening now: systemd (Type=notify) may route traffic; and told when the stop begins.
     NotifySystemd("READY=1");

@@ -12,6 +12,7 @@
 #include "ledger/ledger_entry.h"
 #include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
+#include "ledger/topup_events.h"
 
 namespace instamarket {
 namespace {
@@ -267,6 +268,8 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
       // Throwing aborts the transaction: no deposit is credited without its intent.
       throw std::logic_error("a credited intent was not updated");
     }
+    for (const IntentCandidate* intent : intent_of)
+      if (intent) EnqueueTopupCreditEvent(tx, intent->id);
   }
   if (!paid_reservations.empty()) {
     tx.exec_params(R"sql(
@@ -349,6 +352,23 @@ const char* MatchedByName(MatchedBy by) {
 }
 
 DepositStore::DepositStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+
+void DepositStore::SetFinality(const std::string& network, const NetworkFinality& finality) {
+  std::lock_guard lock(finality_mutex_);
+  finality_[network] = finality;
+}
+
+NetworkFinality DepositStore::FinalityFor(const std::string& network,
+                                          const ScanResult& scan) const {
+  {
+    std::lock_guard lock(finality_mutex_);
+    if (auto it = finality_.find(network); it != finality_.end()) return it->second;
+  }
+  NetworkFinality depth;
+  depth.confirmations_needed =
+      static_cast<int>(std::max<std::int64_t>(0, scan.head - scan.final_height));
+  return depth;
+}
 
 Result<std::optional<ChainCursor>> DepositStore::LoadCursor(const std::string& network) {
   using Cursor = std::optional<ChainCursor>;
@@ -439,9 +459,14 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
          AND NOT EXISTS (SELECT 1 FROM deposits d WHERE d.network = u.network
                            AND d.tx_id = u.tx_id AND d.event_index = u.event_index
                            AND d.block_hash = u.block_hash)
-      RETURNING 1)sql",
+      RETURNING u.tx_id, u.event_index, u.block_hash)sql",
                                   network, scan.new_cursor.position);
     outcome.reorged = static_cast<int>(reorged.size());
+    std::vector<ReorgedSighting> reorged_sightings;
+    for (const auto& r : reorged) {
+      reorged_sightings.push_back(
+          {r[0].as<std::string>(), r[1].as<std::int64_t>(), r[2].as<std::string>()});
+    }
     tx.exec_params(
         "DELETE FROM unconfirmed_transfers WHERE network = $1 AND status = 'seen' AND "
         "block_number < $2",
@@ -451,6 +476,8 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
         "UPDATE chain_cursors SET position = $2, position_state = $3, head = $4, final_height = "
         "$5, updated_at = now() WHERE network = $1",
         network, scan.new_cursor.position, scan.new_cursor.state, scan.head, scan.final_height);
+    // After the cursor: the confirming events show this scan's head.
+    RecordTopupProgress(tx, network, scan, FinalityFor(network, scan), reorged_sightings);
     tx.commit();
     return outcome;
   });
@@ -528,6 +555,7 @@ Result<AssignResult> DepositStore::Assign(std::int64_t deposit_id, std::int64_t 
         .Field("transaction_id", *transaction_id)
         .EndObject();
     WriteAudit(tx, actor, "deposits.assign", KeyAccountCode(key_id), details.str());
+    if (intent_id) EnqueueTopupCreditEvent(tx, *intent_id);
     tx.commit();
     return AssignResult{deposit_id, key_id, d.amount, *transaction_id, intent_id};
   });

@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "core/chain_cursor.h"
 #include "core/money.h"
 #include "core/result.h"
+#include "ledger/topup_progress.h"
 
 namespace instamarket {
 
@@ -156,8 +159,17 @@ class DepositStore {
   Result<AssignResult> Assign(std::int64_t deposit_id, std::int64_t key_id,
                               const std::string& reason, const std::string& actor);
 
+  // How `network` decides finality, which the progress of its top-ups shows (confirmations
+  // needed, or a finality tag). A network never set counts each scan's head - final height as
+  // its depth. Thread-safe.
+  void SetFinality(const std::string& network, const NetworkFinality& finality);
+
  private:
+  NetworkFinality FinalityFor(const std::string& network, const ScanResult& scan) const;
+
   std::shared_ptr<PgPool> pool_;
+  mutable std::mutex finality_mutex_;
+  std::map<std::string, NetworkFinality> finality_;
 };
 
 }  // namespace instamarket

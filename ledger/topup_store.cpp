@@ -9,6 +9,7 @@
 #include "ledger/audit_write.h"
 #include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
+#include "ledger/topup_events.h"
 
 namespace instamarket {
 namespace {
@@ -181,10 +182,7 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
       }
     }
     // Intents past their expiry and grace are expired; holds past their time are released.
-    tx.exec_params(
-        "UPDATE topup_intents SET status = 'expired' WHERE network = $1 AND status = "
-        "'pending' AND expires_at < now() - make_interval(secs => $2)",
-        request.network, request.expiry_grace_seconds);
+    ExpireTopupIntents(tx, request.network, request.expiry_grace_seconds, INT32_MAX);
     ReleaseEndedHolds(tx, request.network);
     auto pending = tx.exec_params1(
         "SELECT count(*) FROM topup_intents WHERE key_id = $1 AND network = $2 AND status = "
@@ -238,7 +236,9 @@ Result<TopupIntent> TopupStore::Get(std::int64_t key_id, const std::string& topu
     auto rows = tx.exec_params(
         std::string(kSelectIntent) + " WHERE t.id = $1::uuid AND t.key_id = $2", topup_id, key_id);
     if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no such top-up");
-    return ReadIntent(rows[0]);
+    TopupIntent intent = ReadIntent(rows[0]);
+    intent.confirming = LoadTopupConfirming(tx, intent.id);
+    return intent;
   });
 }
 

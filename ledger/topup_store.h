@@ -8,6 +8,7 @@
 
 #include "core/money.h"
 #include "core/result.h"
+#include "ledger/topup_progress.h"
 
 namespace instamarket {
 
@@ -28,6 +29,8 @@ struct TopupIntent {
   std::optional<Money> deposit_amount;
   std::optional<std::int64_t> credited_at;
   bool replayed = false;  // Create: the Idempotency-Key named this earlier intent
+  // Set while pending with a transfer sighted before finality (GET shows it as confirming).
+  std::optional<TopupConfirming> confirming;
 };
 
 struct NewTopup {
@@ -91,6 +94,10 @@ class TopupStore {
   Result<TopupIntent> Create(const NewTopup& request);
   // kNotFound when there is no such intent or it belongs to another key.
   Result<TopupIntent> Get(std::int64_t key_id, const std::string& topup_id);
+  // The expiry sweeper's pass: marks up to `limit` pending intents past expires_at +
+  // `grace_seconds` expired and queues topup.expired for each; skips rows other instances
+  // hold. Returns how many it expired (ledger/topup_events.cpp).
+  Result<int> ExpireOverdue(int grace_seconds, int limit);
 
   // kResourceExhausted when the amount (or every amount of the band) is held; audited.
   Result<Reservation> Reserve(const NewReservation& request);

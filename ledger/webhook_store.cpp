@@ -14,7 +14,8 @@ constexpr char kSelectDelivery[] = R"sql(
          k.webhook_secret_sealed, d.last_error, d.last_http_status,
          extract(epoch FROM d.created_at)::bigint,
          CASE WHEN k.webhook_secret_previous_until > now()
-              THEN k.webhook_secret_previous_sealed END
+              THEN k.webhook_secret_previous_sealed END,
+         d.topup_id::text
     FROM webhook_deliveries d JOIN api_keys k ON k.id = d.key_id)sql";
 
 // What a stored body becomes once the delivery is final: the items (credentials) are gone.
@@ -40,7 +41,8 @@ void OpenSecret(const SecretBox& box, const pqxx::field& f, const char* column,
 WebhookDelivery ReadDelivery(const pqxx::row& r, const SecretBox* box) {
   WebhookDelivery d;
   d.id = r[0].as<std::int64_t>();
-  d.order_id = r[1].as<std::int64_t>();
+  if (!r[1].is_null()) d.order_id = r[1].as<std::int64_t>();
+  if (!r[13].is_null()) d.topup_id = r[13].as<std::string>();
   d.key_id = r[2].as<std::int64_t>();
   d.url = r[3].as<std::string>();
   d.event = r[4].as<std::string>();

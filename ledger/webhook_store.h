@@ -15,9 +15,11 @@ class PgPool;
 class SecretBox;
 
 // One webhook POST to make (or made): the outbox row, with the secret of the key it is for.
+// It is about one order (order events) or one top-up intent (topup.* events).
 struct WebhookDelivery {
   std::int64_t id = 0;
-  std::int64_t order_id = 0;
+  std::optional<std::int64_t> order_id;
+  std::optional<std::string> topup_id;
   std::int64_t key_id = 0;
   std::string url;
   std::string event;

@@ -211,15 +211,26 @@ schemas = {
         "amount_usdt": dict(MONEY, description="What arrived, which is what was credited."),
         "credited_at": NULLABLE_UNIX,
     }),
+    "TopupConfirming": obj({
+        "tx_id": {"type": "string"},
+        "block_number": {"type": "integer", "format": "int64", "description": "The block that holds the transfer."},
+        "amount_usdt": dict(MONEY, description="What the transfer carries."),
+        "confirmations": {"type": "integer", "minimum": 0, "description": "Blocks on top of the transfer's block at the network's latest scan (0 in the head block)."},
+        "confirmations_needed": {"type": ["integer", "null"], "minimum": 0, "description": "The network's confirmations: the transfer is final (and credited) once confirmations reaches it. Null for a network with a finality tag."},
+        "finality": {"type": "string", "enum": ["confirmations", "finalized", "safe", "solidified"], "description": "confirmations (a depth), or the finality tag the network follows."},
+        "expected_finality_seconds": {"type": ["integer", "null"], "description": "With a finality tag: the chain's usual time from inclusion to finality (Ethereum: 900 finalized, 600 safe); null for a depth or a chain without a known figure."},
+        "seen_at": dict(UNIX, description="When the transfer was first sighted."),
+    }, desc="A transfer sighted for the intent before it is final."),
     "Topup": obj({
         "topup_id": {"type": "string", "format": "uuid"},
-        "status": {"type": "string", "enum": ["pending", "credited_auto", "credited_manual", "expired"],
-                   "description": "A pending intent past expires_at is reported as expired."},
+        "status": {"type": "string", "enum": ["pending", "confirming", "credited_auto", "credited_short", "credited_manual", "expired"],
+                   "description": "confirming: a transfer that pays the intent was sighted and awaits finality (see confirming). A pending intent past expires_at is reported as expired."},
         "payment_address": {"type": "string", "description": "Empty when the network is no longer configured."},
         "payment_network": {"type": "string"},
         "amount_usdt": MONEY, "requested_amount_usdt": MONEY,
         "created_at": UNIX, "expires_at": UNIX,
         "deposit": {"anyOf": [S("TopupDeposit"), {"type": "null"}], "description": "Null until credited."},
+        "confirming": {"anyOf": [S("TopupConfirming"), {"type": "null"}], "description": "The sighted transfer while the status is confirming, else null."},
     }),
     "OrderRequest": obj({
         "product_id": dict(ID64, maximum=9223372036854775807, description="A positive JSON integer."),
@@ -272,8 +283,12 @@ schemas = {
         "topup_id": {"type": ["string", "null"], "format": "uuid", "description": "The key's intent marked credited_manual (same network, closest amount within 10 %), if any."},
     }),
     "WebhookDelivery": obj({
-        "id": ID64, "order_id": ID64, "key_id": ID64, "url": {"type": "string"},
-        "event": {"type": "string", "enum": ["completed", "partial", "failed", "expired", "cancelled", "refunded"]},
+        "id": ID64,
+        "order_id": {"type": ["integer", "null"], "format": "int64", "description": "The order of an order event; null for a top-up event."},
+        "topup_id": {"type": ["string", "null"], "format": "uuid", "description": "The intent of a topup.* event; null for an order event."},
+        "key_id": ID64, "url": {"type": "string"},
+        "event": {"type": "string", "enum": ["completed", "partial", "failed", "expired", "cancelled", "refunded",
+                                             "topup.confirming", "topup.credited", "topup.credited_short", "topup.reorged", "topup.expired"]},
         "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
         "attempts": {"type": "integer", "minimum": 0},
         "last_http_status": {"type": ["integer", "null"]},
@@ -294,6 +309,19 @@ schemas = {
         "fired_at": dict(UNIX, description="When the event was queued (not when this attempt was sent)."),
         "items_withheld": {"const": True, "description": "Present when items were left out: the URL is plain http (unless webhooks.allow_items_over_http), or a final delivery was redelivered. Read them with GET /orders/{id}."},
     }, required=["order_id", "status", "price_usdt", "quantity", "product_id", "items", "error_message", "refunded", "fired_at"]),
+    "TopupWebhookPayload": obj({
+        "event": {"type": "string", "enum": ["topup.confirming", "topup.credited", "topup.credited_short", "topup.reorged", "topup.expired"]},
+        "topup_id": {"type": "string", "format": "uuid"},
+        "status": {"type": "string", "enum": ["pending", "confirming", "credited_auto", "credited_short", "credited_manual", "expired"],
+                   "description": "The intent's status as GET /api/v1/balance/topup/{id} shows it when the event was queued."},
+        "network": {"type": "string"},
+        "amount_usdt": MONEY, "requested_amount_usdt": MONEY,
+        "deposit": {"anyOf": [S("TopupDeposit"), {"type": "null"}], "description": "The credited deposit (credited events), else null."},
+        "confirming": {"anyOf": [S("TopupConfirming"), {"type": "null"}], "description": "The sighted transfer (topup.confirming), else null."},
+        "reorged": dict(S("TopupConfirming"), description="topup.reorged only: the sighting a reorg removed."),
+        "created_at": UNIX, "expires_at": UNIX,
+        "timestamp": dict(UNIX, description="When the event was queued (not when this attempt was sent)."),
+    }, required=["event", "topup_id", "status", "network", "amount_usdt", "requested_amount_usdt", "deposit", "confirming", "created_at", "expires_at", "timestamp"]),
 }
 
 
@@ -642,6 +670,16 @@ webhooks = {
         },
     }}
 }
+webhooks["topupProgress"] = {"post": dict(
+    webhooks["orderStatusChanged"]["post"],
+    operationId="topupProgressWebhook",
+    summary="Top-up progress, POSTed to the intent's webhook_url",
+    description=(
+        "Sent (from the same outbox, with the same signature, retries and address rules as order webhooks) for each step of a top-up "
+        "intent created with `webhook_url`: topup.confirming (a transfer that pays it was sighted before finality; once per sighting), "
+        "topup.credited or topup.credited_short (credited), topup.reorged (a reorg removed the sighting; the intent is pending again), "
+        "topup.expired (the expiry sweeper expired it). Delivery is at least once: deduplicate on X-Webhook-Id."),
+    requestBody={"required": True, "content": {"application/json": {"schema": S("TopupWebhookPayload")}}})}
 
 doc = {
     "openapi": "3.1.0",

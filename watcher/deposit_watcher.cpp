@@ -208,6 +208,7 @@ Status DepositWatcher::Start() {
     auto n = std::make_unique<Impl::Network>();
     n->config = network;
     n->adapter = std::move(*adapter);
+    impl_->store.SetFinality(network.id, FinalityOf(network));
     n->timer = std::make_unique<asio::steady_timer>(asio::make_strand(impl_->io));
     impl_->networks.push_back(std::move(n));
   }

@@ -84,12 +84,13 @@ struct WebhookDispatcher::Impl {
     Metrics::Get().RecordWebhookAttempt(result.delivered ? "delivered"
                                         : retry          ? "retry"
                                                          : "failed");
+    std::string subject = delivery.order_id ? "order " + std::to_string(*delivery.order_id)
+                                            : "top-up " + delivery.topup_id.value_or("?");
     if (result.delivered) {
-      spdlog::debug("webhook {} (order {} {}) delivered", delivery.id, delivery.order_id,
-                    delivery.event);
+      spdlog::debug("webhook {} ({} {}) delivered", delivery.id, subject, delivery.event);
     } else {
-      spdlog::warn("webhook {} (order {} {}) attempt {} failed: {}{}", delivery.id,
-                   delivery.order_id, delivery.event, attempts, result.error,
+      spdlog::warn("webhook {} ({} {}) attempt {} failed: {}{}", delivery.id, subject,
+                   delivery.event, attempts, result.error,
                    retry ? "" : "; giving up (admin webhooks redeliver)");
     }
     auto recorded = co_await RunBlocking(

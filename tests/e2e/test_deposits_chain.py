@@ -177,7 +177,9 @@ class CreditTest(ChainTestCase):
         gone = self.devnet.transfer("44.44", token=6, sender=5)
         self.devnet.mine(1)  # one confirmation: seen, not final
         time.sleep(0.5)      # several poll rounds see it unconfirmed
-        self.assertEqual(self.topup(key, tid)["status"], "pending")
+        seen = self.topup(key, tid)  # sighted, not credited (test_topup_progress has the rest)
+        self.assertEqual((seen["status"], seen["confirming"]["tx_id"], seen["deposit"]),
+                         ("confirming", gone["tx_hash"], None))
         self.devnet.revert(snap)
         self.devnet.mine(5)  # the old block numbers are final now, with other blocks
         # A control transfer after those blocks: once it is recorded, the watcher has passed the
@@ -188,8 +190,9 @@ class CreditTest(ChainTestCase):
         self.assertEqual((control_row["status"], control_row["reason"]), ("unmatched", "no_intent"))
         self.assertEqual(self.rows_of(gone["tx_hash"]), [])
         got = self.topup(key, tid)
-        self.assertEqual(got["status"], "pending")
+        self.assertEqual(got["status"], "pending")  # the reorg took the sighting away
         self.assertIsNone(got["deposit"])
+        self.assertIsNone(got["confirming"])
         self.assertBalance(key, 0)
 
         # Paying again after the reorg (another sender: another tx hash) credits normally.

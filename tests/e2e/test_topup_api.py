@@ -18,7 +18,7 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 CREATE_FIELDS = {"topup_id", "payment_address", "payment_network", "amount_usdt",
                  "requested_amount_usdt", "expires_at"}
 GET_FIELDS = {"topup_id", "status", "payment_address", "payment_network", "amount_usdt",
-              "requested_amount_usdt", "created_at", "expires_at", "deposit"}
+              "requested_amount_usdt", "created_at", "expires_at", "deposit", "confirming"}
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 

@@ -1,0 +1,57 @@
+#pragma once
+
+// Internal to ledger/: top-up progress (sightings before finality) and top-up events
+// (topup.confirming, topup.credited, topup.credited_short, topup.reorged, topup.expired),
+// written in the caller's transaction so a state change and its outbox row commit together.
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "ledger/deposit_store.h"
+#include "ledger/topup_progress.h"
+
+namespace instamarket {
+
+// A sighting that a reorg removed (a row RecordScan marked 'reorged').
+struct ReorgedSighting {
+  std::string tx_id;
+  std::int64_t event_index = 0;
+  std::string block_hash;
+};
+
+// Queues `event` ("topup.confirming", ...) for the intent: the body is rendered from the
+// intent as it is now in `tx` (see docs/api.md, "Top-up webhooks"). No webhook_url, no row.
+// `reorged`: for topup.reorged, the sighting that is gone (shown as "reorged").
+void EnqueueTopupEvent(pqxx::transaction_base& tx, const std::string& intent_id,
+                       const std::string& event,
+                       const std::optional<TopupConfirming>& reorged = std::nullopt);
+
+// After an intent was credited: topup.credited_short when its status is credited_short, else
+// topup.credited.
+void EnqueueTopupCreditEvent(pqxx::transaction_base& tx, const std::string& intent_id);
+
+// The sighting part of a scan, after the deposits and the cursor of `scan` are written:
+// intents whose sighting was reorged away go back to pending (topup.reorged); intents whose
+// sighting is final without having credited them lose it; pending intents without a sighting
+// that an unconfirmed transfer pays (a live amount hold of its amount, or its memo) get it
+// (topup.confirming). Returns the number of intents that became confirming.
+int RecordTopupProgress(pqxx::transaction_base& tx, const std::string& network,
+                        const ScanResult& scan, const NetworkFinality& finality,
+                        const std::vector<ReorgedSighting>& reorged);
+
+// Marks up to `limit` pending intents past expires_at + `grace_seconds` expired (on
+// `network`, or on every network) and queues topup.expired for each. Rows another
+// transaction holds are skipped (SKIP LOCKED), so instances never wait on each other.
+// Returns the ids expired.
+std::vector<std::string> ExpireTopupIntents(pqxx::transaction_base& tx,
+                                            const std::optional<std::string>& network,
+                                            int grace_seconds, std::int64_t limit);
+
+// The intent's sighting, with the network's head, when it has one.
+std::optional<TopupConfirming> LoadTopupConfirming(pqxx::transaction_base& tx,
+                                                   const std::string& intent_id);
+
+}  // namespace instamarket
