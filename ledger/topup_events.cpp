@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/json_writer.h"
+#include "core/payment_memo.h"
 #include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
 #include "ledger/topup_store.h"
@@ -172,7 +173,7 @@ int RecordTopupProgress(pqxx::transaction_base& tx, const std::string& network,
     if (u.memo.empty())
       memos.AddNull();
     else
-      memos.Add(u.memo);
+      memos.Add(NormalizedMemo(u.memo));
     times.Add(u.block_time);
     ++sightings;
   }
@@ -198,7 +199,7 @@ int RecordTopupProgress(pqxx::transaction_base& tx, const std::string& network,
         FROM candidate c JOIN topup_intents t ON t.id = c.id
        WHERE t.network = $1 AND t.status = 'pending' AND t.confirming_tx_id IS NULL
          AND (c.block_time <= 0 OR to_timestamp(c.block_time)
-              BETWEEN t.created_at - interval '60 seconds' AND t.expires_at)
+              BETWEEN t.created_at - interval '5 seconds' AND t.expires_at)
        ORDER BY t.id, c.ord)
     UPDATE topup_intents t
        SET confirming_tx_id = m.tx_id, confirming_event_index = m.event_index,
