@@ -11,6 +11,7 @@
 #include "api/order_handlers.h"
 #include "api/problem.h"
 #include "api/request_security.h"
+#include "api/reservation_handlers.h"
 #include "api/service_handlers.h"
 #include "core/crypto.h"
 #include "core/json_writer.h"
@@ -100,6 +101,14 @@ std::vector<ApiService::RouteEntry> ApiService::Routes() {
       {"POST", "/api/admin/orders/{id}/cancel", RouteAuth::kAdminToken, true,
        &HandleAdminCancelOrder},
       {"GET", "/api/admin/webhooks", RouteAuth::kAdminToken, true, &HandleAdminListWebhooks},
+      {"POST", "/api/admin/amount-reservations", RouteAuth::kAdminToken, true,
+       &HandleAdminCreateReservation},
+      {"GET", "/api/admin/amount-reservations", RouteAuth::kAdminToken, true,
+       &HandleAdminListReservations},
+      {"GET", "/api/admin/amount-reservations/{id}", RouteAuth::kAdminToken, true,
+       &HandleAdminGetReservation},
+      {"POST", "/api/admin/amount-reservations/{id}/release", RouteAuth::kAdminToken, true,
+       &HandleAdminReleaseReservation},
       {"GET", "/api/admin/claims", RouteAuth::kAdminToken, true, &HandleAdminListClaims},
       {"POST", "/api/admin/claims/{id}/approve", RouteAuth::kAdminToken, true,
        &HandleAdminApproveClaim},

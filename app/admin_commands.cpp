@@ -12,6 +12,8 @@
 
 #include "api/claim_handlers.h"
 #include "api/deposit_json.h"
+#include "api/reservation_handlers.h"
+#include "api/reservation_json.h"
 #include "api/webhook_json.h"
 #include "app/catalog_file.h"
 #include "app/cli_output.h"
@@ -32,6 +34,9 @@ constexpr char kAdminUsage[] =
     "deposits assign DEPOSIT_ID KEY_ID --reason TEXT | orders cancel ORDER_ID | "
     "claims list [--status S] [--limit N] | claims approve CLAIM_ID --reason TEXT | "
     "claims refuse CLAIM_ID --reason TEXT | "
+    "reservations create --network ID (--amount A | --requested-amount A) --label TEXT "
+    "[--expires-in-seconds N] | reservations list [--network ID] [--limit N] | "
+    "reservations show ID | reservations release ID | "
     "webhooks list [--failed] [--limit N] | webhooks redeliver DELIVERY_ID | "
     "secrets status | secrets reseal";
 
@@ -415,7 +420,78 @@ std::string CliActor() {
   return "cli:uid" + std::to_string(geteuid());
 }
 
-int RunAdminCommand(Database& db, const std::string& current_master_key_id,
+// `reservations ...`: the website's checkout holds amounts on a shared wallet in the same
+// registry as top-up intents (like POST /api/admin/amount-reservations).
+int ReservationsCommand(Database& db, const Config& config, const std::string& verb,
+                        const CommandArgs& args) {
+  auto print = [](const Reservation& r) {
+    JsonWriter json;
+    WriteReservationJson(json, r);
+    return PrintJson(json.Take());
+  };
+  if (verb == "create") {
+    auto network_id = args.One("network");
+    auto label = args.One("label");
+    auto exact = args.One("amount");
+    auto requested = args.One("requested-amount");
+    if (!Positional(args, 0) || !network_id || !label ||
+        exact.has_value() == requested.has_value()) {
+      return PrintUsageError(
+          "usage: admin reservations create --network ID (--amount A | --requested-amount A) "
+          "--label TEXT [--expires-in-seconds N]");
+    }
+    const NetworkConfig* network = config.FindNetwork(*network_id);
+    if (!network || !network->enabled)
+      return PrintUsageError("--network: unknown or disabled network \"" + *network_id + "\"");
+    auto amount = Money::Parse(exact ? *exact : *requested);
+    if (!amount) return PrintError(amount.error());
+    if (amount->micros() < 1'000'000 || amount->micros() > 100'000'000'000 ||
+        amount->micros() % 10'000 != 0) {
+      return PrintUsageError("the amount must be from 1 to 100000 with at most 2 decimals");
+    }
+    NewReservation request = ReservationRequest(config, *network);
+    if (exact)
+      request.amount = *amount;
+    else
+      request.requested_amount = *amount;
+    request.label = *label;
+    request.actor = CliActor();
+    if (auto text = args.One("expires-in-seconds")) {
+      auto seconds = ParseId(*text, "--expires-in-seconds");
+      if (!seconds || *seconds < 10 || *seconds > 7 * 86400)
+        return PrintUsageError("--expires-in-seconds must be from 10 to 604800");
+      request.expiry_seconds = static_cast<int>(*seconds);
+    }
+    auto reserved = db.topups().Reserve(request);
+    if (!reserved) return PrintError(reserved.error());
+    return print(*reserved);
+  }
+  if (verb == "list" && Positional(args, 0)) {
+    std::int64_t limit = 100;
+    if (auto text = args.One("limit")) {
+      auto parsed = ParseId(*text, "--limit");
+      if (!parsed) return PrintUsageError(parsed.error().message);
+      limit = std::min<std::int64_t>(*parsed, 10'000);
+    }
+    auto rows = db.topups().ListReservations(args.One("network"), static_cast<int>(limit));
+    if (!rows) return PrintError(rows.error());
+    JsonWriter json;
+    json.BeginArray();
+    for (const auto& r : *rows) WriteReservationJson(json, r);
+    return PrintJson(json.EndArray().Take());
+  }
+  if ((verb == "show" || verb == "release") && Positional(args, 1)) {
+    auto id = ParseId(args.positional[0], "RESERVATION_ID");
+    if (!id) return PrintUsageError(id.error().message);
+    auto r = verb == "show" ? db.topups().GetReservation(*id)
+                            : db.topups().ReleaseReservation(*id, CliActor());
+    if (!r) return PrintError(r.error());
+    return print(*r);
+  }
+  return PrintUsageError(std::string("usage: ") + kAdminUsage);
+}
+
+int RunAdminCommand(Database& db, const Config& config, const std::string& current_master_key_id,
                     const std::vector<std::string>& words) {
   if (words.size() < 2) return PrintUsageError(std::string("usage: ") + kAdminUsage);
   const std::string& group = words[0];
@@ -441,6 +517,14 @@ int RunAdminCommand(Database& db, const std::string& current_master_key_id,
     auto args = parse({"format", "reason", "limit", "status"}, {"unmatched"});
     if (!args) return PrintUsageError(args.error().message);
     return verb == "list" ? DepositsList(db, *args) : DepositsAssign(db, *args);
+  }
+  if (group == "reservations") {
+    std::string verb = rest[0];
+    rest.erase(rest.begin());
+    auto args = parse(
+        {"network", "label", "amount", "requested-amount", "expires-in-seconds", "limit"}, {});
+    if (!args) return PrintUsageError(args.error().message);
+    return ReservationsCommand(db, config, verb, *args);
   }
   if (group == "orders" && rest[0] == "cancel") {
     rest.erase(rest.begin());

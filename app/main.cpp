@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "adapters/chain_adapter.h"
+#include "adapters/wallet_key_directory.h"
 #include "api/api_service.h"
 #include "api/http_server.h"
 #include "app/admin_commands.h"
@@ -63,6 +64,11 @@ int Serve(const Config& config, Database& db) {
     AdapterRegistry adapters;
     RegisterBuiltinAdapters(adapters);
     DepositWatcher watcher(config, adapters, db.deposits(), runtime);
+    WalletKeyDirectory wallet_keys(config, adapters);
+    service.SetWalletKeyLookup(
+        [&wallet_keys](const std::string& network, const std::string& address) {
+          return wallet_keys.PublicKey(network, address);
+        });
     if (auto started = watcher.Start(); !started) return PrintError(started.error());
     OrderJobs order_jobs(config, db.orders(), runtime);
     WebhookDispatcher webhooks(config.webhooks, db.webhooks(), runtime);
@@ -120,7 +126,8 @@ int Main(std::vector<std::string> args) {
   if (command == "migrate" && args.size() == 1) return Migrate(db);
   if (command == "serve" && args.size() == 1) return Serve(*config, db);
   if (command == "admin") {
-    return RunAdminCommand(db, shared_box->current_key_id(), {args.begin() + 1, args.end()});
+    return RunAdminCommand(db, *config, shared_box->current_key_id(),
+                           {args.begin() + 1, args.end()});
   }
   return PrintUsageError(kUsage);
 }
