@@ -93,10 +93,13 @@ void ReleaseEndedHolds(pqxx::work& tx, const std::string& network) {
 
 // The amounts from `first` to `last` in 0.01 steps whose every held value (the amount less
 // each fee) is free on the wallet, in a random order from the CSPRNG: nobody can tell which
-// amount the next intent gets.
+// amount the next intent gets. Whole USDT amounts are left out but for `round_allowed`: a
+// round sum is what a client sends by mistake instead of the amount he was told, and it must
+// then credit nobody rather than whoever happens to hold it.
 std::vector<std::int64_t> FreeAmounts(pqxx::work& tx, const std::string& network,
                                       std::int64_t first, std::int64_t last,
-                                      const std::vector<std::int64_t>& fees) {
+                                      const std::vector<std::int64_t>& fees,
+                                      std::optional<std::int64_t> round_allowed) {
   std::int64_t max_fee = 0;
   for (std::int64_t fee : fees) max_fee = std::max(max_fee, fee);
   std::set<std::int64_t> held;
@@ -108,6 +111,7 @@ std::vector<std::int64_t> FreeAmounts(pqxx::work& tx, const std::string& network
   }
   std::vector<std::int64_t> free;
   for (std::int64_t amount = first; amount <= last; amount += TopupStore::kStepMicros) {
+    if (amount % 1'000'000 == 0 && amount != round_allowed) continue;
     bool all_free = true;
     for (std::int64_t fee : HeldFees(amount, fees))
       all_free = all_free && !held.count(amount - fee);
@@ -201,7 +205,8 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
     if (request.with_memo) memo = NewPaymentMemo();
     int attempts = 0;
     for (std::int64_t amount :
-         FreeAmounts(tx, request.network, first, last, request.withdrawal_fee_micros)) {
+         FreeAmounts(tx, request.network, first, last, request.withdrawal_fee_micros,
+                     request.offer_requested_amount ? std::optional(requested) : std::nullopt)) {
       if (++attempts > kMaxAttempts) break;
       pqxx::subtransaction sub(tx, "hold");
       auto id = sub.exec_params1(
@@ -255,7 +260,8 @@ Result<Reservation> TopupStore::Reserve(const NewReservation& request) {
     const int hold_seconds = request.expiry_seconds + request.amount_cooldown_seconds;
     int attempts = 0;
     for (std::int64_t amount :
-         FreeAmounts(tx, request.network, first, last, request.withdrawal_fee_micros)) {
+         FreeAmounts(tx, request.network, first, last, request.withdrawal_fee_micros,
+                     request.requested_amount ? std::nullopt : std::optional(first))) {
       if (++attempts > kMaxAttempts) break;
       pqxx::subtransaction sub(tx, "hold");
       auto id =

@@ -95,6 +95,8 @@ TEST_F(DepositsTest, AmountsAreRandomInTheBand) {
     amounts.push_back(db_->topups().Create(Request(10'000'000))->amount.micros());
   EXPECT_FALSE(std::is_sorted(amounts.begin(), amounts.end()));
   EXPECT_GT(*std::max_element(amounts.begin(), amounts.end()), 10'300'000);
+  // Never a whole USDT amount (11.00 is in the band): a round payment credits nobody.
+  for (std::int64_t a : amounts) EXPECT_NE(a % 1'000'000, 0) << a;
 }
 
 TEST_F(DepositsTest, SurchargeLimitIsEnforced) {
