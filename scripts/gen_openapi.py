@@ -195,6 +195,8 @@ schemas = {
                             "examples": [100]},
             "network": {"type": "string", "description": "An enabled network id of this server's configuration (e.g. usdt_trc_20, usdt_bep_20, usdt_polygon, usdt_arbitrum, usdt_ton, usdt_solana); an unknown or disabled one is a 422 whose detail lists the enabled ones.",
                         "examples": ["usdt_trc_20"]},
+            "webhook_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2048,
+                            "description": "Where the signed topup.* events of this intent are posted (the topupProgress webhook); the rules of an order's webhook_url apply. Null is the same as absent."},
         },
         "required": ["amount_usdt", "network"],
     },
@@ -202,8 +204,10 @@ schemas = {
         "topup_id": {"type": "string", "format": "uuid"},
         "payment_address": {"type": "string", "description": "The master wallet of the network."},
         "payment_network": {"type": "string"},
-        "amount_usdt": dict(MONEY, description="The exact amount to send: the requested amount, or the nearest free amount above it in 0.01 steps when another pending intent on the network holds it."),
+        "amount_usdt": dict(MONEY, description="The exact amount to send: a random free amount above the requested one in 0.01 steps (at most topups.max_surcharge_usdt more, never a whole number of USDT), held for this intent alone on the wallet."),
         "requested_amount_usdt": MONEY,
+        "payment_memo": {"type": ["string", "null"], "pattern": "^IM[0-9A-Z]{12}$",
+                         "description": "TON and Solana: the comment (TON text comment, Solana SPL memo) to send with the transfer; a final transfer carrying it credits this intent whatever its amount. Null on chains without comments."},
         "expires_at": UNIX,
     }),
     "TopupDeposit": obj({
@@ -228,6 +232,7 @@ schemas = {
         "payment_address": {"type": "string", "description": "Empty when the network is no longer configured."},
         "payment_network": {"type": "string"},
         "amount_usdt": MONEY, "requested_amount_usdt": MONEY,
+        "payment_memo": {"type": ["string", "null"], "description": "TON and Solana: the comment to send with the transfer; null elsewhere."},
         "created_at": UNIX, "expires_at": UNIX,
         "deposit": {"anyOf": [S("TopupDeposit"), {"type": "null"}], "description": "Null until credited."},
         "confirming": {"anyOf": [S("TopupConfirming"), {"type": "null"}], "description": "The sighted transfer while the status is confirming, else null."},
@@ -263,14 +268,37 @@ schemas = {
         "block": {"type": "integer", "format": "int64"}, "time": dict(UNIX, description="Block time, unix seconds."),
         "status": {"type": "string", "enum": ["credited", "assigned", "claimed", "unmatched", "external"],
                    "description": "claimed: credited through a claim (a proof or finance's approval)."},
-        "reason": {"type": ["string", "null"], "enum": ["no_intent", "expired", "ambiguous", "amount_mismatch", "amount_out_of_range", None],
-                   "description": "Why an unmatched deposit was not credited."},
+        "reason": {"type": ["string", "null"], "enum": ["no_intent", "expired", "ambiguous", "amount_mismatch", "amount_out_of_range", "before_intent", "already_credited", None],
+                   "description": "Why an unmatched deposit was not credited: before_intent (sent before the intent holding its amount existed), already_credited (a second payment), expired (after the intent's window), amount_mismatch (near a pending intent's amount but holding nothing), no_intent."},
         "key_id": {"type": ["integer", "null"], "format": "int64"},
         "topup_id": {"type": ["string", "null"], "format": "uuid"},
-        "memo": {"type": ["string", "null"], "description": "The comment the sender attached (TON); null when none."},
+        "matched_by": {"type": ["string", "null"], "enum": ["amount", "fee", "memo", None],
+                       "description": "How a credited deposit found its intent: its amount, its amount less an exchange withdrawal fee (credited short), or its memo."},
+        "credited_short": {"type": "boolean", "description": "Credited less than its intent asked for (an exchange fee, or a memo payment below the requested amount)."},
+        "memo": {"type": ["string", "null"], "description": "The comment the sender attached (TON, Solana); null when none."},
         "detected_at": UNIX,
     }),
     "DepositList": items_list("Deposit", "Deposits, newest first."),
+    "ReservationRequest": {
+        "type": "object", "description": "Exactly one of amount_usdt and requested_amount_usdt. Other members are ignored.",
+        "properties": {
+            "network": {"type": "string"},
+            "amount_usdt": {"description": "Reserve exactly this amount (1 to 100000, at most 2 decimals).", "anyOf": [{"type": "number"}, {"type": "string"}]},
+            "requested_amount_usdt": {"description": "Reserve a random free amount above this one, like an intent.", "anyOf": [{"type": "number"}, {"type": "string"}]},
+            "label": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The website's reference, e.g. its order number."},
+            "expires_in_seconds": {"type": "integer", "minimum": 10, "maximum": 604800, "description": "Default topups.expiry_seconds."},
+        },
+        "required": ["network", "label"],
+    },
+    "Reservation": obj({
+        "reservation_id": ID64, "network": {"type": "string"}, "amount_usdt": MONEY,
+        "label": {"type": "string"},
+        "status": {"type": "string", "enum": ["active", "paid", "released"]},
+        "actor": {"type": "string", "description": "Who reserved it: admin:<token name> or cli:<user>."},
+        "created_at": UNIX, "expires_at": UNIX,
+        "deposit": {"anyOf": [obj({"deposit_id": ID64, "tx_id": {"type": "string"}}), {"type": "null"}], "description": "The deposit that paid it (recorded external), once paid."},
+    }),
+    "ReservationList": items_list("Reservation", "Reservations, newest first."),
     "AssignDepositRequest": {
         "type": "object", "description": "Other members are ignored.",
         "properties": {"key_id": dict(ID64, description="A positive JSON integer: the API key to credit."),
@@ -512,8 +540,8 @@ paths["/api/v1/usage"] = {"get": op("getUsage", "Get the key's usage statistics"
 paths["/api/v1/balance/topup"] = {"post": op("createTopup", "Create a top-up intent", ["Top-ups"], API_SEC,
     {"200": ok("The intent: send exactly amount_usdt to payment_address before expires_at.", S("TopupCreated")),
      **api_errors("409", "422", post=True)},
-    params=[P("XTimestamp"), P("XSignature")], body=json_body("TopupRequest"),
-    desc="409 when no free amount within topups.max_surcharge_usdt above the requested one is left on the network. 422 on a bad body or an unknown or disabled network.")}
+    params=[P("XTimestamp"), P("XSignature"), P("IdempotencyKey")], body=json_body("TopupRequest"),
+    desc="409 when the key already has topups.max_pending_per_key (3) pending intents on the network, or when no free amount within topups.max_surcharge_usdt above the requested one is left. 422 on a bad body, a refused webhook_url, an Idempotency-Key used before with another body, or an unknown or disabled network. With the same Idempotency-Key and body, the earlier intent is answered again.")}
 
 paths["/api/v1/balance/topup/{id}"] = {"get": op("getTopup", "Get a top-up intent", ["Top-ups"], API_SEC,
     {"200": ok("The intent and, once credited, its deposit.", S("Topup")), **api_errors("404")},
@@ -591,8 +619,25 @@ paths["/api/admin/api-audit"] = {"get": op("adminListAudit", "List the last 50 a
 
 paths["/api/admin/deposits"] = {"get": op("adminListDeposits", "List deposits", ["Admin"], ADMIN_SEC,
     {"200": ok("Deposits, newest first.", S("DepositList"), headers=False), **admin_errors("422")},
-    params=[{"name": "status", "in": "query", "required": False, "description": "unmatched: only deposits awaiting manual assignment.",
-             "schema": {"type": "string", "enum": ["unmatched", "all"], "default": "all"}}, P("AdminLimit")])}
+    params=[{"name": "status", "in": "query", "required": False, "description": "unmatched: only deposits awaiting manual assignment; credited_short: credited less than their intent asked for; external: paid a reservation of the website.",
+             "schema": {"type": "string", "enum": ["all", "unmatched", "credited_short", "external"], "default": "all"}}, P("AdminLimit")])}
+
+paths["/api/admin/amount-reservations"] = {
+    "post": op("adminCreateReservation", "Reserve an amount on a shared wallet", ["Admin"], ADMIN_SEC,
+        {"201": ok("Held for the website: no intent is given it (nor its amount less a withdrawal fee) while held; audited.", S("Reservation"), headers=False),
+         **admin_errors("409", "422", post=True)},
+        body=json_body("ReservationRequest"),
+        desc="The website's checkout shares the master wallets: it reserves its amounts in the same registry as top-up intents. 409: the amount (or every amount of the band) is held."),
+    "get": op("adminListReservations", "List reservations", ["Admin"], ADMIN_SEC,
+        {"200": ok("Newest first.", S("ReservationList"), headers=False), **admin_errors("422")},
+        params=[{"name": "network", "in": "query", "required": False, "schema": {"type": "string"}}, P("AdminLimit")])}
+paths["/api/admin/amount-reservations/{id}"] = {"get": op("adminGetReservation", "Get a reservation", ["Admin"], ADMIN_SEC,
+    {"200": ok("The reservation and, once paid, its deposit.", S("Reservation"), headers=False), **admin_errors("404")},
+    params=[ID_PARAM_INT("Reservation")])}
+paths["/api/admin/amount-reservations/{id}/release"] = {"post": op("adminReleaseReservation", "Release a reservation", ["Admin"], ADMIN_SEC,
+    {"200": ok("Released; its amounts stay held for topups.amount_cooldown_seconds, so a payment under way still finds it; audited.", S("Reservation"), headers=False),
+     **admin_errors("404", "409", post=True)},
+    params=[ID_PARAM_INT("Reservation")], desc="409: the reservation is not active (paid or released).")}
 
 paths["/api/admin/deposits/{id}/assign"] = {"post": op("adminAssignDeposit", "Credit an unmatched deposit to a key", ["Admin"], ADMIN_SEC,
     {"200": ok("Credited once and audited.", S("DepositAssignment"), headers=False),
