@@ -234,7 +234,41 @@ class TronTest(AdapterCase):
         self.assertEqual(self.chain.api_keys_seen, {"test-key"})
 
 
-class TonTest(AdapterCase):
+class MemoTests:
+    """For chains that carry a comment (TON, Solana): the intent's payment_memo credits it
+    whatever the amount, and a memo naming nothing leaves the amount to decide."""
+
+    def test_8_the_payment_memo_credits_its_intent_whatever_the_amount(self):
+        key = self.daemon.create_key(harness.label(self.KIND, "memo"))
+        intent = self.intent(key["api_key"], "21")
+        memo = intent["payment_memo"]
+        self.assertRegex(memo, r"^IM[0-9A-Z]{12}$")
+        # Sent short and in lower case, with blanks: what a person types into a wallet.
+        tx = self.send(raw("20.5"), sender=0, memo=f" {memo.lower()} ")
+        def credited():
+            r = self.daemon.get(f"/balance/topup/{intent['topup_id']}", key=key["api_key"])
+            return exact(r) if r.json().get("status") == "credited_short" else None
+        got = wait_until(credited, TIMEOUT, what="the memo credits the top-up")
+        self.assertEqual(got["deposit"]["amount_usdt"], Decimal("20.5"))
+        balance = exact(self.daemon.get("/balance", key=key["api_key"]))
+        self.assertEqual(balance["balance_usdt"], Decimal("20.5"))
+        row = self.wait_deposit(tx)
+        self.assertEqual((row["status"], row["matched_by"], row["key_id"]),
+                         ("credited", "memo", key["key_id"]), row)
+        # The memo again: a second payment, kept for finance.
+        again = self.send(raw("1"), sender=0, memo=memo)
+        row = self.wait_deposit(again)
+        self.assertEqual((row["status"], row["reason"]), ("unmatched", "already_credited"), row)
+
+    def test_9_without_its_memo_the_amount_still_matches(self):
+        key = self.daemon.create_key(harness.label(self.KIND, "memo-amount"))
+        intent = self.intent(key["api_key"], "22")
+        tx = self.send(raw(intent["amount_usdt"]), sender=1, memo="thanks!")
+        row = self.wait_deposit(tx)
+        self.assertEqual((row["status"], row["matched_by"]), ("credited", "amount"), row)
+
+
+class TonTest(MemoTests, AdapterCase):
     KIND = "ton"
     MODULE = "chain-ton"
     SENDERS = TON_SENDERS
@@ -271,7 +305,7 @@ class TonTest(AdapterCase):
         self.assertCountedOnce()
 
 
-class SolanaTest(AdapterCase):
+class SolanaTest(MemoTests, AdapterCase):
     KIND = "solana"
     MODULE = "chain-solana"
     SENDERS = SOL_SENDERS
