@@ -7,11 +7,12 @@
 #   DEVNET_FROM=2 DEVNET_TOKEN=18 devnet/send-test-deposit.sh 5 /tmp/devnet
 #
 # Start the devnet first:  node devnet/devnet.js start --state var/devnet
+# To pay a top-up, AMOUNT is the amount_usdt POST /balance/topup answered, exactly.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ $# -lt 1 || $# -gt 2 || "$1" == "-h" || "$1" == "--help" ]]; then
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 amount="$1"

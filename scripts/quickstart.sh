@@ -195,6 +195,8 @@ Top up from the local devnet (a test USDT on a local chain, block every second),
   curl -X POST -H "X-API-Key: $key" -H 'Content-Type: application/json' \\
        -d '{"amount_usdt": 25, "network": "usdt_devnet"}' $base/balance/topup
   devnet/send-test-deposit.sh AMOUNT_USDT_FROM_THE_ANSWER $devnet_state
+      # exactly the answer's amount_usdt (a unique amount a little above 25, e.g. 25.37):
+      # matching is exact, and sending 25 itself credits nothing
   curl -H "X-API-Key: $key" $base/balance      # credited about 2 s later
 
 Then buy (10 Instagram accounts at 1.25) and read the delivered items:

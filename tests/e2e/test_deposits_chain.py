@@ -4,6 +4,10 @@ the 6- and 18-decimals TestUSDT tokens, `confirmations: 2`.
 Each class has its own devnet, daemon and network ids (see deposit_harness), so it runs alone
 (`python3 test_deposits_chain.py CreditTest`). Amounts are exact: JSON numbers are read as
 Decimal, and every credit is checked against GET /balance, the intent and `admin deposits list`.
+
+An intent's amount is a random free one in (requested, requested + 1.00] (topups.max_surcharge_usdt)
+and matching is exact (topups.match_tolerance_usdt 0): every test pays the amount_usdt the POST
+answered, never the requested amount.
 """
 
 import json
@@ -22,6 +26,17 @@ def D(text):
     return Decimal(str(text))
 
 
+def json_number(amount):
+    """How the daemon writes a Money amount (10.0, 10.7, 10.73)."""
+    text = format(Decimal(amount).normalize(), "f")
+    return text if "." in text else text + ".0"
+
+
+def raw6(amount):
+    """The 6-decimals token's base units of `amount`, as the decimal string deposits show."""
+    return str(int(Decimal(amount) * 10**6))
+
+
 
 def setUpModule():
     harness.require_environment()
@@ -38,19 +53,21 @@ class CreditTest(ChainTestCase):
         k = self.new_key("once")
         key = k["api_key"]
         created = self.intent(key, 10)
-        self.assertEqual(created["amount_usdt"], D("10"))
+        amount = created["amount_usdt"]
+        self.assertEqual(created["requested_amount_usdt"], D("10"))
+        self.assertTrue(D("10") < amount <= D("11"), created)
         tid = created["topup_id"]
-        tx = self.devnet.transfer("10", token=6, sender=1)
-        self.assertEqual(tx["raw_amount"], "10000000")
+        tx = self.devnet.transfer(str(amount), token=6, sender=1)
+        self.assertEqual(tx["raw_amount"], raw6(amount))
         self.settle()
         got = self.wait_status(key, tid, "credited_auto")
         self.assertEqual(got["deposit"]["network"], self.net())
         self.assertEqual(got["deposit"]["tx_id"], tx["tx_hash"])
-        self.assertEqual(got["deposit"]["amount_usdt"], D("10"))
+        self.assertEqual(got["deposit"]["amount_usdt"], amount)
         self.assertIsInstance(got["deposit"]["credited_at"], Decimal)
         self.assertGreaterEqual(got["deposit"]["credited_at"], got["created_at"])
-        self.assertEqual(got["amount_usdt"], D("10"))
-        self.assertBalance(key, "10")
+        self.assertEqual(got["amount_usdt"], amount)
+        self.assertBalance(key, amount)
 
         rows = self.rows_of(tx["tx_hash"])
         self.assertEqual(len(rows), 1, rows)
@@ -60,10 +77,10 @@ class CreditTest(ChainTestCase):
                                                   "key_id", "topup_id", "memo")},
                          {"network": self.net(), "tx_id": tx["tx_hash"], "index": tx["log_index"],
                           "from": self.devnet.sender(1), "to": self.devnet.master,
-                          "raw_amount": "10000000", "block": tx["block_number"],
+                          "raw_amount": raw6(amount), "block": tx["block_number"],
                           "status": "credited", "reason": None, "key_id": k["key_id"],
                           "topup_id": tid, "memo": None})
-        self.assertEqual(D(row["amount_usdt"]), D("10"))
+        self.assertEqual(D(row["amount_usdt"]), amount)
         self.assertIsInstance(row["time"], int)
         self.assertIsInstance(row["detected_at"], int)
 
@@ -73,15 +90,15 @@ class CreditTest(ChainTestCase):
         lines = csv.stdout.splitlines()
         self.assertEqual(lines[0],
                          "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,"
-                         "memo")
+                         "memo,matched_by,credited_short")
         # This run's network only: a devnet makes the same transaction hashes on every run.
         mine = [line.split(",") for line in lines[1:]
                 if tx["tx_hash"] in line and f",{self.net()}," in line]
         self.assertEqual(len(mine), 1, mine)
         self.assertEqual(mine[0], [str(row["id"]), self.net(), tx["tx_hash"], str(tx["log_index"]),
-                                   self.devnet.sender(1), self.devnet.master, "10.0",
+                                   self.devnet.sender(1), self.devnet.master, json_number(amount),
                                    str(tx["block_number"]), str(row["time"]), "credited", "",
-                                   str(k["key_id"]), ""])
+                                   str(k["key_id"]), "", "amount", "false"])
 
         audits = [a for a in self.audit_items("topup.credited")
                   if a["details"].get("topup_id") == tid]
@@ -92,7 +109,7 @@ class CreditTest(ChainTestCase):
         # More blocks, more poll rounds: nothing is credited again.
         self.devnet.mine(5)
         time.sleep(QUIET_SECONDS)
-        self.assertBalance(key, "10")
+        self.assertBalance(key, amount)
         self.assertEqual(len(self.rows_of(tx["tx_hash"])), 1)
         self.assertEqual(self.topup(key, tid)["status"], "credited_auto")
 
@@ -100,70 +117,93 @@ class CreditTest(ChainTestCase):
         a, b = self.new_key("same-a"), self.new_key("same-b")
         ia = self.intent(a["api_key"], 12)
         ib = self.intent(b["api_key"], 12)
-        self.assertEqual((ia["amount_usdt"], ib["amount_usdt"]), (D("12"), D("12.01")))
+        amount_a, amount_b = ia["amount_usdt"], ib["amount_usdt"]
+        self.assertNotEqual(amount_a, amount_b)
+        for amount in (amount_a, amount_b):
+            self.assertTrue(D("12") < amount <= D("13"), (ia, ib))
+            self.assertEqual(amount % D("0.01"), 0)
         self.assertEqual((ia["requested_amount_usdt"], ib["requested_amount_usdt"]),
                          (D("12"), D("12")))
-        # The larger one first, from different senders.
-        txb = self.devnet.transfer("12.01", token=6, sender=2)
-        txa = self.devnet.transfer("12", token=6, sender=3)
+        # The second one first, from different senders.
+        txb = self.devnet.transfer(str(amount_b), token=6, sender=2)
+        txa = self.devnet.transfer(str(amount_a), token=6, sender=3)
         self.settle()
         ga = self.wait_status(a["api_key"], ia["topup_id"], "credited_auto")
         gb = self.wait_status(b["api_key"], ib["topup_id"], "credited_auto")
-        self.assertEqual((ga["deposit"]["tx_id"], ga["deposit"]["amount_usdt"]), (txa["tx_hash"], D("12")))
-        self.assertEqual((gb["deposit"]["tx_id"], gb["deposit"]["amount_usdt"]), (txb["tx_hash"], D("12.01")))
-        self.assertBalance(a["api_key"], "12")
-        self.assertBalance(b["api_key"], "12.01")
+        self.assertEqual((ga["deposit"]["tx_id"], ga["deposit"]["amount_usdt"]), (txa["tx_hash"], amount_a))
+        self.assertEqual((gb["deposit"]["tx_id"], gb["deposit"]["amount_usdt"]), (txb["tx_hash"], amount_b))
+        self.assertBalance(a["api_key"], amount_a)
+        self.assertBalance(b["api_key"], amount_b)
         self.assertEqual(self.rows_of(txa["tx_hash"])[0]["key_id"], a["key_id"])
         self.assertEqual(self.rows_of(txb["tx_hash"])[0]["key_id"], b["key_id"])
 
-    def test_credit_is_the_amount_that_arrived(self):
-        # Within the 0.01 tolerance: the intent is credited with what was paid, not its amount.
-        k = self.new_key("tolerance")
+    def test_matching_is_exact(self):
+        # topups.match_tolerance_usdt is 0: half a cent more than the intent's amount pays
+        # nothing (amount_mismatch, near the pending amount), and the intent stays pending.
+        k = self.new_key("exact")
         created = self.intent(k["api_key"], 30)
-        tx = self.devnet.transfer("30.005", token=6, sender=1)
+        amount = created["amount_usdt"]
+        near = self.devnet.transfer(str(amount + D("0.005")), token=6, sender=1)
+        self.settle()
+        row = self.wait_deposit(near["tx_hash"])
+        self.assertEqual((row["status"], row["reason"], row["key_id"], row["topup_id"]),
+                         ("unmatched", "amount_mismatch", None, None))
+        self.assertEqual(D(row["amount_usdt"]), amount + D("0.005"))
+        self.assertEqual(self.topup(k["api_key"], created["topup_id"])["status"], "pending")
+        self.assertBalance(k["api_key"], 0)
+        # The exact amount credits it, with what arrived.
+        tx = self.devnet.transfer(str(amount), token=6, sender=2)
         self.settle()
         got = self.wait_status(k["api_key"], created["topup_id"], "credited_auto")
         self.assertEqual(got["deposit"]["tx_id"], tx["tx_hash"])
-        self.assertEqual(got["deposit"]["amount_usdt"], D("30.005"))
-        self.assertEqual(got["amount_usdt"], D("30"))
-        self.assertBalance(k["api_key"], "30.005")
+        self.assertEqual(got["deposit"]["amount_usdt"], amount)
+        self.assertBalance(k["api_key"], amount)
 
-    def test_closest_amount_wins_and_a_tie_is_ambiguous(self):
-        k = self.new_key("closest")
+    def test_each_amount_pays_its_intent_once(self):
+        # Three intents of one key for the same request (the most it may hold pending): three
+        # distinct amounts; paying one credits that intent only.
+        k = self.new_key("distinct")
         key = k["api_key"]
         intents = [self.intent(key, 60) for _ in range(3)]
-        self.assertEqual([t["amount_usdt"] for t in intents], [D("60"), D("60.01"), D("60.02")])
-        # 60.01 is within the tolerance of all three; the exact one wins.
-        first = self.devnet.transfer("60.01", token=6, sender=2)
+        amounts = [t["amount_usdt"] for t in intents]
+        self.assertEqual(len(set(amounts)), 3, amounts)
+        self.assertTrue(all(D("60") < a <= D("61") for a in amounts), amounts)
+        first = self.devnet.transfer(str(amounts[1]), token=6, sender=2)
         self.settle()
         got = self.wait_status(key, intents[1]["topup_id"], "credited_auto")
         self.assertEqual(got["deposit"]["tx_id"], first["tx_hash"])
-        # 60.01 again: 60 and 60.02 are equally close, so nobody gets it.
-        second = self.devnet.transfer("60.01", token=6, sender=3)
+        # The same amount again: its intent is credited already (the amount stays held), and
+        # nobody else gets it.
+        second = self.devnet.transfer(str(amounts[1]), token=6, sender=3)
         self.settle()
         row = self.wait_deposit(second["tx_hash"])
-        self.assertEqual((row["status"], row["reason"], row["key_id"]), ("unmatched", "ambiguous", None))
+        self.assertEqual((row["status"], row["reason"], row["key_id"]),
+                         ("unmatched", "already_credited", None))
         for t in (intents[0], intents[2]):
             self.assertEqual(self.topup(key, t["topup_id"])["status"], "pending")
-        self.assertBalance(key, "60.01")
+        self.assertBalance(key, amounts[1])
 
     def test_18_decimals_dust_is_not_credited(self):
         k = self.new_key("dec18")
         net18 = self.net(18)
         created = self.intent(k["api_key"], 25.5, network=net18)
         self.assertEqual(created["payment_network"], net18)
-        self.assertEqual(created["amount_usdt"], D("25.5"))
-        tx = self.devnet.transfer("25.500000000000000007", token=18, sender=4)
-        self.assertEqual(tx["raw_amount"], "25500000000000000007")
+        amount = created["amount_usdt"]
+        self.assertTrue(D("25.5") < amount <= D("26.5"), created)
+        # The amount and 7 wei of dust: below a micro-USDT, so the amount itself is credited.
+        raw = str(int(amount * 10**18) + 7)
+        tx = self.devnet.transfer(str(amount.quantize(D("0.01"))) + "0000000000000007", token=18,
+                                  sender=4)
+        self.assertEqual(tx["raw_amount"], raw)
         self.settle()
         got = self.wait_status(k["api_key"], created["topup_id"], "credited_auto")
-        self.assertEqual(got["deposit"]["amount_usdt"], D("25.5"))
+        self.assertEqual(got["deposit"]["amount_usdt"], amount)
         self.assertEqual(got["deposit"]["network"], net18)
-        self.assertBalance(k["api_key"], "25.5")
+        self.assertBalance(k["api_key"], amount)
         rows = self.rows_of(tx["tx_hash"], net18)
         self.assertEqual(len(rows), 1, rows)
-        self.assertEqual(rows[0]["raw_amount"], "25500000000000000007")
-        self.assertEqual(D(rows[0]["amount_usdt"]), D("25.5"))
+        self.assertEqual(rows[0]["raw_amount"], raw)
+        self.assertEqual(D(rows[0]["amount_usdt"]), amount)
         self.assertEqual(rows[0]["status"], "credited")
         # Nothing for the 6-decimals network.
         self.assertEqual(self.rows_of(tx["tx_hash"], self.net(6)), [])
@@ -173,8 +213,9 @@ class CreditTest(ChainTestCase):
         key = k["api_key"]
         created = self.intent(key, 44.44)
         tid = created["topup_id"]
+        amount = created["amount_usdt"]
         snap = self.devnet.snapshot()
-        gone = self.devnet.transfer("44.44", token=6, sender=5)
+        gone = self.devnet.transfer(str(amount), token=6, sender=5)
         self.devnet.mine(1)  # one confirmation: seen, not final
         time.sleep(0.5)      # several poll rounds see it unconfirmed
         seen = self.topup(key, tid)  # sighted, not credited (test_topup_progress has the rest)
@@ -196,12 +237,12 @@ class CreditTest(ChainTestCase):
         self.assertBalance(key, 0)
 
         # Paying again after the reorg (another sender: another tx hash) credits normally.
-        paid = self.devnet.transfer("44.44", token=6, sender=2)
+        paid = self.devnet.transfer(str(amount), token=6, sender=2)
         self.assertNotEqual(paid["tx_hash"], gone["tx_hash"])
         self.settle()
         got = self.wait_status(key, tid, "credited_auto")
         self.assertEqual(got["deposit"]["tx_id"], paid["tx_hash"])
-        self.assertBalance(key, "44.44")
+        self.assertBalance(key, amount)
         self.assertEqual(self.rows_of(gone["tx_hash"]), [])
         self.assertEqual(len(self.rows_of(paid["tx_hash"])), 1)
 
@@ -249,7 +290,7 @@ class CreditTest(ChainTestCase):
         k = self.new_key("assign-http")
         key = k["api_key"]
         created = self.intent(key, 300)
-        # 290 is within 10% of the intent but outside the 0.01 tolerance.
+        # 290 is within 10% of the intent's amount (300.01 to 301) but not that amount.
         tx = self.devnet.transfer("290", token=6, sender=4)
         self.settle()
         row = self.wait_deposit(tx["tx_hash"])
@@ -311,7 +352,7 @@ class UnmatchedTest(ChainTestCase):
         r = cls.daemon.post("/balance/topup", key=cls.late["api_key"], data=body,
                             headers={"Content-Type": "application/json"})
         assert r.status_code == 200, r.text
-        cls.late_intent = r.json()
+        cls.late_intent = exact(r)
 
     def test_transfer_without_intent(self):
         tx = self.devnet.transfer("777.77", token=6, sender=1)
@@ -326,11 +367,12 @@ class UnmatchedTest(ChainTestCase):
 
     def test_transfer_after_expiry(self):
         key, tid = self.late["api_key"], self.late_intent["topup_id"]
-        self.assertEqual(D(self.late_intent["amount_usdt"]), D("33"))
+        amount = D(self.late_intent["amount_usdt"])
+        self.assertTrue(D("33") < amount <= D("34"), self.late_intent)
         got = self.wait_status(key, tid, "expired", timeout=25)
         self.assertGreater(time.time(), got["expires_at"])
         self.assertEqual(got["expires_at"] - got["created_at"], 10)
-        tx = self.devnet.transfer("33", token=6, sender=2)
+        tx = self.devnet.transfer(str(amount), token=6, sender=2)
         self.settle()
         row = self.wait_deposit(tx["tx_hash"])
         self.assertEqual((row["status"], row["reason"], row["key_id"]), ("unmatched", "expired", None))
@@ -342,14 +384,14 @@ class UnmatchedTest(ChainTestCase):
     def test_other_token_and_other_address_are_ignored(self):
         k = self.new_key("ignored")
         created = self.intent(k["api_key"], 7)
-        self.assertEqual(created["amount_usdt"], D("7"))
-        wrong_token = self.devnet.transfer("7", token=18, sender=3)        # not configured
-        wrong_address = self.devnet.transfer("7", token=6, sender=4, to="other")
-        paid = self.devnet.transfer("7", token=6, sender=5)
+        amount = str(created["amount_usdt"])
+        wrong_token = self.devnet.transfer(amount, token=18, sender=3)        # not configured
+        wrong_address = self.devnet.transfer(amount, token=6, sender=4, to="other")
+        paid = self.devnet.transfer(amount, token=6, sender=5)
         self.settle()
         got = self.wait_status(k["api_key"], created["topup_id"], "credited_auto")
         self.assertEqual(got["deposit"]["tx_id"], paid["tx_hash"])
-        self.assertBalance(k["api_key"], "7")
+        self.assertBalance(k["api_key"], created["amount_usdt"])
         txs = [r["tx_id"] for r in self.daemon.deposits(self.net())]
         self.assertNotIn(wrong_token["tx_hash"], txs)
         self.assertNotIn(wrong_address["tx_hash"], txs)
@@ -396,15 +438,19 @@ class RestartTest(ChainTestCase):
     MODULE = "dep-restart"
     NETWORK_PREFIX = "dkill"
     TOKENS = (6,)
+    # One key pays 20 intents at once (the default cap is 3 pending per key and network).
+    CONFIG = {"topups": {"max_pending_per_key": 20}}
 
     def test_sigkill_mid_stream(self):
         k = self.new_key("kill9")
         key = k["api_key"]
         intents = [self.intent(key, 50 + i) for i in range(20)]
-        self.assertEqual([t["amount_usdt"] for t in intents], [D(50 + i) for i in range(20)])
+        amounts = [t["amount_usdt"] for t in intents]
+        self.assertEqual(len(set(amounts)), 20, amounts)
+        self.assertTrue(all(D(50 + i) < a <= D(51 + i) for i, a in enumerate(amounts)), amounts)
         sent = []
         for i, t in enumerate(intents):
-            sent.append(self.devnet.transfer(str(50 + i), token=6, sender=i % 5 + 1))
+            sent.append(self.devnet.transfer(str(t["amount_usdt"]), token=6, sender=i % 5 + 1))
             if i in (4, 12):
                 self.devnet.mine(2)   # a batch becomes final ...
                 time.sleep(0.05 if i == 4 else 0.15)
@@ -422,8 +468,8 @@ class RestartTest(ChainTestCase):
             got = self.wait_status(key, t["topup_id"], "credited_auto")
             self.assertEqual(got["deposit"]["tx_id"], tx["tx_hash"])
             self.assertEqual(got["deposit"]["amount_usdt"], t["amount_usdt"])
-        total = sum(D(50 + i) for i in range(20))
-        self.assertEqual(total, D(1190))
+        total = sum(amounts)
+        self.assertTrue(D(1190) < total <= D(1210), total)
         self.assertBalance(key, total)
         # A few more rounds (and blocks) change nothing.
         self.devnet.mine(3)
@@ -447,6 +493,8 @@ class RpcFaultTest(ChainTestCase):
     MODULE = "dep-faults"
     NETWORK_PREFIX = "dfault"
     TOKENS = (6, 18)
+    # One key pays 10 intents at once (the default cap is 3 pending per key and network).
+    CONFIG = {"topups": {"max_pending_per_key": 10}}
 
     @classmethod
     def make_networks(cls, devnet):
@@ -481,9 +529,10 @@ class RpcFaultTest(ChainTestCase):
     def test_faulty_rpc_still_credits_exactly_once(self):
         k = self.new_key("faults")
         key = k["api_key"]
-        amounts = [D("20.5") + i for i in range(10)]
-        intents = [self.intent(key, a) for a in amounts]
-        self.assertEqual([t["amount_usdt"] for t in intents], amounts)
+        requested = [D("20.5") + i for i in range(10)]
+        intents = [self.intent(key, a) for a in requested]
+        amounts = [t["amount_usdt"] for t in intents]
+        self.assertTrue(all(r < a <= r + 1 for r, a in zip(requested, amounts)), amounts)
         sent = [self.devnet.transfer(str(a), token=6, sender=i % 5 + 1)
                 for i, a in enumerate(amounts)]
         self.settle()
@@ -517,11 +566,11 @@ class RpcFaultTest(ChainTestCase):
         k = self.new_key("failover")
         net18 = self.net(18)
         created = self.intent(k["api_key"], 15, network=net18)
-        tx = self.devnet.transfer("15", token=18, sender=2)
+        tx = self.devnet.transfer(str(created["amount_usdt"]), token=18, sender=2)
         self.settle()
         got = self.wait_status(k["api_key"], created["topup_id"], "credited_auto")
         self.assertEqual(got["deposit"]["tx_id"], tx["tx_hash"])
-        self.assertBalance(k["api_key"], "15")
+        self.assertBalance(k["api_key"], created["amount_usdt"])
         self.assertEqual(len(self.rows_of(tx["tx_hash"], net18)), 1)
 
 

@@ -58,7 +58,12 @@ class DocsBrowserTest(harness.DaemonTestCase):
         self.assertEqual(seen["console_errors"], [])
         self.assertEqual(seen["failed_responses"], [])
         self.assertIn('"balance_usdt": 3.5', seen["balance"]["text"])
-        self.assertIn('"amount_usdt": 12.5', seen["topup"]["text"])
+        # The intent gets a random free amount above the request (topups.max_surcharge_usdt,
+        # 1.00 by default): the answer carries the request and an amount in (12.5, 13.5].
+        self.assertIn('"requested_amount_usdt": 12.5', seen["topup"]["text"])
+        answer = json.loads(seen["topup"]["text"][seen["topup"]["text"].index("{"):])
+        self.assertGreater(answer["amount_usdt"], 12.5)
+        self.assertLessEqual(answer["amount_usdt"], 13.5)
         self.assertTrue(os.path.getsize(screenshot) > 10_000)
         # The top-up went through the HMAC check: the server accepted the page's signature.
         r = self.daemon.post("/balance/topup", key=key["api_key"],

@@ -1,5 +1,11 @@
 """POST /api/v1/balance/topup and GET /api/v1/balance/topup/{id}: the contract, validation (422),
-the surcharge range running out (409), ownership (404) and HMAC signing of the POST.
+the surcharge range running out (409), the pending cap per key (409), ownership (404) and HMAC
+signing of the POST.
+
+An intent gets a random free amount in (requested, requested + topups.max_surcharge_usdt] in 0.01
+steps, never the requested amount itself (topups.offer_requested_amount is false by default), and
+a key holds at most topups.max_pending_per_key (3 by default) pending intents per network: the
+tests below keep those defaults and give each test that makes intents a key of its own.
 
 The daemon watches a real devnet chain here, but nothing is paid: see test_deposits_chain.py.
 """
@@ -16,9 +22,11 @@ from deposit_harness import ChainTestCase, exact
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CREATE_FIELDS = {"topup_id", "payment_address", "payment_network", "amount_usdt",
-                 "requested_amount_usdt", "expires_at"}
+                 "requested_amount_usdt", "payment_memo", "expires_at"}
 GET_FIELDS = {"topup_id", "status", "payment_address", "payment_network", "amount_usdt",
-              "requested_amount_usdt", "created_at", "expires_at", "deposit", "confirming"}
+              "requested_amount_usdt", "payment_memo", "created_at", "expires_at", "deposit",
+              "confirming"}
+CENT = Decimal("0.01")
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
@@ -31,7 +39,7 @@ class TopupApiTest(ChainTestCase):
     MODULE = "topup-api"
     NETWORK_PREFIX = "tapi"
     TOKENS = (6,)
-    # 3 amounts per requested amount: X, X+0.01, X+0.02.
+    # 2 amounts per requested amount: X+0.01, X+0.02 (never X itself).
     CONFIG = {"topups": {"max_surcharge_usdt": "0.02"}}
 
     @classmethod
@@ -47,6 +55,18 @@ class TopupApiTest(ChainTestCase):
         cls.owner = cls.daemon.create_key(harness.label(cls.MODULE, "owner"))
         cls.key = cls.owner["api_key"]
 
+    def fresh_key(self, name):
+        """A key of the test's own, so the pending cap (3 per key and network) counts only the
+        test's intents."""
+        return self.daemon.create_key(harness.label(self.MODULE, name))["api_key"]
+
+    def assertAmountAbove(self, body, requested):
+        """amount_usdt is requested + 0.01 or + 0.02 (max_surcharge_usdt 0.02), in 0.01 steps."""
+        requested = Decimal(str(requested))
+        self.assertEqual(body["requested_amount_usdt"], requested, body)
+        self.assertIn(body["amount_usdt"], (requested + CENT, requested + 2 * CENT), body)
+        return body["amount_usdt"]
+
     def post_raw(self, body, key=None, headers=JSON_HEADERS):
         data = body if isinstance(body, (bytes, str)) else json.dumps(body)
         return self.daemon.post("/balance/topup", key=key or self.key, data=data,
@@ -55,8 +75,9 @@ class TopupApiTest(ChainTestCase):
     # ----- the happy path ------------------------------------------------------------------
 
     def test_create_and_get(self):
+        key = self.fresh_key("create")
         before = int(time.time())
-        r = self.post_raw({"amount_usdt": 10.5, "network": self.net()})
+        r = self.post_raw({"amount_usdt": 10.5, "network": self.net()}, key=key)
         created = self.assertJson(r)
         after = int(time.time())
         self.assertEqual(set(created), CREATE_FIELDS, created)
@@ -64,22 +85,23 @@ class TopupApiTest(ChainTestCase):
         self.assertEqual(created["payment_address"], self.devnet.master)
         self.assertEqual(created["payment_network"], self.net())
         body = exact(r)
-        self.assertEqual(body["amount_usdt"], Decimal("10.5"))
-        self.assertEqual(body["requested_amount_usdt"], Decimal("10.5"))
+        amount = self.assertAmountAbove(body, "10.5")
+        self.assertIsNone(created["payment_memo"])  # an EVM network: no memo
         self.assertIs(type(created["expires_at"]), int)
         # topups.expiry_seconds defaults to 3600.
         self.assertGreaterEqual(created["expires_at"], before + 3600 - 1)
         self.assertLessEqual(created["expires_at"], after + 3600 + 1)
 
-        r = self.daemon.get(f"/balance/topup/{created['topup_id']}", key=self.key)
+        r = self.daemon.get(f"/balance/topup/{created['topup_id']}", key=key)
         got = self.assertJson(r)
         self.assertEqual(set(got), GET_FIELDS, got)
         self.assertEqual(got["topup_id"], created["topup_id"])
         self.assertEqual(got["status"], "pending")
         self.assertEqual(got["payment_address"], self.devnet.master)
         self.assertEqual(got["payment_network"], self.net())
-        self.assertEqual(exact(r)["amount_usdt"], Decimal("10.5"))
+        self.assertEqual(exact(r)["amount_usdt"], amount)
         self.assertEqual(exact(r)["requested_amount_usdt"], Decimal("10.5"))
+        self.assertIsNone(got["payment_memo"])
         self.assertEqual(got["expires_at"], created["expires_at"])
         self.assertIs(type(got["created_at"]), int)
         self.assertGreaterEqual(got["created_at"], before - 1)
@@ -91,10 +113,11 @@ class TopupApiTest(ChainTestCase):
         for amount, text in ((1, "1.0"), (100000, "100000.0"), (99999.99, "99999.99"),
                              (1.01, "1.01")):
             with self.subTest(amount=amount):
-                r = self.post_raw({"amount_usdt": amount, "network": self.net()})
+                # One key per amount: four intents would pass the cap of 3 pending per key.
+                r = self.post_raw({"amount_usdt": amount, "network": self.net()},
+                                  key=self.fresh_key(f"bounds-{text}"))
                 self.assertJson(r)
-                self.assertEqual(exact(r)["amount_usdt"], Decimal(text))
-                self.assertEqual(exact(r)["requested_amount_usdt"], Decimal(text))
+                self.assertAmountAbove(exact(r), text)
                 self.assertIn(f'"requested_amount_usdt":{text}', r.text)
 
     # ----- 422 -----------------------------------------------------------------------------
@@ -141,35 +164,64 @@ class TopupApiTest(ChainTestCase):
                 self.assertProblem(self.post_raw(body), 422, ["body"])
 
     def test_invalid_requests_create_nothing(self):
-        # A rejected request must not take an amount: the next valid one gets the requested one.
-        self.assertProblem(self.post_raw({"amount_usdt": 70.77, "network": "nope"}), 422)
-        self.assertProblem(self.post_raw({"amount_usdt": "70.777", "network": self.net()}), 422)
-        r = self.post_raw({"amount_usdt": 70.77, "network": self.net()})
-        self.assertJson(r)
-        self.assertEqual(exact(r)["amount_usdt"], Decimal("70.77"))
+        # A rejected request must not take an amount: both amounts of 70.77 (70.78 and 70.79)
+        # are still there for the next two valid requests, and only then is the range used up.
+        key = self.fresh_key("invalid-nothing")
+        self.assertProblem(self.post_raw({"amount_usdt": 70.77, "network": "nope"}, key=key), 422)
+        self.assertProblem(self.post_raw({"amount_usdt": "70.777", "network": self.net()},
+                                         key=key), 422)
+        amounts = set()
+        for _ in range(2):
+            r = self.post_raw({"amount_usdt": 70.77, "network": self.net()}, key=key)
+            self.assertJson(r)
+            amounts.add(self.assertAmountAbove(exact(r), "70.77"))
+        self.assertEqual(amounts, {Decimal("70.78"), Decimal("70.79")})
+        self.assertProblem(self.post_raw({"amount_usdt": 70.77, "network": self.net()}, key=key),
+                           409)
 
     # ----- 409 -----------------------------------------------------------------------------
 
     def test_surcharge_range_exhausted(self):
-        other = self.daemon.create_key(harness.label(self.MODULE, "409-other"))["api_key"]
-        amounts = []
-        for key in (self.key, other, self.key):  # the range is per network, not per key
+        mine = self.fresh_key("409-mine")
+        other = self.fresh_key("409-other")
+        amounts = set()
+        for key in (mine, other):  # the range is per network, not per key
             r = self.post_raw({"amount_usdt": 10, "network": self.net()}, key=key)
             self.assertJson(r)
-            body = exact(r)
-            self.assertEqual(body["requested_amount_usdt"], Decimal("10"))
-            amounts.append(body["amount_usdt"])
-        self.assertEqual(amounts, [Decimal("10"), Decimal("10.01"), Decimal("10.02")])
-        problem = self.assertProblem(self.post_raw({"amount_usdt": 10, "network": self.net()}), 409)
+            amounts.add(self.assertAmountAbove(exact(r), "10"))
+        # 10 itself is never given (offer_requested_amount: false): 10.01 and 10.02 are the range.
+        self.assertEqual(amounts, {Decimal("10.01"), Decimal("10.02")})
+        problem = self.assertProblem(self.post_raw({"amount_usdt": 10, "network": self.net()},
+                                                   key=mine), 409)
         self.assertIn("10", problem["detail"])
+        self.assertIn("held", problem["detail"])  # the range, not the pending cap (2 < 3)
         # Again: still 409 (nothing was taken by the refused request).
         self.assertProblem(self.post_raw('{"amount_usdt": 10.00, "network": "%s"}' % self.net(), key=other),
                            409)
-        # 10.01 requested: 10.01 and 10.02 are taken, 10.03 is free.
-        r = self.post_raw({"amount_usdt": 10.01, "network": self.net()})
+        # 10.01 requested: its range is 10.02 (taken) and 10.03 (free).
+        r = self.post_raw({"amount_usdt": 10.01, "network": self.net()}, key=mine)
         self.assertJson(r)
         self.assertEqual(exact(r)["amount_usdt"], Decimal("10.03"))
         self.assertEqual(exact(r)["requested_amount_usdt"], Decimal("10.01"))
+
+    def test_pending_intents_per_key_are_capped(self):
+        # topups.max_pending_per_key: 3 by default, per key and network.
+        key = self.fresh_key("cap")
+        for amount in (20, 21, 22):
+            self.assertJson(self.post_raw({"amount_usdt": amount, "network": self.net()}, key=key))
+        problem = self.assertProblem(self.post_raw({"amount_usdt": 23, "network": self.net()},
+                                                   key=key), 409)
+        self.assertIn("3 pending", problem["detail"])
+        # The refused request took no amount: another key gets one of 23's two amounts, and the
+        # other is still free for a third key.
+        amounts = set()
+        for name in ("cap-other-1", "cap-other-2"):
+            r = self.post_raw({"amount_usdt": 23, "network": self.net()}, key=self.fresh_key(name))
+            self.assertJson(r)
+            amounts.add(self.assertAmountAbove(exact(r), "23"))
+        self.assertEqual(amounts, {Decimal("23.01"), Decimal("23.02")})
+        # Still capped: the key's three intents are pending.
+        self.assertProblem(self.post_raw({"amount_usdt": 24, "network": self.net()}, key=key), 409)
 
     # ----- 404 -----------------------------------------------------------------------------
 
@@ -211,7 +263,7 @@ class TopupApiTest(ChainTestCase):
         self.assertProblem(r, 401)
         r = self.daemon.signed_post("/balance/topup", key, secret, body)
         created_topup = self.assertJson(r)
-        self.assertEqual(exact(r)["amount_usdt"], Decimal("12.34"))
+        self.assertAmountAbove(exact(r), "12.34")
         # GET needs no signature.
         got = self.assertJson(self.daemon.get(f"/balance/topup/{created_topup['topup_id']}", key=key))
         self.assertEqual(got["status"], "pending")

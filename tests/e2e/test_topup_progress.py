@@ -52,11 +52,10 @@ class ProgressTestCase(ChainTestCase):
                              headers={"Content-Type": "application/json"})
         self.assertJson(r)
         created = exact(r)
-        if webhook:
-            # Until POST /balance/topup stores webhook_url itself (HandleCreateTopup parses
-            # it in the allocation rewrite), the test puts it on the intent.
-            oh.psql(f"UPDATE topup_intents SET webhook_url = '{self.receiver.url}' "
-                    f"WHERE id = '{created['topup_id']}' AND webhook_url IS NULL")
+        # POST /balance/topup stores webhook_url on the intent (null without one).
+        stored = oh.psql(f"SELECT coalesce(webhook_url, 'none') FROM topup_intents "
+                         f"WHERE id = '{created['topup_id']}'")
+        self.assertEqual(stored, [[self.receiver.url if webhook else "none"]])
         return created
 
     def events(self, topup_id):

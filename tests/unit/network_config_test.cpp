@@ -27,7 +27,7 @@ std::string ErrorOf(const std::string& yaml) {
 TEST(NetworkConfigTest, ReadsAnEvmNetwork) {
   auto config =
       LoadConfigText(Network("    confirmations: 64\n    start: 123\n") +
-                     "topups: {max_surcharge_usdt: \"0.50\", match_tolerance_usdt: 0.01}\n");
+                     "topups: {max_surcharge_usdt: \"0.50\", match_tolerance_usdt: 0.004}\n");
   ASSERT_TRUE(config.ok()) << config.error().message;
   ASSERT_EQ(config->networks.size(), 1u);
   const NetworkConfig& n = config->networks[0];
@@ -37,7 +37,7 @@ TEST(NetworkConfigTest, ReadsAnEvmNetwork) {
   EXPECT_EQ(n.start, "123");
   EXPECT_TRUE(n.enabled);
   EXPECT_EQ(config->topups.max_surcharge_micros, 500'000);
-  EXPECT_EQ(config->topups.match_tolerance_micros, 10'000);
+  EXPECT_EQ(config->topups.match_tolerance_micros, 4'000);
   EXPECT_EQ(config->FindNetwork("usdt_polygon"), &config->networks[0]);
   EXPECT_EQ(config->FindNetwork("nope"), nullptr);
 }
@@ -67,6 +67,13 @@ TEST(NetworkConfigTest, ErrorsNameTheNetworkKey) {
   EXPECT_NE(ErrorOf(bad_token).find("networks[0].token"), std::string::npos);
   EXPECT_NE(ErrorOf(std::string(kBase) + "topups: {max_surcharge_usdt: \"1.0000001\"}\n")
                 .find("topups.max_surcharge_usdt"),
+            std::string::npos);
+  // Held amounts are 0.01 apart: a tolerance of half a step or more is refused.
+  EXPECT_NE(ErrorOf(std::string(kBase) + "topups: {match_tolerance_usdt: \"0.01\"}\n")
+                .find("topups.match_tolerance_usdt"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(std::string(kBase) + "topups: {match_tolerance_usdt: \"0.005\"}\n")
+                .find("topups.match_tolerance_usdt"),
             std::string::npos);
   std::string twice = Network("    confirmations: 1\n");
   twice += twice.substr(twice.find("  - id"));
