@@ -250,10 +250,12 @@ class ClaimChainCase(harness.DaemonTestCase):
         # The same proof again, a new claim by this key or by another: refused, nothing moves.
         self.assertProblem(self.prove(key, claim, signature), 409)
         self.assertProblem(self.post(key, "/balance/claims",
-                                     {"network": row["network"], "tx_id": row["tx_id"]}), 409)
+                                     {"network": row["network"], "tx_id": row["tx_id"],
+                                      "event_index": row["index"]}), 409)
         other = self.new_key("proof-other")
         self.assertProblem(self.post(other, "/balance/claims",
-                                     {"network": row["network"], "tx_id": row["tx_id"]}), 409)
+                                     {"network": row["network"], "tx_id": row["tx_id"],
+                                      "event_index": row["index"]}), 409)
         self.assertEqual(self.balance(key), Decimal("12.34"))
         self.assertEqual(self.balance(other), 0)
         self.assertEqual(self.ledger_entries(row), 1)
