@@ -14,7 +14,8 @@ namespace {
 constexpr std::size_t kMaxTxIdLength = 200;
 constexpr std::size_t kMaxSignatureLength = 512;  // hex of 65 bytes is 132; base58/64 less
 constexpr std::size_t kMaxTextLength = 1000;      // note, reason
-constexpr std::int64_t kMaxEventIndex = 1'000'000'000;
+// 2^53 - 1, the largest integer JSON clients keep exact: Tron's event index is a 48-bit hash.
+constexpr std::int64_t kMaxEventIndex = 9'007'199'254'740'991;
 
 std::string KeyActor(const HandlerContext& ctx) { return "key:" + std::to_string(ctx.key->id); }
 
@@ -214,7 +215,7 @@ HttpResponse HandleCreateClaim(const HandlerContext& ctx) {
     const auto& v = root["event_index"];
     if (!v.is_number_integer() || v.get<std::int64_t>() < 0 ||
         v.get<std::int64_t>() > kMaxEventIndex) {
-      errors.push_back({"event_index", "must be an integer from 0 to 1000000000"});
+      errors.push_back({"event_index", "must be an integer from 0 to 9007199254740991"});
     } else {
       event_index = v.get<std::int64_t>();
     }

@@ -382,7 +382,7 @@ schemas.update({
     "ClaimRequest": obj({
         "network": {"type": "string", "description": "The network id the deposit was made on."},
         "tx_id": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The transaction (hash, signature) as the chain names it."},
-        "event_index": {"type": "integer", "minimum": 0, "maximum": 1000000000, "default": 0, "description": "The transfer's index in the transaction (EVM log index ...); 0 by default."},
+        "event_index": {"type": "integer", "minimum": 0, "maximum": 9007199254740991, "default": 0, "description": "The transfer's index in the transaction (EVM log index ...; on Tron the deposit's 48-bit index); 0 by default."},
     }, required=["network", "tx_id"], desc="Other members are refused (422)."),
     "ClaimDeposit": obj({
         "network": {"type": "string"}, "tx_id": {"type": "string"},
