@@ -42,11 +42,12 @@ void BM_RecordScanCredits(benchmark::State& state) {
   std::string network = "bench_" + std::to_string(std::time(nullptr)) + "_" +
                         std::to_string(batch) + "_" + std::to_string(++run);
   auto key = db->keys().Create("ingest-bench", false, {}, "bench");
-  std::int64_t cursor = *db->deposits().InitCursor(network, 0);
+  std::int64_t cursor = db->deposits().InitCursor(network, 0)->position;
   MatchRules rules;
-  MatchFunction match = [&rules](const std::vector<DepositInput>& d,
-                                 const std::vector<IntentCandidate>& i) {
-    return MatchDeposits(d, i, rules);
+  // As the watcher does (watcher/deposit_watcher.cpp): RecordScan loads the MatchCandidates
+  // (the intents, their holds sorted by amount, nearby pending amounts) and the matcher decides.
+  MatchFunction match = [&rules](const std::vector<DepositInput>& d, const MatchCandidates& c) {
+    return MatchDeposits(d, c, rules);
   };
   std::int64_t tx_counter = 0;
   std::int64_t credited = 0;
@@ -58,10 +59,17 @@ void BM_RecordScanCredits(benchmark::State& state) {
     scan.final_height = cursor + 1;
     scan.new_cursor = cursor + 1;
     for (std::size_t i = 0; i < batch; ++i) {
-      // A distinct requested amount per intent, so allocation is one probe, as in production.
-      auto requested = Money::FromMicros(1'000'000 + (tx_counter + 1) * 10'000);
-      auto intent = db->topups().Create(
-          NewTopup{key->id, network, requested, Money::FromMicros(0), 3600, 900});
+      // Whole-USDT requests spread over the network, each given a random free amount above it
+      // (the default 1.00 surcharge band, two withdrawal fees held too) as in production; the
+      // deposit then pays the intent's actual amount.
+      NewTopup request;
+      request.key_id = key->id;
+      request.network = network;
+      request.requested_amount = Money::FromMicros((1 + tx_counter % 1999) * 1'000'000);
+      request.max_surcharge = Money::FromMicros(1'000'000);
+      request.max_pending_per_key = 1000;  // one key holds the whole batch until it is credited
+      request.withdrawal_fee_micros = {1'000'000, 800'000};
+      auto intent = db->topups().Create(request);
       if (!intent.ok()) {
         state.SkipWithError(intent.error().message.c_str());
         return;
@@ -84,7 +92,7 @@ void BM_RecordScanCredits(benchmark::State& state) {
       return;
     }
     credited += outcome->credited;
-    cursor = scan.new_cursor;
+    cursor = scan.new_cursor.position;
   }
   state.counters["credited/s"] =
       benchmark::Counter(static_cast<double>(credited), benchmark::Counter::kIsRate);
