@@ -113,8 +113,12 @@ std::vector<std::int64_t> FreeAmounts(pqxx::work& tx, const std::string& network
   for (std::int64_t amount = first; amount <= last; amount += TopupStore::kStepMicros) {
     if (amount % 1'000'000 == 0 && amount != round_allowed) continue;
     bool all_free = true;
-    for (std::int64_t fee : HeldFees(amount, fees))
-      all_free = all_free && !held.count(amount - fee);
+    for (std::int64_t fee : HeldFees(amount, fees)) {
+      // A value held less a fee may not be round either (fee 0.80 on 10.80 holds 10.00).
+      std::int64_t value = amount - fee;
+      all_free = all_free && !held.count(value) &&
+                 (value % 1'000'000 != 0 || value == round_allowed);
+    }
     if (all_free) free.push_back(amount);
   }
   for (std::size_t i = free.size(); i > 1; --i) {
