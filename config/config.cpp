@@ -287,11 +287,11 @@ bool ReadBool(const YAML::Node& node, const std::string& key) {
 }
 
 void ParseTopups(const YAML::Node& node, TopupConfig& t) {
-  RejectUnknownKeys(node, "topups",
-                    {"expiry_seconds", "max_surcharge_usdt", "match_tolerance_usdt",
-                     "expiry_grace_seconds", "clock_skew_seconds", "max_pending_per_key",
-                     "offer_requested_amount", "amount_cooldown_seconds",
-                     "claim_challenge_seconds", "max_open_claims"});
+  RejectUnknownKeys(
+      node, "topups",
+      {"expiry_seconds", "max_surcharge_usdt", "match_tolerance_usdt", "expiry_grace_seconds",
+       "clock_skew_seconds", "max_pending_per_key", "offer_requested_amount",
+       "amount_cooldown_seconds", "claim_challenge_seconds", "max_open_claims"});
   if (node["expiry_seconds"]) {
     t.expiry_seconds =
         static_cast<int>(ReadInt(node["expiry_seconds"], "topups.expiry_seconds", 10, 7 * 86400));

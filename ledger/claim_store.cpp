@@ -8,6 +8,7 @@
 #include "ledger/audit_write.h"
 #include "ledger/deposit_credit.h"
 #include "ledger/pg_pool.h"
+#include "ledger/uuid_text.h"
 
 namespace instamarket {
 namespace {
@@ -42,16 +43,6 @@ ClaimRecord ReadClaim(const pqxx::row& r) {
   c.amount = Money::FromMicros(r[17].as<std::int64_t>());
   c.deposit_status = r[18].as<std::string>();
   return c;
-}
-
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (s[i] == '-')) return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
 }
 
 Error NoSuchClaim() { return MakeError(ErrorCode::kNotFound, "no such claim"); }

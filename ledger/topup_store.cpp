@@ -10,6 +10,7 @@
 #include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
 #include "ledger/topup_events.h"
+#include "ledger/uuid_text.h"
 
 namespace instamarket {
 namespace {
@@ -63,16 +64,6 @@ Reservation ReadReservation(const pqxx::row& row) {
   return r;
 }
 
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (s[i] == '-')) return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
 // The fees an amount is held less of (0: the amount itself), leaving out any that would not
 // leave a positive amount.
 std::vector<std::int64_t> HeldFees(std::int64_t amount, const std::vector<std::int64_t>& fees) {
@@ -116,8 +107,8 @@ std::vector<std::int64_t> FreeAmounts(pqxx::work& tx, const std::string& network
     for (std::int64_t fee : HeldFees(amount, fees)) {
       // A value held less a fee may not be round either (fee 0.80 on 10.80 holds 10.00).
       std::int64_t value = amount - fee;
-      all_free = all_free && !held.count(value) &&
-                 (value % 1'000'000 != 0 || value == round_allowed);
+      all_free =
+          all_free && !held.count(value) && (value % 1'000'000 != 0 || value == round_allowed);
     }
     if (all_free) free.push_back(amount);
   }
