@@ -110,7 +110,9 @@ class TopupApiTest(ChainTestCase):
         self.assertIsNone(got["deposit"])
 
     def test_bounds_and_two_decimals_are_accepted(self):
-        for amount, text in ((1, "1.0"), (100000, "100000.0"), (99999.99, "99999.99"),
+        # 99999.99 before 100000: its band (100000.00 is round, so 100000.01 only) must not be
+        # taken by the 100000 intent first; 100000 then gets 100000.02.
+        for amount, text in ((1, "1.0"), (99999.99, "99999.99"), (100000, "100000.0"),
                              (1.01, "1.01")):
             with self.subTest(amount=amount):
                 # One key per amount: four intents would pass the cap of 3 pending per key.
