@@ -6,10 +6,10 @@
 #include "api/idempotency_header.h"
 #include "api/problem.h"
 #include "api/query_params.h"
+#include "api/webhook_url_field.h"
 #include "core/crypto.h"
 #include "core/json_reader.h"
 #include "core/json_writer.h"
-#include "webhooks/webhook_target.h"
 
 namespace instamarket {
 namespace {
@@ -113,19 +113,8 @@ HttpResponse HandleCreateTopup(const HandlerContext& ctx) {
           {"network", "unknown or disabled network; use one of " + EnabledNetworks(ctx.config)});
     }
   }
-  std::optional<std::string> webhook_url;
-  if (const auto url = doc->root().find("webhook_url");
-      url != doc->root().end() && !url->is_null()) {
-    if (!url->is_string()) {
-      errors.push_back({"webhook_url", "must be a string"});
-    } else if (auto ok = CheckWebhookUrl(url->get_ref<const std::string&>(),
-                                         ctx.config.webhooks.allow_private_addresses);
-               !ok) {
-      errors.push_back({"webhook_url", ok.error().message});
-    } else {
-      webhook_url = url->get<std::string>();
-    }
-  }
+  std::optional<std::string> webhook_url =
+      ReadWebhookUrlField(doc->root(), ctx.config.webhooks.allow_private_addresses, errors);
   auto idempotency_key = ReadIdempotencyKey(ctx.request, errors);
   if (!errors.empty()) return ValidationProblem(errors);
 

@@ -7,12 +7,12 @@
 #include "api/problem.h"
 #include "api/query_params.h"
 #include "api/webhook_json.h"
+#include "api/webhook_url_field.h"
 #include "core/crypto.h"
 #include "core/json_reader.h"
 #include "core/json_writer.h"
 #include "core/order_limits.h"
 #include "metrics/metrics.h"
-#include "webhooks/webhook_target.h"
 
 namespace instamarket {
 namespace {
@@ -97,17 +97,8 @@ HttpResponse HandleCreateOrder(const HandlerContext& ctx) {
       payment_method = method->get<std::string>();
     }
   }
-  if (const auto url = root.find("webhook_url"); url != root.end() && !url->is_null()) {
-    if (!url->is_string()) {
-      errors.push_back({"webhook_url", "must be a string"});
-    } else if (auto ok = CheckWebhookUrl(url->get_ref<const std::string&>(),
-                                         ctx.config.webhooks.allow_private_addresses);
-               !ok) {
-      errors.push_back({"webhook_url", ok.error().message});
-    } else {
-      order.webhook_url = url->get<std::string>();
-    }
-  }
+  if (auto url = ReadWebhookUrlField(root, ctx.config.webhooks.allow_private_addresses, errors))
+    order.webhook_url = std::move(*url);
   if (auto key = ReadIdempotencyKey(ctx.request, errors)) order.idempotency_key = *key;
   if (!errors.empty()) return ValidationProblem(errors);
   if (payment_method != "balance") {

@@ -539,6 +539,9 @@ Result<AssignResult> DepositStore::Assign(std::int64_t deposit_id, std::int64_t 
        WHERE id = (SELECT id FROM topup_intents WHERE key_id = $2 AND network = $3
                      AND status IN ('pending', 'expired') AND abs(amount - $4) <= $4 / 10
                    ORDER BY abs(amount - $4), created_at DESC LIMIT 1)
+         -- Checked again on the row itself: the watcher may credit that intent between the
+         -- subquery's snapshot and this update, and its deposit must stay the intent's.
+         AND status IN ('pending', 'expired')
       RETURNING id::text)sql",
                                  deposit_id, key_id, d.network, d.amount.micros());
     std::optional<std::string> intent_id;

@@ -166,6 +166,44 @@ class DefaultRulesTest(MatchingTestCase):
         self.assertEqual(r.status_code, 422, r.text)
 
 
+class RoundFeeShadowTest(MatchingTestCase):
+    """A withdrawal fee with cents (0.80): an intent for 10.80 would hold 10.80 - 0.80 = 10.00,
+    so a victim's round payment of 10 would credit it as short. Such amounts are never given."""
+
+    MODULE = "match-fee80"
+    NETWORK_PREFIX = "mf80"
+    NETWORK_OVERRIDES = {"withdrawal_fees_usdt": ["0.80"]}
+
+    def test_no_amount_has_a_round_fee_shadow_and_a_round_payment_credits_nobody(self):
+        amounts = []
+        keys = []
+        while True:  # fill the band of 10 until the registry refuses: every free amount given
+            key = self.new_key(f"fill{len(keys)}")["api_key"]
+            keys.append(key)
+            refused = False
+            for _ in range(3):
+                r = self.post_topup(key, 10)
+                if r.status_code == 409 and "held" in r.json()["detail"]:
+                    refused = True
+                    break
+                self.assertEqual(r.status_code, 200, r.text)
+                amounts.append(exact(r)["amount_usdt"])
+            if refused:
+                break
+            self.assertLess(len(amounts), 100, "the band of 10 never filled")
+        self.assertGreater(len(amounts), 30, amounts)
+        self.assertNotIn(D("10.80"), amounts)
+        for a in amounts:
+            self.assertNotEqual((a - D("0.80")) % 1, 0, f"{a} less the fee 0.80 is round")
+        tx = self.devnet.transfer("10", token=6, sender=2)
+        self.settle()
+        row = self.wait_deposit(tx["tx_hash"])
+        self.assertEqual(row["status"], "unmatched", row)
+        time.sleep(QUIET_SECONDS)
+        for key in keys:
+            self.assertEqual(self.balance(key), 0)
+
+
 class PredictableAmountsTest(MatchingTestCase):
     """The worst case for the attacks that need a chosen amount: the operator lets intents get
     exactly the requested amount (offer_requested_amount, no surcharge). The window from

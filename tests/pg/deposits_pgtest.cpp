@@ -410,5 +410,42 @@ TEST_F(DepositsTest, AssignCreditsAnUnmatchedDepositOnce) {
             ErrorCode::kNotFound);
 }
 
+// Finance assigns a deposit while the watcher credits the intent Assign would pick with another
+// deposit. The watcher's credit holds the row; Assign must not overwrite it once it commits.
+TEST_F(DepositsTest, AssignRacingTheWatcherLeavesTheWatchersCreditAlone) {
+  auto intent = db_->topups().Create(Request(20'000'000, 500'000));  // at most 20.50
+  ASSERT_TRUE(intent.ok()) << intent.error().message;
+  ASSERT_LE(intent->amount.micros(), 20'900'000);  // within the tenth Assign looks in
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  // Within a tenth of the intent's amount (Assign's guess) but not its amount: unmatched.
+  ScanResult scan{3, 4, 2, {Transfer("0xrace", 19'000'000, 2)}, {}};
+  ASSERT_EQ(Record(1, scan)->unmatched, 1);
+  std::int64_t deposit_id = 0;
+  for (const auto& r : *db_->deposits().List("unmatched", 1000)) {
+    if (r.network == network_) deposit_id = r.id;
+  }
+  ASSERT_NE(deposit_id, 0);
+
+  pqxx::connection watcher(TestDatabaseUrl());
+  pqxx::work credit(watcher);
+  credit.exec_params("UPDATE topup_intents SET status = 'credited_auto' WHERE id = $1::uuid",
+                     intent->id);
+  Result<AssignResult> assigned = MakeError(ErrorCode::kInternal, "not run");
+  std::thread finance(
+      [&] { assigned = db_->deposits().Assign(deposit_id, key_id_, "ticket 9", "test"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // Assign waits on the row
+  credit.commit();
+  finance.join();
+
+  ASSERT_TRUE(assigned.ok()) << assigned.error().message;
+  EXPECT_FALSE(assigned->intent_id.has_value());
+  EXPECT_EQ(Balance(), 19'000'000);
+  pqxx::work check(watcher);
+  auto row = check.exec_params1(
+      "SELECT status, deposit_id IS NULL FROM topup_intents WHERE id = $1::uuid", intent->id);
+  EXPECT_EQ(row[0].as<std::string>(), "credited_auto");
+  EXPECT_TRUE(row[1].as<bool>());
+}
+
 }  // namespace
 }  // namespace instamarket
