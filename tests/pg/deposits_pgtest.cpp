@@ -420,8 +420,10 @@ TEST_F(DepositsTest, AssignRacingTheWatcherLeavesTheWatchersCreditAlone) {
   // Within a tenth of the intent's amount (Assign's guess) but not its amount: unmatched.
   ScanResult scan{3, 4, 2, {Transfer("0xrace", 19'000'000, 2)}, {}};
   ASSERT_EQ(Record(1, scan)->unmatched, 1);
+  auto rows = db_->deposits().List("unmatched", 1000);
+  ASSERT_TRUE(rows.ok());
   std::int64_t deposit_id = 0;
-  for (const auto& r : *db_->deposits().List("unmatched", 1000)) {
+  for (const auto& r : *rows) {
     if (r.network == network_) deposit_id = r.id;
   }
   ASSERT_NE(deposit_id, 0);
