@@ -117,19 +117,12 @@ Status VerifyProof(const HandlerContext& ctx, const ClaimRecord& claim,
                        "this server cannot look up TON public keys, so it cannot check TON "
                        "proofs; ask for a review (POST .../review) instead");
     }
-    auto key = (*ctx.wallet_public_key)(claim.network, claim.from);
-    if (!key) {
-      if (key.error().code == ErrorCode::kUnavailable) {
-        *status_on_error = 503;
-        return MakeError(ErrorCode::kUnavailable, "the public key of " + claim.from +
-                                                      " cannot be read from the chain " +
-                                                      "now; retry shortly");
-      }
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "the wallet " + claim.from +
-                           " has no public key on chain (not deployed?): " + key.error().message);
-    }
-    return VerifyTonMessage(claim.challenge, signature, *key);
+    // The signature's format first: a garbage proof costs no chain lookup.
+    auto verified = VerifyTonProof(
+        claim.challenge, signature, claim.from,
+        [&](const std::string& wallet) { return (*ctx.wallet_public_key)(claim.network, wallet); });
+    if (!verified && verified.error().code == ErrorCode::kUnavailable) *status_on_error = 503;
+    return verified;
   }
   return VerifySolanaMessage(claim.challenge, signature, claim.from);
 }
