@@ -476,8 +476,25 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
         "UPDATE chain_cursors SET position = $2, position_state = $3, head = $4, final_height = "
         "$5, updated_at = now() WHERE network = $1",
         network, scan.new_cursor.position, scan.new_cursor.state, scan.head, scan.final_height);
+    // The transfers above the final height that would credit an intent if they were final now,
+    // decided by the same matcher as the deposits (after this scan's deposits took theirs).
+    std::vector<TopupSighting> sighted;
+    {
+      std::vector<DepositInput> seen;
+      for (const auto& u : scan.unconfirmed)
+        if (u.amount_in_range) seen.push_back(u);
+      if (!seen.empty()) {
+        auto candidates = LoadCandidates(tx, network, seen, tolerance);
+        std::vector<DepositDecision> decisions = match(seen, candidates);
+        for (std::size_t i = 0; i < seen.size() && i < decisions.size(); ++i) {
+          if (decisions[i].outcome != DepositOutcome::kCredit) continue;
+          sighted.push_back(TopupSighting{
+              candidates.intents.at(static_cast<std::size_t>(decisions[i].intent)).id, seen[i]});
+        }
+      }
+    }
     // After the cursor: the confirming events show this scan's head.
-    RecordTopupProgress(tx, network, scan, FinalityFor(network, scan), reorged_sightings);
+    RecordTopupProgress(tx, network, scan, FinalityFor(network, scan), reorged_sightings, sighted);
     tx.commit();
     return outcome;
   });
