@@ -188,6 +188,30 @@ void WriteClaimJson(JsonWriter& json, const ClaimRecord& c, std::int64_t now, bo
     json.Field("key_id", c.key_id).Field("deposit_id", c.deposit_id);
     json.Field("deposit_status", c.deposit_status);
     nullable_text("decided_by", c.decided_by);
+    json.Key("review");
+    if (c.review) {
+      const ClaimReview& r = *c.review;
+      json.BeginObject()
+          .Field("sender_deposits", r.sender_deposits)
+          .Field("sender_credited_to_other_keys", r.sender_credited_to_other_keys)
+          .Field("sender_other_keys", r.sender_other_keys)
+          .Field("contested", r.contested);
+      json.Key("other_claims").BeginArray();
+      for (const auto& o : r.other_claims) {
+        json.BeginObject()
+            .Field("claim_id", o.id)
+            .Field("key_id", o.key_id)
+            .Field("status", o.status)
+            .EndObject();
+      }
+      json.EndArray();
+      nullable_int("late_for_key_id", r.late_for_key_id);
+      json.Key("warnings").BeginArray();
+      for (const auto& w : r.warnings) json.String(w);
+      json.EndArray().EndObject();
+    } else {
+      json.Null();
+    }
   }
   json.EndObject();
 }

@@ -165,7 +165,11 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
     else
       reasons.Add(reason);
     if (!intent) {
-      intent_ids.AddNull();
+      // A deposit late for an intent keeps which one (a claim of that key credits it too).
+      if (decision.outcome == DepositOutcome::kExpired && decision.intent >= 0)
+        intent_ids.Add(candidates.intents.at(static_cast<std::size_t>(decision.intent)).id);
+      else
+        intent_ids.AddNull();
       key_ids.AddNull();
       ledger_ids.AddNull();
       continue;
@@ -564,12 +568,16 @@ Result<AssignResult> DepositStore::Assign(std::int64_t deposit_id, std::int64_t 
         "UPDATE deposits SET status = 'assigned', key_id = $2, intent_id = $3::uuid, "
         "ledger_transaction_id = $4, credited_at = now() WHERE id = $1",
         deposit_id, key_id, intent_id ? intent_id->c_str() : nullptr, *transaction_id);
+    // Claims still open on the deposit are settled: it is no longer unmatched.
+    int refused = RefuseOpenClaims(tx, deposit_id, "", "the deposit was assigned by finance",
+                                   "assign to key " + std::to_string(key_id), actor);
     JsonWriter details;
     details.BeginObject()
         .Field("deposit_id", deposit_id)
         .Field("amount_usdt", d.amount)
         .Field("reason", reason)
         .Field("transaction_id", *transaction_id)
+        .Field("claims_refused", refused)
         .EndObject();
     WriteAudit(tx, actor, "deposits.assign", KeyAccountCode(key_id), details.str());
     if (intent_id) EnqueueTopupCreditEvent(tx, *intent_id);
