@@ -204,7 +204,7 @@ void WriteClaimJson(JsonWriter& json, const ClaimRecord& c, std::int64_t now, bo
             .Field("status", o.status)
             .EndObject();
       }
-      json.EndArray();
+      json.EndArray().Field("other_claims_total", r.other_claims_total);
       nullable_int("late_for_key_id", r.late_for_key_id);
       json.Key("warnings").BeginArray();
       for (const auto& w : r.warnings) json.String(w);

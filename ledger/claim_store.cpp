@@ -146,7 +146,9 @@ void FillReviews(pqxx::transaction_base& tx, std::vector<ClaimRecord>& claims) {
     ClaimReview review = by_id[c.id];
     for (const auto& [other, live] : claims_on[c.deposit_id]) {
       if (other.key_id == c.key_id) continue;
-      review.other_claims.push_back(other);
+      ++review.other_claims_total;
+      if (review.other_claims.size() < ClaimReview::kMaxOtherClaims)
+        review.other_claims.push_back(other);
       review.contested = review.contested || live;
     }
     if (review.sender_credited_to_other_keys > 0) review.warnings.push_back("shared_sender");

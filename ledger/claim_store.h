@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,9 +49,12 @@ struct ClaimReview {
   std::int64_t sender_deposits = 0;
   std::int64_t sender_credited_to_other_keys = 0;
   std::int64_t sender_other_keys = 0;
-  // Other keys' claims on this deposit, any status, newest first; contested when one of them is
-  // open (awaiting proof and unexpired, or in review) or credited.
+  // Other keys' claims on this deposit, any status, newest first (at most kMaxOtherClaims of
+  // the `other_claims_total`); contested when one of them is open (awaiting proof and
+  // unexpired, or in review) or credited.
+  static constexpr std::size_t kMaxOtherClaims = 20;
   std::vector<OtherClaim> other_claims;
+  std::int64_t other_claims_total = 0;
   bool contested = false;
   // The deposit arrived after the window of an intent of another key (reason expired): that
   // key very likely sent it.

@@ -413,6 +413,7 @@ TEST_F(ClaimsTest, FinanceSeesSharedSendersAndContestsAndTheLosersAreRefused) {
   ASSERT_TRUE(row->review.has_value());
   EXPECT_TRUE(row->review->contested);
   ASSERT_EQ(row->review->other_claims.size(), 1u);
+  EXPECT_EQ(row->review->other_claims_total, 1);
   EXPECT_EQ(row->review->other_claims[0].id, c2->id);
   EXPECT_EQ(row->review->other_claims[0].key_id, key_c);
   EXPECT_EQ(row->review->other_claims[0].status, "awaiting_proof");
