@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <deque>
+#include <vector>
 
 #include "adapters/json_field.h"
 #include "adapters/json_rpc_client.h"
@@ -55,6 +56,72 @@ std::string KeyOf(const nlohmann::json& key) {
   if (key.is_object() && JsonField(key, "pubkey").is_string())
     return JsonField(key, "pubkey").get<std::string>();
   return "";
+}
+
+// The account keys of a transaction in accountIndex order: the static keys, then the loaded
+// (v0 lookup-table) writable and readonly addresses.
+std::vector<std::string> AccountKeys(const nlohmann::json& keys, const nlohmann::json& meta) {
+  std::vector<std::string> out;
+  for (const auto& k : keys) out.push_back(KeyOf(k));
+  if (JsonField(meta, "loadedAddresses").is_object()) {
+    for (const char* part : {"writable", "readonly"}) {
+      for (const auto& k : JsonField(JsonField(meta, "loadedAddresses"), part))
+        out.push_back(KeyOf(k));
+    }
+  }
+  return out;
+}
+
+// The owner that pre- or postTokenBalances name for the token account at `index`, or "".
+std::string TokenAccountOwner(const nlohmann::json& meta, std::size_t index) {
+  for (const char* part : {"preTokenBalances", "postTokenBalances"}) {
+    const auto& balances = JsonField(meta, part);
+    if (!balances.is_array()) continue;
+    for (const auto& b : balances) {
+      if (b.is_object() && JsonField(b, "accountIndex").is_number_integer() &&
+          JsonField(b, "accountIndex").get<std::size_t>() == index &&
+          JsonField(b, "owner").is_string() && !JsonField(b, "owner").get<std::string>().empty())
+        return JsonField(b, "owner").get<std::string>();
+    }
+  }
+  return "";
+}
+
+// Who sent a transfer into our account (index `ours`): the owner of its source token account
+// (`source`, from the transfer instruction) as the token balances name it; without one, the
+// instruction's authority (the owner itself, unless a delegate signed), then the source account
+// itself. Without a parsed transfer instruction (a program moved the tokens): the owner of the
+// one other account of the mint whose balance went down, if there is exactly one. Else
+// "unknown".
+std::string SenderOf(const nlohmann::json& meta, const nlohmann::json& static_keys,
+                     const std::string& source, const std::string& authority, std::size_t ours,
+                     const std::string& mint) {
+  std::vector<std::string> keys = AccountKeys(static_keys, meta);
+  if (!source.empty()) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] != source) continue;
+      if (auto owner = TokenAccountOwner(meta, i); !owner.empty()) return owner;
+    }
+  }
+  if (!authority.empty()) return authority;
+  if (!source.empty()) return source;
+  std::string only;
+  int decreased = 0;
+  const auto& pre = JsonField(meta, "preTokenBalances");
+  if (pre.is_array()) {
+    for (const auto& b : pre) {
+      if (!b.is_object() || !JsonField(b, "accountIndex").is_number_integer()) continue;
+      std::size_t i = JsonField(b, "accountIndex").get<std::size_t>();
+      if (i == ours) continue;
+      auto before = TokenBalance(pre, i, mint, nullptr);
+      auto after = TokenBalance(JsonField(meta, "postTokenBalances"), i, mint, nullptr);
+      if (!before || !after || *after >= *before) continue;
+      ++decreased;
+      only = TokenAccountOwner(meta, i);
+    }
+  }
+  if (decreased == 1 && !only.empty()) return only;
+  return "unknown";
 }
 
 class SolanaAdapter final : public ChainAdapter {
@@ -240,8 +307,12 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
   t.block_number = JsonField(result, "slot").get<std::int64_t>();
   if (JsonField(result, "blockTime").is_number_integer())
     t.block_time = JsonField(result, "blockTime").get<std::int64_t>();
-  // The sender: the authority (wallet) of the first token transfer into our account, top-level
-  // or inner; the memo: an spl-memo instruction's text.
+  // The sender: the wallet that owns the source token account of the first token transfer into
+  // our account (top-level or inner), as the token balances name it. The instruction's
+  // authority may be a delegate the owner approved, or a program; the owner is who must sign a
+  // claim. The memo: an spl-memo instruction's text.
+  std::string source, authority;
+  bool found = false;
   auto scan = [&](const nlohmann::json& instructions) {
     if (!instructions.is_array()) return;
     for (const auto& ins : instructions) {
@@ -255,11 +326,13 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
       if (JsonField(parsed, "type") != "transfer" && JsonField(parsed, "type") != "transferChecked")
         continue;
       const auto& info = JsonField(parsed, "info");
-      if (!info.is_object() || JsonField(info, "destination") != token_account || !t.from.empty())
-        continue;
-      for (const char* who : {"authority", "multisigAuthority", "source"}) {
+      if (!info.is_object() || JsonField(info, "destination") != token_account || found) continue;
+      found = true;
+      if (JsonField(info, "source").is_string())
+        source = JsonField(info, "source").get<std::string>();
+      for (const char* who : {"authority", "multisigAuthority"}) {
         if (JsonField(info, who).is_string()) {
-          t.from = JsonField(info, who).get<std::string>();
+          authority = JsonField(info, who).get<std::string>();
           break;
         }
       }
@@ -270,7 +343,7 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
     for (const auto& inner : JsonField(meta, "innerInstructions"))
       scan(JsonField(inner, "instructions"));
   }
-  if (t.from.empty()) t.from = "unknown";
+  t.from = SenderOf(meta, keys, source, authority, *index, network.token);
   return std::optional<Transfer>{std::move(t)};
 }
 

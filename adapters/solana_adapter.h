@@ -17,7 +17,9 @@ namespace instamarket {
 // A deposit is one transaction's increase of our token account's balance of the USDT mint
 // (post minus pre token balance, so transfer and transferChecked, top-level or inner, all
 // count): tx_id = the signature, event_index = 0, block_number = the slot, memo = an spl-memo
-// in it. Failed transactions (err not null) and other mints are never credited. The cursor is
+// in it; from = the wallet that owns the transfer's source token account (as the token balances
+// name it; a delegate's or a program's signature does not make it the sender). Failed
+// transactions (err not null) and other mints are never credited. The cursor is
 // the slot and signature of the newest transaction taken; `start` may be a slot or a signature.
 Result<std::unique_ptr<ChainAdapter>> MakeSolanaAdapter(const NetworkConfig& network);
 

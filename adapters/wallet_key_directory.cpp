@@ -1,25 +1,134 @@
 #include "adapters/wallet_key_directory.h"
 
+#include <condition_variable>
+#include <exception>
+#include <vector>
+
 namespace instamarket {
 
-WalletKeyDirectory::WalletKeyDirectory(const Config& config, const AdapterRegistry& adapters)
-    : config_(config), adapters_(adapters) {}
+struct WalletKeyDirectory::InFlight {
+  bool done = false;
+  Result<std::string> answer = MakeError(ErrorCode::kInternal, "not answered");
+  std::condition_variable cv;
+};
+
+struct WalletKeyDirectory::AdapterPool {
+  AdapterPool(const Config& c, const AdapterRegistry& a) : config(c), adapters(a) {}
+
+  const Config& config;
+  const AdapterRegistry& adapters;
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::unique_ptr<ChainAdapter>>> idle;
+
+  Result<std::string> Lookup(const std::string& network, const std::string& address) {
+    const NetworkConfig* n = config.FindNetwork(network);
+    if (!n) return MakeError(ErrorCode::kNotFound, "no network " + network);
+    std::unique_ptr<ChainAdapter> adapter;
+    {
+      std::lock_guard lock(mutex);
+      auto& free = idle[network];
+      if (!free.empty()) {
+        adapter = std::move(free.back());
+        free.pop_back();
+      }
+    }
+    if (!adapter) {
+      auto made = adapters.Create(*n);
+      if (!made) return made.error();
+      adapter = std::move(*made);
+    }
+    auto key = adapter->WalletPublicKey(address);
+    std::lock_guard lock(mutex);
+    idle[network].push_back(std::move(adapter));
+    return key;
+  }
+};
+
+WalletKeyDirectory::WalletKeyDirectory(const Config& config, const AdapterRegistry& adapters,
+                                       WalletKeyDirectoryOptions options)
+    : options_(options),
+      clock_([] { return std::chrono::steady_clock::now(); }),
+      pool_(std::make_shared<AdapterPool>(config, adapters)) {
+  source_ = [pool = pool_](const std::string& network, const std::string& address) {
+    return pool->Lookup(network, address);
+  };
+}
+
+WalletKeyDirectory::WalletKeyDirectory(WalletKeySource source, WalletKeyDirectoryOptions options,
+                                       Clock clock)
+    : source_(std::move(source)), options_(options), clock_(std::move(clock)) {
+  if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
+}
+
+WalletKeyDirectory::~WalletKeyDirectory() = default;
+
+std::size_t WalletKeyDirectory::CachedCount() const {
+  std::lock_guard lock(mutex_);
+  return cached_.size();
+}
+
+void WalletKeyDirectory::Store(const CacheKey& key, const Result<std::string>& answer,
+                               std::chrono::steady_clock::time_point now) {
+  if (options_.max_cached == 0) return;
+  auto expires = std::chrono::steady_clock::time_point::max();
+  if (!answer) {
+    expires = now + (answer.error().code == ErrorCode::kUnavailable ? options_.unavailable_ttl
+                                                                    : options_.failure_ttl);
+  }
+  if (auto old = cached_.find(key); old != cached_.end()) {
+    lru_.erase(old->second.lru);
+    cached_.erase(old);
+  }
+  while (cached_.size() >= options_.max_cached && !lru_.empty()) {
+    cached_.erase(lru_.back());
+    lru_.pop_back();
+  }
+  lru_.push_front(key);
+  cached_.emplace(key, Entry{answer, expires, lru_.begin()});
+}
 
 Result<std::string> WalletKeyDirectory::PublicKey(const std::string& network,
                                                   const std::string& address) {
-  const NetworkConfig* n = config_.FindNetwork(network);
-  if (!n) return MakeError(ErrorCode::kNotFound, "no network " + network);
-  std::lock_guard lock(mutex_);
-  if (auto hit = cached_.find({network, address}); hit != cached_.end()) return hit->second;
-  auto& adapter = by_network_[network];
-  if (!adapter) {
-    auto made = adapters_.Create(*n);
-    if (!made) return made.error();
-    adapter = std::move(*made);
+  CacheKey key{network, address};
+  std::shared_ptr<InFlight> flight;
+  {
+    std::unique_lock lock(mutex_);
+    auto now = clock_();
+    if (auto hit = cached_.find(key); hit != cached_.end()) {
+      if (now < hit->second.expires) {
+        lru_.splice(lru_.begin(), lru_, hit->second.lru);
+        return hit->second.answer;
+      }
+      lru_.erase(hit->second.lru);
+      cached_.erase(hit);
+    }
+    if (auto running = in_flight_.find(key); running != in_flight_.end()) {
+      // Another request is asking the chain for this address: wait for its answer.
+      std::shared_ptr<InFlight> shared = running->second;
+      shared->cv.wait(lock, [&] { return shared->done; });
+      return shared->answer;
+    }
+    if (in_flight_.size() >= options_.max_in_flight) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "too many public key lookups are running; retry shortly");
+    }
+    flight = std::make_shared<InFlight>();
+    in_flight_.emplace(key, flight);
   }
-  auto key = adapter->WalletPublicKey(address);
-  if (key && cached_.size() < kMaxCached) cached_[{network, address}] = *key;
-  return key;
+  Result<std::string> answer = MakeError(ErrorCode::kInternal, "not answered");
+  try {
+    answer = source_(network, address);
+  } catch (const std::exception& e) {
+    answer =
+        MakeError(ErrorCode::kUnavailable, std::string("public key lookup failed: ") + e.what());
+  }
+  std::lock_guard lock(mutex_);
+  Store(key, answer, clock_());
+  flight->answer = answer;
+  flight->done = true;
+  in_flight_.erase(key);
+  flight->cv.notify_all();
+  return answer;
 }
 
 }  // namespace instamarket

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -9,24 +13,78 @@
 
 namespace instamarket {
 
+// Where a wallet's public key comes from (a chain RPC): blocking; kUnavailable for a failure
+// worth retrying, any other error for a definite "no key". May be called from several threads
+// at once, for different addresses.
+using WalletKeySource =
+    std::function<Result<std::string>(const std::string& network, const std::string& address)>;
+
+struct WalletKeyDirectoryOptions {
+  // Answers kept at most (found keys and failures together); the least recently used goes.
+  std::size_t max_cached = 10'000;
+  // How long a failure is answered from the cache, so that a client repeating a proof cannot
+  // make one RPC per request: a definite one (no key on chain) and a transient one (the node
+  // failed; shorter, so a node's hiccup is not remembered long).
+  std::chrono::seconds failure_ttl{60};
+  std::chrono::seconds unavailable_ttl{10};
+  // Lookups of distinct addresses running at once; more are refused with kUnavailable rather
+  // than queued (each holds an HTTP worker while it waits on the chain).
+  std::size_t max_in_flight = 8;
+};
+
 // Answers "what is this wallet's public key" for claims (TON: the get_public_key get-method)
-// through an adapter of the network's own, apart from the watcher's. Keys found are kept (a
-// wallet's key does not change), at most kMaxCached of them. Thread-safe; blocking.
+// through adapters of the network's own, apart from the watcher's. Found keys are kept (a
+// wallet's key does not change) and failures for a while; at most `max_cached` answers.
+//
+// Thread-safe; blocking. No lock is held while the source runs: lookups of different
+// addresses run side by side, and concurrent lookups of one address share one call.
 class WalletKeyDirectory {
  public:
-  static constexpr std::size_t kMaxCached = 10'000;
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
-  WalletKeyDirectory(const Config& config, const AdapterRegistry& adapters);
+  // Keys from `adapters`' WalletPublicKey for the networks of `config` (both must outlive
+  // this). kNotFound for a network not configured.
+  WalletKeyDirectory(const Config& config, const AdapterRegistry& adapters,
+                     WalletKeyDirectoryOptions options = {});
+  // Keys from `source` (tests: a fake); `clock` defaults to steady_clock::now.
+  explicit WalletKeyDirectory(WalletKeySource source, WalletKeyDirectoryOptions options = {},
+                              Clock clock = {});
+  ~WalletKeyDirectory();
 
-  // kNotFound for a network not configured; the adapter's errors otherwise.
+  WalletKeyDirectory(const WalletKeyDirectory&) = delete;
+  WalletKeyDirectory& operator=(const WalletKeyDirectory&) = delete;
+
+  // The key (64 hex digits, as the source gives it), or the source's error (cached as said
+  // above); kUnavailable when too many lookups are in flight.
   Result<std::string> PublicKey(const std::string& network, const std::string& address);
 
+  // Answers held now (tests).
+  std::size_t CachedCount() const;
+
  private:
-  const Config& config_;
-  const AdapterRegistry& adapters_;
-  std::mutex mutex_;  // one lookup at a time: claims are rare, and adapters are not shared
-  std::map<std::string, std::unique_ptr<ChainAdapter>> by_network_;
-  std::map<std::pair<std::string, std::string>, std::string> cached_;
+  using CacheKey = std::pair<std::string, std::string>;  // network, address
+  struct Entry {
+    Result<std::string> answer;
+    std::chrono::steady_clock::time_point expires;  // max() for a found key
+    std::list<CacheKey>::iterator lru;
+  };
+  struct InFlight;
+
+  void Store(const CacheKey& key, const Result<std::string>& answer,
+             std::chrono::steady_clock::time_point now);  // mutex_ held
+
+  WalletKeySource source_;
+  WalletKeyDirectoryOptions options_;
+  Clock clock_;
+  mutable std::mutex mutex_;  // guards the members below; never held during a source call
+  std::map<CacheKey, Entry> cached_;
+  std::list<CacheKey> lru_;  // most recently used first
+  std::map<CacheKey, std::shared_ptr<InFlight>> in_flight_;
+
+  // The adapter-backed source's idle adapters per network (an adapter serves one call at a
+  // time; a busy one is not shared, another is made).
+  struct AdapterPool;
+  std::shared_ptr<AdapterPool> pool_;
 };
 
 }  // namespace instamarket

@@ -117,19 +117,12 @@ Status VerifyProof(const HandlerContext& ctx, const ClaimRecord& claim,
                        "this server cannot look up TON public keys, so it cannot check TON "
                        "proofs; ask for a review (POST .../review) instead");
     }
-    auto key = (*ctx.wallet_public_key)(claim.network, claim.from);
-    if (!key) {
-      if (key.error().code == ErrorCode::kUnavailable) {
-        *status_on_error = 503;
-        return MakeError(ErrorCode::kUnavailable, "the public key of " + claim.from +
-                                                      " cannot be read from the chain " +
-                                                      "now; retry shortly");
-      }
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "the wallet " + claim.from +
-                           " has no public key on chain (not deployed?): " + key.error().message);
-    }
-    return VerifyTonMessage(claim.challenge, signature, *key);
+    // The signature's format first: a garbage proof costs no chain lookup.
+    auto verified = VerifyTonProof(
+        claim.challenge, signature, claim.from,
+        [&](const std::string& wallet) { return (*ctx.wallet_public_key)(claim.network, wallet); });
+    if (!verified && verified.error().code == ErrorCode::kUnavailable) *status_on_error = 503;
+    return verified;
   }
   return VerifySolanaMessage(claim.challenge, signature, claim.from);
 }
@@ -195,6 +188,30 @@ void WriteClaimJson(JsonWriter& json, const ClaimRecord& c, std::int64_t now, bo
     json.Field("key_id", c.key_id).Field("deposit_id", c.deposit_id);
     json.Field("deposit_status", c.deposit_status);
     nullable_text("decided_by", c.decided_by);
+    json.Key("review");
+    if (c.review) {
+      const ClaimReview& r = *c.review;
+      json.BeginObject()
+          .Field("sender_deposits", r.sender_deposits)
+          .Field("sender_credited_to_other_keys", r.sender_credited_to_other_keys)
+          .Field("sender_other_keys", r.sender_other_keys)
+          .Field("contested", r.contested);
+      json.Key("other_claims").BeginArray();
+      for (const auto& o : r.other_claims) {
+        json.BeginObject()
+            .Field("claim_id", o.id)
+            .Field("key_id", o.key_id)
+            .Field("status", o.status)
+            .EndObject();
+      }
+      json.EndArray().Field("other_claims_total", r.other_claims_total);
+      nullable_int("late_for_key_id", r.late_for_key_id);
+      json.Key("warnings").BeginArray();
+      for (const auto& w : r.warnings) json.String(w);
+      json.EndArray().EndObject();
+    } else {
+      json.Null();
+    }
   }
   json.EndObject();
 }

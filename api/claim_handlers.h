@@ -26,7 +26,8 @@ HttpResponse HandleAdminApproveClaim(const HandlerContext& ctx);
 // POST /api/admin/claims/{id}/refuse {"reason"}
 HttpResponse HandleAdminRefuseClaim(const HandlerContext& ctx);
 
-// A claim as JSON; `admin` adds who decided, the key and the deposit id. `now`: unix seconds,
+// A claim as JSON; `admin` adds who decided, the key, the deposit id and "review" (the review
+// facts, docs/api.md; null when the record carries none). `now`: unix seconds,
 // for the status of a claim whose challenge lapsed.
 void WriteClaimJson(JsonWriter& json, const ClaimRecord& claim, std::int64_t now, bool admin);
 

@@ -223,4 +223,28 @@ Status VerifyTonMessage(std::string_view message, std::string_view signature,
                        "the wallet's public key " + Lowercase(hex));
 }
 
+Status CheckTonSignatureFormat(std::string_view signature) {
+  auto readings = DecodeEd25519Signature(signature, /*allow_base58=*/false);
+  if (!readings) return readings.error();
+  return OkStatus();
+}
+
+Status VerifyTonProof(std::string_view message, std::string_view signature,
+                      const std::string& wallet,
+                      const std::function<Result<std::string>(const std::string&)>& key_of) {
+  if (auto format = CheckTonSignatureFormat(signature); !format) return format.error();
+  auto key = key_of(wallet);
+  if (!key) {
+    if (key.error().code == ErrorCode::kUnavailable) {
+      return MakeError(ErrorCode::kUnavailable, "the public key of " + wallet +
+                                                    " cannot be read from the chain now; retry "
+                                                    "shortly (" +
+                                                    key.error().message + ")");
+    }
+    return Invalid("the wallet " + wallet +
+                   " has no public key on chain (not deployed?): " + key.error().message);
+  }
+  return VerifyTonMessage(message, signature, *key);
+}
+
 }  // namespace instamarket

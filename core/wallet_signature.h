@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -45,5 +46,17 @@ Status VerifySolanaMessage(std::string_view message, std::string_view signature,
 // as hex.
 Status VerifyTonMessage(std::string_view message, std::string_view signature,
                         std::string_view public_key_hex);
+
+// That `signature` reads as a TON wallet's signature (64 bytes as hex or base64), checked
+// before anything is looked up for it; kInvalidArgument saying what is wrong.
+Status CheckTonSignatureFormat(std::string_view signature);
+
+// A TON proof in the order that costs an attacker most and us least: the signature's format
+// first (no lookup for garbage), then `key_of(wallet)` (a chain lookup, blocking), then the
+// signature against the key. A lookup's kUnavailable is returned as kUnavailable (retry); any
+// other lookup error becomes kInvalidArgument ("the wallet has no public key on chain").
+Status VerifyTonProof(std::string_view message, std::string_view signature,
+                      const std::string& wallet,
+                      const std::function<Result<std::string>(const std::string&)>& key_of);
 
 }  // namespace instamarket

@@ -2,12 +2,16 @@
 
 #include <cctype>
 #include <ctime>
+#include <map>
 
 #include "core/crypto.h"
 #include "core/json_writer.h"
 #include "ledger/audit_write.h"
 #include "ledger/deposit_credit.h"
+#include "ledger/ledger_entry.h"
+#include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
+#include "ledger/topup_events.h"
 #include "ledger/uuid_text.h"
 
 namespace instamarket {
@@ -94,7 +98,110 @@ ClaimRecord Reload(pqxx::work& tx, const std::string& claim_id) {
   return ReadClaim(tx.exec_params1(std::string(kSelectClaim) + " WHERE c.id = $1::uuid", claim_id));
 }
 
+// The review facts of each claim (ClaimReview), in two queries whatever their number.
+void FillReviews(pqxx::transaction_base& tx, std::vector<ClaimRecord>& claims) {
+  if (claims.empty()) return;
+  PgArray ids;
+  for (const auto& c : claims) ids.Add(c.id);
+  std::map<std::string, ClaimReview> by_id;
+  for (const auto& r : tx.exec_params(R"sql(
+      SELECT c.id::text, s.deposits, s.other_credited, s.other_keys,
+             (SELECT t.key_id FROM topup_intents t
+               WHERE t.id = d.intent_id AND d.reason = 'expired' AND t.key_id <> c.key_id)
+        FROM deposit_claims c JOIN deposits d ON d.id = c.deposit_id
+        CROSS JOIN LATERAL (
+          SELECT count(*) AS deposits,
+                 count(*) FILTER (WHERE o.key_id <> c.key_id
+                                    AND o.status IN ('credited', 'assigned', 'claimed'))
+                   AS other_credited,
+                 count(DISTINCT o.key_id) FILTER (WHERE o.key_id <> c.key_id
+                                    AND o.status IN ('credited', 'assigned', 'claimed'))
+                   AS other_keys
+            FROM deposits o WHERE o.network = d.network AND o.from_address = d.from_address) s
+       WHERE c.id = ANY($1::uuid[]))sql",
+                                      ids.str())) {
+    ClaimReview review;
+    review.sender_deposits = r[1].as<std::int64_t>();
+    review.sender_credited_to_other_keys = r[2].as<std::int64_t>();
+    review.sender_other_keys = r[3].as<std::int64_t>();
+    if (!r[4].is_null()) review.late_for_key_id = r[4].as<std::int64_t>();
+    by_id[r[0].as<std::string>()] = review;
+  }
+  std::map<std::int64_t, std::vector<std::pair<OtherClaim, bool>>> claims_on;  // open or credited
+  PgArray deposit_ids;
+  for (const auto& c : claims) deposit_ids.Add(c.deposit_id);
+  for (const auto& r : tx.exec_params(R"sql(
+      SELECT o.deposit_id, o.id::text, o.key_id,
+             CASE WHEN o.status = 'awaiting_proof' AND o.expires_at <= now() THEN 'expired'
+                  ELSE o.status END
+        FROM deposit_claims o WHERE o.deposit_id = ANY($1::bigint[])
+       ORDER BY o.created_at DESC, o.id)sql",
+                                      deposit_ids.str())) {
+    OtherClaim other{r[1].as<std::string>(), r[2].as<std::int64_t>(), r[3].as<std::string>()};
+    bool live = other.status == "awaiting_proof" || other.status == "in_review" ||
+                other.status == "credited";
+    claims_on[r[0].as<std::int64_t>()].push_back({other, live});
+  }
+  for (auto& c : claims) {
+    ClaimReview review = by_id[c.id];
+    for (const auto& [other, live] : claims_on[c.deposit_id]) {
+      if (other.key_id == c.key_id) continue;
+      ++review.other_claims_total;
+      if (review.other_claims.size() < ClaimReview::kMaxOtherClaims)
+        review.other_claims.push_back(other);
+      review.contested = review.contested || live;
+    }
+    if (review.sender_credited_to_other_keys > 0) review.warnings.push_back("shared_sender");
+    if (review.contested) review.warnings.push_back("contested");
+    if (review.late_for_key_id) review.warnings.push_back("late_for_another_keys_topup");
+    if (c.from.empty() || c.from == "unknown") review.warnings.push_back("unknown_sender");
+    c.review = std::move(review);
+  }
+}
+
+ClaimRecord WithReview(pqxx::transaction_base& tx, ClaimRecord claim) {
+  std::vector<ClaimRecord> one{std::move(claim)};
+  FillReviews(tx, one);
+  return std::move(one[0]);
+}
+
+// The claim refusals of RefuseOpenClaims, in the caller's transaction.
+int RefuseOpen(pqxx::work& tx, std::int64_t deposit_id, const std::string& except_claim_id,
+               const std::string& reason, const std::string& settled_by, const std::string& actor) {
+  int refused_count = 0;
+  for (const auto& other : tx.exec_params(
+           "UPDATE deposit_claims SET status = 'refused', decided_by = $3, decided_at = now(), "
+           "decision_reason = $4 "
+           "WHERE deposit_id = $1 AND id::text <> $2 "
+           "AND status IN ('awaiting_proof', 'in_review') RETURNING id::text",
+           deposit_id, except_claim_id, actor, reason)) {
+    ClaimRecord refused = Reload(tx, other[0].as<std::string>());
+    JsonWriter json;
+    json.BeginObject()
+        .Field("claim_id", refused.id)
+        .Field("key_id", refused.key_id)
+        .Field("deposit_id", refused.deposit_id)
+        .Field("network", refused.network)
+        .Field("tx_id", refused.tx_id)
+        .Field("event_index", refused.event_index)
+        .Field("amount_usdt", refused.amount)
+        .Field("from", refused.from)
+        .Field("reason", reason)
+        .Field("settled_by", settled_by)
+        .EndObject();
+    WriteAudit(tx, actor, "claims.refused", "claim:" + refused.id, json.Take());
+    ++refused_count;
+  }
+  return refused_count;
+}
+
 }  // namespace
+
+int RefuseOpenClaims(pqxx::work& tx, std::int64_t deposit_id, const std::string& except_claim_id,
+                     const std::string& reason, const std::string& settled_by,
+                     const std::string& actor) {
+  return RefuseOpen(tx, deposit_id, except_claim_id, reason, settled_by, actor);
+}
 
 std::string ClaimChallengeText(const ClaimChallengeFacts& f) {
   return "instamarket deposit claim\nclaim: " + f.claim_id + "\nkey: " + std::to_string(f.key_id) +
@@ -191,7 +298,7 @@ Result<ClaimRecord> ClaimStore::GetAny(const std::string& claim_id) {
     pqxx::nontransaction tx(conn);
     auto rows = tx.exec_params(std::string(kSelectClaim) + " WHERE c.id = $1::uuid", claim_id);
     if (rows.empty()) return NoSuchClaim();
-    return ReadClaim(rows[0]);
+    return WithReview(tx, ReadClaim(rows[0]));
   });
 }
 
@@ -231,6 +338,7 @@ Result<std::vector<ClaimRecord>> ClaimStore::List(const std::optional<std::strin
     pqxx::result rows = where.find("$2") != std::string::npos ? tx.exec_params(sql, limit, *status)
                                                               : tx.exec_params(sql, limit);
     for (const auto& r : rows) out.push_back(ReadClaim(r));
+    FillReviews(tx, out);
     return out;
   });
 }
@@ -248,9 +356,9 @@ Result<ClaimRecord> ClaimStore::Credit(const std::string& claim_id, std::int64_t
     auto found = tx.exec_params("SELECT deposit_id, key_id FROM deposit_claims WHERE id = $1::uuid",
                                 claim_id);
     if (found.empty() || (proof && found[0][1].as<std::int64_t>() != key_id)) return NoSuchClaim();
-    auto deposit =
-        tx.exec_params("SELECT status, reason, amount FROM deposits WHERE id = $1 FOR UPDATE",
-                       found[0][0].as<std::int64_t>());
+    auto deposit = tx.exec_params(
+        "SELECT status, reason, amount, intent_id::text FROM deposits WHERE id = $1 FOR UPDATE",
+        found[0][0].as<std::int64_t>());
     auto claim = LoadForUpdate(tx, claim_id);
     if (!claim) return claim.error();
     ClaimRecord c = *claim;
@@ -283,30 +391,75 @@ Result<ClaimRecord> ClaimStore::Credit(const std::string& claim_id, std::int64_t
     auto transaction_id = CreditDeposit(tx, c.network, c.deposit_id, c.tx_id, c.event_index,
                                         c.amount, c.key_id, "claim " + c.id);
     if (!transaction_id) return transaction_id.error();
+    // An intent of the claimant this deposit came late for is credited with it, as the
+    // watcher would have in its window; another key's is left alone, and no longer linked.
+    std::optional<std::string> late_for;
+    if (reason == "expired" && !deposit[0][3].is_null()) late_for = deposit[0][3].as<std::string>();
+    std::optional<std::string> intent_credited;
+    if (late_for) {
+      auto intent = tx.exec_params(R"sql(
+        UPDATE topup_intents t
+           SET status = CASE WHEN $3 < t.requested_amount THEN 'credited_short'
+                             ELSE 'credited_manual' END,
+               deposit_id = $4, credited_at = now()
+         WHERE t.id = $1::uuid AND t.key_id = $2 AND t.status IN ('pending', 'expired')
+        RETURNING t.status, t.amount)sql",
+                                   *late_for, c.key_id, c.amount.micros(), c.deposit_id);
+      if (!intent.empty()) {
+        intent_credited = late_for;
+        std::string status = intent[0][0].as<std::string>();
+        JsonWriter json;
+        json.BeginObject()
+            .Field("topup_id", *late_for)
+            .Field("deposit_id", c.deposit_id)
+            .Field("network", c.network)
+            .Field("tx_id", c.tx_id)
+            .Field("amount_usdt", c.amount)
+            .Field("intent_amount_usdt", Money::FromMicros(intent[0][1].as<std::int64_t>()))
+            .Field("matched_by", "claim")
+            .Field("claim_id", c.id)
+            .Field("ledger_transaction_id", *transaction_id)
+            .EndObject();
+        WriteAudit(tx, actor,
+                   status == "credited_short" ? "topup.credited_short" : "topup.credited",
+                   KeyAccountCode(c.key_id), json.Take());
+      }
+    }
     tx.exec_params(
         "UPDATE deposits SET status = 'claimed', key_id = $2, ledger_transaction_id = $3, "
-        "credited_at = now() WHERE id = $1",
-        c.deposit_id, c.key_id, *transaction_id);
+        "credited_at = now(), intent_id = $4::uuid WHERE id = $1",
+        c.deposit_id, c.key_id, *transaction_id,
+        intent_credited ? intent_credited->c_str() : nullptr);
     tx.exec_params(
         "UPDATE deposit_claims SET status = 'credited', decided_by = $2, decided_at = now(), "
         "ledger_transaction_id = $3, proof_signature = $4, decision_reason = $5 "
         "WHERE id = $1::uuid",
         c.id, actor, *transaction_id, proof ? signature_or_reason.c_str() : nullptr,
         proof ? nullptr : signature_or_reason.c_str());
-    ClaimRecord credited = Reload(tx, c.id);
-    WriteAudit(tx, actor, proof ? "claims.credited" : "claims.approved", "claim:" + c.id,
-               AuditDetails(credited, proof ? "" : "reason", signature_or_reason));
     // Other keys' open claims on the deposit are settled now: it is no longer unmatched.
-    for (const auto& other : tx.exec_params(
-             "UPDATE deposit_claims SET status = 'refused', decided_by = $3, decided_at = now(), "
-             "decision_reason = 'the deposit was credited through another claim' "
-             "WHERE deposit_id = $1 AND id <> $2::uuid AND status IN ('awaiting_proof', "
-             "'in_review') RETURNING id::text",
-             c.deposit_id, c.id, actor)) {
-      ClaimRecord refused = Reload(tx, other[0].as<std::string>());
-      WriteAudit(tx, actor, "claims.refused", "claim:" + refused.id,
-                 AuditDetails(refused, "reason", *refused.decision_reason));
-    }
+    int refused =
+        RefuseOpen(tx, c.deposit_id, c.id, "the deposit was credited through another claim",
+                   std::string(proof ? "proof" : "approval") + " of claim " + c.id, actor);
+    ClaimRecord credited = Reload(tx, c.id);
+    JsonWriter details;
+    details.BeginObject()
+        .Field("claim_id", credited.id)
+        .Field("key_id", credited.key_id)
+        .Field("deposit_id", credited.deposit_id)
+        .Field("network", credited.network)
+        .Field("tx_id", credited.tx_id)
+        .Field("event_index", credited.event_index)
+        .Field("amount_usdt", credited.amount)
+        .Field("from", credited.from)
+        .Field("transaction_id", *transaction_id)
+        .Field("other_claims_refused", refused);
+    if (!proof) details.Field("reason", signature_or_reason);
+    if (late_for) details.Field("late_for_topup_id", *late_for);
+    if (intent_credited) details.Field("topup_credited", *intent_credited);
+    WriteAudit(tx, actor, proof ? "claims.credited" : "claims.approved", "claim:" + c.id,
+               details.EndObject().Take());
+    if (intent_credited) EnqueueTopupCreditEvent(tx, *intent_credited);
+    if (!proof) credited = WithReview(tx, std::move(credited));
     tx.commit();
     return credited;
   });
@@ -363,6 +516,7 @@ Result<ClaimRecord> ClaimStore::Refuse(const std::string& claim_id, const std::s
         claim_id, actor, reason);
     ClaimRecord c = Reload(tx, claim_id);
     WriteAudit(tx, actor, "claims.refused", "claim:" + c.id, AuditDetails(c, "reason", reason));
+    c = WithReview(tx, std::move(c));
     tx.commit();
     return c;
   });

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,6 +32,38 @@ struct ClaimChallengeFacts {
 //   nonce: <hex>
 std::string ClaimChallengeText(const ClaimChallengeFacts& facts);
 
+// Another key's claim on the same deposit, for finance.
+struct OtherClaim {
+  std::string id;
+  std::int64_t key_id = 0;
+  std::string status;  // effective: awaiting_proof past its expiry is expired
+};
+
+// What finance needs to decide a claim that no signature proved (an exchange's hot wallet
+// sends for many people, and anyone watching the chain can claim its transfers). Filled for
+// admin reads only (GetAny, List, the approve and refuse answers).
+struct ClaimReview {
+  // Deposits recorded from the claim's sender address on the network (this one included), and
+  // how many of them were credited (automatically, assigned, claimed) to keys other than the
+  // claimant, and to how many such keys.
+  std::int64_t sender_deposits = 0;
+  std::int64_t sender_credited_to_other_keys = 0;
+  std::int64_t sender_other_keys = 0;
+  // Other keys' claims on this deposit, any status, newest first (at most kMaxOtherClaims of
+  // the `other_claims_total`); contested when one of them is open (awaiting proof and
+  // unexpired, or in review) or credited.
+  static constexpr std::size_t kMaxOtherClaims = 20;
+  std::vector<OtherClaim> other_claims;
+  std::int64_t other_claims_total = 0;
+  bool contested = false;
+  // The deposit arrived after the window of an intent of another key (reason expired): that
+  // key very likely sent it.
+  std::optional<std::int64_t> late_for_key_id;
+  // "shared_sender" (the sender's deposits were credited to other keys), "contested",
+  // "late_for_another_keys_topup", "unknown_sender" (the chain did not tell who sent it).
+  std::vector<std::string> warnings;
+};
+
 // A claim as the API and the CLI show it, with the deposit it is about.
 struct ClaimRecord {
   std::string id;
@@ -53,6 +86,7 @@ struct ClaimRecord {
   std::int64_t event_index = 0;
   Money amount;
   std::string deposit_status;
+  std::optional<ClaimReview> review;  // admin reads only
 
   std::string EffectiveStatus(std::int64_t now) const {
     return status == "awaiting_proof" && now >= expires_at ? "expired" : status;
@@ -92,19 +126,24 @@ class ClaimStore {
 
   // The key's claim (kNotFound for another key's).
   Result<ClaimRecord> Get(std::int64_t key_id, const std::string& claim_id);
-  // Any claim (admin).
+  // Any claim (admin), with its review facts.
   Result<ClaimRecord> GetAny(const std::string& claim_id);
   // The key's claims, newest first.
   Result<std::vector<ClaimRecord>> ListForKey(std::int64_t key_id, int limit);
-  // All claims, newest first; only those with `status` when given (the stored status;
-  // "expired" also finds awaiting_proof claims past their expiry).
+  // All claims (admin), newest first, with their review facts; only those with `status` when
+  // given (the stored status; "expired" also finds awaiting_proof claims past their expiry).
   Result<std::vector<ClaimRecord>> List(const std::optional<std::string>& status, int limit);
 
   // Credits the claim's deposit to the claim's key at once: the ledger entry, the deposit
-  // 'claimed' (key_id, ledger_transaction_id), the claim 'credited', the other open claims on
-  // the deposit 'refused', audit rows. kProof: the claim must be the key's (`key_id`), awaiting
-  // proof and unexpired; the caller has verified `signature` over its challenge. kApproval:
-  // the claim must be awaiting proof or in review; `key_id` is ignored.
+  // 'claimed' (key_id, ledger_transaction_id), the claim 'credited', every other open claim on
+  // the deposit 'refused' (reason "the deposit was credited through another claim", audited
+  // "claims.refused" with the winning claim), audit rows. When the deposit came late for an
+  // intent of the same key (reason expired), that intent is credited too (credited_manual, or
+  // credited_short when less than requested arrived; audited "topup.credited", webhook
+  // topup.credited[_short]); another key's intent is left alone. kProof: the claim must be the
+  // key's (`key_id`), awaiting proof and unexpired; the caller has verified `signature` over
+  // its challenge. kApproval: the claim must be awaiting proof or in review; `key_id` is
+  // ignored; the answer carries the review facts.
   Result<ClaimRecord> Credit(const std::string& claim_id, std::int64_t key_id, ClaimCreditPath path,
                              const std::string& signature_or_reason, const std::string& actor);
 
@@ -114,7 +153,7 @@ class ClaimStore {
                                     const std::string& note, const std::string& actor);
 
   // Finance refuses: awaiting_proof or in_review -> refused; the deposit stays unmatched;
-  // audited "claims.refused".
+  // audited "claims.refused". The answer carries the review facts.
   Result<ClaimRecord> Refuse(const std::string& claim_id, const std::string& reason,
                              const std::string& actor);
 

@@ -26,4 +26,13 @@ Result<std::int64_t> CreditDeposit(pqxx::work& tx, const std::string& network,
                                    std::int64_t event_index, Money amount, std::int64_t key_id,
                                    const std::string& description);
 
+// Once a deposit is credited by a path other than these claims (an assign, another claim):
+// every claim on `deposit_id` still open (awaiting_proof, in_review) except `except_claim_id`
+// ("" for none) is refused with `reason` (what its key is shown), each audited
+// "claims.refused" by `actor` with `settled_by` (what credited the deposit, for finance).
+// Returns how many. Defined in claim_store.cpp.
+int RefuseOpenClaims(pqxx::work& tx, std::int64_t deposit_id, const std::string& except_claim_id,
+                     const std::string& reason, const std::string& settled_by,
+                     const std::string& actor);
+
 }  // namespace instamarket

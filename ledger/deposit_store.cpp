@@ -165,7 +165,11 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
     else
       reasons.Add(reason);
     if (!intent) {
-      intent_ids.AddNull();
+      // A deposit late for an intent keeps which one (a claim of that key credits it too).
+      if (decision.outcome == DepositOutcome::kExpired && decision.intent >= 0)
+        intent_ids.Add(candidates.intents.at(static_cast<std::size_t>(decision.intent)).id);
+      else
+        intent_ids.AddNull();
       key_ids.AddNull();
       ledger_ids.AddNull();
       continue;
@@ -476,8 +480,25 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
         "UPDATE chain_cursors SET position = $2, position_state = $3, head = $4, final_height = "
         "$5, updated_at = now() WHERE network = $1",
         network, scan.new_cursor.position, scan.new_cursor.state, scan.head, scan.final_height);
+    // The transfers above the final height that would credit an intent if they were final now,
+    // decided by the same matcher as the deposits (after this scan's deposits took theirs).
+    std::vector<TopupSighting> sighted;
+    {
+      std::vector<DepositInput> seen;
+      for (const auto& u : scan.unconfirmed)
+        if (u.amount_in_range) seen.push_back(u);
+      if (!seen.empty()) {
+        auto candidates = LoadCandidates(tx, network, seen, tolerance);
+        std::vector<DepositDecision> decisions = match(seen, candidates);
+        for (std::size_t i = 0; i < seen.size() && i < decisions.size(); ++i) {
+          if (decisions[i].outcome != DepositOutcome::kCredit) continue;
+          sighted.push_back(TopupSighting{
+              candidates.intents.at(static_cast<std::size_t>(decisions[i].intent)).id, seen[i]});
+        }
+      }
+    }
     // After the cursor: the confirming events show this scan's head.
-    RecordTopupProgress(tx, network, scan, FinalityFor(network, scan), reorged_sightings);
+    RecordTopupProgress(tx, network, scan, FinalityFor(network, scan), reorged_sightings, sighted);
     tx.commit();
     return outcome;
   });
@@ -550,12 +571,16 @@ Result<AssignResult> DepositStore::Assign(std::int64_t deposit_id, std::int64_t 
         "UPDATE deposits SET status = 'assigned', key_id = $2, intent_id = $3::uuid, "
         "ledger_transaction_id = $4, credited_at = now() WHERE id = $1",
         deposit_id, key_id, intent_id ? intent_id->c_str() : nullptr, *transaction_id);
+    // Claims still open on the deposit are settled: it is no longer unmatched.
+    int refused = RefuseOpenClaims(tx, deposit_id, "", "the deposit was assigned by finance",
+                                   "assign to key " + std::to_string(key_id), actor);
     JsonWriter details;
     details.BeginObject()
         .Field("deposit_id", deposit_id)
         .Field("amount_usdt", d.amount)
         .Field("reason", reason)
         .Field("transaction_id", *transaction_id)
+        .Field("claims_refused", refused)
         .EndObject();
     WriteAudit(tx, actor, "deposits.assign", KeyAccountCode(key_id), details.str());
     if (intent_id) EnqueueTopupCreditEvent(tx, *intent_id);

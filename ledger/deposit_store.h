@@ -82,7 +82,10 @@ const char* MatchedByName(MatchedBy by);  // "amount" | "fee" | "memo"
 
 struct DepositDecision {
   DepositOutcome outcome = DepositOutcome::kNoIntent;
-  int intent = -1;  // index into the candidates' intents when outcome is kCredit
+  // Index into the candidates' intents when outcome is kCredit, or kExpired (the intent whose
+  // window the deposit missed: recorded as the deposit's intent_id, so that a claim by the
+  // same key credits that intent too); -1 otherwise.
+  int intent = -1;
   MatchedBy matched_by = MatchedBy::kAmount;
   bool short_paid = false;          // credited, but less than the intent asked for
   std::int64_t reservation_id = 0;  // when outcome is kExternal

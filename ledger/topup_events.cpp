@@ -5,7 +5,6 @@
 #include <ctime>
 
 #include "core/json_writer.h"
-#include "core/payment_memo.h"
 #include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
 #include "ledger/topup_store.h"
@@ -111,7 +110,8 @@ void EnqueueTopupCreditEvent(pqxx::transaction_base& tx, const std::string& inte
 
 int RecordTopupProgress(pqxx::transaction_base& tx, const std::string& network,
                         const ScanResult& scan, const NetworkFinality& finality,
-                        const std::vector<ReorgedSighting>& reorged) {
+                        const std::vector<ReorgedSighting>& reorged,
+                        const std::vector<TopupSighting>& sighted) {
   // 1. Sightings a reorg removed: their intents are pending again, told with topup.reorged
   //    (the body's "reorged" is the sighting that is gone).
   if (!reorged.empty()) {
@@ -158,58 +158,37 @@ int RecordTopupProgress(pqxx::transaction_base& tx, const std::string& network,
                  network, row[0].as<std::string>());
   }
 
-  // 3. New sightings: a pending intent without one that the transfer pays, by a live hold of
-  //    its amount (the intent's amount, or that less an exchange fee) or by its memo, within
-  //    its window (created_at - 60 s of clock skew to expires_at), as a deposit would match.
-  PgArray tx_ids, indexes, blocks, hashes, amounts, memos, times;
-  int sightings = 0;
-  for (const auto& u : scan.unconfirmed) {
-    if (!u.amount_in_range) continue;
-    tx_ids.Add(u.tx_id);
-    indexes.Add(u.event_index);
-    blocks.Add(u.block_number);
-    hashes.Add(u.block_hash);
-    amounts.Add(u.amount.micros());
-    if (u.memo.empty())
-      memos.AddNull();
-    else
-      memos.Add(NormalizedMemo(u.memo));
-    times.Add(u.block_time);
-    ++sightings;
+  // 3. New sightings: a pending intent without one that the matcher says the transfer pays
+  //    (RecordScan asked it), the first such transfer of the scan.
+  PgArray intent_ids, tx_ids, indexes, blocks, hashes, amounts;
+  for (const auto& s : sighted) {
+    intent_ids.Add(s.intent_id);
+    tx_ids.Add(s.transfer.tx_id);
+    indexes.Add(s.transfer.event_index);
+    blocks.Add(s.transfer.block_number);
+    hashes.Add(s.transfer.block_hash);
+    amounts.Add(s.transfer.amount.micros());
   }
-  if (sightings == 0) return 0;
+  if (sighted.empty()) return 0;
   std::optional<int> needed;
   if (finality.tag.empty()) needed = finality.confirmations_needed;
   auto matched = tx.exec_params(
       R"sql(
-    WITH s AS (
-      SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[],
-                           $7::text[], $8::bigint[]) WITH ORDINALITY
-               AS s(tx_id, event_index, block_number, block_hash, amount, memo, block_time, ord)),
-    candidate AS (
-      SELECT h.intent_id AS id, s.* FROM s
-        JOIN amount_holds h ON h.network = $1 AND h.amount = s.amount AND NOT h.released
-                           AND h.intent_id IS NOT NULL
-      UNION ALL
-      SELECT t.id, s.* FROM s JOIN topup_intents t ON t.network = $1 AND t.payment_memo = s.memo
-       WHERE s.memo IS NOT NULL),
-    m AS (
-      SELECT DISTINCT ON (t.id) t.id, c.tx_id, c.event_index, c.block_number, c.block_hash,
-             c.amount
-        FROM candidate c JOIN topup_intents t ON t.id = c.id
-       WHERE t.network = $1 AND t.status = 'pending' AND t.confirming_tx_id IS NULL
-         AND (c.block_time <= 0 OR to_timestamp(c.block_time)
-              BETWEEN t.created_at - interval '5 seconds' AND t.expires_at)
-       ORDER BY t.id, c.ord)
+    WITH m AS (
+      SELECT DISTINCT ON (s.id) s.* FROM
+        unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[])
+          WITH ORDINALITY AS s(id, tx_id, event_index, block_number, block_hash, amount, ord)
+       ORDER BY s.id, s.ord)
     UPDATE topup_intents t
        SET confirming_tx_id = m.tx_id, confirming_event_index = m.event_index,
            confirming_block_number = m.block_number, confirming_block_hash = m.block_hash,
-           confirming_amount = m.amount, confirming_since = now(), confirming_needed = $9,
-           confirming_finality = NULLIF($10, ''), confirming_expected_seconds = $11
-      FROM m WHERE t.id = m.id AND t.status = 'pending' AND t.confirming_tx_id IS NULL
+           confirming_amount = m.amount, confirming_since = now(), confirming_needed = $8,
+           confirming_finality = NULLIF($9, ''), confirming_expected_seconds = $10
+      FROM m WHERE t.id = m.id AND t.network = $1 AND t.status = 'pending'
+       AND t.confirming_tx_id IS NULL
     RETURNING t.id::text)sql",
-      network, tx_ids.str(), indexes.str(), blocks.str(), hashes.str(), amounts.str(), memos.str(),
-      times.str(), needed ? &*needed : nullptr, finality.tag,
+      network, intent_ids.str(), tx_ids.str(), indexes.str(), blocks.str(), hashes.str(),
+      amounts.str(), needed ? &*needed : nullptr, finality.tag,
       finality.expected_seconds ? &*finality.expected_seconds : nullptr);
   for (const auto& row : matched) {
     EnqueueTopupEvent(tx, row[0].as<std::string>(), "topup.confirming");

@@ -33,14 +33,23 @@ void EnqueueTopupEvent(pqxx::transaction_base& tx, const std::string& intent_id,
 // topup.credited.
 void EnqueueTopupCreditEvent(pqxx::transaction_base& tx, const std::string& intent_id);
 
+// An unconfirmed transfer that, once final, would credit `intent_id`: the deposit matcher's
+// decision (memo, amount within the tolerance, an exchange fee's shadow, the intent's window)
+// on the transfer as if it were final now.
+struct TopupSighting {
+  std::string intent_id;
+  DepositInput transfer;
+};
+
 // The sighting part of a scan, after the deposits and the cursor of `scan` are written:
 // intents whose sighting was reorged away go back to pending (topup.reorged); intents whose
-// sighting is final without having credited them lose it; pending intents without a sighting
-// that an unconfirmed transfer pays (a live amount hold of its amount, or its memo) get it
-// (topup.confirming). Returns the number of intents that became confirming.
+// sighting is final without having credited them lose it; each pending intent of `sighted`
+// without a sighting gets it (topup.confirming). Returns the number of intents that became
+// confirming.
 int RecordTopupProgress(pqxx::transaction_base& tx, const std::string& network,
                         const ScanResult& scan, const NetworkFinality& finality,
-                        const std::vector<ReorgedSighting>& reorged);
+                        const std::vector<ReorgedSighting>& reorged,
+                        const std::vector<TopupSighting>& sighted);
 
 // Marks up to `limit` pending intents past expires_at + `grace_seconds` expired (on
 // `network`, or on every network) and queues topup.expired for each. Rows another

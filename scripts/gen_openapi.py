@@ -271,7 +271,7 @@ schemas = {
         "reason": {"type": ["string", "null"], "enum": ["no_intent", "expired", "ambiguous", "amount_mismatch", "amount_out_of_range", "before_intent", "already_credited", None],
                    "description": "Why an unmatched deposit was not credited: before_intent (sent before the intent holding its amount existed), already_credited (a second payment), expired (after the intent's window), amount_mismatch (near a pending intent's amount but holding nothing), no_intent."},
         "key_id": {"type": ["integer", "null"], "format": "int64"},
-        "topup_id": {"type": ["string", "null"], "format": "uuid"},
+        "topup_id": {"type": ["string", "null"], "format": "uuid", "description": "The intent it credited; for an unmatched deposit with reason expired, the intent it came late for."},
         "matched_by": {"type": ["string", "null"], "enum": ["amount", "fee", "memo", None],
                        "description": "How a credited deposit found its intent: its amount, its amount less an exchange withdrawal fee (credited short), or its memo."},
         "credited_short": {"type": "boolean", "description": "Credited less than its intent asked for (an exchange fee, or a memo payment below the requested amount)."},
@@ -376,6 +376,8 @@ def claim_props(admin):
         p["deposit_id"] = ID64
         p["deposit_status"] = {"type": "string", "enum": ["credited", "assigned", "claimed", "unmatched", "external"]}
         p["decided_by"] = dict(NULLABLE_STR, description="key:<id> (a proof), admin:<token name> or cli:<user>.")
+        p["review"] = {"anyOf": [S("ClaimReview"), {"type": "null"}],
+                       "description": "What finance needs to decide a claim no signature proved (always set in the admin list and the approve/refuse answers)."}
     return p
 
 schemas.update({
@@ -393,6 +395,18 @@ schemas.update({
     "Claim": obj(claim_props(False), desc="A claim of an unmatched deposit, as the key sees it."),
     "ClaimList": items_list("Claim", "The key's claims, newest first."),
     "AdminClaim": obj(claim_props(True), desc="A claim as finance sees it."),
+    "ClaimReview": obj({
+        "sender_deposits": {"type": "integer", "format": "int64", "minimum": 1, "description": "Deposits recorded from this sender address on the network, this one included."},
+        "sender_credited_to_other_keys": {"type": "integer", "format": "int64", "minimum": 0, "description": "Of those, how many were credited (automatically, assigned or claimed) to keys other than the claimant's: a shared wallet (an exchange's) when above 0."},
+        "sender_other_keys": {"type": "integer", "format": "int64", "minimum": 0, "description": "How many distinct other keys those credits went to."},
+        "contested": {"type": "boolean", "description": "Another key's claim on this deposit is open (awaiting proof, in review) or credited."},
+        "other_claims": {"type": "array", "maxItems": 20, "description": "Other keys' claims on this deposit, any status, newest first; the 20 newest of other_claims_total.",
+                         "items": obj({"claim_id": {"type": "string", "format": "uuid"}, "key_id": ID64, "status": claim_status})},
+        "other_claims_total": {"type": "integer", "format": "int64", "minimum": 0, "description": "How many claims other keys made on this deposit."},
+        "late_for_key_id": {"type": ["integer", "null"], "format": "int64", "description": "The deposit came after the window of an intent of this other key (reason expired): that key very likely sent it."},
+        "warnings": {"type": "array", "items": {"type": "string", "enum": ["shared_sender", "contested", "late_for_another_keys_topup", "unknown_sender"]},
+                     "description": "shared_sender: the sender's deposits were credited to other keys; contested: another key claims this deposit; late_for_another_keys_topup: see late_for_key_id; unknown_sender: the chain did not say who sent it."},
+    }, desc="Facts about a claim's sender and deposit, for finance's decision."),
     "AdminClaimList": items_list("AdminClaim", "Claims, newest first."),
     "ClaimProofRequest": obj({"signature": {"type": "string", "minLength": 1, "maxLength": 512,
         "description": "The wallet's signature of `challenge`: eip191/tip191 65 bytes as hex (0x optional); ed25519 64 bytes as base58, hex or base64."}},

@@ -40,7 +40,7 @@ std::vector<DepositDecision> MatchDeposits(const std::vector<DepositInput>& depo
       return DepositDecision{DepositOutcome::kAlreadyCredited};
     if (d.block_time < c.created_at - rules.clock_skew_seconds)
       return DepositDecision{DepositOutcome::kBeforeIntent};
-    if (d.block_time > c.expires_at) return DepositDecision{DepositOutcome::kExpired};
+    if (d.block_time > c.expires_at) return DepositDecision{DepositOutcome::kExpired, i, by};
     intent_taken[static_cast<std::size_t>(i)] = true;
     return DepositDecision{DepositOutcome::kCredit, i, by, short_paid};
   };

@@ -30,7 +30,8 @@ std::int64_t HeldAmountFor(std::int64_t amount, Money tolerance);
 //  - else the amount: the intent holding it is credited (short when it holds it as its amount
 //    less an exchange fee); a reservation holding it makes the deposit the website's;
 //  - an intent is credited only for a block in its window [created_at - skew, expires_at] and
-//    once: otherwise "before_intent", "expired" or "already_credited";
+//    once: otherwise "before_intent", "expired" (naming the intent it came late for) or
+//    "already_credited";
 //  - nothing held: "amount_mismatch" near a pending intent's amount, else "no_intent".
 // `candidates.holds` and `pending_amounts` must be sorted by amount. O(log n) per deposit.
 std::vector<DepositDecision> MatchDeposits(const std::vector<DepositInput>& deposits,

@@ -201,8 +201,11 @@ class FakeChain:
             return record
 
     def solana_add(self, token_account, owner, mint, amount, authority, failed=False,
-                   memo=None, pre=0):
-        """A transferChecked into `token_account`, shaped like the recorded jsonParsed one."""
+                   memo=None, pre=0, source_owner=None):
+        """A transferChecked into `token_account`, shaped like the recorded jsonParsed one.
+        `authority` signs it and owns the source token account, unless `source_owner` is given:
+        then the authority is a delegate of that owner (as in
+        solana-getTransaction-jsonParsed-delegate.json)."""
         with self.lock:
             self.slot += 7
             signature = b58encode(os.urandom(64))
@@ -215,6 +218,10 @@ class FakeChain:
             tx["blockTime"] = int(time.time())
             tx["transaction"]["signatures"] = [signature]
             meta = tx["meta"]
+            if source_owner:
+                for b in meta["preTokenBalances"] + meta["postTokenBalances"]:
+                    if b["accountIndex"] == 3:
+                        b["owner"] = source_owner
             for b in meta["postTokenBalances"]:
                 if b["accountIndex"] == 2:
                     b["uiTokenAmount"]["amount"] = str(pre + amount)

@@ -285,6 +285,49 @@ class ClaimsTest(deposit_harness.ChainTestCase):
                          [("claims.created", actor), ("claims.review_requested", actor),
                           ("claims.approved", approved["decided_by"])])
 
+    def test_finance_sees_a_shared_sender_and_a_contest(self):
+        """A claim in review shows finance how the sender's other deposits went and who else
+        claims the deposit; approving one refuses the other, audited."""
+        owner, claimant, rival = (self.new_key(n) for n in ("shared-1", "shared-2", "shared-3"))
+        first = self.unmatched_deposit("2.22", sender=4)
+        second = self.unmatched_deposit("3.33", sender=4)
+        # The sender's wallet proves the first deposit for its owner's key.
+        c1 = self.claim(owner, first)
+        self.assertEqual(self.check(self.prove(owner, c1, self.sign(4, c1["challenge"])))
+                         ["status"], "credited")
+        # Two other keys claim the second without a proof.
+        mine = self.claim(claimant, second)
+        theirs = self.claim(rival, second)
+        self.check(self.post(claimant, f"/balance/claims/{mine['claim_id']}/review",
+                             {"note": "from my exchange"}))
+        self.assertNotIn("review", self.check(self.daemon.get(
+            f"/balance/claims/{mine['claim_id']}", key=claimant["api_key"])))
+        queue = self.check(self.admin_get("/api/admin/claims?status=in_review"))["items"]
+        seen = [c for c in queue if c["claim_id"] == mine["claim_id"]][0]
+        review = seen["review"]
+        self.assertGreaterEqual(review["sender_deposits"], 2)
+        self.assertGreaterEqual(review["sender_credited_to_other_keys"], 1)
+        self.assertTrue(review["contested"])
+        self.assertIn({"claim_id": theirs["claim_id"], "key_id": rival["key_id"],
+                       "status": "awaiting_proof"}, review["other_claims"])
+        self.assertEqual(review["warnings"][:2], ["shared_sender", "contested"])
+        cli = [c for c in self.daemon.admin("claims", "list", "--status", "in_review")
+               if c["claim_id"] == mine["claim_id"]][0]
+        self.assertEqual(cli["review"], review)
+
+        approved = self.check(self.admin_post(f"/api/admin/claims/{mine['claim_id']}/approve",
+                                              {"reason": "withdrawal record shown"}))
+        self.assertEqual(approved["status"], "credited")
+        self.assertIn("review", approved)
+        loser = self.check(self.daemon.get(f"/balance/claims/{theirs['claim_id']}",
+                                           key=rival["api_key"]))
+        self.assertEqual((loser["status"], loser["reason"]),
+                         ("refused", "the deposit was credited through another claim"))
+        self.assertEqual([a for a, _ in self.audit_of(theirs["claim_id"])],
+                         ["claims.created", "claims.refused"])
+        self.assertBalance(claimant["api_key"], "3.33")
+        self.assertBalance(rival["api_key"], "0")
+
     def test_refusal_by_the_admin_api(self):
         key = self.new_key("refused")
         row = self.unmatched_deposit("6.66", sender=3)

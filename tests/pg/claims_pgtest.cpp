@@ -8,6 +8,7 @@
 
 #include "ledger/deposit_credit.h"
 #include "pg_test_env.h"
+#include "watcher/amount_matcher.h"
 
 namespace instamarket {
 namespace {
@@ -55,6 +56,55 @@ class ClaimsTest : public PgTest {
           return std::vector<DepositDecision>(d.size(), DepositDecision{DepositOutcome::kNoIntent});
         });
     ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+  }
+
+  // Records `transfers` in one scan through the watcher's own matcher.
+  void RecordMatched(const std::vector<DepositInput>& transfers) {
+    auto cursor = **db_->deposits().LoadCursor(network_);
+    ScanResult scan{ChainCursor{cursor.position + 10, ""},
+                    cursor.position + 12,
+                    cursor.position + 9,
+                    transfers,
+                    {}};
+    auto recorded = db_->deposits().RecordScan(
+        network_, cursor, scan, Money(),
+        [](const std::vector<DepositInput>& d, const MatchCandidates& c) {
+          return MatchDeposits(d, c, MatchRules{});
+        });
+    ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+  }
+
+  // An intent of `key` for `micros` whose window closes in a second.
+  TopupIntent ShortLivedIntent(std::int64_t key, std::int64_t micros) {
+    NewTopup request;
+    request.key_id = key;
+    request.network = network_;
+    request.requested_amount = Money::FromMicros(micros);
+    request.max_surcharge = Money::FromMicros(1'000'000);
+    request.max_pending_per_key = 100;
+    request.expiry_seconds = 1;
+    auto intent = db_->topups().Create(request);
+    EXPECT_TRUE(intent.ok()) << intent.error().message;
+    return *intent;
+  }
+
+  // One text column of the deposit `tx` ("" for NULL).
+  std::string DepositColumn(const std::string& tx, const std::string& column) {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    auto v = q.exec_params1(
+        "SELECT " + column + "::text FROM deposits WHERE network = $1 AND tx_id = $2", network_,
+        tx)[0];
+    return v.is_null() ? "" : v.as<std::string>();
+  }
+
+  int AuditRows(const std::string& action, const std::string& target) {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    return q
+        .exec_params1("SELECT count(*) FROM api_audit_log WHERE action = $1 AND target = $2",
+                      action, target)[0]
+        .as<int>();
   }
 
   std::int64_t DepositId(const std::string& tx) {
@@ -282,6 +332,125 @@ TEST_F(ClaimsTest, ConcurrentPathsCreditEachDepositOnce) {
   EXPECT_EQ(wins.load(), kDeposits);
   EXPECT_EQ(Balance(key_a_) + Balance(key_b_) + Balance(key_c), kDeposits * 1'000'000);
   for (const auto& t : transfers) EXPECT_EQ(LedgerEntries(t.tx_id), 1) << t.tx_id;
+}
+
+// A deposit that came after its intent's window (reason expired) names that intent; a claim by
+// the intent's own key credits the intent with it, as the watcher would have in the window
+// (status, deposit, audit); a claim by another key leaves the intent alone.
+TEST_F(ClaimsTest, AClaimOfALateDepositCreditsTheSameKeysIntent) {
+  TopupIntent own = ShortLivedIntent(key_a_, 10'000'000);
+  TopupIntent others = ShortLivedIntent(key_a_, 20'000'000);
+  auto late_own = Transfer("0xe1", own.amount.micros(), 3);
+  auto late_other = Transfer("0xe2", others.amount.micros(), 4);
+  late_own.block_time = late_other.block_time = std::time(nullptr) + 30;  // after expires_at
+  RecordMatched({late_own, late_other});
+  EXPECT_EQ(DepositStatus("0xe1"), "unmatched");
+  EXPECT_EQ(DepositColumn("0xe1", "reason"), "expired");
+  EXPECT_EQ(DepositColumn("0xe1", "intent_id"), own.id);
+  EXPECT_EQ(DepositColumn("0xe2", "intent_id"), others.id);
+
+  auto claim = Claim(key_a_, "0xe1");
+  ASSERT_TRUE(claim.ok()) << claim.error().message;
+  ASSERT_TRUE(Prove(key_a_, claim->id).ok());
+  auto intent = db_->topups().Get(key_a_, own.id);
+  ASSERT_TRUE(intent.ok());
+  EXPECT_EQ(intent->status, "credited_manual");
+  EXPECT_EQ(intent->deposit_tx_id, "0xe1");
+  EXPECT_EQ(intent->deposit_amount, own.amount);
+  EXPECT_TRUE(intent->credited_at.has_value());
+  EXPECT_EQ(DepositColumn("0xe1", "intent_id"), own.id);
+  EXPECT_EQ(DepositColumn("0xe1", "key_id"), std::to_string(key_a_));
+  EXPECT_EQ(AuditRows("topup.credited", "key:" + std::to_string(key_a_)), 1);
+  EXPECT_EQ(Balance(key_a_), own.amount.micros());
+
+  // Key B proves the other late deposit (it holds the sending wallet): credited to B, and A's
+  // intent is not B's to close.
+  auto b_claim = Claim(key_b_, "0xe2");
+  ASSERT_TRUE(b_claim.ok()) << b_claim.error().message;
+  ASSERT_TRUE(Prove(key_b_, b_claim->id).ok());
+  EXPECT_EQ(Balance(key_b_), others.amount.micros());
+  auto untouched = db_->topups().Get(key_a_, others.id);
+  ASSERT_TRUE(untouched.ok());
+  EXPECT_NE(untouched->status.rfind("credited", 0), 0u) << untouched->status;
+  EXPECT_FALSE(untouched->deposit_tx_id.has_value());
+  EXPECT_EQ(DepositColumn("0xe2", "intent_id"), "");  // no longer linked to A's intent
+}
+
+// What finance sees to decide a claim: how the sender's other deposits went, other keys'
+// claims on the same deposit; and an approval (or an assign) refuses the other open claims,
+// with a reason and an audit row each.
+TEST_F(ClaimsTest, FinanceSeesSharedSendersAndContestsAndTheLosersAreRefused) {
+  RecordUnmatched({Transfer("0xf1", 1'000'000, 3), Transfer("0xf2", 2'000'000, 4),
+                   Transfer("0xf3", 3'000'000, 5), Transfer("0xf4", 4'000'000, 6)});
+  std::int64_t key_c = NewKey("claims-c");
+  // B proves 0xf1: the sender's deposits now went to another key than A.
+  auto b1 = Claim(key_b_, "0xf1");
+  ASSERT_TRUE(b1.ok());
+  ASSERT_TRUE(Prove(key_b_, b1->id).ok());
+
+  auto a2 = Claim(key_a_, "0xf2");
+  ASSERT_TRUE(a2.ok());
+  ASSERT_TRUE(db_->claims().RequestReview(a2->id, key_a_, "from my exchange", "key:a").ok());
+  auto seen = db_->claims().GetAny(a2->id);
+  ASSERT_TRUE(seen.ok() && seen->review.has_value());
+  EXPECT_EQ(seen->review->sender_deposits, 4);
+  EXPECT_EQ(seen->review->sender_credited_to_other_keys, 1);
+  EXPECT_EQ(seen->review->sender_other_keys, 1);
+  EXPECT_FALSE(seen->review->contested);
+  EXPECT_EQ(seen->review->warnings, std::vector<std::string>{"shared_sender"});
+  // A key's own view carries none of it.
+  EXPECT_FALSE(db_->claims().Get(key_a_, a2->id)->review.has_value());
+
+  // C claims the same deposit: contested, in the list too.
+  auto c2 = Claim(key_c, "0xf2");
+  ASSERT_TRUE(c2.ok());
+  auto listed = db_->claims().List(std::string("in_review"), 1000);
+  ASSERT_TRUE(listed.ok());
+  const ClaimRecord* row = nullptr;
+  for (const auto& c : *listed)
+    if (c.id == a2->id) row = &c;
+  ASSERT_NE(row, nullptr);
+  ASSERT_TRUE(row->review.has_value());
+  EXPECT_TRUE(row->review->contested);
+  ASSERT_EQ(row->review->other_claims.size(), 1u);
+  EXPECT_EQ(row->review->other_claims_total, 1);
+  EXPECT_EQ(row->review->other_claims[0].id, c2->id);
+  EXPECT_EQ(row->review->other_claims[0].key_id, key_c);
+  EXPECT_EQ(row->review->other_claims[0].status, "awaiting_proof");
+  EXPECT_EQ(row->review->warnings, (std::vector<std::string>{"shared_sender", "contested"}));
+
+  // Finance approves A's: C's claim is refused, with a reason, audited.
+  auto approved =
+      db_->claims().Credit(a2->id, 0, ClaimCreditPath::kApproval, "exchange statement", "cli:f");
+  ASSERT_TRUE(approved.ok()) << approved.error().message;
+  ASSERT_TRUE(approved->review.has_value());
+  auto loser = db_->claims().GetAny(c2->id);
+  EXPECT_EQ(loser->status, "refused");
+  EXPECT_EQ(loser->decision_reason, "the deposit was credited through another claim");
+  EXPECT_EQ(loser->decided_by, "cli:f");
+  EXPECT_EQ(AuditRows("claims.refused", "claim:" + c2->id), 1);
+  EXPECT_EQ(Balance(key_c), 0);
+
+  // Finance assigns 0xf3 while A and C claim it: both claims are refused, audited.
+  auto a3 = Claim(key_a_, "0xf3");
+  auto c3 = Claim(key_c, "0xf3");
+  ASSERT_TRUE(a3.ok() && c3.ok());
+  ASSERT_TRUE(db_->claims().RequestReview(a3->id, key_a_, "", "key:a").ok());
+  ASSERT_TRUE(db_->deposits().Assign(DepositId("0xf3"), key_b_, "ticket 12", "admin:f").ok());
+  for (const auto& id : {a3->id, c3->id}) {
+    auto settled = db_->claims().GetAny(id);
+    EXPECT_EQ(settled->status, "refused");
+    EXPECT_EQ(settled->decision_reason, "the deposit was assigned by finance");
+    EXPECT_EQ(AuditRows("claims.refused", "claim:" + id), 1);
+  }
+
+  // A signature still proves control of the wallet: A's proof of 0xf4 credits at once although
+  // the sender's other deposits went to B and others.
+  auto a4 = Claim(key_a_, "0xf4");
+  ASSERT_TRUE(a4.ok());
+  ASSERT_TRUE(Prove(key_a_, a4->id).ok());
+  EXPECT_EQ(Balance(key_a_), 2'000'000 + 4'000'000);
+  EXPECT_EQ(Balance(key_b_), 1'000'000 + 3'000'000);
 }
 
 }  // namespace

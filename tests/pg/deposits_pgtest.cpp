@@ -387,6 +387,58 @@ TEST_F(DepositsTest, ReorgedSightingsAreMarkedAndNeverCredited) {
   EXPECT_EQ(Balance(), 0);
 }
 
+// A transfer above the final height shows its intent `confirming` exactly when the deposit
+// matcher would credit that intent once the transfer is final: the same tolerance, exchange-fee
+// shadows and memos, the memo before the amount, one intent per transfer.
+TEST_F(DepositsTest, SightingsMatchLikeDeposits) {
+  auto fee_request = Request(20'000'000);
+  fee_request.withdrawal_fee_micros = {1'000'000};
+  auto by_fee = db_->topups().Create(fee_request);
+  auto by_tolerance = db_->topups().Create(Request(30'000'000));
+  auto memo_request = Request(40'000'000);
+  memo_request.with_memo = true;
+  auto by_memo = db_->topups().Create(memo_request);
+  auto amount_only = db_->topups().Create(Request(50'000'000));
+  auto late = db_->topups().Create(Request(60'000'000));
+  ASSERT_TRUE(by_fee.ok() && by_tolerance.ok() && by_memo.ok() && amount_only.ok() && late.ok());
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 10).ok());
+
+  // An exchange withdrawal 1.00 short of its intent's amount.
+  auto fee_short = Transfer("0xs-fee", by_fee->amount.micros() - 1'000'000, 12);
+  // Three thousandths off, within the network's tolerance of 0.004.
+  auto near = Transfer("0xs-near", by_tolerance->amount.micros() + 3'000, 12);
+  // Pays amount_only's amount but names by_memo's memo (lower case, blanks): it credits by_memo
+  // (the memo decides), so amount_only is not confirming.
+  auto memo = Transfer("0xs-memo", amount_only->amount.micros(), 12);
+  std::string memo_text = by_memo->payment_memo;
+  for (char& c : memo_text) c = static_cast<char>(std::tolower(c));
+  memo.memo = "  " + memo_text + " ";
+  // Mined long before `late` was created: it credits nothing.
+  auto before = Transfer("0xs-before", late->amount.micros(), 12);
+  before.block_time -= 600;
+  ScanResult seen{11, 13, 10, {}, {fee_short, near, memo, before}};
+  auto recorded =
+      db_->deposits().RecordScan(network_, ChainCursor{10, ""}, seen, Money::FromMicros(4'000),
+                                 [](const std::vector<DepositInput>& d, const MatchCandidates& c) {
+                                   MatchRules rules;
+                                   rules.tolerance = Money::FromMicros(4'000);
+                                   return MatchDeposits(d, c, rules);
+                                 });
+  ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+
+  auto confirming = [&](const TopupIntent& intent) -> std::string {
+    auto now = db_->topups().Get(key_id_, intent.id);
+    EXPECT_TRUE(now.ok());
+    return now.ok() && now->confirming ? now->confirming->tx_id : "";
+  };
+  EXPECT_EQ(confirming(*by_fee), "0xs-fee");
+  EXPECT_EQ(confirming(*by_tolerance), "0xs-near");
+  EXPECT_EQ(confirming(*by_memo), "0xs-memo");
+  EXPECT_EQ(confirming(*amount_only), "");
+  EXPECT_EQ(confirming(*late), "");
+  EXPECT_EQ(Balance(), 0);  // nothing is credited before finality
+}
+
 TEST_F(DepositsTest, AssignCreditsAnUnmatchedDepositOnce) {
   ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
   ScanResult scan{3, 4, 2, {Transfer("0xdd", 15'500'000, 2)}, {}};

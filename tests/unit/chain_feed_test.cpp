@@ -177,12 +177,48 @@ TEST(SolanaFeed, CreditsTheBalanceIncreaseOfOurTokenAccount) {
   ASSERT_TRUE(t->has_value());
   const Transfer& in = **t;
   EXPECT_EQ(in.amount.raw, "1000");  // the account was created in this transaction: pre is 0
-  EXPECT_EQ(in.from, "8fusVwhgo4oS1fGpZKeRaXrJXQk9auKnAgcj9A97wR3t");  // the authority
+  EXPECT_EQ(in.from, "8fusVwhgo4oS1fGpZKeRaXrJXQk9auKnAgcj9A97wR3t");  // the source's owner
   EXPECT_EQ(in.to, kOurAccount);
   EXPECT_EQ(in.block_number, 184930610);
   EXPECT_EQ(in.block_time, 1679899845);
   EXPECT_EQ(in.memo, "transfer");
   EXPECT_EQ(in.tx_id, "sig1");
+}
+
+// A delegate signed the transfer (derived fixture): the sender a claim must be signed by, and
+// the API shows, is the owner of the source token account, not the delegate.
+TEST(SolanaFeed, TheSenderIsTheSourceAccountsOwnerNotADelegate) {
+  constexpr char kOwner[] = "8fusVwhgo4oS1fGpZKeRaXrJXQk9auKnAgcj9A97wR3t";
+  constexpr char kDelegate[] = "eWH73wLNuViNDKhgMxr2LuGyeqRJw6trJ2MNLtUNwAw";
+  constexpr char kSource[] = "9rB2Poc468mPpY9WMUmaqEPsvJah8SpPB8bKqAjjXp5H";
+  auto tx = Fixture("solana-getTransaction-jsonParsed-delegate.json")["result"];
+  auto& transfer = tx["transaction"]["message"]["instructions"][1]["parsed"]["info"];
+  ASSERT_EQ(transfer["authority"], kDelegate);
+  auto t = ParseSolanaTransaction(tx, "sig1", kOurAccount, Solana(kUsdc));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_TRUE(t->has_value());
+  EXPECT_EQ((*t)->from, kOwner);
+  EXPECT_EQ((*t)->amount.raw, "1000");
+
+  // The token balances do not name the source account's owner: the authority, then the source
+  // account itself.
+  auto no_owner = tx;
+  for (auto& b : no_owner["meta"]["preTokenBalances"]) b.erase("owner");
+  for (auto& b : no_owner["meta"]["postTokenBalances"])
+    if (b["accountIndex"] == 3) b.erase("owner");
+  EXPECT_EQ((**ParseSolanaTransaction(no_owner, "s", kOurAccount, Solana(kUsdc))).from, kDelegate);
+  no_owner["transaction"]["message"]["instructions"][1]["parsed"]["info"].erase("authority");
+  EXPECT_EQ((**ParseSolanaTransaction(no_owner, "s", kOurAccount, Solana(kUsdc))).from, kSource);
+
+  // No parsed transfer instruction (a program moved the tokens): the owner of the one account of
+  // the mint that went down.
+  auto by_program = tx;
+  by_program["transaction"]["message"]["instructions"][1]["parsed"]["type"] = "unknownToUs";
+  EXPECT_EQ((**ParseSolanaTransaction(by_program, "s", kOurAccount, Solana(kUsdc))).from, kOwner);
+  for (auto& b : by_program["meta"]["preTokenBalances"]) b.erase("owner");
+  for (auto& b : by_program["meta"]["postTokenBalances"]) b.erase("owner");
+  EXPECT_EQ((**ParseSolanaTransaction(by_program, "s", kOurAccount, Solana(kUsdc))).from,
+            "unknown");
 }
 
 TEST(SolanaFeed, NeverCreditsAnotherMintADecreaseOrAFailedTransaction) {
