@@ -3,6 +3,8 @@
 #include <cctype>
 #include <ctime>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "core/crypto.h"
 #include "core/json_writer.h"
@@ -70,8 +72,9 @@ std::string NotClaimable(const std::string& status, const std::optional<std::str
   return "";
 }
 
-std::string AuditDetails(const ClaimRecord& c, const std::string& extra_key = "",
-                         const std::string& extra_value = "") {
+// A claim's audit details, with `extra` fields (a note, a reason) after its own.
+std::string AuditDetails(const ClaimRecord& c,
+                         const std::vector<std::pair<std::string, std::string>>& extra = {}) {
   JsonWriter json;
   json.BeginObject()
       .Field("claim_id", c.id)
@@ -82,7 +85,7 @@ std::string AuditDetails(const ClaimRecord& c, const std::string& extra_key = ""
       .Field("event_index", c.event_index)
       .Field("amount_usdt", c.amount)
       .Field("from", c.from);
-  if (!extra_key.empty()) json.Field(extra_key, extra_value);
+  for (const auto& [name, value] : extra) json.Field(name, value);
   if (c.ledger_transaction_id) json.Field("transaction_id", *c.ledger_transaction_id);
   return json.EndObject().Take();
 }
@@ -176,20 +179,8 @@ int RefuseOpen(pqxx::work& tx, std::int64_t deposit_id, const std::string& excep
            "AND status IN ('awaiting_proof', 'in_review') RETURNING id::text",
            deposit_id, except_claim_id, actor, reason)) {
     ClaimRecord refused = Reload(tx, other[0].as<std::string>());
-    JsonWriter json;
-    json.BeginObject()
-        .Field("claim_id", refused.id)
-        .Field("key_id", refused.key_id)
-        .Field("deposit_id", refused.deposit_id)
-        .Field("network", refused.network)
-        .Field("tx_id", refused.tx_id)
-        .Field("event_index", refused.event_index)
-        .Field("amount_usdt", refused.amount)
-        .Field("from", refused.from)
-        .Field("reason", reason)
-        .Field("settled_by", settled_by)
-        .EndObject();
-    WriteAudit(tx, actor, "claims.refused", "claim:" + refused.id, json.Take());
+    WriteAudit(tx, actor, "claims.refused", "claim:" + refused.id,
+               AuditDetails(refused, {{"reason", reason}, {"settled_by", settled_by}}));
     ++refused_count;
   }
   return refused_count;
@@ -493,7 +484,7 @@ Result<ClaimRecord> ClaimStore::RequestReview(const std::string& claim_id, std::
         claim_id, note);
     ClaimRecord c = Reload(tx, claim_id);
     WriteAudit(tx, actor, "claims.review_requested", "claim:" + c.id,
-               AuditDetails(c, "note", note));
+               AuditDetails(c, {{"note", note}}));
     tx.commit();
     return c;
   });
@@ -515,7 +506,7 @@ Result<ClaimRecord> ClaimStore::Refuse(const std::string& claim_id, const std::s
         "decided_at = now() WHERE id = $1::uuid",
         claim_id, actor, reason);
     ClaimRecord c = Reload(tx, claim_id);
-    WriteAudit(tx, actor, "claims.refused", "claim:" + c.id, AuditDetails(c, "reason", reason));
+    WriteAudit(tx, actor, "claims.refused", "claim:" + c.id, AuditDetails(c, {{"reason", reason}}));
     c = WithReview(tx, std::move(c));
     tx.commit();
     return c;

@@ -44,33 +44,30 @@ class ClaimsTest : public PgTest {
 
   // Records `transfers` as unmatched (no intent matches) in one scan from the current cursor.
   void RecordUnmatched(const std::vector<DepositInput>& transfers) {
-    auto cursor = **db_->deposits().LoadCursor(network_);
-    ScanResult scan{ChainCursor{cursor.position + 10, ""},
-                    cursor.position + 12,
-                    cursor.position + 9,
-                    transfers,
-                    {}};
-    auto recorded = db_->deposits().RecordScan(
-        network_, cursor, scan, Money(),
-        [](const std::vector<DepositInput>& d, const MatchCandidates&) {
-          return std::vector<DepositDecision>(d.size(), DepositDecision{DepositOutcome::kNoIntent});
-        });
-    ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+    RecordWith(transfers, [](const std::vector<DepositInput>& d, const MatchCandidates&) {
+      return std::vector<DepositDecision>(d.size(), DepositDecision{DepositOutcome::kNoIntent});
+    });
   }
 
   // Records `transfers` in one scan through the watcher's own matcher.
   void RecordMatched(const std::vector<DepositInput>& transfers) {
-    auto cursor = **db_->deposits().LoadCursor(network_);
+    RecordWith(transfers, [](const std::vector<DepositInput>& d, const MatchCandidates& c) {
+      return MatchDeposits(d, c, MatchRules{});
+    });
+  }
+
+  template <typename Matcher>
+  void RecordWith(const std::vector<DepositInput>& transfers, Matcher matcher) {
+    auto loaded = db_->deposits().LoadCursor(network_);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    ASSERT_TRUE(loaded->has_value()) << "no cursor for " << network_;
+    const auto cursor = **loaded;
     ScanResult scan{ChainCursor{cursor.position + 10, ""},
                     cursor.position + 12,
                     cursor.position + 9,
                     transfers,
                     {}};
-    auto recorded = db_->deposits().RecordScan(
-        network_, cursor, scan, Money(),
-        [](const std::vector<DepositInput>& d, const MatchCandidates& c) {
-          return MatchDeposits(d, c, MatchRules{});
-        });
+    auto recorded = db_->deposits().RecordScan(network_, cursor, scan, Money(), matcher);
     ASSERT_TRUE(recorded.ok()) << recorded.error().message;
   }
 

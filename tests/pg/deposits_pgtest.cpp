@@ -57,6 +57,17 @@ class DepositsTest : public PgTest {
 
   std::int64_t Balance() { return db_->balances().Get(key_id_)->balance.micros(); }
 
+  // The id of this test network's unmatched deposit (the last listed), 0 when there is none.
+  std::int64_t UnmatchedDepositId() {
+    auto rows = db_->deposits().List("unmatched", 1000);
+    if (!rows.ok()) return 0;
+    std::int64_t id = 0;
+    for (const auto& r : *rows) {
+      if (r.network == network_) id = r.id;
+    }
+    return id;
+  }
+
   std::string network_;
   std::int64_t key_id_ = 0;
 };
@@ -443,12 +454,7 @@ TEST_F(DepositsTest, AssignCreditsAnUnmatchedDepositOnce) {
   ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
   ScanResult scan{3, 4, 2, {Transfer("0xdd", 15'500'000, 2)}, {}};
   ASSERT_EQ(Record(1, scan)->unmatched, 1);
-  auto rows = db_->deposits().List("unmatched", 1000);
-  ASSERT_TRUE(rows.ok());
-  std::int64_t deposit_id = 0;
-  for (const auto& r : *rows) {
-    if (r.network == network_) deposit_id = r.id;
-  }
+  const std::int64_t deposit_id = UnmatchedDepositId();
   ASSERT_NE(deposit_id, 0);
   auto assigned = db_->deposits().Assign(deposit_id, key_id_, "support ticket 7", "test");
   ASSERT_TRUE(assigned.ok()) << assigned.error().message;
@@ -472,12 +478,7 @@ TEST_F(DepositsTest, AssignRacingTheWatcherLeavesTheWatchersCreditAlone) {
   // Within a tenth of the intent's amount (Assign's guess) but not its amount: unmatched.
   ScanResult scan{3, 4, 2, {Transfer("0xrace", 19'000'000, 2)}, {}};
   ASSERT_EQ(Record(1, scan)->unmatched, 1);
-  auto rows = db_->deposits().List("unmatched", 1000);
-  ASSERT_TRUE(rows.ok());
-  std::int64_t deposit_id = 0;
-  for (const auto& r : *rows) {
-    if (r.network == network_) deposit_id = r.id;
-  }
+  const std::int64_t deposit_id = UnmatchedDepositId();
   ASSERT_NE(deposit_id, 0);
 
   pqxx::connection watcher(TestDatabaseUrl());
