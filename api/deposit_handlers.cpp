@@ -128,6 +128,7 @@ HttpResponse HandleCreateTopup(const HandlerContext& ctx) {
   request.expiry_grace_seconds = rules.expiry_grace_seconds;
   request.offer_requested_amount = rules.offer_requested_amount;
   request.max_pending_per_key = rules.max_pending_per_key;
+  request.max_unpaid_held_per_key = rules.max_unpaid_held_per_key;
   request.amount_cooldown_seconds = rules.amount_cooldown_seconds;
   request.withdrawal_fee_micros = network->withdrawal_fee_micros;
   request.with_memo = CarriesMemo(*network);

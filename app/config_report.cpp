@@ -80,6 +80,7 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
       .Field("expiry_grace_seconds", static_cast<std::int64_t>(c.topups.expiry_grace_seconds))
       .Field("clock_skew_seconds", static_cast<std::int64_t>(c.topups.clock_skew_seconds))
       .Field("max_pending_per_key", static_cast<std::int64_t>(c.topups.max_pending_per_key))
+      .Field("max_unpaid_held_per_key", static_cast<std::int64_t>(c.topups.max_unpaid_held_per_key))
       .Field("offer_requested_amount", c.topups.offer_requested_amount)
       .Field("amount_cooldown_seconds", static_cast<std::int64_t>(c.topups.amount_cooldown_seconds))
       .Field("claim_challenge_seconds", static_cast<std::int64_t>(c.topups.claim_challenge_seconds))

@@ -287,11 +287,11 @@ bool ReadBool(const YAML::Node& node, const std::string& key) {
 }
 
 void ParseTopups(const YAML::Node& node, TopupConfig& t) {
-  RejectUnknownKeys(
-      node, "topups",
-      {"expiry_seconds", "max_surcharge_usdt", "match_tolerance_usdt", "expiry_grace_seconds",
-       "clock_skew_seconds", "max_pending_per_key", "offer_requested_amount",
-       "amount_cooldown_seconds", "claim_challenge_seconds", "max_open_claims"});
+  RejectUnknownKeys(node, "topups",
+                    {"expiry_seconds", "max_surcharge_usdt", "match_tolerance_usdt",
+                     "expiry_grace_seconds", "clock_skew_seconds", "max_pending_per_key",
+                     "max_unpaid_held_per_key", "offer_requested_amount", "amount_cooldown_seconds",
+                     "claim_challenge_seconds", "max_open_claims"});
   if (node["expiry_seconds"]) {
     t.expiry_seconds =
         static_cast<int>(ReadInt(node["expiry_seconds"], "topups.expiry_seconds", 10, 7 * 86400));
@@ -312,6 +312,10 @@ void ParseTopups(const YAML::Node& node, TopupConfig& t) {
   if (node["max_pending_per_key"]) {
     t.max_pending_per_key = static_cast<int>(
         ReadInt(node["max_pending_per_key"], "topups.max_pending_per_key", 1, 1000));
+  }
+  if (node["max_unpaid_held_per_key"]) {
+    t.max_unpaid_held_per_key = static_cast<int>(
+        ReadInt(node["max_unpaid_held_per_key"], "topups.max_unpaid_held_per_key", 1, 1000));
   }
   if (node["offer_requested_amount"]) {
     t.offer_requested_amount =

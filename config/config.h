@@ -111,7 +111,10 @@ struct TopupConfig {
   std::int64_t match_tolerance_micros = 0;  // a deposit matches within this (under 0.005)
   // A block up to this much older than an intent still falls in its window.
   int clock_skew_seconds = 5;
-  int max_pending_per_key = 3;          // per key and network
+  int max_pending_per_key = 3;  // per key and network
+  // Intents of a key on a network that expired unpaid and whose amounts are still held (the
+  // cooldown): without this cap a key could hold hundreds of amounts by letting intents expire.
+  int max_unpaid_held_per_key = 10;
   bool offer_requested_amount = false;  // may an intent get exactly the requested amount
   // How long an amount stays held after its intent ends (credited or expired and past the
   // grace), so a late or second payment finds that intent, never the next one's.

@@ -1,7 +1,9 @@
 #include "ledger/topup_store.h"
 
 #include <algorithm>
+#include <ctime>
 #include <set>
+#include <string_view>
 
 #include "core/crypto.h"
 #include "core/json_writer.h"
@@ -74,32 +76,48 @@ std::vector<std::int64_t> HeldFees(std::int64_t amount, const std::vector<std::i
   return held;
 }
 
-// Releases holds whose time is up, so their amounts can be given again.
-void ReleaseEndedHolds(pqxx::work& tx, const std::string& network) {
-  tx.exec_params(
-      "UPDATE amount_holds SET released = true WHERE network = $1 AND NOT released AND "
-      "held_until < now()",
-      network);
+// The largest fee an amount is held less of: the band's held values start this far below it.
+std::int64_t MaxFee(const std::vector<std::int64_t>& fees) {
+  std::int64_t max_fee = 0;
+  for (std::int64_t fee : fees) max_fee = std::max(max_fee, fee);
+  return max_fee;
+}
+
+// The elements of a one-dimensional array of numbers or UUIDs in PostgreSQL's text form
+// ({1,2,3}; such elements are never quoted). NULL or {}: none.
+std::vector<std::string> ArrayElements(const pqxx::field& field) {
+  std::vector<std::string> out;
+  if (field.is_null()) return out;
+  std::string_view text = field.c_str();
+  if (text.size() < 2) return out;
+  text = text.substr(1, text.size() - 2);
+  while (!text.empty()) {
+    std::size_t comma = text.find(',');
+    out.emplace_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string IsoTime(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 // The amounts from `first` to `last` in 0.01 steps whose every held value (the amount less
 // each fee) is free on the wallet, in a random order from the CSPRNG: nobody can tell which
 // amount the next intent gets. Whole USDT amounts are left out but for `round_allowed`: a
 // round sum is what a client sends by mistake instead of the amount he was told, and it must
-// then credit nobody rather than whoever happens to hold it.
-std::vector<std::int64_t> FreeAmounts(pqxx::work& tx, const std::string& network,
-                                      std::int64_t first, std::int64_t last,
-                                      const std::vector<std::int64_t>& fees,
+// then credit nobody rather than whoever happens to hold it. `held`: the values held from
+// `first` less the largest fee to `last` by holds that have not ended.
+std::vector<std::int64_t> FreeAmounts(const std::set<std::int64_t>& held, std::int64_t first,
+                                      std::int64_t last, const std::vector<std::int64_t>& fees,
                                       std::optional<std::int64_t> round_allowed) {
-  std::int64_t max_fee = 0;
-  for (std::int64_t fee : fees) max_fee = std::max(max_fee, fee);
-  std::set<std::int64_t> held;
-  for (const auto& row : tx.exec_params(
-           "SELECT amount FROM amount_holds WHERE network = $1 AND NOT released AND amount "
-           "BETWEEN $2 AND $3",
-           network, first - max_fee, last)) {
-    held.insert(row[0].as<std::int64_t>());
-  }
   std::vector<std::int64_t> free;
   for (std::int64_t amount = first; amount <= last; amount += TopupStore::kStepMicros) {
     if (amount % 1'000'000 == 0 && amount != round_allowed) continue;
@@ -139,6 +157,20 @@ bool InsertHolds(pqxx::subtransaction& sub, const std::string& network, std::int
   return inserted.size() == held.size();
 }
 
+std::set<std::int64_t> HeldSet(const pqxx::field& field) {
+  std::set<std::int64_t> held;
+  for (const std::string& value : ArrayElements(field)) held.insert(std::stoll(value));
+  return held;
+}
+
+// The values held on the network from `low` to `high` by holds that have not ended; ended
+// holds of that range are deleted first (amount_holds_live_in, migration 0011), so their
+// amounts are free again whether or not the sweeper got to them.
+std::set<std::int64_t> HeldInBand(pqxx::work& tx, const std::string& network, std::int64_t low,
+                                  std::int64_t high) {
+  return HeldSet(tx.exec_params1("SELECT amount_holds_live_in($1, $2, $3)", network, low, high)[0]);
+}
+
 Error BandExhausted(const std::string& network, std::int64_t first, std::int64_t last) {
   return Error{ErrorCode::kResourceExhausted,
                "every amount from " + Money::FromMicros(first).ToJsonNumber() + " to " +
@@ -148,84 +180,131 @@ Error BandExhausted(const std::string& network, std::int64_t first, std::int64_t
 
 }  // namespace
 
-TopupStore::TopupStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+// The first round trip of Create: the key's lock, the Idempotency-Key, the expiry pass, the
+// caps and the band's held values (ledger/migrations/0011_topup_create.sql).
+constexpr char kCreateBegin[] = "topup_create_begin";
+// The second: the intent and its holds in one statement. The holds that a concurrent request
+// took meanwhile are skipped (ON CONFLICT DO NOTHING): `holds` tells how many went in. The
+// columns before it are kSelectIntent's, for ReadIntent.
+constexpr char kCreateInsert[] = "topup_create_insert";
+constexpr char kCreateInsertSql[] = R"sql(
+  WITH intent AS (
+    INSERT INTO topup_intents (key_id, network, requested_amount, amount, expires_at,
+                               payment_memo, webhook_url, idempotency_key, request_hash)
+    VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6, $7, $8, $9)
+    RETURNING *),
+  holds AS (
+    INSERT INTO amount_holds (network, amount, intent_id, fee, held_until)
+    SELECT i.network, i.amount - f, i.id, f, now() + make_interval(secs => $10)
+      FROM intent i, unnest($11::bigint[]) f
+    ON CONFLICT (network, amount) WHERE NOT released DO NOTHING
+    RETURNING 1)
+  SELECT i.id::text, i.key_id, i.network, i.requested_amount, i.amount, i.status,
+         extract(epoch FROM i.created_at)::bigint, extract(epoch FROM i.expires_at)::bigint,
+         NULL::text, NULL::bigint, NULL::bigint, coalesce(i.payment_memo, ''),
+         (SELECT count(*) FROM holds)
+    FROM intent i)sql";
+
+TopupStore::TopupStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {
+  pool_->Prepare(kCreateBegin,
+                 "SELECT * FROM topup_create_begin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+  pool_->Prepare(kCreateInsert, kCreateInsertSql);
+}
 
 Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
   const std::int64_t steps = request.max_surcharge.micros() / kStepMicros;
   const std::int64_t requested = request.requested_amount.micros();
   const std::int64_t first = requested + (request.offer_requested_amount ? 0 : kStepMicros);
   const std::int64_t last = requested + steps * kStepMicros;
+  const int hold_seconds =
+      request.expiry_seconds + request.expiry_grace_seconds + request.amount_cooldown_seconds;
+  const char* idempotency_key =
+      request.idempotency_key ? request.idempotency_key->c_str() : nullptr;
+  const char* request_hash = idempotency_key ? request.request_hash.c_str() : nullptr;
   return pool_->With<TopupIntent>([&](pqxx::connection& conn) -> Result<TopupIntent> {
     pqxx::work tx(conn);
-    // One creation at a time per key: the pending cap and the Idempotency-Key hold under
-    // concurrent requests of one client, and other clients never wait on it.
-    tx.exec_params(
-        "SELECT pg_advisory_xact_lock(hashtext('topup_intents'), ($1 % 2147483647)::int)",
-        request.key_id);
-    if (request.idempotency_key) {
-      auto earlier = tx.exec_params(
-          "SELECT id::text, request_hash FROM topup_intents WHERE key_id = $1 AND "
-          "idempotency_key = $2",
-          request.key_id, *request.idempotency_key);
-      if (!earlier.empty()) {
-        std::string id = earlier[0][0].as<std::string>();
-        if (earlier[0][1].c_str() != request.request_hash) {
-          return MakeError(
-              ErrorCode::kAlreadyExists,
-              "was used for top-up " + id + " with another body; use a new key for a new top-up");
-        }
-        TopupIntent intent =
-            ReadIntent(tx.exec_params1(std::string(kSelectIntent) + " WHERE t.id = $1::uuid", id));
-        intent.replayed = true;
-        return intent;
+    // One round trip: the lock (until commit), the Idempotency-Key, the expiry pass, both caps
+    // and the band's held values.
+    auto begun = tx.exec_prepared1(kCreateBegin, request.key_id, request.network, idempotency_key,
+                                   request_hash, request.expiry_grace_seconds,
+                                   request.max_pending_per_key, request.max_unpaid_held_per_key,
+                                   request.expiry_grace_seconds + request.amount_cooldown_seconds,
+                                   first - MaxFee(request.withdrawal_fee_micros), last);
+    const std::string outcome = begun[0].as<std::string>();
+    if (outcome == "replayed" || outcome == "idempotency_conflict") {
+      std::string id = begun[1].as<std::string>();
+      if (outcome == "idempotency_conflict") {
+        return MakeError(
+            ErrorCode::kAlreadyExists,
+            "was used for top-up " + id + " with another body; use a new key for a new top-up");
       }
+      TopupIntent intent =
+          ReadIntent(tx.exec_params1(std::string(kSelectIntent) + " WHERE t.id = $1::uuid", id));
+      intent.replayed = true;
+      return intent;
     }
-    // Intents past their expiry and grace are expired; holds past their time are released.
-    ExpireTopupIntents(tx, request.network, request.expiry_grace_seconds, INT32_MAX);
-    ReleaseEndedHolds(tx, request.network);
-    auto pending = tx.exec_params1(
-        "SELECT count(*) FROM topup_intents WHERE key_id = $1 AND network = $2 AND status = "
-        "'pending' AND expires_at > now()",
-        request.key_id, request.network);
-    if (pending[0].as<int>() >= request.max_pending_per_key) {
+    if (outcome == "pending_cap") {
+      const int pending = begun[2].as<int>();
       return MakeError(ErrorCode::kResourceExhausted,
-                       "this key already has " + std::to_string(pending[0].as<int>()) +
-                           " pending top-ups on " + request.network + " (at most " +
+                       "this key already has " + std::to_string(pending) + " pending top-ups on " +
+                           request.network + " (at most " +
                            std::to_string(request.max_pending_per_key) +
                            "); pay or let one of them expire first");
     }
-    const int hold_seconds =
-        request.expiry_seconds + request.expiry_grace_seconds + request.amount_cooldown_seconds;
+    if (outcome == "unpaid_cap") {
+      const int unpaid = begun[2].as<int>();
+      const std::int64_t first_end = begun[3].as<std::int64_t>();
+      const std::int64_t wait = std::max<std::int64_t>(0, first_end - std::time(nullptr));
+      return MakeError(ErrorCode::kResourceExhausted,
+                       "this key has " + std::to_string(unpaid) + " top-ups on " + request.network +
+                           " that expired unpaid and whose amounts are still held (at most " +
+                           std::to_string(request.max_unpaid_held_per_key) +
+                           "); the first of those holds ends at " + IsoTime(first_end) + " (in " +
+                           std::to_string(wait) + " s): pay the top-ups you create");
+    }
+    for (const std::string& id : ArrayElements(begun[4])) {
+      EnqueueTopupEvent(tx, id, "topup.expired");
+    }
+    const std::set<std::int64_t> held = HeldSet(begun[5]);
     std::optional<std::string> memo;
     if (request.with_memo) memo = NewPaymentMemo();
     int attempts = 0;
     for (std::int64_t amount :
-         FreeAmounts(tx, request.network, first, last, request.withdrawal_fee_micros,
+         FreeAmounts(held, first, last, request.withdrawal_fee_micros,
                      request.offer_requested_amount ? std::optional(requested) : std::nullopt)) {
       if (++attempts > kMaxAttempts) break;
-      pqxx::subtransaction sub(tx, "hold");
-      auto id = sub.exec_params1(
-                       "INSERT INTO topup_intents (key_id, network, requested_amount, amount, "
-                       "expires_at, "
-                       "payment_memo, webhook_url, idempotency_key, request_hash) VALUES ($1, $2, "
-                       "$3, $4, "
-                       "now() + make_interval(secs => $5), $6, $7, $8, $9) RETURNING id::text",
-                       request.key_id, request.network, requested, amount, request.expiry_seconds,
-                       memo ? memo->c_str() : nullptr,
-                       request.webhook_url ? request.webhook_url->c_str() : nullptr,
-                       request.idempotency_key ? request.idempotency_key->c_str() : nullptr,
-                       request.idempotency_key ? request.request_hash.c_str() : nullptr)[0]
-                    .as<std::string>();
-      if (!InsertHolds(sub, request.network, amount, request.withdrawal_fee_micros, id.c_str(),
-                       std::nullopt, hold_seconds)) {
-        continue;  // the subtransaction rolls back: no intent, no holds
+      PgArray fee_array;
+      const std::vector<std::int64_t> fees = HeldFees(amount, request.withdrawal_fee_micros);
+      for (std::int64_t fee : fees) fee_array.Add(fee);
+      auto row = tx.exec_prepared1(kCreateInsert, request.key_id, request.network, requested,
+                                   amount, request.expiry_seconds, memo ? memo->c_str() : nullptr,
+                                   request.webhook_url ? request.webhook_url->c_str() : nullptr,
+                                   idempotency_key, request_hash, hold_seconds, fee_array.str());
+      if (row[12].as<std::size_t>() != fees.size()) {
+        // A concurrent request took one of the values since we looked: undo this intent and
+        // the holds it got, and try the next amount. (Rare: one more round trip then.)
+        const std::string id = tx.quote(row[0].as<std::string>());
+        tx.exec("DELETE FROM amount_holds WHERE intent_id = " + id +
+                "; DELETE FROM topup_intents WHERE id = " + id);
+        continue;
       }
-      sub.commit();
-      auto row = tx.exec_params1(std::string(kSelectIntent) + " WHERE t.id = $1::uuid", id);
       tx.commit();
       return ReadIntent(row);
     }
     return BandExhausted(request.network, first, last);
+  });
+}
+
+Result<int> TopupStore::DeleteEndedHolds(int limit) {
+  return pool_->With<int>([&](pqxx::connection& conn) -> Result<int> {
+    pqxx::work tx(conn);
+    auto deleted = tx.exec_params(R"sql(
+      DELETE FROM amount_holds
+       WHERE ctid = ANY (ARRAY(SELECT ctid FROM amount_holds WHERE held_until < now()
+                                ORDER BY held_until LIMIT $1 FOR UPDATE SKIP LOCKED)))sql",
+                                  limit);
+    tx.commit();
+    return static_cast<int>(deleted.affected_rows());
   });
 }
 
@@ -251,11 +330,12 @@ Result<Reservation> TopupStore::Reserve(const NewReservation& request) {
   }
   return pool_->With<Reservation>([&](pqxx::connection& conn) -> Result<Reservation> {
     pqxx::work tx(conn);
-    ReleaseEndedHolds(tx, request.network);
     const int hold_seconds = request.expiry_seconds + request.amount_cooldown_seconds;
+    const std::set<std::int64_t> held =
+        HeldInBand(tx, request.network, first - MaxFee(request.withdrawal_fee_micros), last);
     int attempts = 0;
     for (std::int64_t amount :
-         FreeAmounts(tx, request.network, first, last, request.withdrawal_fee_micros,
+         FreeAmounts(held, first, last, request.withdrawal_fee_micros,
                      request.requested_amount ? std::nullopt : std::optional(first))) {
       if (++attempts > kMaxAttempts) break;
       pqxx::subtransaction sub(tx, "hold");

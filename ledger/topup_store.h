@@ -40,8 +40,10 @@ struct NewTopup {
   Money max_surcharge;     // how far above the request a free amount may be
   int expiry_seconds = 3600;
   int expiry_grace_seconds = 900;
-  bool offer_requested_amount = false;              // the requested amount itself may be given
-  int max_pending_per_key = 3;                      // pending intents of the key on the network
+  bool offer_requested_amount = false;  // the requested amount itself may be given
+  int max_pending_per_key = 3;          // pending intents of the key on the network
+  // Intents of the key on the network that expired unpaid and whose amounts are still held.
+  int max_unpaid_held_per_key = 10;
   int amount_cooldown_seconds = 21600;              // holds outlive the intent's window by this
   std::vector<std::int64_t> withdrawal_fee_micros;  // held too: amount - fee, for each
   bool with_memo = false;                           // the chain carries a comment
@@ -89,8 +91,12 @@ class TopupStore {
 
   // A random free amount above the request (or the request itself when allowed), in 0.01
   // steps. kResourceExhausted when the key has max_pending_per_key pending intents on the
-  // network, or when every amount up to the surcharge limit is held; kAlreadyExists when the
-  // Idempotency-Key was used with another body (the message names the intent).
+  // network, or max_unpaid_held_per_key intents there that expired unpaid and whose amounts are
+  // still held (the message says when the first of those holds ends), or when every amount up
+  // to the surcharge limit is held; kAlreadyExists when the Idempotency-Key was used with
+  // another body (the message names the intent). Holds past their held_until are free whether
+  // or not DeleteEndedHolds has run. Two round trips besides BEGIN and COMMIT (one more per
+  // amount a concurrent request took first).
   Result<TopupIntent> Create(const NewTopup& request);
   // kNotFound when there is no such intent or it belongs to another key.
   Result<TopupIntent> Get(std::int64_t key_id, const std::string& topup_id);
@@ -98,6 +104,11 @@ class TopupStore {
   // `grace_seconds` expired and queues topup.expired for each; skips rows other instances
   // hold. Returns how many it expired (ledger/topup_events.cpp).
   Result<int> ExpireOverdue(int grace_seconds, int limit);
+  // The sweeper's other pass: deletes up to `limit` amount holds whose time is up (held_until
+  // past), oldest first, on every network; skips rows other transactions hold. Create and
+  // Reserve ignore an ended hold (and delete those of their band); until this pass deletes it,
+  // the matcher may still find it, as it did before a release. Returns how many.
+  Result<int> DeleteEndedHolds(int limit);
 
   // kResourceExhausted when the amount (or every amount of the band) is held; audited.
   Result<Reservation> Reserve(const NewReservation& request);

@@ -15,6 +15,7 @@ namespace {
 
 namespace asio = boost::asio;
 constexpr int kBatch = 100;
+constexpr int kHoldBatch = 1000;  // ended amount holds deleted per statement
 constexpr auto kInterval = std::chrono::seconds(1);
 constexpr auto kErrorPause = std::chrono::seconds(5);  // while the database is down
 
@@ -39,13 +40,27 @@ struct TopupSweeper::Impl {
       auto expired = co_await RunBlocking(
           blocking, [this, grace] { return store.ExpireOverdue(grace, kBatch); });
       std::chrono::steady_clock::duration pause = kInterval;
+      bool more = false;
       if (!expired) {
         spdlog::warn("top-up expiry: {}", expired.error().message);
         pause = kErrorPause;
-      } else if (*expired > 0) {
-        spdlog::info("top-up expiry: {} intents expired", *expired);
-        if (*expired == kBatch) continue;  // there may be more
+      } else {
+        if (*expired > 0) spdlog::info("top-up expiry: {} intents expired", *expired);
+        more = *expired == kBatch;  // there may be more
+        // Amount holds whose time is up are deleted, so the registry stays as small as what
+        // is really held. Create does not depend on it: it ignores ended holds.
+        auto deleted =
+            co_await RunBlocking(blocking, [this] { return store.DeleteEndedHolds(kHoldBatch); });
+        if (!deleted) {
+          spdlog::warn("top-up hold sweep: {}", deleted.error().message);
+          pause = kErrorPause;
+          more = false;
+        } else {
+          if (*deleted > 0) spdlog::debug("top-up hold sweep: {} ended holds deleted", *deleted);
+          more = more || *deleted == kHoldBatch;
+        }
       }
+      if (more) continue;
       if (stopping) break;
       timer.expires_after(pause);
       boost::system::error_code ec;

@@ -4,8 +4,8 @@ on a real daemon watching a real local chain (ganache), and shown to fail.
 One master wallet per network serves every client and the website, so the amount tells deposits
 apart. The attacks: squatting amounts with many intents, sniping a victim's round payment with
 an intent that holds the round amount, an intent made for a transfer already seen on chain,
-late and second payments taken by whoever holds the amount next, and an exchange's withdrawal
-fee making a payment unattributable.
+late and second payments taken by whoever holds the amount next, an exchange's withdrawal fee
+making a payment unattributable, and squatting by letting intents expire and making new ones.
 """
 
 import json
@@ -282,6 +282,51 @@ class PredictableAmountsTest(MatchingTestCase):
         self.assertIn(reservation["reservation_id"], [x["reservation_id"] for x in listed])
         released = self.daemon.admin("reservations", "release", str(made["reservation_id"]))
         self.assertEqual(released["status"], "released")
+
+
+class CyclingTest(MatchingTestCase):
+    """Squatting by cycling: intents left to expire keep their amounts held through the grace and
+    the cooldown (6 h), so without a cap a key could create 2, let them expire, create 2 more, ...
+    and hold hundreds of amounts. topups.max_unpaid_held_per_key caps them."""
+
+    MODULE = "match-cycle"
+    NETWORK_PREFIX = "mcyc"
+    CONFIG = {"topups": {"expiry_seconds": 10, "expiry_grace_seconds": 0,
+                         "max_pending_per_key": 2, "max_unpaid_held_per_key": 3}}
+
+    def test_letting_intents_expire_does_not_squat_more_amounts(self):
+        cycler = self.new_key("cycler")["api_key"]
+        created = []
+        refused = None
+        for _ in range(4):  # rounds: create up to the pending cap, let them expire, again
+            mine = []
+            for _ in range(2):
+                r = self.post_topup(cycler, 40)
+                if r.status_code == 409:
+                    refused = r
+                    break
+                self.assertEqual(r.status_code, 200, r.text)
+                mine.append(r.json()["topup_id"])
+            created += mine
+            if refused is not None:
+                break
+            for tid in mine:
+                wait_until(lambda: self.topup(cycler, tid)["status"] == "expired", 25,
+                           what=f"top-up {tid} expires")
+        # Rounds 1 and 2 went through (2 + 2 expired unpaid, still held); round 3 is refused.
+        self.assertEqual(len(created), 4, created)
+        self.assertIsNotNone(refused, "never refused")
+        self.assertIn("application/problem+json", refused.headers["Content-Type"])
+        detail = refused.json()["detail"]
+        self.assertIn(f"4 top-ups on {self.net()} that expired unpaid", detail)
+        self.assertIn("(at most 3)", detail)
+        self.assertIn("the first of those holds ends at 20", detail)
+        # Not the pending cap: nothing of the key is pending.
+        for tid in created:
+            self.assertEqual(self.topup(cycler, tid)["status"], "expired")
+        # Everyone else is served.
+        other = self.new_key("cycle-other")["api_key"]
+        self.assertEqual(self.post_topup(other, 40).status_code, 200)
 
 
 if __name__ == "__main__":

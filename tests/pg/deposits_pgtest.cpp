@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
@@ -99,6 +100,53 @@ TEST_F(DepositsTest, ConcurrentIntentsGetDistinctAmounts) {
   for (std::int64_t a : amounts) EXPECT_EQ(a % 10'000, 0);
 }
 
+// Many keys racing for one narrow band with fee shadows: a value another request took since
+// topup_create_begin looked makes the insert skip it; the intent and its other holds are then
+// undone and the next amount tried. No value is held twice and no intent is left without its
+// holds.
+TEST_F(DepositsTest, ConcurrentKeysOnOneBandNeverShareAValue) {
+  std::vector<std::int64_t> keys;
+  for (int t = 0; t < 8; ++t) keys.push_back(db_->keys().Create("race", false, {}, "test")->id);
+  std::atomic<bool> go{false};
+  std::atomic<int> created{0}, exhausted{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < 3; ++i) {
+        auto request = Request(14'000'000, 300'000);
+        request.key_id = keys[static_cast<std::size_t>(t)];
+        request.withdrawal_fee_micros = {1'000'000, 800'000};
+        auto intent = db_->topups().Create(request);
+        if (intent.ok()) {
+          ++created;
+        } else if (intent.error().code == ErrorCode::kResourceExhausted) {
+          ++exhausted;
+        } else {
+          ++failures;
+          ADD_FAILURE() << intent.error().message;
+        }
+      }
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(created.load(), 5);
+  pqxx::connection conn(TestDatabaseUrl());
+  pqxx::nontransaction q(conn);
+  auto holds = q.exec_params1(
+      "SELECT count(*), count(DISTINCT amount) FROM amount_holds WHERE network = $1", network_);
+  EXPECT_EQ(holds[0].as<int>(), holds[1].as<int>());
+  EXPECT_EQ(holds[0].as<int>(), created.load() * 3);
+  auto intents = q.exec_params1(
+      "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM amount_holds h WHERE "
+      "h.intent_id = t.id)) FROM topup_intents t WHERE network = $1",
+      network_);
+  EXPECT_EQ(intents[0].as<int>(), created.load());
+  EXPECT_EQ(intents[1].as<int>(), 0);
+}
+
 TEST_F(DepositsTest, AmountsAreRandomInTheBand) {
   // 30 intents on 100 free amounts: a counter would give 10.01..10.30 in order.
   std::vector<std::int64_t> amounts;
@@ -142,6 +190,88 @@ TEST_F(DepositsTest, PendingIntentsAreCappedPerKeyAndNetwork) {
   auto other_key = db_->keys().Create("other", false, {}, "test");
   capped.key_id = other_key->id;
   EXPECT_TRUE(db_->topups().Create(capped).ok());
+}
+
+// Squatting by cycling: intents left to expire keep their amounts held through the grace and
+// the cooldown, so a key may not create 3, let them expire, create 3 more, ...
+TEST_F(DepositsTest, ExpiredUnpaidIntentsStillHoldingAmountsAreCapped) {
+  auto cycling = Request(20'000'000);
+  cycling.max_unpaid_held_per_key = 3;
+  cycling.expiry_seconds = 1;
+  cycling.expiry_grace_seconds = 3600;  // past expiry, pending in the grace: counted too
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(db_->topups().Create(cycling).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto refused = db_->topups().Create(cycling);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  const std::string& why = refused.error().message;
+  EXPECT_NE(why.find("3 top-ups on " + network_ + " that expired unpaid"), std::string::npos)
+      << why;
+  EXPECT_NE(why.find("(at most 3)"), std::string::npos) << why;
+  EXPECT_NE(why.find("the first of those holds ends at 20"), std::string::npos) << why;
+  // The cap is per key and network, and its value counts.
+  auto elsewhere = cycling;
+  elsewhere.network = network_ + "_other";
+  EXPECT_TRUE(db_->topups().Create(elsewhere).ok());
+  auto other_key = cycling;
+  other_key.key_id = db_->keys().Create("other", false, {}, "test")->id;
+  EXPECT_TRUE(db_->topups().Create(other_key).ok());
+  auto higher = cycling;
+  higher.max_unpaid_held_per_key = 4;
+  EXPECT_TRUE(db_->topups().Create(higher).ok());
+  // Marked expired by the expiry pass (grace 0), they still count while their amounts are held.
+  auto expired = cycling;
+  expired.expiry_grace_seconds = 0;
+  expired.max_unpaid_held_per_key = 4;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto still = db_->topups().Create(expired);
+  ASSERT_FALSE(still.ok());
+  EXPECT_NE(still.error().message.find("4 top-ups"), std::string::npos) << still.error().message;
+}
+
+// A hold past its held_until is free for Create at once, whether the sweeper has deleted it or
+// not; the sweeper's pass deletes ended holds.
+TEST_F(DepositsTest, EndedHoldsAreFreeBeforeTheSweeperDeletesThem) {
+  auto once = Request(9'000'000, 10'000);  // a band of one amount: 9.01
+  once.expiry_seconds = 1;
+  once.expiry_grace_seconds = 0;
+  once.amount_cooldown_seconds = 0;
+  once.max_unpaid_held_per_key = 1;
+  auto first = db_->topups().Create(once);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->amount.micros(), 9'010'000);
+  EXPECT_EQ(db_->topups().Create(once).error().code, ErrorCode::kResourceExhausted);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // The first intent's hold has ended: its amount is given again, and an intent whose holds
+  // have ended does not count as unpaid and held.
+  auto again = db_->topups().Create(once);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->amount.micros(), 9'010'000);
+
+  auto other = Request(9'500'000, 10'000);
+  other.expiry_seconds = 1;
+  other.expiry_grace_seconds = 0;
+  other.amount_cooldown_seconds = 0;
+  ASSERT_TRUE(db_->topups().Create(other).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  pqxx::connection conn(TestDatabaseUrl());
+  auto ended = [&] {
+    pqxx::nontransaction q(conn);
+    return q
+        .exec_params1("SELECT count(*) FROM amount_holds WHERE network = $1 AND held_until < now()",
+                      network_)[0]
+        .as<int>();
+  };
+  ASSERT_EQ(ended(), 2);  // 9.01 of the second intent, 9.51
+  int deleted = 0;
+  for (int pass = 0; pass < 1000; ++pass) {
+    auto n = db_->topups().DeleteEndedHolds(1000);
+    ASSERT_TRUE(n.ok()) << n.error().message;
+    deleted += *n;
+    if (*n < 1000) break;
+  }
+  EXPECT_GE(deleted, 2);
+  EXPECT_EQ(ended(), 0);
 }
 
 TEST_F(DepositsTest, IdempotencyKeyReplaysOrRefuses) {

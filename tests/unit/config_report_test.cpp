@@ -48,6 +48,8 @@ networks:
   EXPECT_EQ(report["networks"][1]["finality"], "15 confirmations");
   EXPECT_EQ(report["networks"][1]["start"], "123");
   EXPECT_EQ(report["networks"][1]["decimals"], 18);
+  EXPECT_EQ(report["topups"]["max_pending_per_key"], 3);
+  EXPECT_EQ(report["topups"]["max_unpaid_held_per_key"], 10);
 }
 
 }  // namespace

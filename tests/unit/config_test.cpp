@@ -147,6 +147,24 @@ TEST_F(ConfigTest, ConnectionLimitsAndDeadlines) {
             std::string::npos);
 }
 
+TEST_F(ConfigTest, UnpaidHeldIntentsPerKeyAreCapped) {
+  const std::string db = "database: {url: \"postgresql://x/db\"}\n";
+  auto defaults = LoadConfigText(db);
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->topups.max_unpaid_held_per_key, 10);
+  for (int n : {1, 25, 1000}) {
+    auto set = LoadConfigText(db + "topups: {max_unpaid_held_per_key: " + std::to_string(n) + "}");
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    EXPECT_EQ(set->topups.max_unpaid_held_per_key, n);
+  }
+  for (const char* bad : {"0", "1001", "-1", "ten", "2.5"}) {
+    EXPECT_NE(ErrorOf(db + "topups: {max_unpaid_held_per_key: " + bad + "}")
+                  .find("topups.max_unpaid_held_per_key"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   setenv("INSTAMARKET_DATABASE_URL", "postgresql://env/db", 1);
   setenv("INSTAMARKET_ADMIN_TOKEN", "env-token-0123456789", 1);
