@@ -9,28 +9,15 @@
 #include <ctime>
 #include <memory>
 
-#include "core/secret_box.h"
+#include "bench/bench_database.h"
 #include "ledger/database.h"
 #include "watcher/amount_matcher.h"
 
 namespace instamarket {
 namespace {
 
-std::unique_ptr<Database> OpenDatabase() {
-  const char* url = std::getenv("INSTAMARKET_BENCH_DATABASE_URL");
-  if (!url) return nullptr;
-  Config config;
-  config.database.url = url;
-  config.database.pool_size = 2;
-  // A throwaway master key: the benchmark's database holds no secret worth keeping.
-  auto box = SecretBox::Create(std::string(32, '\x5a'));
-  auto db = std::make_unique<Database>(config, std::make_shared<const SecretBox>(std::move(*box)));
-  if (!db->Migrate().ok()) return nullptr;
-  return db;
-}
-
 void BM_RecordScanCredits(benchmark::State& state) {
-  auto db = OpenDatabase();
+  auto db = OpenBenchDatabase();
   if (!db) {
     state.SkipWithError("set INSTAMARKET_BENCH_DATABASE_URL to a migratable database");
     return;

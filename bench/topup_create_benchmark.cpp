@@ -23,7 +23,7 @@
 #include <memory>
 #include <random>
 
-#include "core/secret_box.h"
+#include "bench/bench_database.h"
 #include "ledger/database.h"
 
 namespace instamarket {
@@ -31,19 +31,6 @@ namespace {
 
 constexpr int kMeasured = 1000;  // creates timed per run
 constexpr int kCapPerKey = 3;    // topups.max_pending_per_key's default
-
-std::unique_ptr<Database> OpenDatabase() {
-  const char* url = std::getenv("INSTAMARKET_BENCH_DATABASE_URL");
-  if (!url) return nullptr;
-  Config config;
-  config.database.url = url;
-  config.database.pool_size = 2;
-  // A throwaway master key: the benchmark's database holds no secret worth keeping.
-  auto box = SecretBox::Create(std::string(32, '\x5a'));
-  auto db = std::make_unique<Database>(config, std::make_shared<const SecretBox>(std::move(*box)));
-  if (!db->Migrate().ok()) return nullptr;
-  return db;
-}
 
 // Requested amounts, in micro-USDT: 40% popular round sums, 45% any whole USDT amount from 1 to
 // 2000, 15% an amount with cents.
@@ -74,7 +61,7 @@ double Percentile(std::vector<double> v, double q) {
 }
 
 void BM_TopupCreate(benchmark::State& state) {
-  auto db = OpenDatabase();
+  auto db = OpenBenchDatabase();
   if (!db) {
     state.SkipWithError("set INSTAMARKET_BENCH_DATABASE_URL to a migratable database");
     return;

@@ -8,6 +8,7 @@
 
 #include "core/crypto.h"
 #include "core/json_writer.h"
+#include "core/utc_time_text.h"
 #include "ledger/audit_write.h"
 #include "ledger/deposit_credit.h"
 #include "ledger/ledger_entry.h"
@@ -52,15 +53,6 @@ ClaimRecord ReadClaim(const pqxx::row& r) {
 }
 
 Error NoSuchClaim() { return MakeError(ErrorCode::kNotFound, "no such claim"); }
-
-std::string IsoTime(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Why a deposit cannot be claimed (empty when it can). `reason` is the unmatched reason.
 std::string NotClaimable(const std::string& status, const std::optional<std::string>& reason,
@@ -198,7 +190,8 @@ std::string ClaimChallengeText(const ClaimChallengeFacts& f) {
   return "instamarket deposit claim\nclaim: " + f.claim_id + "\nkey: " + std::to_string(f.key_id) +
          "\nnetwork: " + f.network + "\ntx: " + f.tx_id +
          "\nindex: " + std::to_string(f.event_index) + "\namount: " + f.amount.ToJsonNumber() +
-         " USDT\nfrom: " + f.from + "\nexpires: " + IsoTime(f.expires_at) + "\nnonce: " + f.nonce;
+         " USDT\nfrom: " + f.from + "\nexpires: " + UtcTimeText(f.expires_at) +
+         "\nnonce: " + f.nonce;
 }
 
 ClaimStore::ClaimStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}

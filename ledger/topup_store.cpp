@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/json_writer.h"
 #include "core/payment_memo.h"
+#include "core/utc_time_text.h"
 #include "ledger/audit_write.h"
 #include "ledger/pg_array.h"
 #include "ledger/pg_pool.h"
@@ -98,15 +99,6 @@ std::vector<std::string> ArrayElements(const pqxx::field& field) {
     text.remove_prefix(comma + 1);
   }
   return out;
-}
-
-std::string IsoTime(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // The amounts from `first` to `last` in 0.01 steps whose every held value (the amount less
@@ -259,8 +251,8 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
                        "this key has " + std::to_string(unpaid) + " top-ups on " + request.network +
                            " that expired unpaid and whose amounts are still held (at most " +
                            std::to_string(request.max_unpaid_held_per_key) +
-                           "); the first of those holds ends at " + IsoTime(first_end) + " (in " +
-                           std::to_string(wait) + " s): pay the top-ups you create");
+                           "); the first of those holds ends at " + UtcTimeText(first_end) +
+                           " (in " + std::to_string(wait) + " s): pay the top-ups you create");
     }
     for (const std::string& id : ArrayElements(begun[4])) {
       EnqueueTopupEvent(tx, id, "topup.expired");
