@@ -317,6 +317,12 @@ void ParseTopups(const YAML::Node& node, TopupConfig& t) {
     t.max_unpaid_held_per_key = static_cast<int>(
         ReadInt(node["max_unpaid_held_per_key"], "topups.max_unpaid_held_per_key", 1, 1000));
   }
+  // Pending intents count towards the unpaid cap too: a smaller cap would lower the pending one.
+  if (t.max_unpaid_held_per_key < t.max_pending_per_key) {
+    Fail("topups.max_unpaid_held_per_key", "must be at least topups.max_pending_per_key (" +
+                                               std::to_string(t.max_pending_per_key) +
+                                               "): pending intents count towards it");
+  }
   if (node["offer_requested_amount"]) {
     t.offer_requested_amount =
         ReadBool(node["offer_requested_amount"], "topups.offer_requested_amount");

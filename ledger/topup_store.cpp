@@ -175,27 +175,12 @@ Error BandExhausted(const std::string& network, std::int64_t first, std::int64_t
 // The first round trip of Create: the key's lock, the Idempotency-Key, the expiry pass, the
 // caps and the band's held values (ledger/migrations/0011_topup_create.sql).
 constexpr char kCreateBegin[] = "topup_create_begin";
-// The second: the intent and its holds in one statement. The holds that a concurrent request
-// took meanwhile are skipped (ON CONFLICT DO NOTHING): `holds` tells how many went in. The
-// columns before it are kSelectIntent's, for ReadIntent.
+// The second: the intent and its holds in one statement (migration 0013), or no row when a
+// concurrent request took one of the values since we looked; nothing of that attempt is left.
+// The columns are kSelectIntent's, for ReadIntent.
 constexpr char kCreateInsert[] = "topup_create_insert";
-constexpr char kCreateInsertSql[] = R"sql(
-  WITH intent AS (
-    INSERT INTO topup_intents (key_id, network, requested_amount, amount, expires_at,
-                               payment_memo, webhook_url, idempotency_key, request_hash)
-    VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6, $7, $8, $9)
-    RETURNING *),
-  holds AS (
-    INSERT INTO amount_holds (network, amount, intent_id, fee, held_until)
-    SELECT i.network, i.amount - f, i.id, f, now() + make_interval(secs => $10)
-      FROM intent i, unnest($11::bigint[]) f
-    ON CONFLICT (network, amount) WHERE NOT released DO NOTHING
-    RETURNING 1)
-  SELECT i.id::text, i.key_id, i.network, i.requested_amount, i.amount, i.status,
-         extract(epoch FROM i.created_at)::bigint, extract(epoch FROM i.expires_at)::bigint,
-         NULL::text, NULL::bigint, NULL::bigint, coalesce(i.payment_memo, ''),
-         (SELECT count(*) FROM holds)
-    FROM intent i)sql";
+constexpr char kCreateInsertSql[] =
+    "SELECT * FROM topup_create_insert($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 TopupStore::TopupStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {
   pool_->Prepare(kCreateBegin,
@@ -249,10 +234,11 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
       const std::int64_t wait = std::max<std::int64_t>(0, first_end - std::time(nullptr));
       return MakeError(ErrorCode::kResourceExhausted,
                        "this key has " + std::to_string(unpaid) + " top-ups on " + request.network +
-                           " that expired unpaid and whose amounts are still held (at most " +
+                           " not paid in full whose amounts are still held (at most " +
                            std::to_string(request.max_unpaid_held_per_key) +
                            "); the first of those holds ends at " + UtcTimeText(first_end) +
-                           " (in " + std::to_string(wait) + " s): pay the top-ups you create");
+                           " (in " + std::to_string(wait) +
+                           " s): pay the top-ups you create in full");
     }
     for (const std::string& id : ArrayElements(begun[4])) {
       EnqueueTopupEvent(tx, id, "topup.expired");
@@ -268,20 +254,13 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
       PgArray fee_array;
       const std::vector<std::int64_t> fees = HeldFees(amount, request.withdrawal_fee_micros);
       for (std::int64_t fee : fees) fee_array.Add(fee);
-      auto row = tx.exec_prepared1(kCreateInsert, request.key_id, request.network, requested,
+      auto rows = tx.exec_prepared(kCreateInsert, request.key_id, request.network, requested,
                                    amount, request.expiry_seconds, memo ? memo->c_str() : nullptr,
                                    request.webhook_url ? request.webhook_url->c_str() : nullptr,
                                    idempotency_key, request_hash, hold_seconds, fee_array.str());
-      if (row[12].as<std::size_t>() != fees.size()) {
-        // A concurrent request took one of the values since we looked: undo this intent and
-        // the holds it got, and try the next amount. (Rare: one more round trip then.)
-        const std::string id = tx.quote(row[0].as<std::string>());
-        tx.exec("DELETE FROM amount_holds WHERE intent_id = " + id +
-                "; DELETE FROM topup_intents WHERE id = " + id);
-        continue;
-      }
+      if (rows.empty()) continue;  // taken meanwhile: try the next amount
       tx.commit();
-      return ReadIntent(row);
+      return ReadIntent(rows[0]);
     }
     return BandExhausted(request.network, first, last);
   });

@@ -42,7 +42,8 @@ struct NewTopup {
   int expiry_grace_seconds = 900;
   bool offer_requested_amount = false;  // the requested amount itself may be given
   int max_pending_per_key = 3;          // pending intents of the key on the network
-  // Intents of the key on the network that expired unpaid and whose amounts are still held.
+  // Intents of the key on the network not paid in full (pending, expired unpaid, paid short)
+  // whose amounts are still held.
   int max_unpaid_held_per_key = 10;
   int amount_cooldown_seconds = 21600;              // holds outlive the intent's window by this
   std::vector<std::int64_t> withdrawal_fee_micros;  // held too: amount - fee, for each

@@ -555,7 +555,7 @@ paths["/api/v1/balance/topup"] = {"post": op("createTopup", "Create a top-up int
     {"200": ok("The intent: send exactly amount_usdt to payment_address before expires_at.", S("TopupCreated")),
      **api_errors("409", "422", post=True)},
     params=[P("XTimestamp"), P("XSignature"), P("IdempotencyKey")], body=json_body("TopupRequest"),
-    desc="409 when the key already has topups.max_pending_per_key (3) pending intents on the network, or topups.max_unpaid_held_per_key (10) that expired unpaid and still hold their amounts, or when no free amount within topups.max_surcharge_usdt above the requested one is left. 422 on a bad body, a refused webhook_url, an Idempotency-Key used before with another body, or an unknown or disabled network. With the same Idempotency-Key and body, the earlier intent is answered again.")}
+    desc="409 when the key already has topups.max_pending_per_key (3) pending intents on the network, or topups.max_unpaid_held_per_key (10) not paid in full that still hold their amounts, or when no free amount within topups.max_surcharge_usdt above the requested one is left. 422 on a bad body, a refused webhook_url, an Idempotency-Key used before with another body, or an unknown or disabled network. With the same Idempotency-Key and body, the earlier intent is answered again.")}
 
 paths["/api/v1/balance/topup/{id}"] = {"get": op("getTopup", "Get a top-up intent", ["Top-ups"], API_SEC,
     {"200": ok("The intent and, once credited, its deposit.", S("Topup")), **api_errors("404")},

@@ -439,7 +439,7 @@ class RestartTest(ChainTestCase):
     NETWORK_PREFIX = "dkill"
     TOKENS = (6,)
     # One key pays 20 intents at once (the default cap is 3 pending per key and network).
-    CONFIG = {"topups": {"max_pending_per_key": 20}}
+    CONFIG = {"topups": {"max_pending_per_key": 20, "max_unpaid_held_per_key": 20}}
 
     def test_sigkill_mid_stream(self):
         k = self.new_key("kill9")

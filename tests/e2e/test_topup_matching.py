@@ -287,12 +287,13 @@ class PredictableAmountsTest(MatchingTestCase):
 class CyclingTest(MatchingTestCase):
     """Squatting by cycling: intents left to expire keep their amounts held through the grace and
     the cooldown (6 h), so without a cap a key could create 2, let them expire, create 2 more, ...
-    and hold hundreds of amounts. topups.max_unpaid_held_per_key caps them."""
+    and hold hundreds of amounts. topups.max_unpaid_held_per_key caps the intents not paid in
+    full whose amounts are held, pending ones included."""
 
     MODULE = "match-cycle"
     NETWORK_PREFIX = "mcyc"
     CONFIG = {"topups": {"expiry_seconds": 10, "expiry_grace_seconds": 0,
-                         "max_pending_per_key": 2, "max_unpaid_held_per_key": 3}}
+                         "max_pending_per_key": 2, "max_unpaid_held_per_key": 4}}
 
     def test_letting_intents_expire_does_not_squat_more_amounts(self):
         cycler = self.new_key("cycler")["api_key"]
@@ -313,13 +314,14 @@ class CyclingTest(MatchingTestCase):
             for tid in mine:
                 wait_until(lambda: self.topup(cycler, tid)["status"] == "expired", 25,
                            what=f"top-up {tid} expires")
-        # Rounds 1 and 2 went through (2 + 2 expired unpaid, still held); round 3 is refused.
+        # Rounds 1 and 2 went through (2 + 2 expired unpaid, still held): 4 held, the cap; round 3
+        # is refused.
         self.assertEqual(len(created), 4, created)
         self.assertIsNotNone(refused, "never refused")
         self.assertIn("application/problem+json", refused.headers["Content-Type"])
         detail = refused.json()["detail"]
-        self.assertIn(f"4 top-ups on {self.net()} that expired unpaid", detail)
-        self.assertIn("(at most 3)", detail)
+        self.assertIn(f"4 top-ups on {self.net()} not paid in full", detail)
+        self.assertIn("(at most 4)", detail)
         self.assertIn("the first of those holds ends at 20", detail)
         # Not the pending cap: nothing of the key is pending.
         for tid in created:

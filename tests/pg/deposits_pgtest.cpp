@@ -29,6 +29,7 @@ class DepositsTest : public PgTest {
     request.requested_amount = Money::FromMicros(micros);
     request.max_surcharge = Money::FromMicros(surcharge);
     request.max_pending_per_key = 1000;
+    request.max_unpaid_held_per_key = 1000;
     return request;
   }
 
@@ -205,8 +206,7 @@ TEST_F(DepositsTest, ExpiredUnpaidIntentsStillHoldingAmountsAreCapped) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
   const std::string& why = refused.error().message;
-  EXPECT_NE(why.find("3 top-ups on " + network_ + " that expired unpaid"), std::string::npos)
-      << why;
+  EXPECT_NE(why.find("3 top-ups on " + network_ + " not paid in full"), std::string::npos) << why;
   EXPECT_NE(why.find("(at most 3)"), std::string::npos) << why;
   EXPECT_NE(why.find("the first of those holds ends at 20"), std::string::npos) << why;
   // The cap is per key and network, and its value counts.
@@ -227,6 +227,60 @@ TEST_F(DepositsTest, ExpiredUnpaidIntentsStillHoldingAmountsAreCapped) {
   auto still = db_->topups().Create(expired);
   ASSERT_FALSE(still.ok());
   EXPECT_NE(still.error().message.find("4 top-ups"), std::string::npos) << still.error().message;
+}
+
+// The cap counts every intent not paid in full whose amounts are held: pending ones (so a key
+// never holds more than the cap) and ones paid short, which a memo payment of 0.01 would make.
+TEST_F(DepositsTest, PendingAndShortPaidIntentsCountTowardsTheUnpaidCap) {
+  auto request = Request(30'000'000);
+  request.max_unpaid_held_per_key = 2;
+  auto a = db_->topups().Create(request);
+  auto b = db_->topups().Create(request);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto refused = db_->topups().Create(request);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("2 top-ups on " + network_ + " not paid in full"),
+            std::string::npos)
+      << refused.error().message;
+  pqxx::connection conn(TestDatabaseUrl());
+  pqxx::work paid(conn);
+  paid.exec_params("UPDATE topup_intents SET status = 'credited_short' WHERE id = $1::uuid", a->id);
+  paid.exec_params("UPDATE topup_intents SET status = 'credited_auto' WHERE id = $1::uuid", b->id);
+  paid.commit();
+  // Paid in full, b no longer counts; a, paid short, still does.
+  ASSERT_TRUE(db_->topups().Create(request).ok());
+  EXPECT_FALSE(db_->topups().Create(request).ok());
+}
+
+// A concurrent request holds the one free amount, uncommitted, when Create inserts it: Create
+// waits, sees the conflict once the other commits, and leaves no intent and no hold behind.
+TEST_F(DepositsTest, AnAmountTakenMeanwhileLeavesNothingOfTheAttempt) {
+  auto request = Request(11'000'000, 10'000);  // a band of one amount: 11.01
+  pqxx::connection other(TestDatabaseUrl());
+  pqxx::work rival(other);
+  rival.exec_params(R"sql(
+      WITH r AS (INSERT INTO amount_reservations (network, amount, label, actor, expires_at)
+                 VALUES ($1, 11010000, 'rival', 'test', now() + interval '1 hour') RETURNING id)
+      INSERT INTO amount_holds (network, amount, reservation_id, held_until)
+      SELECT $1, 11010000, id, now() + interval '1 hour' FROM r)sql",
+                    network_);
+  Result<TopupIntent> created = MakeError(ErrorCode::kInternal, "not run");
+  std::thread client([&] { created = db_->topups().Create(request); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // Create waits on the insert
+  rival.commit();
+  client.join();
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, ErrorCode::kResourceExhausted) << created.error().message;
+  pqxx::work check(other);
+  EXPECT_EQ(
+      check
+          .exec_params1("SELECT count(*) FROM topup_intents WHERE network = $1 AND key_id = $2",
+                        network_, key_id_)[0]
+          .as<int>(),
+      0);
+  EXPECT_EQ(check.exec_params1("SELECT count(*) FROM amount_holds WHERE network = $1", network_)[0]
+                .as<int>(),
+            1);  // the rival's
 }
 
 // A hold past its held_until is free for Create at once, whether the sweeper has deleted it or
@@ -253,6 +307,8 @@ TEST_F(DepositsTest, EndedHoldsAreFreeBeforeTheSweeperDeletesThem) {
   other.expiry_grace_seconds = 0;
   other.amount_cooldown_seconds = 0;
   ASSERT_TRUE(db_->topups().Create(other).ok());
+  auto live = db_->topups().Create(Request(9'700'000, 10'000));  // held for hours: stays
+  ASSERT_TRUE(live.ok()) << live.error().message;
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   pqxx::connection conn(TestDatabaseUrl());
   auto ended = [&] {
@@ -272,6 +328,13 @@ TEST_F(DepositsTest, EndedHoldsAreFreeBeforeTheSweeperDeletesThem) {
   }
   EXPECT_GE(deleted, 2);
   EXPECT_EQ(ended(), 0);
+  pqxx::nontransaction q(conn);
+  EXPECT_EQ(q.exec_params1("SELECT count(*) FROM amount_holds WHERE network = $1 AND intent_id = "
+                           "$2::uuid",
+                           network_, live->id)[0]
+                .as<int>(),
+            1)
+      << "a live hold was deleted";
 }
 
 TEST_F(DepositsTest, IdempotencyKeyReplaysOrRefuses) {

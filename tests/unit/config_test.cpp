@@ -153,10 +153,15 @@ TEST_F(ConfigTest, UnpaidHeldIntentsPerKeyAreCapped) {
   ASSERT_TRUE(defaults.ok()) << defaults.error().message;
   EXPECT_EQ(defaults->topups.max_unpaid_held_per_key, 10);
   for (int n : {1, 25, 1000}) {
-    auto set = LoadConfigText(db + "topups: {max_unpaid_held_per_key: " + std::to_string(n) + "}");
+    auto set = LoadConfigText(db + "topups: {max_pending_per_key: 1, max_unpaid_held_per_key: " +
+                              std::to_string(n) + "}");
     ASSERT_TRUE(set.ok()) << set.error().message;
     EXPECT_EQ(set->topups.max_unpaid_held_per_key, n);
   }
+  // Pending intents count towards it, so it may not be below the pending cap (3 by default).
+  EXPECT_NE(ErrorOf(db + "topups: {max_unpaid_held_per_key: 2}")
+                .find("must be at least topups.max_pending_per_key (3)"),
+            std::string::npos);
   for (const char* bad : {"0", "1001", "-1", "ten", "2.5"}) {
     EXPECT_NE(ErrorOf(db + "topups: {max_unpaid_held_per_key: " + bad + "}")
                   .find("topups.max_unpaid_held_per_key"),
