@@ -449,11 +449,13 @@ Result<ClaimRecord> ClaimStore::Credit(const std::string& claim_id, std::int64_t
     if (reason == "expired" && !deposit[0][3].is_null()) late_for = deposit[0][3].as<std::string>();
     std::optional<std::string> intent_credited;
     if (late_for) {
-      auto intent = tx.exec_params(R"sql(
+      // Its sighting (if the transfer was seen before finality) is over: cleared.
+      auto intent = tx.exec_params(std::string(R"sql(
         UPDATE topup_intents t
            SET status = CASE WHEN $3 < t.requested_amount THEN 'credited_short'
                              ELSE 'credited_manual' END,
-               deposit_id = $4, credited_at = now()
+               deposit_id = $4, credited_at = now(), )sql") +
+                                       kClearTopupConfirmingSql + R"sql(
          WHERE t.id = $1::uuid AND t.key_id = $2 AND t.status IN ('pending', 'expired')
         RETURNING t.status, t.amount)sql",
                                    *late_for, c.key_id, c.amount.micros(), c.deposit_id);

@@ -346,9 +346,31 @@ TEST_F(ClaimsTest, AClaimOfALateDepositCreditsTheSameKeysIntent) {
   EXPECT_EQ(DepositColumn("0xe1", "intent_id"), own.id);
   EXPECT_EQ(DepositColumn("0xe2", "intent_id"), others.id);
 
+  {
+    // A sighting left on the intent (seen before finality): the credit clears it.
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    q.exec_params(
+        "UPDATE topup_intents SET confirming_tx_id = '0xe1', confirming_event_index = 0, "
+        "confirming_block_number = 3, confirming_block_hash = '0xhash3', confirming_amount = $2, "
+        "confirming_since = now(), confirming_needed = 12 WHERE id = $1::uuid",
+        own.id, own.amount.micros());
+  }
   auto claim = Claim(key_a_, "0xe1");
   ASSERT_TRUE(claim.ok()) << claim.error().message;
   ASSERT_TRUE(Prove(key_a_, claim->id).ok());
+  {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    auto left = q.exec_params1(
+        "SELECT count(*) FROM topup_intents WHERE id = $1::uuid AND (confirming_tx_id IS NOT NULL "
+        "OR confirming_event_index IS NOT NULL OR confirming_block_number IS NOT NULL "
+        "OR confirming_block_hash IS NOT NULL OR confirming_amount IS NOT NULL "
+        "OR confirming_since IS NOT NULL OR confirming_needed IS NOT NULL "
+        "OR confirming_finality IS NOT NULL OR confirming_expected_seconds IS NOT NULL)",
+        own.id);
+    EXPECT_EQ(left[0].as<int>(), 0);
+  }
   auto intent = db_->topups().Get(key_a_, own.id);
   ASSERT_TRUE(intent.ok());
   EXPECT_EQ(intent->status, "credited_manual");
