@@ -187,7 +187,6 @@ void FillReviews(pqxx::transaction_base& tx, std::vector<ClaimRecord>& claims) {
     ClaimReview review = std::move(by_id[c.id]);
     if (UnknownSender(c.from)) {
       review.sender_deposits = 1;  // this one: an unknown sender is nobody in particular
-      review.warnings.push_back("unknown_sender");
     } else {
       const auto& [deposits, credited, other_keys] = counts[SenderKey{c.network, c.from, c.key_id}];
       review.sender_deposits = deposits;
@@ -197,6 +196,7 @@ void FillReviews(pqxx::transaction_base& tx, std::vector<ClaimRecord>& claims) {
     }
     if (review.contested) review.warnings.push_back("contested");
     if (review.late_for_key_id) review.warnings.push_back("late_for_another_keys_topup");
+    if (UnknownSender(c.from)) review.warnings.push_back("unknown_sender");
     c.review = std::move(review);
   }
 }
