@@ -72,27 +72,38 @@ std::vector<std::string> AccountKeys(const nlohmann::json& keys, const nlohmann:
   return out;
 }
 
-// The owner that pre- or postTokenBalances name for the token account at `index`, or "".
-std::string TokenAccountOwner(const nlohmann::json& meta, std::size_t index) {
-  for (const char* part : {"preTokenBalances", "postTokenBalances"}) {
-    const auto& balances = JsonField(meta, part);
-    if (!balances.is_array()) continue;
-    for (const auto& b : balances) {
-      if (b.is_object() && JsonField(b, "accountIndex").is_number_integer() &&
-          JsonField(b, "accountIndex").get<std::size_t>() == index &&
-          JsonField(b, "owner").is_string() && !JsonField(b, "owner").get<std::string>().empty())
-        return JsonField(b, "owner").get<std::string>();
-    }
+// The owner that `balances` (pre- or postTokenBalances) names for the token account at `index`,
+// or "".
+std::string OwnerIn(const nlohmann::json& balances, std::size_t index) {
+  if (!balances.is_array()) return "";
+  for (const auto& b : balances) {
+    if (b.is_object() && JsonField(b, "accountIndex").is_number_integer() &&
+        JsonField(b, "accountIndex").get<std::size_t>() == index &&
+        JsonField(b, "owner").is_string() && !JsonField(b, "owner").get<std::string>().empty())
+      return JsonField(b, "owner").get<std::string>();
   }
   return "";
 }
 
+// The owner of the token account at `index` when the transaction began: preTokenBalances' owner,
+// or "" if there is none or postTokenBalances names another owner. postTokenBalances alone is
+// never trusted: an account created in the same transaction has no pre entry, and its post owner
+// is whatever a SetAuthority at the end of the transaction made it (anyone's wallet).
+std::string TokenAccountOwner(const nlohmann::json& meta, std::size_t index) {
+  std::string pre = OwnerIn(JsonField(meta, "preTokenBalances"), index);
+  if (pre.empty()) return "";
+  std::string post = OwnerIn(JsonField(meta, "postTokenBalances"), index);
+  if (!post.empty() && post != pre) return "";
+  return pre;
+}
+
 // Who sent a transfer into our account (index `ours`): the owner of its source token account
-// (`source`, from the transfer instruction) as the token balances name it; without one, the
-// instruction's authority (the owner itself, unless a delegate signed), then the source account
-// itself. Without a parsed transfer instruction (a program moved the tokens): the owner of the
-// one other account of the mint whose balance went down, if there is exactly one. Else
-// "unknown".
+// (`source`, from the transfer instruction) as preTokenBalances name it (TokenAccountOwner:
+// not when only postTokenBalances name one, nor when the owner changed within the transaction);
+// without one, the instruction's authority (the signer: the owner itself, unless a delegate
+// signed), then the source account itself. Without a parsed transfer instruction (a program
+// moved the tokens): the owner (by the same rule) of the one other account of the mint whose
+// balance went down, if there is exactly one. Else "unknown".
 std::string SenderOf(const nlohmann::json& meta, const nlohmann::json& static_keys,
                      const std::string& source, const std::string& authority, std::size_t ours,
                      const std::string& mint) {

@@ -67,10 +67,15 @@ std::size_t WalletKeyDirectory::CachedCount() const {
   return cached_.size();
 }
 
+std::size_t WalletKeyDirectory::BusyCount() const {
+  std::lock_guard lock(mutex_);
+  return busy_;
+}
+
 void WalletKeyDirectory::Store(const CacheKey& key, const Result<std::string>& answer,
                                std::chrono::steady_clock::time_point now) {
   if (options_.max_cached == 0) return;
-  auto expires = std::chrono::steady_clock::time_point::max();
+  auto expires = now + options_.found_ttl;
   if (!answer) {
     expires = now + (answer.error().code == ErrorCode::kUnavailable ? options_.unavailable_ttl
                                                                     : options_.failure_ttl);
@@ -87,6 +92,15 @@ void WalletKeyDirectory::Store(const CacheKey& key, const Result<std::string>& a
   cached_.emplace(key, Entry{answer, expires, lru_.begin()});
 }
 
+namespace {
+
+Result<std::string> TooBusy() {
+  return MakeError(ErrorCode::kUnavailable,
+                   "too many public key lookups are running; retry shortly");
+}
+
+}  // namespace
+
 Result<std::string> WalletKeyDirectory::PublicKey(const std::string& network,
                                                   const std::string& address) {
   CacheKey key{network, address};
@@ -102,32 +116,52 @@ Result<std::string> WalletKeyDirectory::PublicKey(const std::string& network,
       lru_.erase(hit->second.lru);
       cached_.erase(hit);
     }
+    // Lookups and waiters alike hold a blocking worker: one budget for both.
+    if (busy_ >= options_.max_in_flight) return TooBusy();
     if (auto running = in_flight_.find(key); running != in_flight_.end()) {
-      // Another request is asking the chain for this address: wait for its answer.
+      // Another request is asking the chain for this address: wait for its answer, not forever.
       std::shared_ptr<InFlight> shared = running->second;
-      shared->cv.wait(lock, [&] { return shared->done; });
+      ++busy_;
+      bool done = shared->cv.wait_for(lock, options_.wait_timeout, [&] { return shared->done; });
+      --busy_;
+      if (!done) {
+        return MakeError(ErrorCode::kUnavailable,
+                         "the public key lookup for this address is taking long; retry shortly");
+      }
       return shared->answer;
-    }
-    if (in_flight_.size() >= options_.max_in_flight) {
-      return MakeError(ErrorCode::kUnavailable,
-                       "too many public key lookups are running; retry shortly");
     }
     flight = std::make_shared<InFlight>();
     in_flight_.emplace(key, flight);
+    ++busy_;
   }
+
+  // However this lookup ends (an answer, an exception, even from Store), the in-flight entry
+  // goes and its waiters are woken with what is known (kUnavailable unless answered).
+  struct Finish {
+    WalletKeyDirectory& self;
+    const CacheKey& key;
+    InFlight& flight;
+    ~Finish() {
+      std::lock_guard lock(self.mutex_);
+      flight.done = true;
+      self.in_flight_.erase(key);
+      --self.busy_;
+      flight.cv.notify_all();
+    }
+  } finish{*this, key, *flight};
+  flight->answer = MakeError(ErrorCode::kUnavailable, "public key lookup failed");
   Result<std::string> answer = MakeError(ErrorCode::kInternal, "not answered");
   try {
     answer = source_(network, address);
   } catch (const std::exception& e) {
     answer =
         MakeError(ErrorCode::kUnavailable, std::string("public key lookup failed: ") + e.what());
+  } catch (...) {
+    answer = MakeError(ErrorCode::kUnavailable, "public key lookup failed: unknown exception");
   }
   std::lock_guard lock(mutex_);
   Store(key, answer, clock_());
   flight->answer = answer;
-  flight->done = true;
-  in_flight_.erase(key);
-  flight->cv.notify_all();
   return answer;
 }
 

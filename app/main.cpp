@@ -64,7 +64,16 @@ int Serve(const Config& config, Database& db) {
     AdapterRegistry adapters;
     RegisterBuiltinAdapters(adapters);
     DepositWatcher watcher(config, adapters, db.deposits(), runtime);
-    WalletKeyDirectory wallet_keys(config, adapters);
+    // Public key lookups hold blocking workers: a quarter of the pool at most, and a waiter
+    // gives up a second after the slowest network's RPC timeout.
+    WalletKeyDirectoryOptions key_options;
+    key_options.max_in_flight =
+        static_cast<std::size_t>(std::max(1, config.database.pool_size / 4));
+    int rpc_timeout_ms = 0;
+    for (const auto& n : config.networks)
+      rpc_timeout_ms = std::max(rpc_timeout_ms, n.rpc_timeout_ms);
+    key_options.wait_timeout = std::chrono::milliseconds(rpc_timeout_ms + 1000);
+    WalletKeyDirectory wallet_keys(config, adapters, key_options);
     service.SetWalletKeyLookup(
         [&wallet_keys](const std::string& network, const std::string& address) {
           return wallet_keys.PublicKey(network, address);

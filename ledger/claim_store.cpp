@@ -1,8 +1,11 @@
 #include "ledger/claim_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cctype>
 #include <ctime>
 #include <map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -93,63 +96,107 @@ ClaimRecord Reload(pqxx::work& tx, const std::string& claim_id) {
   return ReadClaim(tx.exec_params1(std::string(kSelectClaim) + " WHERE c.id = $1::uuid", claim_id));
 }
 
-// The review facts of each claim (ClaimReview), in two queries whatever their number.
+// Whether a sender address names nobody (the chain did not tell who sent the deposit): its
+// "deposits" have nothing in common, so they are not counted together.
+bool UnknownSender(const std::string& from) { return from.empty() || from == "unknown"; }
+
+// The review facts of each claim (ClaimReview), in three queries whatever their number: the
+// intent each deposit came late for; the sender counts, once per distinct sender (network,
+// address) and, for those about other keys, per distinct (sender, claimant key), each stopping
+// at ClaimReview::kCountCap rows; other keys' claims on each deposit, the newest
+// kMaxOtherClaims of them read with their count. Read-only.
 void FillReviews(pqxx::transaction_base& tx, std::vector<ClaimRecord>& claims) {
   if (claims.empty()) return;
+  std::map<std::string, ClaimReview> by_id;
   PgArray ids;
   for (const auto& c : claims) ids.Add(c.id);
-  std::map<std::string, ClaimReview> by_id;
   for (const auto& r : tx.exec_params(R"sql(
-      SELECT c.id::text, s.deposits, s.other_credited, s.other_keys,
-             (SELECT t.key_id FROM topup_intents t
-               WHERE t.id = d.intent_id AND d.reason = 'expired' AND t.key_id <> c.key_id)
+      SELECT c.id::text, t.key_id
         FROM deposit_claims c JOIN deposits d ON d.id = c.deposit_id
-        CROSS JOIN LATERAL (
-          SELECT count(*) AS deposits,
-                 count(*) FILTER (WHERE o.key_id <> c.key_id
-                                    AND o.status IN ('credited', 'assigned', 'claimed'))
-                   AS other_credited,
-                 count(DISTINCT o.key_id) FILTER (WHERE o.key_id <> c.key_id
-                                    AND o.status IN ('credited', 'assigned', 'claimed'))
-                   AS other_keys
-            FROM deposits o WHERE o.network = d.network AND o.from_address = d.from_address) s
-       WHERE c.id = ANY($1::uuid[]))sql",
+        JOIN topup_intents t ON t.id = d.intent_id
+       WHERE c.id = ANY($1::uuid[]) AND d.reason = 'expired' AND t.key_id <> c.key_id)sql",
                                       ids.str())) {
-    ClaimReview review;
-    review.sender_deposits = r[1].as<std::int64_t>();
-    review.sender_credited_to_other_keys = r[2].as<std::int64_t>();
-    review.sender_other_keys = r[3].as<std::int64_t>();
-    if (!r[4].is_null()) review.late_for_key_id = r[4].as<std::int64_t>();
-    by_id[r[0].as<std::string>()] = review;
+    by_id[r[0].as<std::string>()].late_for_key_id = r[1].as<std::int64_t>();
   }
-  std::map<std::int64_t, std::vector<std::pair<OtherClaim, bool>>> claims_on;  // open or credited
-  PgArray deposit_ids;
-  for (const auto& c : claims) deposit_ids.Add(c.deposit_id);
-  for (const auto& r : tx.exec_params(R"sql(
-      SELECT o.deposit_id, o.id::text, o.key_id,
-             CASE WHEN o.status = 'awaiting_proof' AND o.expires_at <= now() THEN 'expired'
-                  ELSE o.status END
-        FROM deposit_claims o WHERE o.deposit_id = ANY($1::bigint[])
-       ORDER BY o.created_at DESC, o.id)sql",
-                                      deposit_ids.str())) {
-    OtherClaim other{r[1].as<std::string>(), r[2].as<std::int64_t>(), r[3].as<std::string>()};
-    bool live = other.status == "awaiting_proof" || other.status == "in_review" ||
-                other.status == "credited";
-    claims_on[r[0].as<std::int64_t>()].push_back({other, live});
+
+  // The distinct (network, sender, claimant key) of the claims, unknown senders left out.
+  using SenderKey = std::tuple<std::string, std::string, std::int64_t>;
+  std::map<SenderKey, std::tuple<std::int64_t, std::int64_t, std::int64_t>> counts;
+  PgArray networks, senders, keys;
+  for (const auto& c : claims) {
+    if (UnknownSender(c.from)) continue;
+    if (!counts.emplace(SenderKey{c.network, c.from, c.key_id}, std::tuple{1, 0, 0}).second)
+      continue;
+    networks.Add(c.network);
+    senders.Add(c.from);
+    keys.Add(c.key_id);
   }
-  for (auto& c : claims) {
-    ClaimReview review = by_id[c.id];
-    for (const auto& [other, live] : claims_on[c.deposit_id]) {
-      if (other.key_id == c.key_id) continue;
-      ++review.other_claims_total;
-      if (review.other_claims.size() < ClaimReview::kMaxOtherClaims)
-        review.other_claims.push_back(other);
-      review.contested = review.contested || live;
+  if (!counts.empty()) {
+    for (const auto& r :
+         tx.exec_params(R"sql(
+        WITH wanted AS (
+          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS w(network, sender, key_id)),
+        senders AS (
+          SELECT s.network, s.sender,
+                 (SELECT count(*) FROM (SELECT 1 FROM deposits o
+                                         WHERE o.network = s.network AND o.from_address = s.sender
+                                         LIMIT $4) capped) AS deposits
+            FROM (SELECT DISTINCT network, sender FROM wanted) s)
+        SELECT w.network, w.sender, w.key_id, s.deposits, other.credited, other.keys
+          FROM wanted w JOIN senders s USING (network, sender)
+          CROSS JOIN LATERAL (
+            SELECT count(*) AS credited, count(DISTINCT capped.key_id) AS keys
+              FROM (SELECT o.key_id FROM deposits o
+                     WHERE o.network = w.network AND o.from_address = w.sender
+                       AND o.key_id <> w.key_id
+                       AND o.status IN ('credited', 'assigned', 'claimed')
+                     LIMIT $4) capped) other)sql",
+                        networks.str(), senders.str(), keys.str(), ClaimReview::kCountCap)) {
+      counts[SenderKey{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::int64_t>()}] = {
+          r[3].as<std::int64_t>(), r[4].as<std::int64_t>(), r[5].as<std::int64_t>()};
     }
-    if (review.sender_credited_to_other_keys > 0) review.warnings.push_back("shared_sender");
+  }
+
+  // Other keys' claims on each claim's deposit: the newest kMaxOtherClaims, their count, and
+  // whether any of them (not only the newest) is open or credited.
+  for (const auto& r : tx.exec_params(R"sql(
+      SELECT claim_id, other_id, other_key, other_status, total, contested FROM (
+        SELECT c.id::text AS claim_id, o.id::text AS other_id, o.key_id AS other_key,
+               CASE WHEN o.status = 'awaiting_proof' AND o.expires_at <= now() THEN 'expired'
+                    ELSE o.status END AS other_status,
+               row_number() OVER w AS n,
+               count(*) OVER (PARTITION BY c.id) AS total,
+               bool_or(o.status = 'in_review' OR o.status = 'credited'
+                       OR (o.status = 'awaiting_proof' AND o.expires_at > now()))
+                 OVER (PARTITION BY c.id) AS contested
+          FROM deposit_claims c
+          JOIN deposit_claims o ON o.deposit_id = c.deposit_id AND o.key_id <> c.key_id
+         WHERE c.id = ANY($1::uuid[])
+        WINDOW w AS (PARTITION BY c.id ORDER BY o.created_at DESC, o.id)) numbered
+       WHERE n <= $2
+       ORDER BY claim_id, n)sql",
+                                      ids.str(), static_cast<int>(ClaimReview::kMaxOtherClaims))) {
+    ClaimReview& review = by_id[r[0].as<std::string>()];
+    review.other_claims.push_back(
+        {r[1].as<std::string>(), r[2].as<std::int64_t>(), r[3].as<std::string>()});
+    review.other_claims_total = r[4].as<std::int64_t>();
+    review.contested = r[5].as<bool>();
+  }
+
+  for (auto& c : claims) {
+    ClaimReview review = std::move(by_id[c.id]);
+    if (UnknownSender(c.from)) {
+      review.sender_deposits = 1;  // this one: an unknown sender is nobody in particular
+    } else {
+      const auto& [deposits, credited, other_keys] = counts[SenderKey{c.network, c.from, c.key_id}];
+      review.sender_deposits = deposits;
+      review.sender_credited_to_other_keys = credited;
+      review.sender_other_keys = other_keys;
+      if (credited > 0) review.warnings.push_back("shared_sender");
+    }
     if (review.contested) review.warnings.push_back("contested");
     if (review.late_for_key_id) review.warnings.push_back("late_for_another_keys_topup");
-    if (c.from.empty() || c.from == "unknown") review.warnings.push_back("unknown_sender");
+    if (UnknownSender(c.from)) review.warnings.push_back("unknown_sender");
     c.review = std::move(review);
   }
 }
@@ -158,6 +205,27 @@ ClaimRecord WithReview(pqxx::transaction_base& tx, ClaimRecord claim) {
   std::vector<ClaimRecord> one{std::move(claim)};
   FillReviews(tx, one);
   return std::move(one[0]);
+}
+
+// `claim` with its review, read after finance's decision was committed and apart from it, so
+// that a slow review (a statement timeout) never undoes the decision: on any error the claim
+// is returned without its review (`review` null) and the error is logged.
+ClaimRecord WithReviewAfterCommit(PgPool& pool, ClaimRecord claim) {
+  try {
+    auto reviewed = pool.With<ClaimRecord>([&](pqxx::connection& conn) -> Result<ClaimRecord> {
+      pqxx::read_transaction tx(conn);
+      return WithReview(tx, claim);
+    });
+    if (reviewed) return std::move(*reviewed);
+    spdlog::warn("claim {}: the decision is committed; its review could not be read: {}", claim.id,
+                 reviewed.error().message);
+  } catch (const std::exception& e) {
+    spdlog::warn("claim {}: the decision is committed; its review could not be read: {}", claim.id,
+                 e.what());
+  } catch (...) {
+    spdlog::warn("claim {}: the decision is committed; its review could not be read", claim.id);
+  }
+  return claim;
 }
 
 // The claim refusals of RefuseOpenClaims, in the caller's transaction.
@@ -334,7 +402,7 @@ Result<ClaimRecord> ClaimStore::Credit(const std::string& claim_id, std::int64_t
   if (!proof && signature_or_reason.empty())
     return MakeError(ErrorCode::kInvalidArgument, "a reason is required");
   if (!IsUuid(claim_id)) return NoSuchClaim();
-  return pool_->With<ClaimRecord>([&](pqxx::connection& conn) -> Result<ClaimRecord> {
+  auto approved = pool_->With<ClaimRecord>([&](pqxx::connection& conn) -> Result<ClaimRecord> {
     pqxx::work tx(conn);
     // The deposit first (its id never changes), then the claim: the lock order of Create.
     auto found = tx.exec_params("SELECT deposit_id, key_id FROM deposit_claims WHERE id = $1::uuid",
@@ -381,11 +449,13 @@ Result<ClaimRecord> ClaimStore::Credit(const std::string& claim_id, std::int64_t
     if (reason == "expired" && !deposit[0][3].is_null()) late_for = deposit[0][3].as<std::string>();
     std::optional<std::string> intent_credited;
     if (late_for) {
-      auto intent = tx.exec_params(R"sql(
+      // Its sighting (if the transfer was seen before finality) is over: cleared.
+      auto intent = tx.exec_params(std::string(R"sql(
         UPDATE topup_intents t
            SET status = CASE WHEN $3 < t.requested_amount THEN 'credited_short'
                              ELSE 'credited_manual' END,
-               deposit_id = $4, credited_at = now()
+               deposit_id = $4, credited_at = now(), )sql") +
+                                       kClearTopupConfirmingSql + R"sql(
          WHERE t.id = $1::uuid AND t.key_id = $2 AND t.status IN ('pending', 'expired')
         RETURNING t.status, t.amount)sql",
                                    *late_for, c.key_id, c.amount.micros(), c.deposit_id);
@@ -443,10 +513,11 @@ Result<ClaimRecord> ClaimStore::Credit(const std::string& claim_id, std::int64_t
     WriteAudit(tx, actor, proof ? "claims.credited" : "claims.approved", "claim:" + c.id,
                details.EndObject().Take());
     if (intent_credited) EnqueueTopupCreditEvent(tx, *intent_credited);
-    if (!proof) credited = WithReview(tx, std::move(credited));
     tx.commit();
     return credited;
   });
+  if (approved && !proof) *approved = WithReviewAfterCommit(*pool_, std::move(*approved));
+  return approved;
 }
 
 Result<ClaimRecord> ClaimStore::RequestReview(const std::string& claim_id, std::int64_t key_id,
@@ -487,7 +558,7 @@ Result<ClaimRecord> ClaimStore::Refuse(const std::string& claim_id, const std::s
                                        const std::string& actor) {
   if (reason.empty()) return MakeError(ErrorCode::kInvalidArgument, "a reason is required");
   if (!IsUuid(claim_id)) return NoSuchClaim();
-  return pool_->With<ClaimRecord>([&](pqxx::connection& conn) -> Result<ClaimRecord> {
+  auto refused = pool_->With<ClaimRecord>([&](pqxx::connection& conn) -> Result<ClaimRecord> {
     pqxx::work tx(conn);
     auto claim = LoadForUpdate(tx, claim_id);
     if (!claim) return claim.error();
@@ -500,10 +571,11 @@ Result<ClaimRecord> ClaimStore::Refuse(const std::string& claim_id, const std::s
         claim_id, actor, reason);
     ClaimRecord c = Reload(tx, claim_id);
     WriteAudit(tx, actor, "claims.refused", "claim:" + c.id, AuditDetails(c, {{"reason", reason}}));
-    c = WithReview(tx, std::move(c));
     tx.commit();
     return c;
   });
+  if (refused) *refused = WithReviewAfterCommit(*pool_, std::move(*refused));
+  return refused;
 }
 
 }  // namespace instamarket

@@ -45,7 +45,11 @@ struct OtherClaim {
 struct ClaimReview {
   // Deposits recorded from the claim's sender address on the network (this one included), and
   // how many of them were credited (automatically, assigned, claimed) to keys other than the
-  // claimant, and to how many such keys.
+  // claimant, and to how many such keys. Each count reads at most kCountCap rows: kCountCap
+  // means "10000 or more" (and sender_other_keys then counts the keys of the first kCountCap
+  // such deposits). An unknown sender ("" or "unknown") is nobody in particular: 1, 0, 0 and
+  // the warning "unknown_sender".
+  static constexpr std::int64_t kCountCap = 10'001;
   std::int64_t sender_deposits = 0;
   std::int64_t sender_credited_to_other_keys = 0;
   std::int64_t sender_other_keys = 0;
@@ -143,7 +147,8 @@ class ClaimStore {
   // topup.credited[_short]); another key's intent is left alone. kProof: the claim must be the
   // key's (`key_id`), awaiting proof and unexpired; the caller has verified `signature` over
   // its challenge. kApproval: the claim must be awaiting proof or in review; `key_id` is
-  // ignored; the answer carries the review facts.
+  // ignored; the answer carries the review facts, read after the commit and apart from it (on
+  // an error reading them the credit stands and the answer has no review; logged).
   Result<ClaimRecord> Credit(const std::string& claim_id, std::int64_t key_id, ClaimCreditPath path,
                              const std::string& signature_or_reason, const std::string& actor);
 
@@ -153,7 +158,8 @@ class ClaimStore {
                                     const std::string& note, const std::string& actor);
 
   // Finance refuses: awaiting_proof or in_review -> refused; the deposit stays unmatched;
-  // audited "claims.refused". The answer carries the review facts.
+  // audited "claims.refused". The answer carries the review facts, read after the commit (as
+  // Credit's).
   Result<ClaimRecord> Refuse(const std::string& claim_id, const std::string& reason,
                              const std::string& actor);
 

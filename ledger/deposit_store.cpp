@@ -313,8 +313,11 @@ constexpr char kSelectDeposit[] = R"sql(
          block_number, extract(epoch FROM block_time)::bigint, status, reason, key_id,
          intent_id::text, extract(epoch FROM detected_at)::bigint, coalesce(memo, ''),
          matched_by,
-         coalesce((SELECT t.status = 'credited_short' FROM topup_intents t
-                    WHERE t.id = deposits.intent_id), false)
+         -- An unmatched deposit may name the intent it came late for, which another deposit
+         -- then credited short: that short payment is not this deposit's.
+         deposits.status <> 'unmatched'
+           AND coalesce((SELECT t.status = 'credited_short' FROM topup_intents t
+                          WHERE t.id = deposits.intent_id), false)
     FROM deposits)sql";
 
 }  // namespace
@@ -518,7 +521,8 @@ Result<std::vector<DepositRow>> DepositStore::List(const std::string& filter, in
     std::string sql = std::string(kSelectDeposit) +
                       (filter == "unmatched"        ? " WHERE status = 'unmatched'"
                        : filter == "external"       ? " WHERE status = 'external'"
-                       : filter == "credited_short" ? " WHERE intent_id IN (SELECT id FROM "
+                       : filter == "credited_short" ? " WHERE status <> 'unmatched' AND "
+                                                      "intent_id IN (SELECT id FROM "
                                                       "topup_intents WHERE status = "
                                                       "'credited_short')"
                                                     : "") +
@@ -553,18 +557,26 @@ Result<AssignResult> DepositStore::Assign(std::int64_t deposit_id, std::int64_t 
     auto transaction_id = CreditDeposit(tx, d.network, deposit_id, d.tx_id, d.event_index, d.amount,
                                         key_id, "assigned: " + reason);
     if (!transaction_id) return transaction_id.error();
-    // The key's intent this deposit was probably for (same network, closest amount, not yet
-    // credited) is marked credited_manual, so its status tells the client what happened.
-    auto intent = tx.exec_params(R"sql(
-      UPDATE topup_intents SET status = 'credited_manual', deposit_id = $1, credited_at = now()
-       WHERE id = (SELECT id FROM topup_intents WHERE key_id = $2 AND network = $3
-                     AND status IN ('pending', 'expired') AND abs(amount - $4) <= $4 / 10
-                   ORDER BY abs(amount - $4), created_at DESC LIMIT 1)
+    // The key's intent this deposit was for is marked credited_manual, so its status tells the
+    // client what happened: the intent the deposit names (it came late for it) when that is the
+    // key's and not yet credited; else the key's closest by amount on the network, not yet
+    // credited.
+    auto intent = tx.exec_params(std::string(R"sql(
+      UPDATE topup_intents SET status = 'credited_manual', deposit_id = $1, credited_at = now(),
+      )sql") + kClearTopupConfirmingSql +
+                                     R"sql(
+       WHERE id = coalesce(
+               (SELECT id FROM topup_intents WHERE id = $5::uuid AND key_id = $2
+                  AND network = $3 AND status IN ('pending', 'expired')),
+               (SELECT id FROM topup_intents WHERE key_id = $2 AND network = $3
+                  AND status IN ('pending', 'expired') AND abs(amount - $4) <= $4 / 10
+                ORDER BY abs(amount - $4), created_at DESC LIMIT 1))
          -- Checked again on the row itself: the watcher may credit that intent between the
          -- subquery's snapshot and this update, and its deposit must stay the intent's.
          AND status IN ('pending', 'expired')
       RETURNING id::text)sql",
-                                 deposit_id, key_id, d.network, d.amount.micros());
+                                 deposit_id, key_id, d.network, d.amount.micros(),
+                                 d.intent_id ? d.intent_id->c_str() : nullptr);
     std::optional<std::string> intent_id;
     if (!intent.empty()) intent_id = intent[0][0].as<std::string>();
     tx.exec_params(

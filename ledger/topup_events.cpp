@@ -35,12 +35,12 @@ std::optional<TopupConfirming> ReadConfirming(const pqxx::row& r, int first) {
   return c;
 }
 
-constexpr char kClearConfirming[] = R"sql(
+}  // namespace
+
+const char kClearTopupConfirmingSql[] = R"sql(
   confirming_tx_id = NULL, confirming_event_index = NULL, confirming_block_number = NULL,
   confirming_block_hash = NULL, confirming_amount = NULL, confirming_since = NULL,
   confirming_needed = NULL, confirming_finality = NULL, confirming_expected_seconds = NULL)sql";
-
-}  // namespace
 
 void EnqueueTopupEvent(pqxx::transaction_base& tx, const std::string& intent_id,
                        const std::string& event, const std::optional<TopupConfirming>& reorged) {
@@ -133,7 +133,7 @@ int RecordTopupProgress(pqxx::transaction_base& tx, const std::string& network,
          WHERE t.network = $1 AND t.status IN ('pending', 'expired')
          FOR UPDATE OF t)
       UPDATE topup_intents t SET )sql" +
-                                      kClearConfirming + R"sql(
+                                      kClearTopupConfirmingSql + R"sql(
         FROM old WHERE t.id = old.id
       RETURNING old.*)sql",
                                   network, tx_ids.str(), indexes.str(), hashes.str());
@@ -149,7 +149,7 @@ int RecordTopupProgress(pqxx::transaction_base& tx, const std::string& network,
   // 2. A sighting now final that did not credit its intent (the deposit went elsewhere): the
   //    intent is plainly pending again. Rare: sightings match like deposits do.
   for (const auto& row : tx.exec_params(std::string(R"sql(
-      UPDATE topup_intents SET )sql") + kClearConfirming +
+      UPDATE topup_intents SET )sql") + kClearTopupConfirmingSql +
                                             R"sql(
        WHERE network = $1 AND status = 'pending' AND confirming_block_number < $2
       RETURNING id::text)sql",

@@ -15,6 +15,10 @@
 
 namespace instamarket {
 
+// The SET list that clears an intent's sighting (the confirming_* columns of migration 0010),
+// for an UPDATE of topup_intents: when the sighting is gone, or the intent was credited.
+extern const char kClearTopupConfirmingSql[];
+
 // A sighting that a reorg removed (a row RecordScan marked 'reorged').
 struct ReorgedSighting {
   std::string tx_id;

@@ -377,7 +377,7 @@ def claim_props(admin):
         p["deposit_status"] = {"type": "string", "enum": ["credited", "assigned", "claimed", "unmatched", "external"]}
         p["decided_by"] = dict(NULLABLE_STR, description="key:<id> (a proof), admin:<token name> or cli:<user>.")
         p["review"] = {"anyOf": [S("ClaimReview"), {"type": "null"}],
-                       "description": "What finance needs to decide a claim no signature proved (always set in the admin list and the approve/refuse answers)."}
+                       "description": "What finance needs to decide a claim no signature proved (always set in the admin list; in the approve/refuse answers it is read after the decision is committed, and null if that read failed: the decision stands)."}
     return p
 
 schemas.update({
@@ -396,9 +396,9 @@ schemas.update({
     "ClaimList": items_list("Claim", "The key's claims, newest first."),
     "AdminClaim": obj(claim_props(True), desc="A claim as finance sees it."),
     "ClaimReview": obj({
-        "sender_deposits": {"type": "integer", "format": "int64", "minimum": 1, "description": "Deposits recorded from this sender address on the network, this one included."},
-        "sender_credited_to_other_keys": {"type": "integer", "format": "int64", "minimum": 0, "description": "Of those, how many were credited (automatically, assigned or claimed) to keys other than the claimant's: a shared wallet (an exchange's) when above 0."},
-        "sender_other_keys": {"type": "integer", "format": "int64", "minimum": 0, "description": "How many distinct other keys those credits went to."},
+        "sender_deposits": {"type": "integer", "format": "int64", "minimum": 1, "description": "Deposits recorded from this sender address on the network, this one included. Capped: 10001 means 10000 or more. 1 for an unknown sender (from empty or unknown), whose deposits are not counted together."},
+        "sender_credited_to_other_keys": {"type": "integer", "format": "int64", "minimum": 0, "description": "Of those, how many were credited (automatically, assigned or claimed) to keys other than the claimant's: a shared wallet (an exchange's) when above 0. Capped: 10001 means 10000 or more; 0 for an unknown sender."},
+        "sender_other_keys": {"type": "integer", "format": "int64", "minimum": 0, "description": "How many distinct other keys those credits went to (when the credits are capped, the keys of the first 10001); 0 for an unknown sender."},
         "contested": {"type": "boolean", "description": "Another key's claim on this deposit is open (awaiting proof, in review) or credited."},
         "other_claims": {"type": "array", "maxItems": 20, "description": "Other keys' claims on this deposit, any status, newest first; the 20 newest of other_claims_total.",
                          "items": obj({"claim_id": {"type": "string", "format": "uuid"}, "key_id": ID64, "status": claim_status})},

@@ -346,9 +346,31 @@ TEST_F(ClaimsTest, AClaimOfALateDepositCreditsTheSameKeysIntent) {
   EXPECT_EQ(DepositColumn("0xe1", "intent_id"), own.id);
   EXPECT_EQ(DepositColumn("0xe2", "intent_id"), others.id);
 
+  {
+    // A sighting left on the intent (seen before finality): the credit clears it.
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    q.exec_params(
+        "UPDATE topup_intents SET confirming_tx_id = '0xe1', confirming_event_index = 0, "
+        "confirming_block_number = 3, confirming_block_hash = '0xhash3', confirming_amount = $2, "
+        "confirming_since = now(), confirming_needed = 12 WHERE id = $1::uuid",
+        own.id, own.amount.micros());
+  }
   auto claim = Claim(key_a_, "0xe1");
   ASSERT_TRUE(claim.ok()) << claim.error().message;
   ASSERT_TRUE(Prove(key_a_, claim->id).ok());
+  {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    auto left = q.exec_params1(
+        "SELECT count(*) FROM topup_intents WHERE id = $1::uuid AND (confirming_tx_id IS NOT NULL "
+        "OR confirming_event_index IS NOT NULL OR confirming_block_number IS NOT NULL "
+        "OR confirming_block_hash IS NOT NULL OR confirming_amount IS NOT NULL "
+        "OR confirming_since IS NOT NULL OR confirming_needed IS NOT NULL "
+        "OR confirming_finality IS NOT NULL OR confirming_expected_seconds IS NOT NULL)",
+        own.id);
+    EXPECT_EQ(left[0].as<int>(), 0);
+  }
   auto intent = db_->topups().Get(key_a_, own.id);
   ASSERT_TRUE(intent.ok());
   EXPECT_EQ(intent->status, "credited_manual");
@@ -448,6 +470,99 @@ TEST_F(ClaimsTest, FinanceSeesSharedSendersAndContestsAndTheLosersAreRefused) {
   ASSERT_TRUE(Prove(key_a_, a4->id).ok());
   EXPECT_EQ(Balance(key_a_), 2'000'000 + 4'000'000);
   EXPECT_EQ(Balance(key_b_), 1'000'000 + 3'000'000);
+}
+
+// The review's counts stop at ClaimReview::kCountCap ("10000 or more"), an unknown sender's
+// deposits are not counted together (nor called shared), and the other claims on a deposit
+// are its newest kMaxOtherClaims with their full count.
+TEST_F(ClaimsTest, ReviewCountsAreCappedAndUnknownSendersAreNobodyInParticular) {
+  const std::string busy_sender = "0x00000000000000000000000000000000000000bb";
+  {
+    // A hot wallet: more deposits credited to key B than the review counts.
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::work q(conn);
+    q.exec_params(
+        "INSERT INTO deposits (network, tx_id, event_index, from_address, to_address, "
+        "raw_amount, decimals, amount, block_number, block_hash, block_time, status, key_id) "
+        "SELECT $1, '0xhot' || n, 0, $2, '0xmaster', 1000000, 6, 1000000, 1, '0xh', now(), "
+        "'credited', $3 FROM generate_series(1, $4) n",
+        network_, busy_sender, key_b_, ClaimReview::kCountCap + 5);
+    q.commit();
+  }
+  auto hot = Transfer("0xa1", 1'000'000, 3);
+  hot.from = busy_sender;
+  auto nobody_1 = Transfer("0xa2", 2'000'000, 4);
+  auto nobody_2 = Transfer("0xa3", 3'000'000, 5);
+  auto contested = Transfer("0xa4", 4'000'000, 6);
+  nobody_1.from = "unknown";
+  nobody_2.from = "unknown";
+  RecordUnmatched({hot, nobody_1, nobody_2, contested});
+
+  auto a1 = Claim(key_a_, "0xa1");
+  ASSERT_TRUE(a1.ok()) << a1.error().message;
+  auto seen = db_->claims().GetAny(a1->id);
+  ASSERT_TRUE(seen.ok() && seen->review.has_value());
+  EXPECT_EQ(seen->review->sender_deposits, ClaimReview::kCountCap);
+  EXPECT_EQ(seen->review->sender_credited_to_other_keys, ClaimReview::kCountCap);
+  EXPECT_EQ(seen->review->sender_other_keys, 1);
+  EXPECT_EQ(seen->review->warnings, std::vector<std::string>{"shared_sender"});
+  // B's own claim on it: B's credits are not "other keys'".
+  auto b1 = Claim(key_b_, "0xa1");
+  ASSERT_TRUE(b1.ok());
+  auto listed = db_->claims().List(std::string("awaiting_proof"), 1000);
+  ASSERT_TRUE(listed.ok());
+  bool found = false;
+  for (const auto& c : *listed) {
+    if (c.id != b1->id) continue;
+    found = true;
+    ASSERT_TRUE(c.review.has_value());
+    EXPECT_EQ(c.review->sender_deposits, ClaimReview::kCountCap);
+    EXPECT_EQ(c.review->sender_credited_to_other_keys, 0);
+    EXPECT_EQ(c.review->warnings, std::vector<std::string>{"contested"});
+  }
+  EXPECT_TRUE(found);
+
+  // Unknown senders: B's claim of one is credited; A's claim of the other is not "shared".
+  auto b2 = Claim(key_b_, "0xa2");
+  ASSERT_TRUE(b2.ok());
+  ASSERT_TRUE(Prove(key_b_, b2->id).ok());
+  auto a3 = Claim(key_a_, "0xa3");
+  ASSERT_TRUE(a3.ok());
+  auto refused = db_->claims().Refuse(a3->id, "no statement", "cli:f");
+  ASSERT_TRUE(refused.ok()) << refused.error().message;
+  ASSERT_TRUE(refused->review.has_value());  // read after the refusal was committed
+  EXPECT_EQ(refused->status, "refused");
+  EXPECT_EQ(refused->review->sender_deposits, 1);
+  EXPECT_EQ(refused->review->sender_credited_to_other_keys, 0);
+  EXPECT_EQ(refused->review->sender_other_keys, 0);
+  EXPECT_EQ(refused->review->warnings, std::vector<std::string>{"unknown_sender"});
+
+  // 22 other keys claim 0xa4, one of them (the oldest) proves nothing but stays open.
+  std::vector<std::string> others;
+  for (int i = 0; i < 22; ++i) {
+    auto other = Claim(NewKey("claims-many-" + std::to_string(i)), "0xa4");
+    ASSERT_TRUE(other.ok()) << other.error().message;
+    others.push_back(other->id);
+  }
+  {
+    // All but the oldest refused: contested still comes from that one, past the newest 20.
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::work q(conn);
+    q.exec_params(
+        "UPDATE deposit_claims SET status = 'refused', decision_reason = 'test' "
+        "WHERE deposit_id = $1 AND id <> $2::uuid",
+        DepositId("0xa4"), others[0]);
+    q.commit();
+  }
+  auto a4 = Claim(key_a_, "0xa4");
+  ASSERT_TRUE(a4.ok()) << a4.error().message;
+  auto many = db_->claims().GetAny(a4->id);
+  ASSERT_TRUE(many.ok() && many->review.has_value());
+  EXPECT_EQ(many->review->other_claims_total, 22);
+  ASSERT_EQ(many->review->other_claims.size(), ClaimReview::kMaxOtherClaims);
+  EXPECT_EQ(many->review->other_claims[0].id, others.back());  // newest first
+  for (const auto& o : many->review->other_claims) EXPECT_NE(o.id, others[0]);
+  EXPECT_TRUE(many->review->contested);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "pg_test_env.h"
 #include "watcher/amount_matcher.h"
@@ -659,6 +660,112 @@ TEST_F(DepositsTest, AssignCreditsAnUnmatchedDepositOnce) {
   EXPECT_EQ(Balance(), 15'500'000);
   EXPECT_EQ(db_->deposits().Assign(999'999'999, key_id_, "x", "test").error().code,
             ErrorCode::kNotFound);
+}
+
+// A late deposit names the intent it came late for: Assign credits that one when it is the
+// assigned key's and not yet credited, even if another of the key's intents is closer in amount;
+// otherwise it guesses by amount as before.
+TEST_F(DepositsTest, AssignPrefersTheIntentTheDepositCameLateFor) {
+  auto other_key = db_->keys().Create("deposits-test-other", false, {}, "test");
+  ASSERT_TRUE(other_key.ok());
+  // The deposits first, so that no intent matches them.
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  ScanResult scan{3,
+                  4,
+                  2,
+                  {Transfer("0xlate1", 9'100'000, 2), Transfer("0xlate2", 9'200'000, 2),
+                   Transfer("0xlate3", 9'300'000, 2)},
+                  {}};
+  ASSERT_EQ(Record(1, scan)->unmatched, 3);
+  // `named` is far from every deposit's amount (out of the tenth Assign guesses in), `closer`
+  // within it.
+  auto named = db_->topups().Create(Request(30'000'000, 500'000));
+  auto closer = db_->topups().Create(Request(9'000'000, 500'000));
+  NewTopup others_request = Request(9'200'000, 500'000);
+  others_request.key_id = other_key->id;
+  auto others = db_->topups().Create(others_request);
+  ASSERT_TRUE(named.ok() && closer.ok() && others.ok());
+  pqxx::connection conn(TestDatabaseUrl());
+  auto deposit = [&](const std::string& tx_id) {
+    pqxx::nontransaction q(conn);
+    return q
+        .exec_params1("SELECT id FROM deposits WHERE network = $1 AND tx_id = $2", network_,
+                      tx_id)[0]
+        .as<std::int64_t>();
+  };
+  auto name = [&](const std::string& tx_id, const std::string& intent_id) {
+    pqxx::nontransaction q(conn);
+    q.exec_params(
+        "UPDATE deposits SET reason = 'expired', intent_id = $3::uuid "
+        "WHERE network = $1 AND tx_id = $2",
+        network_, tx_id, intent_id);
+  };
+  {
+    pqxx::nontransaction q(conn);
+    q.exec_params("UPDATE topup_intents SET status = 'expired' WHERE id = $1::uuid", named->id);
+  }
+
+  name("0xlate1", named->id);
+  auto first = db_->deposits().Assign(deposit("0xlate1"), key_id_, "late for it", "test");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->intent_id, named->id);
+  EXPECT_EQ(db_->topups().Get(key_id_, named->id)->status, "credited_manual");
+
+  // The named intent is credited now: the guess (the closer one).
+  name("0xlate2", named->id);
+  auto second = db_->deposits().Assign(deposit("0xlate2"), key_id_, "late too", "test");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->intent_id, closer->id);
+
+  // Another key's intent is not this key's to close: the guess (none of the key's is left).
+  name("0xlate3", others->id);
+  auto third = db_->deposits().Assign(deposit("0xlate3"), key_id_, "not theirs", "test");
+  ASSERT_TRUE(third.ok()) << third.error().message;
+  EXPECT_FALSE(third->intent_id.has_value());
+  EXPECT_EQ(db_->topups().Get(other_key->id, others->id)->status, "pending");
+}
+
+// An unmatched deposit that names an intent another deposit then credited short (it came late
+// for it) is not itself short-paid: not `short_paid`, not in the credited_short list.
+TEST_F(DepositsTest, AnUnmatchedDepositIsNeverCreditedShort) {
+  auto request = Request(10'000'000, 1'000'000);
+  request.withdrawal_fee_micros = {1'000'000};
+  auto paid = db_->topups().Create(request);
+  ASSERT_TRUE(paid.ok()) << paid.error().message;
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 1).ok());
+  ScanResult scan{3,
+                  4,
+                  2,
+                  {Transfer("0xshort", paid->amount.micros() - 1'000'000, 2),
+                   Transfer("0xlater", 123'450'000, 2)},
+                  {}};
+  auto outcome = Record(1, scan);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  ASSERT_EQ(outcome->credited, 1);
+  ASSERT_EQ(db_->topups().Get(key_id_, paid->id)->status, "credited_short");
+  {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::nontransaction q(conn);
+    q.exec_params(
+        "UPDATE deposits SET reason = 'expired', intent_id = $3::uuid "
+        "WHERE network = $1 AND tx_id = $2",
+        network_, "0xlater", paid->id);
+  }
+  auto all = db_->deposits().List("all", 1000);
+  ASSERT_TRUE(all.ok());
+  int seen = 0;
+  for (const auto& r : *all) {
+    if (r.network != network_) continue;
+    ++seen;
+    EXPECT_EQ(r.short_paid, r.tx_id == "0xshort") << r.tx_id;
+  }
+  EXPECT_EQ(seen, 2);
+  auto shorts = db_->deposits().List("credited_short", 1000);
+  ASSERT_TRUE(shorts.ok());
+  std::vector<std::string> short_txs;
+  for (const auto& r : *shorts)
+    if (r.network == network_) short_txs.push_back(r.tx_id);
+  EXPECT_EQ(short_txs, std::vector<std::string>{"0xshort"});
 }
 
 // Finance assigns a deposit while the watcher credits the intent Assign would pick with another

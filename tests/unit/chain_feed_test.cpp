@@ -210,6 +210,24 @@ TEST(SolanaFeed, TheSenderIsTheSourceAccountsOwnerNotADelegate) {
   no_owner["transaction"]["message"]["instructions"][1]["parsed"]["info"].erase("authority");
   EXPECT_EQ((**ParseSolanaTransaction(no_owner, "s", kOurAccount, Solana(kUsdc))).from, kSource);
 
+  // Only postTokenBalances name the source account's owner (an account created in this
+  // transaction has no pre entry; a SetAuthority at its end can name anyone's wallet): not
+  // trusted, the authority (the signer).
+  constexpr char kVictim[] = "3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui";
+  auto post_only = tx;
+  post_only["meta"]["preTokenBalances"] = nlohmann::json::array();
+  for (auto& b : post_only["meta"]["postTokenBalances"])
+    if (b["accountIndex"] == 3) b["owner"] = kVictim;
+  EXPECT_EQ((**ParseSolanaTransaction(post_only, "s", kOurAccount, Solana(kUsdc))).from, kDelegate);
+
+  // Pre and post name different owners (the owner changed within the transaction): the
+  // authority.
+  auto owner_changed = tx;
+  for (auto& b : owner_changed["meta"]["postTokenBalances"])
+    if (b["accountIndex"] == 3) b["owner"] = kVictim;
+  EXPECT_EQ((**ParseSolanaTransaction(owner_changed, "s", kOurAccount, Solana(kUsdc))).from,
+            kDelegate);
+
   // No parsed transfer instruction (a program moved the tokens): the owner of the one account of
   // the mint that went down.
   auto by_program = tx;

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/wallet_signature.h"
 
@@ -127,10 +128,19 @@ TEST(WalletKeyDirectory, FoundKeysAreKeptAndFailuresForAWhile) {
   clock.now += options.unavailable_ttl + 1s;
   EXPECT_EQ(*directory.PublicKey("ton", third), kKey);
   EXPECT_EQ(fake.calls, 5);
-  // Keys found never expire.
-  clock.now += 1000h;
-  EXPECT_EQ(*directory.PublicKey("ton", kWallet), kKey);
-  EXPECT_EQ(fake.calls, 5);
+  // A found key is kept for found_ttl (an hour: a custom wallet can rotate its key), then asked
+  // again.
+  const std::string rotating = "0:" + std::string(64, '4');
+  fake.known.insert(rotating);
+  EXPECT_EQ(*directory.PublicKey("ton", rotating), kKey);
+  EXPECT_EQ(fake.calls, 6);
+  clock.now += options.found_ttl - 1s;
+  EXPECT_EQ(*directory.PublicKey("ton", rotating), kKey);
+  EXPECT_EQ(fake.calls, 6);
+  clock.now += 2s;
+  fake.known.erase(rotating);  // the wallet's key changed (here: gone)
+  EXPECT_EQ(directory.PublicKey("ton", rotating).error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(fake.calls, 7);
 }
 
 TEST(WalletKeyDirectory, TheCacheIsBounded) {
@@ -156,6 +166,8 @@ TEST(WalletKeyDirectory, NoLockIsHeldDuringALookup) {
   bool release = false;
   std::atomic<int> slow_calls{0}, calls{0};
   const std::string slow = "0:slow";
+  WalletKeyDirectoryOptions options;
+  options.max_in_flight = 3;  // the slow lookup, its waiter, the other address
   WalletKeyDirectory directory(
       [&](const std::string&, const std::string& address) -> Result<std::string> {
         ++calls;
@@ -165,7 +177,8 @@ TEST(WalletKeyDirectory, NoLockIsHeldDuringALookup) {
           cv.wait(lock, [&] { return release; });
         }
         return kKey;
-      });
+      },
+      options);
   auto first = std::async(std::launch::async, [&] { return directory.PublicKey("ton", slow); });
   while (slow_calls == 0) std::this_thread::sleep_for(1ms);
   auto second = std::async(std::launch::async, [&] { return directory.PublicKey("ton", slow); });
@@ -216,6 +229,108 @@ TEST(WalletKeyDirectory, TooManyLookupsAtOnceAreRefusedNotQueued) {
   EXPECT_TRUE(a.get().ok());
   EXPECT_TRUE(b.get().ok());
   EXPECT_TRUE(directory.PublicKey("ton", "0:c").ok());
+}
+
+// Requests waiting for another's lookup of the same address hold a worker too: they count
+// against max_in_flight with the lookups, and they wait wait_timeout at most.
+TEST(WalletKeyDirectory, WaitersCountAgainstTheBudgetAndGiveUp) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> started{0};
+  WalletKeyDirectoryOptions options;
+  options.max_in_flight = 3;
+  options.wait_timeout = 10s;
+  WalletKeyDirectory directory(
+      [&](const std::string&, const std::string&) -> Result<std::string> {
+        ++started;
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return release; });
+        return kKey;
+      },
+      options);
+  const std::string hot = "0:hot";
+  auto lookup = std::async(std::launch::async, [&] { return directory.PublicKey("ton", hot); });
+  while (started < 1) std::this_thread::sleep_for(1ms);
+  std::vector<std::future<Result<std::string>>> waiters;
+  for (int i = 0; i < 2; ++i)
+    waiters.push_back(
+        std::async(std::launch::async, [&] { return directory.PublicKey("ton", hot); }));
+  // The lookup and two waiters fill the budget: the next ones on that address, and on any other,
+  // are refused at once.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (directory.BusyCount() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(directory.BusyCount(), 3u);
+  auto refused = directory.PublicKey("ton", hot);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(directory.PublicKey("ton", "0:other").error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(started, 1);
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_EQ(*lookup.get(), kKey);
+  for (auto& w : waiters) EXPECT_EQ(*w.get(), kKey);
+  EXPECT_EQ(directory.BusyCount(), 0u);
+
+  // A waiter gives up after wait_timeout (kUnavailable); the lookup it waited for still answers.
+  WalletKeyDirectoryOptions short_wait;
+  short_wait.max_in_flight = 3;
+  short_wait.wait_timeout = 50ms;
+  std::atomic<bool> hang{true};
+  WalletKeyDirectory slow_directory(
+      [&](const std::string&, const std::string&) -> Result<std::string> {
+        while (hang) std::this_thread::sleep_for(1ms);
+        return kKey;
+      },
+      short_wait);
+  auto slow = std::async(std::launch::async, [&] { return slow_directory.PublicKey("ton", hot); });
+  while (slow_directory.BusyCount() < 1) std::this_thread::sleep_for(1ms);
+  auto gave_up = slow_directory.PublicKey("ton", hot);
+  ASSERT_FALSE(gave_up.ok());
+  EXPECT_EQ(gave_up.error().code, ErrorCode::kUnavailable);
+  hang = false;
+  EXPECT_EQ(*slow.get(), kKey);
+}
+
+// A source that throws anything (not only a std::exception) answers kUnavailable, wakes the
+// waiters and leaves nothing behind: later lookups of that address run.
+TEST(WalletKeyDirectory, ASourceThatThrowsAnythingWedgesNothing) {
+  std::atomic<int> calls{0};
+  std::atomic<bool> entered{false}, go{false};
+  FakeClock clock;
+  WalletKeyDirectoryOptions options;
+  options.max_in_flight = 2;
+  WalletKeyDirectory directory(
+      [&](const std::string&, const std::string&) -> Result<std::string> {
+        if (++calls == 1) {
+          entered = true;
+          while (!go) std::this_thread::sleep_for(1ms);
+          throw 42;  // not a std::exception
+        }
+        return kKey;
+      },
+      options, clock.Clock());
+  auto thrower =
+      std::async(std::launch::async, [&] { return directory.PublicKey("ton", kWallet); });
+  while (!entered) std::this_thread::sleep_for(1ms);
+  auto waiter = std::async(std::launch::async, [&] { return directory.PublicKey("ton", kWallet); });
+  while (directory.BusyCount() < 2) std::this_thread::sleep_for(1ms);
+  go = true;
+  auto thrown = thrower.get();
+  ASSERT_FALSE(thrown.ok());
+  EXPECT_EQ(thrown.error().code, ErrorCode::kUnavailable);
+  ASSERT_EQ(waiter.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(waiter.get().ok());
+  // Remembered as a transient failure, then asked again; the budget is whole.
+  clock.now += options.unavailable_ttl + 1s;
+  EXPECT_EQ(*directory.PublicKey("ton", kWallet), kKey);
+  EXPECT_EQ(*directory.PublicKey("ton", "0:another"), kKey);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(directory.BusyCount(), 0u);
 }
 
 }  // namespace
