@@ -175,7 +175,7 @@ Error BandExhausted(const std::string& network, std::int64_t first, std::int64_t
 // The first round trip of Create: the key's lock, the Idempotency-Key, the expiry pass, the
 // caps and the band's held values (ledger/migrations/0011_topup_create.sql).
 constexpr char kCreateBegin[] = "topup_create_begin";
-// The second: the intent and its holds in one statement (migration 0013), or no row when a
+// The second: the intent and its holds in one statement (migration 0011), or no row when a
 // concurrent request took one of the values since we looked; nothing of that attempt is left.
 // The columns are kSelectIntent's, for ReadIntent.
 constexpr char kCreateInsert[] = "topup_create_insert";

@@ -1,46 +1,37 @@
 -- Top-up intent creation in few round trips (issue 13 item 8), ended amount holds deleted by the
--- sweeper, and the cap on expired unpaid intents whose amounts are still held.
+-- sweeper, and the cap on intents not paid in full whose amounts are still held.
 
 -- Ended holds (held_until past) are deleted by the sweeper, oldest first, on every network; a
--- released hold (the flag older releases set) has ended too. Nothing reads an ended hold.
+-- released hold (the flag older releases set) has ended too. Until then the matcher
+-- (deposit_store.cpp) and the sightings still read them, which is harmless: a match needs a
+-- pending intent and a block time in its window.
 DROP INDEX amount_holds_expiring;
 CREATE INDEX amount_holds_ending ON amount_holds (held_until);
 DELETE FROM amount_holds WHERE released;
 
--- The cap on expired unpaid intents per key and network counts these (status 'pending' past
--- expires_at: in the grace, not yet marked expired).
+-- The cap on intents not paid in full per key and network counts these.
 CREATE INDEX topup_intents_key_unpaid ON topup_intents (key_id, network, expires_at)
-  WHERE status IN ('pending', 'expired');
+  WHERE status IN ('pending', 'expired', 'credited_short');
 
 -- ClaimStore::Create expires the key's lapsed awaiting_proof claims on every claim.
 CREATE INDEX deposit_claims_key_awaiting ON deposit_claims (key_id) WHERE status = 'awaiting_proof';
 
--- The amounts held on `p_network` from `p_low` to `p_high` whose hold has not ended. Ended holds
--- of that range are deleted first (those another transaction holds are skipped, and ignored),
--- so their amounts can be given again before the sweeper gets to them.
+-- The amounts held on `p_network` from `p_low` to `p_high` whose hold has not ended. It takes
+-- no lock: ended holds are ignored here, and topup_create_insert removes those it needs.
 CREATE FUNCTION amount_holds_live_in(p_network TEXT, p_low BIGINT, p_high BIGINT)
 RETURNS BIGINT[] AS $$
-DECLARE
-  v_held BIGINT[];
-BEGIN
-  DELETE FROM amount_holds
-   WHERE ctid = ANY (ARRAY(SELECT ctid FROM amount_holds
-                            WHERE network = p_network AND NOT released
-                              AND amount BETWEEN p_low AND p_high AND held_until < now()
-                              FOR UPDATE SKIP LOCKED));
-  SELECT coalesce(array_agg(amount), '{}') INTO v_held FROM amount_holds
+  SELECT coalesce(array_agg(amount), '{}') FROM amount_holds
    WHERE network = p_network AND NOT released AND amount BETWEEN p_low AND p_high
      AND held_until >= now();
-  RETURN v_held;
-END;
-$$ LANGUAGE plpgsql;
+$$ LANGUAGE sql STABLE;
 
 -- The first part of TopupStore::Create (ledger/topup_store.cpp), in one round trip. In the
 -- caller's transaction: takes the key's creation lock (held until it commits), then answers
 --   'replayed' / 'idempotency_conflict'  the Idempotency-Key named intent topup_id;
 --   'pending_cap'    the key has `n` unexpired pending intents on the network (>= p_max_pending);
---   'unpaid_cap'     it has `n` intents there that expired unpaid and whose amounts are still
---                    held (>= p_max_unpaid_held); the first of those holds ends at `first_end`;
+--   'unpaid_cap'     it has `n` intents there not paid in full (pending, expired unpaid or paid
+--                    short) whose amounts are still held (>= p_max_unpaid_held); the first of
+--                    those holds ends at `first_end`;
 --   'ok'             with the live held amounts from p_low to p_high (`held_amounts`).
 -- `expired_ids`: the intents the expiry pass marked expired, for their topup.expired events.
 -- Intents are looked at back to p_held_seconds (the grace and cooldown of today's config) past
@@ -78,7 +69,7 @@ BEGIN
      WHERE id IN (SELECT t.id FROM topup_intents t
                    WHERE t.status = 'pending' AND t.network = p_network
                      AND t.expires_at < now() - make_interval(secs => p_grace_seconds)
-                   ORDER BY t.expires_at FOR UPDATE SKIP LOCKED)
+                   ORDER BY t.expires_at LIMIT 100 FOR UPDATE SKIP LOCKED)
     RETURNING id, expires_at)
   SELECT coalesce(array_agg(e.id::text ORDER BY e.expires_at), '{}') INTO v_expired FROM e;
 
@@ -91,13 +82,14 @@ BEGIN
     RETURN;
   END IF;
 
-  -- Squatting by cycling: intents left to expire keep their amounts held through the cooldown.
+  -- Squatting by cycling: intents not paid in full keep their amounts held through the
+  -- cooldown, whether pending, expired unpaid, or paid short (a memo payment of 0.01).
   SELECT count(*), min(h.ends) INTO v_count, v_until
     FROM topup_intents t
     CROSS JOIN LATERAL (SELECT max(a.held_until) AS ends FROM amount_holds a
                          WHERE a.intent_id = t.id AND NOT a.released) h
-   WHERE t.key_id = p_key_id AND t.network = p_network AND t.status IN ('pending', 'expired')
-     AND t.expires_at <= now()
+   WHERE t.key_id = p_key_id AND t.network = p_network
+     AND t.status IN ('pending', 'expired', 'credited_short')
      AND t.expires_at > now() - make_interval(secs => p_held_seconds)
      AND h.ends >= now();
   IF v_count >= p_max_unpaid_held THEN
@@ -108,5 +100,45 @@ BEGIN
 
   RETURN QUERY SELECT 'ok', NULL::TEXT, NULL::INTEGER, NULL::BIGINT, v_expired,
                       amount_holds_live_in(p_network, p_low, p_high);
+END;
+$$ LANGUAGE plpgsql;
+
+-- The second part: the intent and its holds (its amount less each of `p_fees`, 0 first), or no
+-- row when a concurrent request holds one of those values. The EXCEPTION block is a
+-- subtransaction: nothing of a given-up attempt is left, not even a lock (rows deleted to undo
+-- it would stay locked until commit, and two creates could wait for each other's).
+CREATE FUNCTION topup_create_insert(p_key_id BIGINT, p_network TEXT, p_requested BIGINT,
+                                    p_amount BIGINT, p_expiry_seconds INTEGER, p_memo TEXT,
+                                    p_webhook_url TEXT, p_idempotency_key TEXT,
+                                    p_request_hash TEXT, p_hold_seconds INTEGER,
+                                    p_fees BIGINT[])
+RETURNS TABLE (id TEXT, key_id BIGINT, network TEXT, requested_amount BIGINT, amount BIGINT,
+               status TEXT, created_at BIGINT, expires_at BIGINT, tx_id TEXT,
+               deposit_amount BIGINT, credited_at BIGINT, payment_memo TEXT) AS $$
+DECLARE
+  v_id UUID;
+BEGIN
+  BEGIN
+    -- Ended holds of exactly these values give way; the sweeper deletes the others.
+    DELETE FROM amount_holds a
+     WHERE a.network = p_network AND NOT a.released AND a.held_until < now()
+       AND a.amount IN (SELECT p_amount - f FROM unnest(p_fees) f);
+    INSERT INTO topup_intents AS t (key_id, network, requested_amount, amount, expires_at,
+                                    payment_memo, webhook_url, idempotency_key, request_hash)
+    VALUES (p_key_id, p_network, p_requested, p_amount,
+            now() + make_interval(secs => p_expiry_seconds), p_memo, p_webhook_url,
+            p_idempotency_key, p_request_hash)
+    RETURNING t.id INTO v_id;
+    INSERT INTO amount_holds (network, amount, intent_id, fee, held_until)
+    SELECT p_network, p_amount - f, v_id, f, now() + make_interval(secs => p_hold_seconds)
+      FROM unnest(p_fees) f;
+  EXCEPTION WHEN unique_violation THEN
+    RETURN;  -- rolled back to the block's start: no intent, no holds
+  END;
+  RETURN QUERY
+    SELECT i.id::text, i.key_id, i.network, i.requested_amount, i.amount, i.status,
+           extract(epoch FROM i.created_at)::bigint, extract(epoch FROM i.expires_at)::bigint,
+           NULL::text, NULL::bigint, NULL::bigint, coalesce(i.payment_memo, '')
+      FROM topup_intents i WHERE i.id = v_id;
 END;
 $$ LANGUAGE plpgsql;
