@@ -172,20 +172,15 @@ Error BandExhausted(const std::string& network, std::int64_t first, std::int64_t
 
 }  // namespace
 
-// The first round trip of Create: the key's lock, the Idempotency-Key, the expiry pass, the
-// caps and the band's held values (ledger/migrations/0011_topup_create.sql).
-constexpr char kCreateBegin[] = "topup_create_begin";
-// The second: the intent and its holds in one statement (migration 0011), or no row when a
-// concurrent request took one of the values since we looked; nothing of that attempt is left.
-// The columns are kSelectIntent's, for ReadIntent.
-constexpr char kCreateInsert[] = "topup_create_insert";
-constexpr char kCreateInsertSql[] =
-    "SELECT * FROM topup_create_insert($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+// Create in one statement (ledger/migrations/0011_topup_create.sql): the key's lock, the
+// Idempotency-Key, the caps, the band's held values and the first free candidate's intent and
+// holds. Columns: kSelectIntent's (for ReadIntent), then outcome, n, first_end, topup_id.
+constexpr char kCreate[] = "topup_create";
+constexpr char kCreateSql[] =
+    "SELECT * FROM topup_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 TopupStore::TopupStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {
-  pool_->Prepare(kCreateBegin,
-                 "SELECT * FROM topup_create_begin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
-  pool_->Prepare(kCreateInsert, kCreateInsertSql);
+  pool_->Prepare(kCreate, kCreateSql);
 }
 
 Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
@@ -198,18 +193,30 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
   const char* idempotency_key =
       request.idempotency_key ? request.idempotency_key->c_str() : nullptr;
   const char* request_hash = idempotency_key ? request.request_hash.c_str() : nullptr;
+  // The amounts the rules allow, in the CSPRNG's order; the database takes the first free one.
+  PgArray candidates;
+  for (std::int64_t amount :
+       FreeAmounts({}, first, last, request.withdrawal_fee_micros,
+                   request.offer_requested_amount ? std::optional(requested) : std::nullopt)) {
+    candidates.Add(amount);
+  }
+  PgArray fees;
+  for (std::int64_t fee : request.withdrawal_fee_micros) fees.Add(fee);
+  std::optional<std::string> memo;
+  if (request.with_memo) memo = NewPaymentMemo();
   return pool_->With<TopupIntent>([&](pqxx::connection& conn) -> Result<TopupIntent> {
-    pqxx::work tx(conn);
-    // One round trip: the lock (until commit), the Idempotency-Key, the expiry pass, both caps
-    // and the band's held values.
-    auto begun = tx.exec_prepared1(kCreateBegin, request.key_id, request.network, idempotency_key,
-                                   request_hash, request.expiry_grace_seconds,
-                                   request.max_pending_per_key, request.max_unpaid_held_per_key,
-                                   request.expiry_grace_seconds + request.amount_cooldown_seconds,
-                                   first - MaxFee(request.withdrawal_fee_micros), last);
-    const std::string outcome = begun[0].as<std::string>();
+    // One statement in autocommit: one round trip, one transaction.
+    pqxx::nontransaction tx(conn);
+    auto row = tx.exec_prepared1(
+        kCreate, request.key_id, request.network, idempotency_key, request_hash,
+        request.max_pending_per_key, request.max_unpaid_held_per_key,
+        request.expiry_grace_seconds + request.amount_cooldown_seconds, candidates.str(),
+        fees.str(), kMaxAttempts, requested, request.expiry_seconds, memo ? memo->c_str() : nullptr,
+        request.webhook_url ? request.webhook_url->c_str() : nullptr, hold_seconds);
+    const std::string outcome = row[12].as<std::string>();
+    if (outcome == "created") return ReadIntent(row);
     if (outcome == "replayed" || outcome == "idempotency_conflict") {
-      std::string id = begun[1].as<std::string>();
+      std::string id = row[15].as<std::string>();
       if (outcome == "idempotency_conflict") {
         return MakeError(
             ErrorCode::kAlreadyExists,
@@ -221,7 +228,7 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
       return intent;
     }
     if (outcome == "pending_cap") {
-      const int pending = begun[2].as<int>();
+      const int pending = row[13].as<int>();
       return MakeError(ErrorCode::kResourceExhausted,
                        "this key already has " + std::to_string(pending) + " pending top-ups on " +
                            request.network + " (at most " +
@@ -229,8 +236,8 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
                            "); pay or let one of them expire first");
     }
     if (outcome == "unpaid_cap") {
-      const int unpaid = begun[2].as<int>();
-      const std::int64_t first_end = begun[3].as<std::int64_t>();
+      const int unpaid = row[13].as<int>();
+      const std::int64_t first_end = row[14].as<std::int64_t>();
       const std::int64_t wait = std::max<std::int64_t>(0, first_end - std::time(nullptr));
       return MakeError(ErrorCode::kResourceExhausted,
                        "this key has " + std::to_string(unpaid) + " top-ups on " + request.network +
@@ -239,28 +246,6 @@ Result<TopupIntent> TopupStore::Create(const NewTopup& request) {
                            "); the first of those holds ends at " + UtcTimeText(first_end) +
                            " (in " + std::to_string(wait) +
                            " s): pay the top-ups you create in full");
-    }
-    for (const std::string& id : ArrayElements(begun[4])) {
-      EnqueueTopupEvent(tx, id, "topup.expired");
-    }
-    const std::set<std::int64_t> held = HeldSet(begun[5]);
-    std::optional<std::string> memo;
-    if (request.with_memo) memo = NewPaymentMemo();
-    int attempts = 0;
-    for (std::int64_t amount :
-         FreeAmounts(held, first, last, request.withdrawal_fee_micros,
-                     request.offer_requested_amount ? std::optional(requested) : std::nullopt)) {
-      if (++attempts > kMaxAttempts) break;
-      PgArray fee_array;
-      const std::vector<std::int64_t> fees = HeldFees(amount, request.withdrawal_fee_micros);
-      for (std::int64_t fee : fees) fee_array.Add(fee);
-      auto rows = tx.exec_prepared(kCreateInsert, request.key_id, request.network, requested,
-                                   amount, request.expiry_seconds, memo ? memo->c_str() : nullptr,
-                                   request.webhook_url ? request.webhook_url->c_str() : nullptr,
-                                   idempotency_key, request_hash, hold_seconds, fee_array.str());
-      if (rows.empty()) continue;  // taken meanwhile: try the next amount
-      tx.commit();
-      return ReadIntent(rows[0]);
     }
     return BandExhausted(request.network, first, last);
   });

@@ -25,27 +25,25 @@ RETURNS BIGINT[] AS $$
      AND held_until >= now();
 $$ LANGUAGE sql STABLE;
 
--- The first part of TopupStore::Create (ledger/topup_store.cpp), in one round trip. In the
--- caller's transaction: takes the key's creation lock (held until it commits), then answers
+-- The first part of topup_create. In the caller's transaction: takes the key's creation lock (held until it commits), then answers
 --   'replayed' / 'idempotency_conflict'  the Idempotency-Key named intent topup_id;
 --   'pending_cap'    the key has `n` unexpired pending intents on the network (>= p_max_pending);
 --   'unpaid_cap'     it has `n` intents there not paid in full (pending, expired unpaid or paid
 --                    short) whose amounts are still held (>= p_max_unpaid_held); the first of
 --                    those holds ends at `first_end`;
 --   'ok'             with the live held amounts from p_low to p_high (`held_amounts`).
--- `expired_ids`: the intents the expiry pass marked expired, for their topup.expired events.
+-- It expires nothing: the top-up sweeper does, every second, with the topup.expired events.
 -- Intents are looked at back to p_held_seconds (the grace and cooldown of today's config) past
 -- their expiry: an older one's holds have ended, unless the config had a longer cooldown then.
 CREATE FUNCTION topup_create_begin(p_key_id BIGINT, p_network TEXT, p_idempotency_key TEXT,
-                                   p_request_hash TEXT, p_grace_seconds INTEGER,
-                                   p_max_pending INTEGER, p_max_unpaid_held INTEGER,
-                                   p_held_seconds INTEGER, p_low BIGINT, p_high BIGINT)
-RETURNS TABLE (outcome TEXT, topup_id TEXT, n INTEGER, first_end BIGINT, expired_ids TEXT[],
+                                   p_request_hash TEXT, p_max_pending INTEGER,
+                                   p_max_unpaid_held INTEGER, p_held_seconds INTEGER,
+                                   p_low BIGINT, p_high BIGINT)
+RETURNS TABLE (outcome TEXT, topup_id TEXT, n INTEGER, first_end BIGINT,
                held_amounts BIGINT[]) AS $$
 DECLARE
   v_id       UUID;
   v_hash     TEXT;
-  v_expired  TEXT[];
   v_count    INTEGER;
   v_until    TIMESTAMPTZ;
 BEGIN
@@ -58,27 +56,16 @@ BEGIN
     IF FOUND THEN
       RETURN QUERY SELECT CASE WHEN v_hash = p_request_hash THEN 'replayed'
                                ELSE 'idempotency_conflict' END,
-                          v_id::text, NULL::INTEGER, NULL::BIGINT, NULL::TEXT[], NULL::BIGINT[];
+                          v_id::text, NULL::INTEGER, NULL::BIGINT, NULL::BIGINT[];
       RETURN;
     END IF;
   END IF;
-
-  -- Intents past their expiry and grace are expired (the sweeper does it too, every second).
-  WITH e AS (
-    UPDATE topup_intents SET status = 'expired'
-     WHERE id IN (SELECT t.id FROM topup_intents t
-                   WHERE t.status = 'pending' AND t.network = p_network
-                     AND t.expires_at < now() - make_interval(secs => p_grace_seconds)
-                   ORDER BY t.expires_at LIMIT 100 FOR UPDATE SKIP LOCKED)
-    RETURNING id, expires_at)
-  SELECT coalesce(array_agg(e.id::text ORDER BY e.expires_at), '{}') INTO v_expired FROM e;
 
   SELECT count(*) INTO v_count FROM topup_intents t
    WHERE t.key_id = p_key_id AND t.network = p_network AND t.status = 'pending'
      AND t.expires_at > now();
   IF v_count >= p_max_pending THEN
-    RETURN QUERY SELECT 'pending_cap', NULL::TEXT, v_count, NULL::BIGINT, v_expired,
-                        NULL::BIGINT[];
+    RETURN QUERY SELECT 'pending_cap', NULL::TEXT, v_count, NULL::BIGINT, NULL::BIGINT[];
     RETURN;
   END IF;
 
@@ -94,16 +81,16 @@ BEGIN
      AND h.ends >= now();
   IF v_count >= p_max_unpaid_held THEN
     RETURN QUERY SELECT 'unpaid_cap', NULL::TEXT, v_count,
-                        floor(extract(epoch FROM v_until))::bigint, v_expired, NULL::BIGINT[];
+                        floor(extract(epoch FROM v_until))::bigint, NULL::BIGINT[];
     RETURN;
   END IF;
 
-  RETURN QUERY SELECT 'ok', NULL::TEXT, NULL::INTEGER, NULL::BIGINT, v_expired,
+  RETURN QUERY SELECT 'ok', NULL::TEXT, NULL::INTEGER, NULL::BIGINT,
                       amount_holds_live_in(p_network, p_low, p_high);
 END;
 $$ LANGUAGE plpgsql;
 
--- The second part: the intent and its holds (its amount less each of `p_fees`, 0 first), or no
+-- The second part of topup_create: the intent and its holds (its amount less each of `p_fees`, 0 first), or no
 -- row when a concurrent request holds one of those values. The EXCEPTION block is a
 -- subtransaction: nothing of a given-up attempt is left, not even a lock (rows deleted to undo
 -- it would stay locked until commit, and two creates could wait for each other's).
@@ -140,5 +127,67 @@ BEGIN
            extract(epoch FROM i.created_at)::bigint, extract(epoch FROM i.expires_at)::bigint,
            NULL::text, NULL::bigint, NULL::bigint, coalesce(i.payment_memo, '')
       FROM topup_intents i WHERE i.id = v_id;
+END;
+$$ LANGUAGE plpgsql;
+
+-- TopupStore::Create (ledger/topup_store.cpp) in one statement, so one round trip in
+-- autocommit. `p_candidates`: the amounts of the band that the rules allow (no round amount, no
+-- round value less a fee), in the random order the C++ CSPRNG drew; the first whose every value
+-- is free is taken, at most p_max_attempts of them tried. Answers topup_create_begin's outcomes,
+-- 'created' with the intent's columns first (kSelectIntent's order), or 'exhausted'.
+CREATE FUNCTION topup_create(p_key_id BIGINT, p_network TEXT, p_idempotency_key TEXT,
+                             p_request_hash TEXT, p_max_pending INTEGER,
+                             p_max_unpaid_held INTEGER, p_held_seconds INTEGER,
+                             p_candidates BIGINT[], p_fees BIGINT[], p_max_attempts INTEGER,
+                             p_requested BIGINT, p_expiry_seconds INTEGER, p_memo TEXT,
+                             p_webhook_url TEXT, p_hold_seconds INTEGER)
+RETURNS TABLE (o_id TEXT, o_key_id BIGINT, o_network TEXT, o_requested_amount BIGINT,
+               o_amount BIGINT, o_status TEXT, o_created_at BIGINT, o_expires_at BIGINT,
+               o_tx_id TEXT, o_deposit_amount BIGINT, o_credited_at BIGINT, o_payment_memo TEXT,
+               o_outcome TEXT, o_n INTEGER, o_first_end BIGINT, o_topup_id TEXT) AS $$
+DECLARE
+  v_begun   RECORD;
+  v_made    RECORD;
+  v_amount  BIGINT;
+  v_values  BIGINT[];
+  v_tries   INTEGER := 0;
+  v_max_fee BIGINT := coalesce((SELECT max(f) FROM unnest(p_fees) f), 0);
+BEGIN
+  SELECT * INTO v_begun
+    FROM topup_create_begin(p_key_id, p_network, p_idempotency_key, p_request_hash,
+                            p_max_pending, p_max_unpaid_held, p_held_seconds,
+                            coalesce((SELECT min(c) FROM unnest(p_candidates) c), 0) - v_max_fee,
+                            coalesce((SELECT max(c) FROM unnest(p_candidates) c), 0));
+  IF v_begun.outcome <> 'ok' THEN
+    RETURN QUERY SELECT NULL::TEXT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT,
+                        NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
+                        NULL::BIGINT, NULL::TEXT, v_begun.outcome, v_begun.n,
+                        v_begun.first_end, v_begun.topup_id;
+    RETURN;
+  END IF;
+  FOREACH v_amount IN ARRAY p_candidates LOOP
+    -- The held values: the amount, and the amount less each fee below it (0 first).
+    v_values := ARRAY(SELECT 0 UNION ALL SELECT f FROM unnest(p_fees) f
+                       WHERE f > 0 AND f < v_amount);
+    CONTINUE WHEN EXISTS (SELECT 1 FROM unnest(v_values) f
+                           WHERE v_amount - f = ANY (v_begun.held_amounts));
+    v_tries := v_tries + 1;
+    EXIT WHEN v_tries > p_max_attempts;
+    FOR v_made IN SELECT * FROM topup_create_insert(p_key_id, p_network, p_requested, v_amount,
+                                                   p_expiry_seconds, p_memo, p_webhook_url,
+                                                   p_idempotency_key, p_request_hash,
+                                                   p_hold_seconds, v_values) LOOP
+      RETURN QUERY SELECT v_made.id, v_made.key_id, v_made.network, v_made.requested_amount,
+                          v_made.amount, v_made.status, v_made.created_at, v_made.expires_at,
+                          v_made.tx_id, v_made.deposit_amount, v_made.credited_at,
+                          v_made.payment_memo, 'created'::TEXT, NULL::INTEGER, NULL::BIGINT,
+                          NULL::TEXT;
+      RETURN;
+    END LOOP;
+  END LOOP;
+  RETURN QUERY SELECT NULL::TEXT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, NULL::BIGINT,
+                      NULL::TEXT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT,
+                      NULL::BIGINT, NULL::TEXT, 'exhausted'::TEXT, NULL::INTEGER, NULL::BIGINT,
+                      NULL::TEXT;
 END;
 $$ LANGUAGE plpgsql;
