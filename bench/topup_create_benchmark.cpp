@@ -1,7 +1,7 @@
-// Top-up intent creation against PostgreSQL through the real path, TopupStore::Create (BEGIN;
-// topup_create_begin: the per-key advisory lock, the Idempotency-Key, the expiry pass, both
-// caps and the held amounts of the band; the intent and its holds in one statement; COMMIT),
-// on a network already holding 0 or 10,000 pending intents. Needs
+// Top-up intent creation against PostgreSQL through the real path, TopupStore::Create (one
+// statement, topup_create: the per-key advisory lock, the Idempotency-Key, both caps, the held
+// amounts of the band, and the first free candidate's intent and holds), on a network already
+// holding 0 or 10,000 pending intents. Needs
 // INSTAMARKET_BENCH_DATABASE_URL.
 // Target (issue 13): p99 under 5 ms at 10,000 pending intents on one network.
 //

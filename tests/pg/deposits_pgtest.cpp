@@ -220,7 +220,7 @@ TEST_F(DepositsTest, ExpiredUnpaidIntentsStillHoldingAmountsAreCapped) {
   auto higher = cycling;
   higher.max_unpaid_held_per_key = 4;
   EXPECT_TRUE(db_->topups().Create(higher).ok());
-  // Marked expired by the expiry pass (grace 0), they still count while their amounts are held.
+  // Past their expiry and grace (0), expired for the sweeper, they still count while held.
   auto expired = cycling;
   expired.expiry_grace_seconds = 0;
   expired.max_unpaid_held_per_key = 4;
