@@ -327,6 +327,12 @@ void ParseTopups(const YAML::Node& node, TopupConfig& t) {
     t.offer_requested_amount =
         ReadBool(node["offer_requested_amount"], "topups.offer_requested_amount");
   }
+  // Without a cent of band and without the requested amount itself, no amount is ever free.
+  if (t.max_surcharge_micros < 10'000 && !t.offer_requested_amount) {
+    Fail("topups.max_surcharge_usdt",
+         "must be at least 0.01 unless topups.offer_requested_amount is true: no top-up could "
+         "be given an amount");
+  }
   if (node["amount_cooldown_seconds"]) {
     t.amount_cooldown_seconds = static_cast<int>(
         ReadInt(node["amount_cooldown_seconds"], "topups.amount_cooldown_seconds", 0, 30 * 86400));

@@ -74,6 +74,9 @@ std::vector<std::int64_t> HeldFees(std::int64_t amount, const std::vector<std::i
   for (std::int64_t fee : fees) {
     if (fee > 0 && fee < amount) held.push_back(fee);
   }
+  // Ascending and once each: inserts of overlapping values then take them in one order.
+  std::sort(held.begin(), held.end());
+  held.erase(std::unique(held.begin(), held.end()), held.end());
   return held;
 }
 
@@ -137,6 +140,11 @@ bool InsertHolds(pqxx::subtransaction& sub, const std::string& network, std::int
   PgArray fee_array;
   std::vector<std::int64_t> held = HeldFees(amount, fees);
   for (std::int64_t fee : held) fee_array.Add(fee);
+  // Ended holds of exactly these values give way (the sweeper deletes the others).
+  sub.exec_params(
+      "DELETE FROM amount_holds WHERE network = $1 AND NOT released AND held_until < now() AND "
+      "amount IN (SELECT $2::bigint - f FROM unnest($3::bigint[]) f)",
+      network, amount, fee_array.str());
   auto inserted =
       sub.exec_params(R"sql(
     INSERT INTO amount_holds (network, amount, intent_id, reservation_id, fee, held_until)
@@ -155,9 +163,9 @@ std::set<std::int64_t> HeldSet(const pqxx::field& field) {
   return held;
 }
 
-// The values held on the network from `low` to `high` by holds that have not ended; ended
-// holds of that range are deleted first (amount_holds_live_in, migration 0011), so their
-// amounts are free again whether or not the sweeper got to them.
+// The values held on the network from `low` to `high` by holds that have not ended
+// (amount_holds_live_in, migration 0011, no lock taken); an ended hold counts as free, and the
+// insert removes it.
 std::set<std::int64_t> HeldInBand(pqxx::work& tx, const std::string& network, std::int64_t low,
                                   std::int64_t high) {
   return HeldSet(tx.exec_params1("SELECT amount_holds_live_in($1, $2, $3)", network, low, high)[0]);

@@ -165,10 +165,12 @@ BEGIN
                         v_begun.first_end, v_begun.topup_id;
     RETURN;
   END IF;
-  FOREACH v_amount IN ARRAY p_candidates LOOP
-    -- The held values: the amount, and the amount less each fee below it (0 first).
-    v_values := ARRAY(SELECT 0 UNION ALL SELECT f FROM unnest(p_fees) f
-                       WHERE f > 0 AND f < v_amount);
+  FOREACH v_amount IN ARRAY coalesce(p_candidates, '{}') LOOP
+    -- The held values: the amount, and the amount less each fee below it, by ascending fee so
+    -- that two creates whose values overlap take them in one order (in the configured order,
+    -- each could hold a value the other waits for: a deadlock).
+    v_values := ARRAY(SELECT DISTINCT f FROM unnest('{0}'::BIGINT[] || coalesce(p_fees, '{}')) f
+                       WHERE f = 0 OR (f > 0 AND f < v_amount) ORDER BY f);
     CONTINUE WHEN EXISTS (SELECT 1 FROM unnest(v_values) f
                            WHERE v_amount - f = ANY (v_begun.held_amounts));
     v_tries := v_tries + 1;

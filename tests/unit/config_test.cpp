@@ -158,6 +158,12 @@ TEST_F(ConfigTest, UnpaidHeldIntentsPerKeyAreCapped) {
     ASSERT_TRUE(set.ok()) << set.error().message;
     EXPECT_EQ(set->topups.max_unpaid_held_per_key, n);
   }
+  // A band of no cent allows no amount at all unless the requested one may be given.
+  EXPECT_NE(ErrorOf(db + "topups: {max_surcharge_usdt: \"0\"}").find("topups.max_surcharge_usdt"),
+            std::string::npos);
+  EXPECT_TRUE(
+      LoadConfigText(db + "topups: {max_surcharge_usdt: \"0\", offer_requested_amount: true}")
+          .ok());
   // Pending intents count towards it, so it may not be below the pending cap (3 by default).
   EXPECT_NE(ErrorOf(db + "topups: {max_unpaid_held_per_key: 2}")
                 .find("must be at least topups.max_pending_per_key (3)"),
