@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -67,9 +68,9 @@ std::string NotClaimable(const std::string& status, const std::optional<std::str
   return "";
 }
 
-// A claim's audit details, with `extra` fields (a note, a reason) after its own.
+// A claim's audit details; `extra` writes its own fields (a note, a reason) after them.
 std::string AuditDetails(const ClaimRecord& c,
-                         const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+                         const std::function<void(JsonWriter&)>& extra = nullptr) {
   JsonWriter json;
   json.BeginObject()
       .Field("claim_id", c.id)
@@ -80,7 +81,7 @@ std::string AuditDetails(const ClaimRecord& c,
       .Field("event_index", c.event_index)
       .Field("amount_usdt", c.amount)
       .Field("from", c.from);
-  for (const auto& [name, value] : extra) json.Field(name, value);
+  if (extra) extra(json);
   if (c.ledger_transaction_id) json.Field("transaction_id", *c.ledger_transaction_id);
   return json.EndObject().Take();
 }
@@ -240,7 +241,9 @@ int RefuseOpen(pqxx::work& tx, std::int64_t deposit_id, const std::string& excep
            deposit_id, except_claim_id, actor, reason)) {
     ClaimRecord refused = Reload(tx, other[0].as<std::string>());
     WriteAudit(tx, actor, "claims.refused", "claim:" + refused.id,
-               AuditDetails(refused, {{"reason", reason}, {"settled_by", settled_by}}));
+               AuditDetails(refused, [&](JsonWriter& j) {
+                 j.Field("reason", reason).Field("settled_by", settled_by);
+               }));
     ++refused_count;
   }
   return refused_count;
@@ -495,23 +498,13 @@ Result<ClaimRecord> ClaimStore::Credit(const std::string& claim_id, std::int64_t
         RefuseOpen(tx, c.deposit_id, c.id, "the deposit was credited through another claim",
                    std::string(proof ? "proof" : "approval") + " of claim " + c.id, actor);
     ClaimRecord credited = Reload(tx, c.id);
-    JsonWriter details;
-    details.BeginObject()
-        .Field("claim_id", credited.id)
-        .Field("key_id", credited.key_id)
-        .Field("deposit_id", credited.deposit_id)
-        .Field("network", credited.network)
-        .Field("tx_id", credited.tx_id)
-        .Field("event_index", credited.event_index)
-        .Field("amount_usdt", credited.amount)
-        .Field("from", credited.from)
-        .Field("transaction_id", *transaction_id)
-        .Field("other_claims_refused", refused);
-    if (!proof) details.Field("reason", signature_or_reason);
-    if (late_for) details.Field("late_for_topup_id", *late_for);
-    if (intent_credited) details.Field("topup_credited", *intent_credited);
     WriteAudit(tx, actor, proof ? "claims.credited" : "claims.approved", "claim:" + c.id,
-               details.EndObject().Take());
+               AuditDetails(credited, [&](JsonWriter& j) {
+                 j.Field("other_claims_refused", refused);
+                 if (!proof) j.Field("reason", signature_or_reason);
+                 if (late_for) j.Field("late_for_topup_id", *late_for);
+                 if (intent_credited) j.Field("topup_credited", *intent_credited);
+               }));
     if (intent_credited) EnqueueTopupCreditEvent(tx, *intent_credited);
     tx.commit();
     return credited;
@@ -548,7 +541,7 @@ Result<ClaimRecord> ClaimStore::RequestReview(const std::string& claim_id, std::
         claim_id, note);
     ClaimRecord c = Reload(tx, claim_id);
     WriteAudit(tx, actor, "claims.review_requested", "claim:" + c.id,
-               AuditDetails(c, {{"note", note}}));
+               AuditDetails(c, [&](JsonWriter& j) { j.Field("note", note); }));
     tx.commit();
     return c;
   });
@@ -570,7 +563,8 @@ Result<ClaimRecord> ClaimStore::Refuse(const std::string& claim_id, const std::s
         "decided_at = now() WHERE id = $1::uuid",
         claim_id, actor, reason);
     ClaimRecord c = Reload(tx, claim_id);
-    WriteAudit(tx, actor, "claims.refused", "claim:" + c.id, AuditDetails(c, {{"reason", reason}}));
+    WriteAudit(tx, actor, "claims.refused", "claim:" + c.id,
+               AuditDetails(c, [&](JsonWriter& j) { j.Field("reason", reason); }));
     tx.commit();
     return c;
   });
