@@ -23,6 +23,12 @@ class ChainAdapter {
   // "latest" the first block above the current final height.
   virtual Result<ChainCursor> InitialCursor() = 0;
 
+  // Asked once before the watcher starts: kFailedPrecondition when the chain's node proves
+  // that the config names another chain or token (then `serve` refuses to start); OK when it
+  // agrees, or when no node answers yet (the adapter then records nothing until it has
+  // verified). Blocking.
+  virtual Status VerifyAtStart() { return OkStatus(); }
+
   // Returns the final transfers to our address from `cursor` on (a bounded range), the cursor to
   // resume from, and whether the final head was reached; then also what is seen above it.
   virtual Result<ChainBatch> Poll(const ChainCursor& cursor) = 0;

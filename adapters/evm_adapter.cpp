@@ -16,6 +16,9 @@ namespace {
 constexpr char kTransferTopic[] =
     "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 
+// decimals() of ERC-20, for eth_call.
+constexpr char kDecimalsCall[] = "0x313ce567";
+
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected RPC reply: " + what);
 }
@@ -50,11 +53,25 @@ std::string Lower(std::string s) {
   return s;
 }
 
+bool IsHex(std::string_view digits) {
+  return std::all_of(digits.begin(), digits.end(),
+                     [](unsigned char c) { return std::isxdigit(c) != 0; });
+}
+
+// "0x" and 64 hex digits: a transaction or block hash (stored, so never taken unchecked).
+bool IsHash(const nlohmann::json& value) {
+  if (!value.is_string()) return false;
+  const auto& s = value.get_ref<const std::string&>();
+  return s.size() == 66 && s[0] == '0' && s[1] == 'x' && IsHex(std::string_view(s).substr(2));
+}
+
+// Block numbers above this are a node's garbage, not a chain (2^48 blocks of 1 ms is 8900
+// years); refusing them keeps every height + range sum far from overflow.
+constexpr std::int64_t kMaxPlausibleBlock = std::int64_t{1} << 48;
+
 // A 32-byte topic holding an address: its last 20 bytes.
 Result<std::string> TopicAddress(const nlohmann::json& topic) {
-  if (!topic.is_string() || topic.get_ref<const std::string&>().size() != 66) {
-    return Garbage("a topic is not 32 bytes");
-  }
+  if (!IsHash(topic)) return Garbage("a topic is not 32 bytes of hex");
   return "0x" + Lower(topic.get<std::string>().substr(26));
 }
 
@@ -68,14 +85,28 @@ class EvmAdapter final : public ChainAdapter {
 
   Result<ChainCursor> InitialCursor() override {
     if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
-    if (auto chain = VerifyChain(); !chain) return chain.error();  // its head would be the start
+    if (auto id = VerifyIdentity(); !id) return id.error();  // its head would be the start
     auto heights = Heights();
     if (!heights) return heights.error();
     return ChainCursor{heights->second + 1};
   }
 
+  Status VerifyAtStart() override {
+    auto id = VerifyIdentity();
+    if (id || id.error().code != ErrorCode::kFailedPrecondition) {
+      if (!id) {
+        spdlog::warn(
+            "{}: cannot verify the chain id and token decimals yet ({}); nothing is "
+            "recorded for it until a node confirms both",
+            network_.id, id.error().message);
+      }
+      return OkStatus();
+    }
+    return MakeError(ErrorCode::kFailedPrecondition, network_.id + ": " + id.error().message);
+  }
+
   Result<ChainBatch> Poll(const ChainCursor& cursor) override {
-    if (auto chain = VerifyChain(); !chain) return chain.error();
+    if (auto id = VerifyIdentity(); !id) return id.error();
     auto heights = Heights();
     if (!heights) return heights.error();
     auto [head, final_height] = *heights;
@@ -115,17 +146,33 @@ class EvmAdapter final : public ChainAdapter {
   // chain's transfers, which can share our token and wallet addresses: with chain_id set,
   // nothing is recorded until the node says it is that chain. Asked on every poll (and
   // before the first cursor is taken), since a failover may have moved to another endpoint.
-  Status VerifyChain() {
-    if (network_.chain_id == 0) return OkStatus();
-    auto reply = rpc_.Call("eth_chainId", nlohmann::json::array());
-    if (!reply) return reply.error();
-    auto id = ParseEvmQuantity(*reply, "eth_chainId");
-    if (!id) return id.error();
-    if (*id != network_.chain_id) {
-      return MakeError(ErrorCode::kFailedPrecondition,
-                       "the node says chain id " + std::to_string(*id) + ", the config " +
-                           std::to_string(network_.chain_id) + ": nothing recorded");
+  // The token's decimals() is asked until one node has confirmed it: a wrong `decimals`
+  // credits the wrong amount, and nothing in the logs tells.
+  Status VerifyIdentity() {
+    if (network_.chain_id != 0) {
+      auto reply = rpc_.Call("eth_chainId", nlohmann::json::array());
+      if (!reply) return reply.error();
+      auto id = ParseEvmQuantity(*reply, "eth_chainId");
+      if (!id) return id.error();
+      if (*id != network_.chain_id) {
+        return MakeError(ErrorCode::kFailedPrecondition,
+                         "the node says chain id " + std::to_string(*id) + ", the config " +
+                             std::to_string(network_.chain_id) + ": nothing recorded");
+      }
     }
+    if (decimals_verified_) return OkStatus();
+    auto reply =
+        rpc_.Call("eth_call", {{{"to", network_.token}, {"data", kDecimalsCall}}, "latest"});
+    if (!reply) return reply.error();
+    auto decimals = ParseEvmDecimalsReply(*reply);
+    if (!decimals) return decimals.error();
+    if (*decimals != std::to_string(network_.decimals)) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the token " + network_.token + " says decimals() = " + *decimals +
+                           ", the config " + std::to_string(network_.decimals) +
+                           ": nothing recorded");
+    }
+    decimals_verified_ = true;
     return OkStatus();
   }
 
@@ -135,13 +182,15 @@ class EvmAdapter final : public ChainAdapter {
     if (!head_reply) return head_reply.error();
     auto head = ParseEvmQuantity(*head_reply, "eth_blockNumber");
     if (!head) return head.error();
+    if (*head > kMaxPlausibleBlock) return Garbage("eth_blockNumber is implausibly high");
     if (network_.finality.empty()) {
       return std::pair{*head, std::max<std::int64_t>(-1, *head - network_.confirmations)};
     }
-    auto block = rpc_.Call("eth_getBlockByNumber", {network_.finality, false});
+    auto block = rpc_.Call("eth_getBlockByNumber", {network_.finality, false},
+                           /*null_is_missing=*/true);
     if (!block) return block.error();
     if (!block->is_object()) return Garbage("no " + network_.finality + " block");
-    auto final_height = ParseEvmQuantity((*block)["number"], "block number");
+    auto final_height = ParseEvmQuantity(JsonField(*block, "number"), "block number");
     if (!final_height) return final_height.error();
     return std::pair{*head, std::min(*head, *final_height)};
   }
@@ -151,34 +200,54 @@ class EvmAdapter final : public ChainAdapter {
     std::int64_t time = 0;
   };
 
-  Result<BlockInfo> Block(std::int64_t number) {
-    if (auto it = blocks_.find(number); it != blocks_.end()) return it->second;
-    auto reply = rpc_.Call("eth_getBlockByNumber", {Hex(number), false});
-    if (!reply) return reply.error();
-    if (!reply->is_object() || !(*reply)["hash"].is_string())
-      return Garbage("no block " + std::to_string(number));
-    auto time = ParseEvmQuantity((*reply)["timestamp"], "block timestamp");
+  // Block `number` as a node answered it: its hash and time, or why the answer is unusable.
+  static Result<BlockInfo> ParseBlock(const nlohmann::json& block, std::int64_t number) {
+    if (!block.is_object()) return Garbage("no block " + std::to_string(number));
+    auto answered = ParseEvmQuantity(JsonField(block, "number"), "block number");
+    if (!answered) return answered.error();
+    if (*answered != number)
+      return Garbage("asked for block " + std::to_string(number) + ", got " +
+                     std::to_string(*answered));
+    if (!IsHash(JsonField(block, "hash"))) return Garbage("a block without a hash");
+    auto time = ParseEvmQuantity(JsonField(block, "timestamp"), "block timestamp");
     if (!time) return time.error();
-    BlockInfo info{Lower((*reply)["hash"].get<std::string>()), *time};
+    return BlockInfo{Lower(JsonField(block, "hash").get<std::string>()), *time};
+  }
+
+  void Remember(std::int64_t number, const BlockInfo& info) {
     if (blocks_.size() > 4096) blocks_.clear();
     blocks_[number] = info;
+  }
+
+  Result<BlockInfo> Block(std::int64_t number) {
+    if (auto it = blocks_.find(number); it != blocks_.end()) return it->second;
+    auto reply = rpc_.Call("eth_getBlockByNumber", {Hex(number), false}, /*null_is_missing=*/true);
+    if (!reply) return reply.error();
+    auto info = ParseBlock(*reply, number);
+    if (!info) return info.error();
+    Remember(number, *info);
     return info;
   }
 
+  // The Transfers to us in blocks [from, to]. The logs come in one batch POST with blocks
+  // `from` and `to`, so the endpoint that lists them proves it has the whole range: a node
+  // behind (or behind a load balancer) or pruned answers [] for blocks it has not got, and
+  // its answer is refused (that endpoint backs off, the next is asked, the cursor stays). A
+  // malformed log is refused the same way.
   Result<std::vector<Transfer>> TransfersIn(std::int64_t from, std::int64_t to) {
     nlohmann::json filter = {{"fromBlock", Hex(from)},
                              {"toBlock", Hex(to)},
                              {"address", network_.token},
                              {"topics", {kTransferTopic, nullptr, address_topic_}}};
-    auto logs = rpc_.Call("eth_getLogs", nlohmann::json::array({filter}));
-    if (!logs) return logs.error();
-    if (!logs->is_array()) return Garbage("eth_getLogs did not return a list");
+    std::vector<JsonRpcClient::Request> calls = {{"eth_getLogs", nlohmann::json::array({filter})},
+                                                 {"eth_getBlockByNumber", {Hex(to), false}}};
+    if (from != to) calls.push_back({"eth_getBlockByNumber", {Hex(from), false}});
     std::vector<Transfer> out;
-    for (const auto& log : *logs) {
-      auto parsed = ParseEvmTransferLog(log, network_, from, to);
-      if (!parsed) return parsed.error();
-      if (!*parsed) continue;
-      Transfer t = std::move(**parsed);
+    auto answered = rpc_.CallBatch(calls, [&](const std::vector<nlohmann::json>& results) {
+      return CoveredTransfers(results, from, to, out);
+    });
+    if (!answered) return answered.error();
+    for (Transfer& t : out) {
       auto block = Block(t.block_number);
       if (!block) return block.error();
       if (block->hash != t.block_hash) {
@@ -188,9 +257,37 @@ class EvmAdapter final : public ChainAdapter {
                          "block " + std::to_string(t.block_number) + " changed while reading it");
       }
       t.block_time = block->time;
-      out.push_back(std::move(t));
     }
     return out;
+  }
+
+  // `results`: getLogs, block `to`, block `from` (when from < to), from one endpoint.
+  Status CoveredTransfers(const std::vector<nlohmann::json>& results, std::int64_t from,
+                          std::int64_t to, std::vector<Transfer>& out) {
+    out.clear();
+    auto last = ParseBlock(results[1], to);
+    if (!last)
+      return Garbage("the node lacks block " + std::to_string(to) +
+                     " (behind?): " + last.error().message);
+    if (from != to) {
+      auto first = ParseBlock(results[2], from);
+      if (!first)
+        return Garbage("the node lacks block " + std::to_string(from) +
+                       " (pruned?): " + first.error().message);
+      Remember(from, *first);
+    }
+    if (!results[0].is_array()) return Garbage("eth_getLogs did not return a list");
+    for (const auto& log : results[0]) {
+      auto parsed = ParseEvmTransferLog(log, network_, from, to);
+      if (!parsed) return parsed.error();
+      if (!*parsed) continue;
+      if ((*parsed)->block_number == to && (*parsed)->block_hash != last->hash) {
+        return Garbage("logs of block " + std::to_string(to) + " name another block hash");
+      }
+      out.push_back(std::move(**parsed));
+    }
+    Remember(to, *last);
+    return OkStatus();
   }
 
   NetworkConfig network_;
@@ -198,6 +295,7 @@ class EvmAdapter final : public ChainAdapter {
   std::int64_t range_;
   std::string address_topic_;
   std::map<std::int64_t, BlockInfo> blocks_;
+  bool decimals_verified_ = false;
 };
 
 }  // namespace
@@ -210,35 +308,57 @@ Result<std::optional<Transfer>> ParseEvmTransferLog(const nlohmann::json& log,
   // behaviour (a log without transactionHash read the map's end node as a value; found by
   // tests/fuzz/fuzz_evm_response), and value() threw when "removed" was not a bool.
   if (JsonField(log, "removed") == true) return std::optional<Transfer>{};
+  // Every field a node owes us, checked before any is read: a log with one missing or of the
+  // wrong type is a broken answer (refused and asked again), never a log to skip.
+  const auto& address = JsonField(log, "address");
   const auto& topics = JsonField(log, "topics");
-  if (!topics.is_array() || topics.size() != 3 || topics[0] != kTransferTopic)
-    return std::optional<Transfer>{};
-  if (!JsonField(log, "address").is_string() ||
-      Lower(JsonField(log, "address").get<std::string>()) != network.token)
-    return std::optional<Transfer>{};
-  Transfer t;
-  auto sender = TopicAddress(topics[1]);
-  auto receiver = TopicAddress(topics[2]);
-  if (!sender || !receiver) return Garbage("bad Transfer topics");
-  if (*receiver != network.address) return std::optional<Transfer>{};
-  t.from = *sender;
-  t.to = *receiver;
-  if (!JsonField(log, "transactionHash").is_string() || !JsonField(log, "blockHash").is_string() ||
-      !JsonField(log, "data").is_string()) {
-    return Garbage("a log without transactionHash, blockHash or data");
+  const auto& data = JsonField(log, "data");
+  if (!address.is_string() || address.get_ref<const std::string&>().size() != 42 ||
+      address.get_ref<const std::string&>().rfind("0x", 0) != 0 ||
+      !IsHex(std::string_view(address.get_ref<const std::string&>()).substr(2))) {
+    return Garbage("a log without an address");
   }
-  t.tx_id = Lower(JsonField(log, "transactionHash").get<std::string>());
-  t.block_hash = Lower(JsonField(log, "blockHash").get<std::string>());
+  if (!topics.is_array() || topics.empty()) return Garbage("a log without topics");
+  if (!data.is_string()) return Garbage("a log without data");
+  if (!IsHash(JsonField(log, "transactionHash"))) return Garbage("a log without transactionHash");
+  if (!IsHash(JsonField(log, "blockHash"))) return Garbage("a log without blockHash");
   auto index = ParseEvmQuantity(JsonField(log, "logIndex"), "logIndex");
   auto number = ParseEvmQuantity(JsonField(log, "blockNumber"), "blockNumber");
   if (!index || !number) return Garbage("a log without logIndex or blockNumber");
   if (*number < from || *number > to) return Garbage("a log outside the asked range");
+  // Well-formed but not ours (another token, event or receiver than the filter asked for): a
+  // sloppy node's extra, skipped.
+  if (topics.size() != 3 || topics[0] != kTransferTopic) return std::optional<Transfer>{};
+  if (Lower(address.get<std::string>()) != network.token) return std::optional<Transfer>{};
+  auto sender = TopicAddress(topics[1]);
+  auto receiver = TopicAddress(topics[2]);
+  if (!sender || !receiver) return Garbage("bad Transfer topics");
+  if (*receiver != network.address) return std::optional<Transfer>{};
+  auto raw = HexToDecimal(data.get<std::string>());
+  if (!raw) return Garbage("Transfer data: " + raw.error().message);
+  // A zero-value Transfer moves nothing (address-poisoning spam): never a deposit. A mint
+  // (from the zero address, as USD₮0 on Arbitrum credits the master) is one like any other.
+  if (*raw == "0") return std::optional<Transfer>{};
+  Transfer t;
+  t.from = *sender;
+  t.to = *receiver;
+  t.tx_id = Lower(JsonField(log, "transactionHash").get<std::string>());
+  t.block_hash = Lower(JsonField(log, "blockHash").get<std::string>());
   t.event_index = *index;
   t.block_number = *number;
-  auto raw = HexToDecimal(JsonField(log, "data").get<std::string>());
-  if (!raw) return Garbage("Transfer data: " + raw.error().message);
   t.amount = ChainAmount{*raw, network.decimals};
   return std::optional<Transfer>{std::move(t)};
+}
+
+Result<std::string> ParseEvmDecimalsReply(const nlohmann::json& reply) {
+  // An ABI uint8: one 32-byte word. "0x" is no contract at that address on this node.
+  if (!reply.is_string()) return Garbage("decimals() did not return a string");
+  const auto& s = reply.get_ref<const std::string&>();
+  if (s == "0x") return Garbage("no contract answers decimals() at the token address");
+  if (s.size() != 66) return Garbage("decimals() did not return one 32-byte word");
+  auto value = HexToDecimal(s);
+  if (!value) return Garbage("decimals(): " + value.error().message);
+  return *value;
 }
 
 Result<std::unique_ptr<ChainAdapter>> MakeEvmAdapter(const NetworkConfig& network) {

@@ -70,7 +70,7 @@ long SuspensionSeconds(const std::string& body) {
   std::string text = body.substr(0, 4096);
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const char* phrase : {"suspended for", "try again in", "retry after"}) {
+  for (const char* phrase : {"suspended for", "try again in", "retry after", "retry in"}) {
     auto at = text.find(phrase);
     if (at == std::string::npos) continue;
     std::size_t i = at + std::strlen(phrase);
@@ -228,7 +228,12 @@ Result<nlohmann::json> HttpEndpoints::RequestOnce(Endpoint& endpoint, const std:
   if (reply.is_discarded()) return unavailable("a reply that is not JSON");
   auto result = interpret(std::move(reply));
   if (!result.ok() && result.error().code == ErrorCode::kUnavailable) {
-    return unavailable(result.error().message);
+    // A JSON-RPC rate limit comes in a 200 body: its wait is in a Retry-After header or in
+    // the message ("try again in 2 s").
+    long wait = std::max(retry_after, SuspensionSeconds(result.error().message));
+    auto at_least =
+        std::min<Clock::duration>(std::chrono::seconds(std::max(wait, 0L)), kMaxRetryAfter);
+    return unavailable(result.error().message, at_least);
   }
   endpoint.Succeeded();
   return result;

@@ -15,9 +15,9 @@ namespace instamarket {
 
 // Several HTTP endpoints of one chain API, used with failover (libcurl): a failing endpoint
 // (connection error, timeout, HTTP 429 or 5xx, a temporary suspension, a body the caller
-// rejects) is put in backoff (honoring Retry-After and "suspended for Ns") and the request is
-// retried on the next one, a few attempts in all, so that one flaky reply does not fail a whole
-// poll. Not thread-safe: one per adapter.
+// rejects, such as a JSON-RPC rate limit in a 200 body) is put in backoff (honoring Retry-After
+// and "suspended for Ns") and the request is retried on the next one, a few attempts in all, so
+// that one flaky reply does not fail a whole poll. Not thread-safe: one per adapter.
 class HttpEndpoints {
  public:
   // `network` labels the error metrics; `headers` ("Name: value") go with every request.
@@ -59,7 +59,8 @@ class HttpEndpoints {
 // Percent-encodes everything but RFC 3986's unreserved characters, for query values.
 std::string UrlEscape(std::string_view value);
 
-// The seconds in a "suspended for 30s" / "try again in 30 seconds" message (TronGrid), or 0.
+// The seconds in a "suspended for 30s" / "try again in 30 seconds" message (TronGrid), or a
+// JSON-RPC rate limit's "retry in 3s", or 0.
 long SuspensionSeconds(const std::string& body);
 
 }  // namespace instamarket

@@ -1,30 +1,31 @@
 #include "adapters/json_rpc_client.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "adapters/json_field.h"
+#include "adapters/rpc_error_kind.h"
 
 namespace instamarket {
-namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
 
 Result<nlohmann::json> RpcResult(nlohmann::json reply, bool range_limits, bool null_is_missing) {
   if (!reply.is_object()) return MakeError(ErrorCode::kUnavailable, "a reply that is not JSON-RPC");
   if (const auto& error = JsonField(reply, "error"); !error.is_null()) {
     const auto& code = JsonField(error, "code");
     const auto& text = JsonField(error, "message");
-    int rpc_code = code.is_number_integer() ? code.get<int>() : 0;
+    int rpc_code = code.is_number_integer() && code.get<std::int64_t>() >= INT32_MIN &&
+                           code.get<std::int64_t>() <= INT32_MAX
+                       ? static_cast<int>(code.get<std::int64_t>())
+                       : 0;
     std::string message = text.is_string() ? text.get<std::string>() : error.dump();
-    if (range_limits && IsRangeLimitError(rpc_code, message)) {
-      return MakeError(ErrorCode::kResourceExhausted, "rpc limit: " + message);
+    switch (ClassifyRpcError(rpc_code, message)) {
+      case RpcErrorKind::kRangeTooLarge:
+        if (range_limits) return MakeError(ErrorCode::kResourceExhausted, "rpc limit: " + message);
+        break;
+      case RpcErrorKind::kRateLimited:
+        // kUnavailable: HttpEndpoints benches this endpoint (for the hint in `message`, if
+        // any) and asks the next one; the range stays as it is.
+        return MakeError(ErrorCode::kUnavailable,
+                         "rate limited (rpc error " + std::to_string(rpc_code) + "): " + message);
+      case RpcErrorKind::kOther:
+        break;
     }
     // Any other node error may be that node's problem: let another endpoint try.
     return MakeError(ErrorCode::kUnavailable,
@@ -38,12 +39,7 @@ Result<nlohmann::json> RpcResult(nlohmann::json reply, bool range_limits, bool n
 }
 
 bool IsRangeLimitError(int code, const std::string& message) {
-  std::string m = Lower(message);
-  for (const char* hint :
-       {"range", "too many", "more than", "limit", "exceed", "too large", "timeout", "timed out"}) {
-    if (m.find(hint) != std::string::npos) return true;
-  }
-  return code == -32005;
+  return ClassifyRpcError(code, message) == RpcErrorKind::kRangeTooLarge;
 }
 
 JsonRpcClient::JsonRpcClient(std::string network, std::vector<std::string> urls,
@@ -57,6 +53,52 @@ Result<nlohmann::json> JsonRpcClient::Call(const std::string& method, const nloh
   return endpoints_.Post(request.dump(), [this, null_is_missing](nlohmann::json reply) {
     return RpcResult(std::move(reply), range_limits_, null_is_missing);
   });
+}
+
+Result<std::vector<nlohmann::json>> JsonRpcClient::CallBatch(const std::vector<Request>& calls,
+                                                             const Check& check) {
+  nlohmann::json batch = nlohmann::json::array();
+  const std::int64_t first_id = next_id_;
+  for (const auto& [method, params] : calls) {
+    batch.push_back(
+        {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}});
+  }
+  auto answered =
+      endpoints_.Post(batch.dump(), [&](nlohmann::json reply) -> Result<nlohmann::json> {
+        // Answers may come in any order (JSON-RPC 2.0 §6): matched by id, each exactly once.
+        if (!reply.is_array())
+          return MakeError(ErrorCode::kUnavailable, "a batch answered by a non-list");
+        std::vector<nlohmann::json> replies(calls.size());
+        for (auto& item : reply) {
+          const auto& id = JsonField(item, "id");
+          if (!id.is_number_integer())
+            return MakeError(ErrorCode::kUnavailable, "a batch answer without id");
+          std::int64_t slot = id.get<std::int64_t>() - first_id;
+          if (slot < 0 || slot >= static_cast<std::int64_t>(calls.size()) ||
+              !replies[slot].is_null()) {
+            return MakeError(ErrorCode::kUnavailable, "a batch answer with an id not asked");
+          }
+          replies[slot] = std::move(item);
+        }
+        std::vector<nlohmann::json> results;
+        std::optional<Error> too_large;
+        for (auto& r : replies) {
+          if (r.is_null())
+            return MakeError(ErrorCode::kUnavailable, "a batch with an answer missing");
+          auto result = RpcResult(std::move(r), range_limits_, false);
+          if (!result) {
+            if (result.error().code != ErrorCode::kResourceExhausted) return result.error();
+            too_large = result.error();
+            continue;
+          }
+          results.push_back(std::move(*result));
+        }
+        if (too_large) return *too_large;
+        if (auto checked = check(results); !checked) return checked.error();
+        return nlohmann::json(std::move(results));
+      });
+  if (!answered) return answered.error();
+  return answered->get<std::vector<nlohmann::json>>();
 }
 
 }  // namespace instamarket

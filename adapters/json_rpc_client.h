@@ -1,8 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/http_endpoints.h"
@@ -22,10 +24,23 @@ class JsonRpcClient {
 
   // The call's "result". Errors: kResourceExhausted when the node refused the request as too
   // large (a block range or result limit: ask for less); kUnavailable for everything else (no
-  // endpoint answered with a result). `null_is_missing`: a null result means this node does not
-  // have it (yet), and the next endpoint is asked.
+  // endpoint answered with a result; a rate limit puts that endpoint in backoff, honouring a
+  // Retry-After header or a "try again in N s" in the message). `null_is_missing`: a null
+  // result means this node does not have it (yet), and the next endpoint is asked.
   Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
                               bool null_is_missing = false);
+
+  // {method, params}
+  using Request = std::pair<std::string, nlohmann::json>;
+  // Refuses a batch's results (kUnavailable: that endpoint is failing and the next is asked).
+  using Check = std::function<Status(const std::vector<nlohmann::json>& results)>;
+
+  // Several calls in one JSON-RPC batch POST, so that one endpoint answers all of them (and
+  // `check` can hold one answer against another, e.g. logs against the block they claim to
+  // cover). The results in the order asked. Errors as for Call: kResourceExhausted when any
+  // call was refused as too large and none failed otherwise.
+  Result<std::vector<nlohmann::json>> CallBatch(const std::vector<Request>& calls,
+                                                const Check& check);
 
  private:
   HttpEndpoints endpoints_;
@@ -36,7 +51,8 @@ class JsonRpcClient {
 // A JSON-RPC reply's result, or why there is none (the errors of JsonRpcClient::Call).
 Result<nlohmann::json> RpcResult(nlohmann::json reply, bool range_limits, bool null_is_missing);
 
-// True for the messages nodes use when a getLogs range or result set is too large.
+// True for the messages nodes use when a getLogs range or result set is too large (and not
+// for rate limits, which also say "limit" and "exceeded").
 bool IsRangeLimitError(int code, const std::string& message);
 
 }  // namespace instamarket

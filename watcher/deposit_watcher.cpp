@@ -205,6 +205,8 @@ Status DepositWatcher::Start() {
     if (!network.enabled) continue;
     auto adapter = impl_->adapters.Create(network);
     if (!adapter) return adapter.error();
+    // Hook for the EVM identity checks (chain id, token decimals): a proven mismatch stops serve.
+    if (auto verified = (*adapter)->VerifyAtStart(); !verified) return verified.error();
     auto n = std::make_unique<Impl::Network>();
     n->config = network;
     n->adapter = std::move(*adapter);
