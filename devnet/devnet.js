@@ -5,6 +5,10 @@
 //   start    --port 8545 --state DIR [--block-time 0] [--host 127.0.0.1] [--db PATH]
 //   transfer --state DIR --token 6|18|0xADDR --from 1..5|0xADDR --to master|other|0xADDR --amount DECIMAL
 //   balance  --state DIR --token 6|18|0xADDR --of master|other|1..5|0xADDR
+//   mint     --state DIR --token 6|18|0xADDR --to master|other|0xADDR --amount DECIMAL
+//   transfers --state DIR --token 6|18|0xADDR --from 1..5 --to master|other|0xADDR --amounts A,B,...
+//            [--one-tx true]   several transfers in ONE block (mining paused meanwhile), or in
+//            one transaction (transferMany); prints {"block_number", "transfers": [...]}
 //   mine     --state DIR --blocks N
 //   snapshot --state DIR
 //   revert   --state DIR --id 0xID
@@ -31,6 +35,7 @@ const TOKENS = [
 ];
 const SEL_TRANSFER = 'a9059cbb'; // transfer(address,uint256)
 const SEL_MINT = '40c10f19'; // mint(address,uint256)
+const SEL_TRANSFER_MANY = 'b7fc6612'; // transferMany(address[],uint256[])
 const SEL_DECIMALS = '313ce567'; // decimals()
 const SEL_BALANCE_OF = '70a08231'; // balanceOf(address)
 const TOPIC_TRANSFER = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
@@ -458,6 +463,89 @@ async function cmdTransfer(opts) {
   });
 }
 
+// The Transfer logs of `token` in receipt `r`, with the log indexes eth_getLogs gives them
+// (ganache numbers receipt logs per transaction, eth_getLogs per block).
+async function transferLogs(rpc, r, token, decimals) {
+  const mine = (r.logs || []).filter(
+    (l) => l.address.toLowerCase() === token.toLowerCase() && l.topics[0] === TOPIC_TRANSFER,
+  );
+  const blockLogs = await rpc('eth_getLogs', [{ blockHash: r.blockHash, address: token, topics: [TOPIC_TRANSFER] }]);
+  const same = (blockLogs || []).filter((l) => l.transactionHash === r.transactionHash);
+  return mine.map((lg, nth) => ({
+    tx_hash: r.transactionHash,
+    block_number: hexToNum(r.blockNumber),
+    block_hash: r.blockHash,
+    log_index: hexToNum((same[nth] || lg).logIndex),
+    raw_amount: hexToBig(lg.data).toString(),
+    token: token.toLowerCase(),
+    decimals,
+    amount: formatAmount(hexToBig(lg.data), decimals),
+    from: '0x' + lg.topics[1].slice(26),
+    to: '0x' + lg.topics[2].slice(26),
+  }));
+}
+
+async function cmdMint(opts) {
+  const { rpc, getState, timeoutMs } = rpcContext(opts, ['token', 'to', 'amount']);
+  const state = getState();
+  const token = resolveToken(requireOpt(opts, 'token'), state);
+  const to = resolveAccount(requireOpt(opts, 'to'), state, '--to');
+  const decimals = await tokenDecimals(rpc, token);
+  const raw = parseAmount(requireOpt(opts, 'amount'), decimals);
+  const data = callData(SEL_MINT, addrWord(to), word(raw));
+  const txHash = await rpc('eth_sendTransaction', [{ from: state.deployer, to: token, data, gas: CALL_GAS }]);
+  const logs = await transferLogs(rpc, await waitReceipt(rpc, txHash, timeoutMs), token, decimals);
+  if (logs.length !== 1) throw new Error(`mint ${txHash} emitted ${logs.length} Transfer logs`);
+  emit(logs[0]);
+}
+
+// transferMany(address[] to, uint256[] values): head, two offsets, then each array.
+function encodeTransferMany(tos, values) {
+  const n = BigInt(tos.length);
+  const toWords = tos.map(addrWord).join('');
+  const valueWords = values.map(word).join('');
+  const second = 64n + 32n * (1n + n);
+  return callData(SEL_TRANSFER_MANY, word(64n), word(second), word(n) + toWords, word(n) + valueWords);
+}
+
+async function cmdTransfers(opts) {
+  const { rpc, getState, timeoutMs } = rpcContext(opts, ['token', 'from', 'to', 'amounts', 'one-tx']);
+  const state = getState();
+  const token = resolveToken(requireOpt(opts, 'token'), state);
+  const fromSpec = requireOpt(opts, 'from');
+  if (!/^[1-5]$/.test(fromSpec)) throw new UsageError(`--from must be a sender number 1..5, got '${fromSpec}'`);
+  const from = resolveAccount(fromSpec, state, '--from');
+  const to = resolveAccount(requireOpt(opts, 'to'), state, '--to');
+  const decimals = await tokenDecimals(rpc, token);
+  const raws = String(requireOpt(opts, 'amounts')).split(',').map((a) => parseAmount(a, decimals));
+  if (raws.length < 1 || raws.length > 50) throw new UsageError('--amounts takes 1..50 amounts');
+  let hashes;
+  if (opts['one-tx'] === 'true') {
+    const data = encodeTransferMany(raws.map(() => to), raws);
+    hashes = [await rpc('eth_sendTransaction', [{ from, to: token, data, gas: '0x' + (60000 * raws.length + 100000).toString(16) }])];
+  } else {
+    // Mining paused: the transactions wait in the pool, then one evm_mine puts them all in one block.
+    await rpc('miner_stop', []);
+    try {
+      hashes = [];
+      for (const raw of raws) {
+        const data = callData(SEL_TRANSFER, addrWord(to), word(raw));
+        hashes.push(await rpc('eth_sendTransaction', [{ from, to: token, data, gas: CALL_GAS }]));
+      }
+      await rpc('evm_mine', []);
+    } finally {
+      await rpc('miner_start', []);
+    }
+  }
+  const transfers = [];
+  for (const h of hashes) transfers.push(...(await transferLogs(rpc, await waitReceipt(rpc, h, timeoutMs), token, decimals)));
+  const blocks = new Set(transfers.map((t) => t.block_number));
+  if (blocks.size !== 1 || transfers.length !== raws.length) {
+    throw new Error(`expected ${raws.length} transfers in one block, got ${transfers.length} in blocks ${[...blocks]}`);
+  }
+  emit({ block_number: transfers[0].block_number, transfers });
+}
+
 async function cmdBalance(opts) {
   const { rpc, getState } = rpcContext(opts, ['token', 'of']);
   const state = getState();
@@ -502,6 +590,8 @@ async function cmdRevert(opts) {
 const COMMANDS = {
   start: cmdStart,
   transfer: cmdTransfer,
+  mint: cmdMint,
+  transfers: cmdTransfers,
   balance: cmdBalance,
   mine: cmdMine,
   head: cmdHead,
@@ -514,6 +604,8 @@ function usage() {
     'usage: node devnet/devnet.js COMMAND [options]',
     '  start    --port 8545 --state DIR [--block-time 0] [--host 127.0.0.1] [--db PATH]',
     '  transfer --state DIR --token 6|18|0xADDR --from 1..5|0xADDR --to master|other|1..5|0xADDR --amount DECIMAL',
+    '  mint     --state DIR --token 6|18|0xADDR --to master|other|0xADDR --amount DECIMAL',
+    '  transfers --state DIR --token 6|18|0xADDR --from 1..5 --to master|other|0xADDR --amounts A,B,... [--one-tx true]',
     '  balance  --state DIR --token 6|18|0xADDR --of master|other|deployer|1..5|0xADDR',
     '  mine     --state DIR --blocks N',
     '  snapshot --state DIR',

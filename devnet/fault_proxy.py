@@ -14,13 +14,31 @@ gets one fault drawn uniformly from the --faults kinds that apply to it:
   range    only for eth_getLogs (also inside batches): JSON-RPC error
            {"code":-32005,"message":"query returned more than 10000 results"}
 
+  ratelimit  a JSON-RPC rate limit in an HTTP 200 body, for every call of the request
+           (batches too): {"code":-32005,"message":"daily request count exceeded, request
+           rate limited"}, with "Retry-After: 1"
+  dropfield  only for eth_getLogs: every log of the real answer loses the field named by
+           --drop-field (default transactionHash)
+
+Besides the random faults, modes that shape every answer, like nodes do (0 = off):
+
+  --lag N           a node behind (or behind a load balancer): blocks above the real head - N
+                    do not exist: eth_getBlockByNumber answers null, eth_getLogs leaves their
+                    logs out, eth_blockNumber tells the real head (--lag-head truthful, the
+                    default) or head - N (--lag-head lagging)
+  --pruned-below P  a pruned node: no block or log below P
+  --max-range K     eth_getLogs over more than K blocks (toBlock - fromBlock + 1) answers
+                    {"code":-32000,"message":"exceed maximum block range: K"}
+
 Requests to which no listed kind applies (e.g. only "range" listed, method eth_call)
 are forwarded untouched. The draws come from one random.Random(--seed), so a
 sequential client sees the same fault sequence on every run.
 
-  GET  /stats   -> the counters as JSON
-  POST /config  -> body {"fault_rate": 0.0, "faults": ["500"]} (either key) changes
-                   the schedule at run time; answers the new config
+  GET  /stats   -> the counters as JSON, and "logs_ranges": the last 200 eth_getLogs
+                   [fromBlock, toBlock] asked (numbers), oldest first
+  POST /config  -> body {"fault_rate": 0.0, "faults": ["500"], "lag": 0, "lag_head":
+                   "truthful", "pruned_below": 0, "max_range": 0, "drop_field": "data"}
+                   (any keys) changes the schedule at run time; answers the new config
   GET  /config  -> the current config
 
 On start one JSON line {"listening": URL, ...} goes to stdout; on SIGTERM/SIGINT the
@@ -38,8 +56,11 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-KINDS = ("500", "429", "timeout", "garbage", "range")
+KINDS = ("500", "429", "timeout", "garbage", "range", "ratelimit", "dropfield")
 RANGE_ERROR = {"code": -32005, "message": "query returned more than 10000 results"}
+# Infura's text (with its code), as providers send it inside an HTTP 200.
+RATE_LIMIT_ERROR = {"code": -32005, "message": "daily request count exceeded, request rate limited"}
+MODE_KEYS = ("lag", "lag_head", "pruned_below", "max_range", "drop_field")
 
 
 class State:
@@ -52,9 +73,13 @@ class State:
         self.seed = seed
         self.hang_seconds = hang_seconds
         self.upstream_timeout = upstream_timeout
-        self.counts = {"requests": 0, "forwarded": 0, "upstream_errors": 0}
+        self.counts = {"requests": 0, "forwarded": 0, "upstream_errors": 0, "hidden": 0,
+                       "range_refused": 0}
         for k in KINDS:
             self.counts[k] = 0
+        self.modes = {"lag": 0, "lag_head": "truthful", "pruned_below": 0, "max_range": 0,
+                      "drop_field": "transactionHash"}
+        self.logs_ranges = []
 
     def bump(self, key):
         with self.lock:
@@ -62,13 +87,35 @@ class State:
 
     def snapshot(self):
         with self.lock:
-            return dict(self.counts)
+            return dict(self.counts, logs_ranges=list(self.logs_ranges))
 
     def config(self):
         with self.lock:
             return {"upstream": self.upstream, "fault_rate": self.fault_rate,
                     "faults": list(self.faults), "seed": self.seed,
-                    "hang_seconds": self.hang_seconds}
+                    "hang_seconds": self.hang_seconds, **self.modes}
+
+    def set_modes(self, cfg):
+        """Validates and applies the MODE_KEYS of cfg (call with the lock held)."""
+        for key in MODE_KEYS:
+            if key not in cfg:
+                continue
+            value = cfg[key]
+            if key == "lag_head":
+                if value not in ("truthful", "lagging"):
+                    raise ValueError("lag_head must be truthful or lagging")
+            elif key == "drop_field":
+                value = str(value)
+            else:
+                value = int(value)
+                if value < 0:
+                    raise ValueError(key + " must be >= 0")
+            self.modes[key] = value
+
+    def note_range(self, first, last):
+        with self.lock:
+            self.logs_ranges.append([first, last])
+            del self.logs_ranges[:-200]
 
     def draw(self, applicable):
         """Returns (fault kind or None, garbage variant)."""
@@ -99,6 +146,24 @@ def methods_of(body):
         return [], None
     items = req if isinstance(req, list) else [req]
     return [i.get("method") for i in items if isinstance(i, dict)], req
+
+
+def quantity(value):
+    """A JSON-RPC hex quantity as an int, or None (a tag such as "latest", garbage)."""
+    if isinstance(value, str) and value.startswith("0x"):
+        try:
+            return int(value, 16)
+        except ValueError:
+            return None
+    return None
+
+
+def logs_range(item):
+    """(fromBlock, toBlock) of an eth_getLogs request item, as ints or None."""
+    params = item.get("params")
+    if not isinstance(params, list) or not params or not isinstance(params[0], dict):
+        return None, None
+    return quantity(params[0].get("fromBlock")), quantity(params[0].get("toBlock"))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -150,10 +215,22 @@ class Handler(BaseHTTPRequestHandler):
             return self.post_config(body)
 
         methods, parsed = methods_of(body)
-        applicable = {"500", "429", "timeout", "garbage"}
+        applicable = {"500", "429", "timeout", "garbage", "ratelimit"}
         if "eth_getLogs" in methods:
-            applicable.add("range")
+            applicable.update({"range", "dropfield"})
         kind, variant = st.draw(applicable)
+        items = parsed if isinstance(parsed, list) else [parsed] if isinstance(parsed, dict) else []
+        for item in items:
+            if isinstance(item, dict) and item.get("method") == "eth_getLogs":
+                first, last = logs_range(item)
+                if first is not None and last is not None:
+                    st.note_range(first, last)
+
+        if kind == "ratelimit":
+            errors = [{"jsonrpc": "2.0", "id": i.get("id") if isinstance(i, dict) else None,
+                       "error": RATE_LIMIT_ERROR} for i in items]
+            return self.send(200, json.dumps(errors if isinstance(parsed, list) else errors[0]),
+                             extra={"Retry-After": "1"})
 
         if kind == "500":
             return self.send(500, "internal server error (injected)\n", "text/plain")
@@ -174,6 +251,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(502, "upstream error: %s\n" % e, "text/plain")
         st.bump("forwarded")
 
+        rbody = self.shape(items, parsed, rbody, drop=(kind == "dropfield"))
         if kind == "range":  # batch: replace the eth_getLogs answers only
             try:
                 answers = json.loads(rbody)
@@ -195,6 +273,63 @@ class Handler(BaseHTTPRequestHandler):
             status = 200
         self.send(status, rbody, ctype)
 
+    def upstream_head(self):
+        answer = json.loads(self.forward(json.dumps(
+            {"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber", "params": []}).encode())[1])
+        return int(answer["result"], 16)
+
+    def shape(self, items, parsed, rbody, drop):
+        """Applies the modes (lag, pruned_below, max_range) and a dropfield fault to the real
+        answer `rbody` of the request `items`; returns the body to send."""
+        st = self.state
+        with st.lock:
+            modes = dict(st.modes)
+        if not (drop or modes["lag"] or modes["pruned_below"] or modes["max_range"]):
+            return rbody
+        try:
+            answers = json.loads(rbody)
+            single = not isinstance(answers, list)
+            by_id = {json.dumps(a.get("id")): a for a in ([answers] if single else answers)
+                     if isinstance(a, dict)}
+            limit = self.upstream_head() - modes["lag"] if modes["lag"] else None
+            floor = modes["pruned_below"]
+            for item in items:
+                if not isinstance(item, dict):
+                    continue
+                a = by_id.get(json.dumps(item.get("id")))
+                if a is None or "result" not in a:
+                    continue
+                method, params = item.get("method"), item.get("params") or []
+                if method == "eth_blockNumber" and limit is not None and modes["lag_head"] == "lagging":
+                    a["result"] = hex(max(0, limit))
+                elif method == "eth_getBlockByNumber" and params:
+                    n = quantity(params[0])
+                    if n is not None and ((limit is not None and n > limit) or n < floor):
+                        a["result"] = None
+                        st.bump("hidden")
+                elif method == "eth_getLogs" and isinstance(a["result"], list):
+                    first, last = logs_range(item)
+                    if modes["max_range"] and first is not None and last is not None \
+                            and last - first + 1 > modes["max_range"]:
+                        a.pop("result")
+                        a["error"] = {"code": -32000, "message": "exceed maximum block range: %d"
+                                      % modes["max_range"]}
+                        st.bump("range_refused")
+                        continue
+                    kept = []
+                    for log in a["result"]:
+                        n = quantity(log.get("blockNumber")) if isinstance(log, dict) else None
+                        if n is not None and ((limit is not None and n > limit) or n < floor):
+                            st.bump("hidden")
+                            continue
+                        if drop and isinstance(log, dict):
+                            log.pop(modes["drop_field"], None)
+                        kept.append(log)
+                    a["result"] = kept
+            return json.dumps(answers).encode()
+        except (ValueError, KeyError, TypeError, AttributeError, OSError):
+            return rbody
+
     def post_config(self, body):
         st = self.state
         try:
@@ -208,6 +343,7 @@ class Handler(BaseHTTPRequestHandler):
                 if "faults" in cfg:
                     f = cfg["faults"]
                     st.faults = parse_faults(",".join(f) if isinstance(f, list) else str(f))
+                st.set_modes(cfg)
         except (ValueError, TypeError) as e:
             return self.send(400, json.dumps({"error": str(e)}))
         self.send(200, json.dumps(st.config()))
@@ -235,6 +371,11 @@ def main():
                     help="comma list of: " + ",".join(KINDS))
     ap.add_argument("--hang-seconds", type=float, default=15.0, help="how long 'timeout' hangs")
     ap.add_argument("--upstream-timeout", type=float, default=30.0)
+    ap.add_argument("--lag", type=int, default=0, help="hide blocks above head - N (0 = off)")
+    ap.add_argument("--lag-head", default="truthful", choices=("truthful", "lagging"))
+    ap.add_argument("--pruned-below", type=int, default=0, help="no blocks or logs below P")
+    ap.add_argument("--max-range", type=int, default=0, help="refuse getLogs over > K blocks")
+    ap.add_argument("--drop-field", default="transactionHash", help="what 'dropfield' removes")
     a = ap.parse_args()
     if not 0.0 <= a.fault_rate <= 1.0:
         ap.error("--fault-rate must be in [0, 1]")
@@ -244,6 +385,11 @@ def main():
         ap.error(str(e))
 
     Handler.state = State(a.upstream, a.fault_rate, faults, a.seed, a.hang_seconds, a.upstream_timeout)
+    try:
+        Handler.state.set_modes({"lag": a.lag, "lag_head": a.lag_head, "pruned_below": a.pruned_below,
+                                 "max_range": a.max_range, "drop_field": a.drop_field})
+    except ValueError as e:
+        ap.error(str(e))
     httpd = Server((a.host, a.port), Handler)
     port = httpd.server_address[1]
 

@@ -36,6 +36,16 @@ contract TestUSDT {
         return true;
     }
 
+    /// @notice Test-only: several transfers in one transaction (one Transfer log each), so
+    ///         that tests see log indexes other than 0 within one transaction.
+    function transferMany(address[] calldata to, uint256[] calldata values) external returns (bool) {
+        require(to.length == values.length, "TestUSDT: lengths differ");
+        for (uint256 i = 0; i < to.length; i++) {
+            _transfer(msg.sender, to[i], values[i]);
+        }
+        return true;
+    }
+
     function approve(address spender, uint256 value) external returns (bool) {
         allowance[msg.sender][spender] = value;
         emit Approval(msg.sender, spender, value);
