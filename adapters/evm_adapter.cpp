@@ -85,14 +85,18 @@ class EvmAdapter final : public ChainAdapter {
 
   Result<ChainCursor> InitialCursor() override {
     if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
-    if (auto id = VerifyIdentity(); !id) return id.error();  // its head would be the start
+    if (auto id = VerifyIdentity(rpc_); !id) return id.error();  // its head would be the start
     auto heights = Heights();
     if (!heights) return heights.error();
     return ChainCursor{heights->second + 1};
   }
 
   Status VerifyAtStart() override {
-    auto id = VerifyIdentity();
+    // Its own client with a short timeout: a hanging node must not hold `serve` for long (at
+    // most 4 attempts of 2 s per network; refused connections fail at once).
+    JsonRpcClient probe(network_.id, network_.rpc,
+                        std::chrono::milliseconds(std::min(network_.rpc_timeout_ms, 2000)));
+    auto id = VerifyIdentity(probe);
     if (id || id.error().code != ErrorCode::kFailedPrecondition) {
       if (!id) {
         spdlog::warn(
@@ -106,7 +110,7 @@ class EvmAdapter final : public ChainAdapter {
   }
 
   Result<ChainBatch> Poll(const ChainCursor& cursor) override {
-    if (auto id = VerifyIdentity(); !id) return id.error();
+    if (auto id = VerifyIdentity(rpc_); !id) return id.error();
     auto heights = Heights();
     if (!heights) return heights.error();
     auto [head, final_height] = *heights;
@@ -148,9 +152,9 @@ class EvmAdapter final : public ChainAdapter {
   // before the first cursor is taken), since a failover may have moved to another endpoint.
   // The token's decimals() is asked until one node has confirmed it: a wrong `decimals`
   // credits the wrong amount, and nothing in the logs tells.
-  Status VerifyIdentity() {
+  Status VerifyIdentity(JsonRpcClient& rpc) {
     if (network_.chain_id != 0) {
-      auto reply = rpc_.Call("eth_chainId", nlohmann::json::array());
+      auto reply = rpc.Call("eth_chainId", nlohmann::json::array());
       if (!reply) return reply.error();
       auto id = ParseEvmQuantity(*reply, "eth_chainId");
       if (!id) return id.error();
@@ -162,7 +166,7 @@ class EvmAdapter final : public ChainAdapter {
     }
     if (decimals_verified_) return OkStatus();
     auto reply =
-        rpc_.Call("eth_call", {{{"to", network_.token}, {"data", kDecimalsCall}}, "latest"});
+        rpc.Call("eth_call", {{{"to", network_.token}, {"data", kDecimalsCall}}, "latest"});
     if (!reply) return reply.error();
     auto decimals = ParseEvmDecimalsReply(*reply);
     if (!decimals) return decimals.error();

@@ -34,8 +34,9 @@ Requests to which no listed kind applies (e.g. only "range" listed, method eth_c
 are forwarded untouched. The draws come from one random.Random(--seed), so a
 sequential client sees the same fault sequence on every run.
 
-  GET  /stats   -> the counters as JSON, and "logs_ranges": the last 200 eth_getLogs
-                   [fromBlock, toBlock] asked (numbers), oldest first
+  GET  /stats   -> the counters as JSON, "logs_ranges": the last 200 eth_getLogs
+                   [fromBlock, toBlock] asked (numbers), and "events": the last 200
+                   requests as [monotonic seconds, fault kind or "forwarded"], oldest first
   POST /config  -> body {"fault_rate": 0.0, "faults": ["500"], "lag": 0, "lag_head":
                    "truthful", "pruned_below": 0, "max_range": 0, "drop_field": "data"}
                    (any keys) changes the schedule at run time; answers the new config
@@ -80,6 +81,7 @@ class State:
         self.modes = {"lag": 0, "lag_head": "truthful", "pruned_below": 0, "max_range": 0,
                       "drop_field": "transactionHash"}
         self.logs_ranges = []
+        self.events = []
 
     def bump(self, key):
         with self.lock:
@@ -87,7 +89,7 @@ class State:
 
     def snapshot(self):
         with self.lock:
-            return dict(self.counts, logs_ranges=list(self.logs_ranges))
+            return dict(self.counts, logs_ranges=list(self.logs_ranges), events=list(self.events))
 
     def config(self):
         with self.lock:
@@ -123,9 +125,11 @@ class State:
             self.counts["requests"] += 1
             hit = self.rng.random() < self.fault_rate
             kinds = [k for k in self.faults if k in applicable]
-            if not hit or not kinds:
+            kind = self.rng.choice(kinds) if hit and kinds else None
+            self.events.append([round(time.monotonic(), 3), kind or "forwarded"])
+            del self.events[:-200]
+            if kind is None:
                 return None, 0
-            kind = self.rng.choice(kinds)
             self.counts[kind] += 1
             return kind, self.rng.randrange(2)
 

@@ -223,6 +223,34 @@ class RateLimitTest(ProxiedChainTest):
         self.assertFalse(any(r[0] == 0 and r[1] < first[1] for r in ranges), ranges)
 
 
+class RetryAfterTest(ProxiedChainTest):
+    """An endpoint that answers HTTP 429 or a JSON-RPC rate limit in a 200 body, both with
+    Retry-After: 1, is not asked again for that second (before, a rate limit in a 200 body
+    benched it for the usual 100-200 ms)."""
+
+    MODULE = "evm-retryafter"
+    NETWORK_PREFIX = "era"
+
+    @classmethod
+    def make_networks(cls, devnet):
+        cls.node = cls.proxy(devnet, fault_rate=0.3, faults="429,ratelimit", seed=11)
+        return [deposit_harness.network_entry(devnet, cls.NETWORK_PREFIX, 6, rpc=[cls.node.url],
+                                              rpc_timeout_ms=1000)]
+
+    def test_retry_after_is_honoured(self):
+        key, created, tx = self.pay("retry")
+        self.settle()
+        self.wait_status(key, created["topup_id"], "credited_auto", timeout=60)
+        events = self.node.stats()["events"]
+        gaps = {"429": [], "ratelimit": []}
+        for (t, kind), (t_next, _) in zip(events, events[1:]):
+            if kind in gaps:
+                gaps[kind].append(t_next - t)
+        self.assertTrue(gaps["429"] and gaps["ratelimit"], events)
+        for kind, after in gaps.items():
+            self.assertGreaterEqual(min(after), 0.95, (kind, after))
+
+
 class RangeLimitTest(ProxiedChainTest):
     """A node that refuses eth_getLogs over more than 3 blocks (as real nodes do, by the range
     asked): the scan shrinks to at most 3 blocks and still credits every deposit once."""
