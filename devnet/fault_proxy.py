@@ -14,7 +14,8 @@ gets one fault drawn uniformly from the --faults kinds that apply to it:
   range    only for eth_getLogs (also inside batches): JSON-RPC error
            {"code":-32005,"message":"query returned more than 10000 results"}
 
-  ratelimit  a JSON-RPC rate limit in an HTTP 200 body, for every call of the request
+  ratelimit  only for requests with eth_getLogs (the call compute-unit budgets refuse
+           first): a JSON-RPC rate limit in an HTTP 200 body for every call of the request
            (batches too): {"code":-32005,"message":"daily request count exceeded, request
            rate limited"}, with "Retry-After: 1"
   dropfield  only for eth_getLogs: every log of the real answer loses the field named by
@@ -35,7 +36,7 @@ are forwarded untouched. The draws come from one random.Random(--seed), so a
 sequential client sees the same fault sequence on every run.
 
   GET  /stats   -> the counters as JSON, "logs_ranges": the last 200 eth_getLogs
-                   [fromBlock, toBlock] asked (numbers), and "events": the last 200
+                   [fromBlock, toBlock] asked (numbers), and "events": the last 1000
                    requests as [monotonic seconds, fault kind or "forwarded"], oldest first
   POST /config  -> body {"fault_rate": 0.0, "faults": ["500"], "lag": 0, "lag_head":
                    "truthful", "pruned_below": 0, "max_range": 0, "drop_field": "data"}
@@ -127,7 +128,7 @@ class State:
             kinds = [k for k in self.faults if k in applicable]
             kind = self.rng.choice(kinds) if hit and kinds else None
             self.events.append([round(time.monotonic(), 3), kind or "forwarded"])
-            del self.events[:-200]
+            del self.events[:-1000]
             if kind is None:
                 return None, 0
             self.counts[kind] += 1
@@ -219,9 +220,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.post_config(body)
 
         methods, parsed = methods_of(body)
-        applicable = {"500", "429", "timeout", "garbage", "ratelimit"}
+        applicable = {"500", "429", "timeout", "garbage"}
         if "eth_getLogs" in methods:
-            applicable.update({"range", "dropfield"})
+            applicable.update({"range", "ratelimit", "dropfield"})
         kind, variant = st.draw(applicable)
         items = parsed if isinstance(parsed, list) else [parsed] if isinstance(parsed, dict) else []
         for item in items:
