@@ -209,9 +209,10 @@ class EvmAdapter final : public ChainAdapter {
     if (!block.is_object()) return Garbage("no block " + std::to_string(number));
     auto answered = ParseEvmQuantity(JsonField(block, "number"), "block number");
     if (!answered) return answered.error();
-    if (*answered != number)
+    if (*answered != number) {
       return Garbage("asked for block " + std::to_string(number) + ", got " +
                      std::to_string(*answered));
+    }
     if (!IsHash(JsonField(block, "hash"))) return Garbage("a block without a hash");
     auto time = ParseEvmQuantity(JsonField(block, "timestamp"), "block timestamp");
     if (!time) return time.error();
@@ -270,14 +271,16 @@ class EvmAdapter final : public ChainAdapter {
                           std::int64_t to, std::vector<Transfer>& out) {
     out.clear();
     auto last = ParseBlock(results[1], to);
-    if (!last)
+    if (!last) {
       return Garbage("the node lacks block " + std::to_string(to) +
                      " (behind?): " + last.error().message);
+    }
     if (from != to) {
       auto first = ParseBlock(results[2], from);
-      if (!first)
+      if (!first) {
         return Garbage("the node lacks block " + std::to_string(from) +
                        " (pruned?): " + first.error().message);
+      }
       Remember(from, *first);
     }
     if (!results[0].is_array()) return Garbage("eth_getLogs did not return a list");

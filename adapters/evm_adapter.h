@@ -11,8 +11,11 @@ namespace instamarket {
 
 // EVM chains (BEP-20, Polygon, Arbitrum, any other): ERC-20 Transfer logs of the network's
 // token contract whose `to` topic is our address, read with eth_getLogs over bounded block
-// ranges that shrink when a node answers "range too large" and grow back after successes.
-// Finality is a depth (`confirmations`) or a block tag (`finality: finalized | safe`).
+// ranges that shrink when a node answers "range too large" and grow back after successes. Each
+// getLogs answer comes in one batch with the blocks at both ends of its range, so a node
+// behind or pruned cannot pass off [] for blocks it lacks. The chain id and the token's
+// decimals() are checked against the config before the first scan. Finality is a depth
+// (`confirmations`) or a block tag (`finality: finalized | safe`).
 Result<std::unique_ptr<ChainAdapter>> MakeEvmAdapter(const NetworkConfig& network);
 
 // A JSON-RPC quantity ("0x1b4") that fits in int64. kUnavailable otherwise, naming `what`.
