@@ -8,6 +8,7 @@
 
 #include "adapters/json_field.h"
 #include "adapters/json_rpc_client.h"
+#include "metrics/metrics.h"
 
 namespace instamarket {
 namespace {
@@ -99,6 +100,7 @@ class EvmAdapter final : public ChainAdapter {
     auto id = VerifyIdentity(probe);
     if (id || id.error().code != ErrorCode::kFailedPrecondition) {
       if (!id) {
+        Metrics::Get().RecordChainIdentityVerified(network_.id, false);
         spdlog::warn(
             "{}: cannot verify the chain id and token decimals yet ({}); nothing is "
             "recorded for it until a node confirms both",
@@ -177,6 +179,7 @@ class EvmAdapter final : public ChainAdapter {
                            ": nothing recorded");
     }
     decimals_verified_ = true;
+    Metrics::Get().RecordChainIdentityVerified(network_.id, true);
     return OkStatus();
   }
 

@@ -162,6 +162,11 @@ struct Metrics::Impl {
                    .Name("instamarket_watcher_leader")
                    .Help("1 when this instance watches the network (holds its lease), else 0")
                    .Register(*registry)),
+        identity_verified(prometheus::BuildGauge()
+                              .Name("instamarket_chain_identity_verified")
+                              .Help("1 once a node has confirmed the network's chain id and "
+                                    "token decimals (EVM); 0 while none has: nothing recorded")
+                              .Register(*registry)),
         credit_latency(prometheus::BuildHistogram()
                            .Name("instamarket_deposit_record_seconds")
                            .Help("From a final transfer's block time to its deposit being "
@@ -182,6 +187,7 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Counter>& admin_auth_failures;
   prometheus::Family<prometheus::Counter>& orders;
   prometheus::Family<prometheus::Gauge>& leader;
+  prometheus::Family<prometheus::Gauge>& identity_verified;
   prometheus::Family<prometheus::Histogram>& credit_latency;
   std::mutex routes_mutex;
   std::map<std::string, std::unique_ptr<Route>, std::less<>> routes;
@@ -220,6 +226,10 @@ void Metrics::AddOpenConnections(int delta) { impl_->connections_open.Increment(
 
 void Metrics::RecordWatcherLeader(const std::string& network, bool leader) {
   impl_->leader.Add({{"network", network}}).Set(leader ? 1 : 0);
+}
+
+void Metrics::RecordChainIdentityVerified(const std::string& network, bool verified) {
+  impl_->identity_verified.Add({{"network", network}}).Set(verified ? 1 : 0);
 }
 
 void Metrics::RecordDepositLatency(const std::string& network, double seconds) {

@@ -31,6 +31,9 @@ class Metrics {
   void RecordRpcError(const std::string& network, const std::string& endpoint);
   // Whether this instance holds the network's watcher lease (checked before each poll).
   void RecordWatcherLeader(const std::string& network, bool leader);
+  // Whether a node has confirmed the network's identity (EVM: chain id and token decimals):
+  // 0 while none has (nothing is recorded for it), 1 once one has.
+  void RecordChainIdentityVerified(const std::string& network, bool verified);
   // Block time of a final transfer to its deposit recorded (credited, if it matched).
   void RecordDepositLatency(const std::string& network, double seconds);
 

@@ -331,10 +331,17 @@ class IdentityTest(ProxiedChainTest):
         self.assertEqual(rows(), [])
         with open(d.log_path, errors="replace") as f:
             self.assertIn("cannot verify the chain id and token decimals yet", f.read())
+        series = f'instamarket_chain_identity_verified{{network="{net["id"]}"}}'
+        self.assertIn(series + " 0", self.metrics(d))
         down.configure(fault_rate=0.0)
         got = wait_until(rows, 30, what="the deposit is recorded once the node answers")
         self.assertEqual(len(got), 1)
+        self.assertIn(series + " 1", self.metrics(d))
         d.stop()
+
+    @staticmethod
+    def metrics(daemon):
+        return harness.requests.get(daemon.base + "/metrics", timeout=10).text
 
     def test_a_mint_to_the_master_is_a_deposit(self):
         key = self.new_key("mint")["api_key"]
