@@ -90,7 +90,7 @@ class CreditTest(ChainTestCase):
         lines = csv.stdout.splitlines()
         self.assertEqual(lines[0],
                          "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,"
-                         "memo,matched_by,credited_short")
+                         "memo,matched_by,credited_short,reorg_status")
         # This run's network only: a devnet makes the same transaction hashes on every run.
         mine = [line.split(",") for line in lines[1:]
                 if tx["tx_hash"] in line and f",{self.net()}," in line]
@@ -98,7 +98,7 @@ class CreditTest(ChainTestCase):
         self.assertEqual(mine[0], [str(row["id"]), self.net(), tx["tx_hash"], str(tx["log_index"]),
                                    self.devnet.sender(1), self.devnet.master, json_number(amount),
                                    str(tx["block_number"]), str(row["time"]), "credited", "",
-                                   str(k["key_id"]), "", "amount", "false"])
+                                   str(k["key_id"]), "", "amount", "false", ""])
 
         audits = [a for a in self.audit_items("topup.credited")
                   if a["details"].get("topup_id") == tid]
