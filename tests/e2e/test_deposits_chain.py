@@ -17,6 +17,7 @@ from decimal import Decimal
 import harness
 import deposit_harness
 from deposit_harness import ChainDaemon, ChainTestCase, FaultProxy, exact
+from order_harness import psql
 
 # How long we watch for something that must NOT happen (a second credit): many poll rounds.
 QUIET_SECONDS = 1.5
@@ -217,12 +218,16 @@ class CreditTest(ChainTestCase):
         snap = self.devnet.snapshot()
         gone = self.devnet.transfer(str(amount), token=6, sender=5)
         self.devnet.mine(1)  # one confirmation: seen, not final
-        time.sleep(0.5)      # several poll rounds see it unconfirmed
-        seen = self.topup(key, tid)  # sighted, not credited (test_topup_progress has the rest)
-        self.assertEqual((seen["status"], seen["confirming"]["tx_id"], seen["deposit"]),
-                         ("confirming", gone["tx_hash"], None))
+        # The watcher must have sighted it (recorded as unconfirmed) before the reorg.
+        seen = self.wait_status(key, tid, "confirming")  # test_topup_progress has the rest
+        self.assertEqual((seen["confirming"]["tx_id"], seen["deposit"]), (gone["tx_hash"], None))
+        self.assertEqual(self.sightings(gone["tx_hash"]), ["seen"])
         self.devnet.revert(snap)
         self.devnet.mine(5)  # the old block numbers are final now, with other blocks
+        # Then the sighting is marked reorged: its block is final and holds no such transfer.
+        deposit_harness.wait_until(lambda: self.sightings(gone["tx_hash"]) == ["reorged"],
+                                   deposit_harness.CREDIT_TIMEOUT,
+                                   what="the sighting is marked reorged")
         # A control transfer after those blocks: once it is recorded, the watcher has passed the
         # reorged block.
         control = self.devnet.transfer("901.23", token=6, sender=1)
@@ -245,6 +250,12 @@ class CreditTest(ChainTestCase):
         self.assertBalance(key, amount)
         self.assertEqual(self.rows_of(gone["tx_hash"]), [])
         self.assertEqual(len(self.rows_of(paid["tx_hash"])), 1)
+
+    def sightings(self, tx_hash):
+        """The statuses of tx_hash's unconfirmed_transfers rows on net(6)."""
+        return [r[0] for r in psql(
+            "SELECT status FROM unconfirmed_transfers WHERE network = '%s' AND tx_id = '%s'"
+            % (self.net(), tx_hash))]
 
     def test_assign_unmatched_deposit_with_the_cli(self):
         k = self.new_key("assign-cli")
