@@ -76,10 +76,8 @@ class DeepReorgTest(ChainTestCase):
         self.assertEqual(b["block_number"], a["block_number"])  # the same height, another block
         self.devnet.mine(4)  # longer than the replaced chain: the kept block height exists again
         if while_down:
-            self.daemon.start()
-        wait_until(lambda: self.deep_reorgs() > (0 if while_down else before), CREDIT_TIMEOUT,
-                   what="instamarket_deep_reorgs_total counts the reorg")
-        return a, b
+            self.daemon.start()  # its counters start again from 0
+        return a, b, (0 if while_down else before)
 
     def new_intent(self, name, requested):
         k = self.new_key(name)
@@ -88,7 +86,7 @@ class DeepReorgTest(ChainTestCase):
         k["amount"] = created["amount_usdt"]
         return k
 
-    def check_vanished(self, a, b, key_a, key_b):
+    def check_vanished(self, a, b, key_a, key_b, reorgs_before):
         got_b = self.wait_status(key_b["api_key"], key_b["topup_id"], "credited_auto")
         self.assertEqual(got_b["deposit"]["tx_id"], b["tx_hash"])
         self.assertBalance(key_b["api_key"], key_b["amount"])
@@ -111,6 +109,7 @@ class DeepReorgTest(ChainTestCase):
         self.assertLess(alert["ancestor_height"], a["block_number"])
         self.assertNotEqual(alert["kept_hash"], alert["node_hash"])
         self.assertGreaterEqual(alert["vanished_deposits"], 1)
+        self.assertGreater(self.deep_reorgs(), reorgs_before)
         with open(self.daemon.log_path, encoding="utf-8", errors="replace") as f:
             log = f.read()
         self.assertIn(f"{self.net()}: DEEP REORG: block {alert['replaced_height']}", log)
@@ -119,16 +118,16 @@ class DeepReorgTest(ChainTestCase):
     def test_a_replaced_final_block_flags_its_deposit_and_credits_the_replacement(self):
         key_a = self.new_intent("vanished", "31.00")
         key_b = self.new_intent("replacement", "32.00")
-        a, b = self.reorg_replacing(key_a, key_a["amount"], key_b, key_b["amount"],
+        a, b, reorgs_before = self.reorg_replacing(key_a, key_a["amount"], key_b, key_b["amount"],
                                     sender_a=1, sender_b=2, while_down=False)
-        self.check_vanished(a, b, key_a, key_b)
+        self.check_vanished(a, b, key_a, key_b, reorgs_before)
 
     def test_a_kill_9_during_the_reorg_ends_the_same(self):
         key_a = self.new_intent("vanished-kill", "33.00")
         key_b = self.new_intent("replacement-kill", "34.00")
-        a, b = self.reorg_replacing(key_a, key_a["amount"], key_b, key_b["amount"],
+        a, b, reorgs_before = self.reorg_replacing(key_a, key_a["amount"], key_b, key_b["amount"],
                                     sender_a=3, sender_b=4, while_down=True)
-        self.check_vanished(a, b, key_a, key_b)
+        self.check_vanished(a, b, key_a, key_b, reorgs_before)
 
     def send_fixed_transfer(self, amount, sender):
         """TestUSDT6 `amount` from sender to the master with fixed fees and gas, through the
@@ -167,14 +166,13 @@ class DeepReorgTest(ChainTestCase):
         self.assertEqual(again["tx_hash"], a["tx_hash"])
         self.assertEqual(again["block_number"], a["block_number"] + 1)
         self.devnet.mine(4)
-        wait_until(lambda: self.deep_reorgs() > before, CREDIT_TIMEOUT,
-                   what="instamarket_deep_reorgs_total counts the reorg")
         row = self.wait_reorg_status(a["tx_hash"], "remined")
         self.assertEqual((row["status"], row["block"]), ("credited", again["block_number"]))
         self.assertEqual(len(self.rows_of(a["tx_hash"])), 1)
         self.assertBalance(k["api_key"], k["amount"])
         self.assertEqual(len([x for x in self.audit_items("deposits.remined")
                               if x["details"].get("deposit_id") == row["id"]]), 1)
+        self.assertGreater(self.deep_reorgs(), before)
 
 
 if __name__ == "__main__":
