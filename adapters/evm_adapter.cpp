@@ -159,15 +159,7 @@ class EvmAdapter final : public ChainAdapter {
   Result<std::optional<std::string>> FreshBlockHash(std::int64_t number) {
     auto reply = rpc_.Call("eth_getBlockByNumber", {Hex(number), false});
     if (!reply) return reply.error();
-    if (reply->is_null()) return std::optional<std::string>{};
-    if (!reply->is_object() || !JsonField(*reply, "hash").is_string())
-      return Garbage("no hash for block " + std::to_string(number));
-    auto reported = ParseEvmQuantity(JsonField(*reply, "number"), "block number");
-    if (!reported) return reported.error();
-    if (*reported != number) return Garbage("asked for block " + std::to_string(number));
-    std::string hash = Lower(JsonField(*reply, "hash").get<std::string>());
-    if (!IsEvmBlockHash(hash)) return Garbage("block " + std::to_string(number) + "'s hash");
-    return std::optional<std::string>{hash};
+    return ParseBlockHashReply(*reply, number);
   }
 
   struct BlockInfo {

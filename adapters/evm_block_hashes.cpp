@@ -4,6 +4,9 @@
 #include <charconv>
 #include <sstream>
 
+#include "adapters/evm_adapter.h"
+#include "adapters/json_field.h"
+
 namespace instamarket {
 namespace {
 
@@ -80,6 +83,23 @@ Status ScannedBlockHashes::Keep(std::int64_t height, const std::string& hash) {
 
 void ScannedBlockHashes::DropAbove(std::int64_t height) {
   while (!blocks_.empty() && blocks_.back().height > height) blocks_.pop_back();
+}
+
+Result<std::optional<std::string>> ParseBlockHashReply(const nlohmann::json& reply,
+                                                       std::int64_t height) {
+  auto garbage = [&](const std::string& what) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "unexpected RPC reply: block " + std::to_string(height) + ": " + what);
+  };
+  if (reply.is_null()) return std::optional<std::string>{};
+  if (!reply.is_object() || !JsonField(reply, "hash").is_string()) return garbage("no hash");
+  auto number = ParseEvmQuantity(JsonField(reply, "number"), "block number");
+  if (!number) return number.error();
+  if (*number != height) return garbage("another block's number");
+  std::string hash = JsonField(reply, "hash").get<std::string>();
+  for (char& c : hash) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!IsEvmBlockHash(hash)) return garbage("a hash that is not 32 bytes of hex");
+  return std::optional<std::string>{hash};
 }
 
 Result<std::optional<DeepReorg>> FindDeepReorg(const ScannedBlockHashes& kept,

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,12 @@ class ScannedBlockHashes {
 // "0x" + 64 lowercase hex digits: a hash from a node that is not one is garbage, never a
 // reorg.
 bool IsEvmBlockHash(const std::string& s);
+
+// A node's answer to eth_getBlockByNumber(height, false): the block's hash (lowercased), or
+// nullopt for null (no such block). kUnavailable for anything else: not an object, no hash,
+// another block's number, a hash that is not 32 bytes of hex. A hostile answer is never a reorg.
+Result<std::optional<std::string>> ParseBlockHashReply(const nlohmann::json& reply,
+                                                       std::int64_t height);
 
 // The node's canonical hash of the block at `height`, asked fresh (never from a cache), or
 // nullopt when the node has no block there (yet). kUnavailable when the call fails.

@@ -67,6 +67,28 @@ TEST(EvmBlockHashesTest, ThinsTheOlderHalfKeepingTheOldest) {
   EXPECT_LT(kept.Encode().size(), 10'000u);
 }
 
+TEST(EvmBlockHashesTest, ReadsABlockHashOnlyFromAWellFormedReply) {
+  const std::string hash = H('a', 7);
+  auto ok = ParseBlockHashReply({{"number", "0x7"}, {"hash", hash}}, 7);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(**ok, hash);
+  std::string upper = "0x" + std::string(64, 'A');
+  EXPECT_EQ(**ParseBlockHashReply({{"number", "0x7"}, {"hash", upper}}, 7),
+            "0x" + std::string(64, 'a'));
+  EXPECT_FALSE(*ParseBlockHashReply(nullptr, 7));  // no such block (yet)
+  for (const nlohmann::json& bad : std::vector<nlohmann::json>{
+           "0x7", nlohmann::json::array(), {{"number", "0x7"}},
+           {{"number", "0x8"}, {"hash", hash}},            // another block
+           {{"number", "0x7"}, {"hash", "0x1234"}},        // not 32 bytes
+           {{"number", "0x7"}, {"hash", 7}},               // not a string
+           {{"number", "0x7"}, {"hash", "0x" + std::string(64, 'g')}},
+           {{"hash", hash}}}) {
+    auto got = ParseBlockHashReply(bad, 7);
+    ASSERT_FALSE(got.ok()) << bad.dump();
+    EXPECT_EQ(got.error().code, ErrorCode::kUnavailable) << bad.dump();
+  }
+}
+
 TEST(EvmBlockHashesTest, AContinuingChainIsNoReorg) {
   FakeNode node;
   node.Mine('a', 0, 20);
