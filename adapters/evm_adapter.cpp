@@ -6,6 +6,7 @@
 #include <charconv>
 #include <map>
 
+#include "adapters/evm_block_hashes.h"
 #include "adapters/json_field.h"
 #include "adapters/json_rpc_client.h"
 #include "metrics/metrics.h"
@@ -120,6 +121,13 @@ class EvmAdapter final : public ChainAdapter {
     batch.head = head;
     batch.final_height = final_height;
     batch.next = cursor;
+    // Deep reorgs: the kept hashes of scanned blocks against the node (evm_block_hashes.h).
+    ScanContinuity continuity([this](std::int64_t h) { return FreshBlockHash(h); });
+    if (auto begun = continuity.Begin(cursor, final_height, batch); !begun) return begun.error();
+    if (batch.deep_reorg) {
+      blocks_.clear();  // cached hashes of replaced blocks
+      return batch;
+    }
     if (cursor.position <= final_height) {
       std::int64_t from = cursor.position;
       for (;;) {
@@ -138,6 +146,7 @@ class EvmAdapter final : public ChainAdapter {
                      to - from + 1, range_);
       }
     }
+    if (auto ended = continuity.End(cursor, batch); !ended) return ended.error();
     batch.reached_final_head = batch.next.position > final_height;
     if (batch.reached_final_head && head > final_height) {
       // Best effort: sightings only inform; the final scan decides.
@@ -200,6 +209,13 @@ class EvmAdapter final : public ChainAdapter {
     auto final_height = ParseEvmQuantity(JsonField(*block, "number"), "block number");
     if (!final_height) return final_height.error();
     return std::pair{*head, std::min(*head, *final_height)};
+  }
+
+  // The node's hash of block `number` now (no cache), nullopt when it has none there.
+  Result<std::optional<std::string>> FreshBlockHash(std::int64_t number) {
+    auto reply = rpc_.Call("eth_getBlockByNumber", {Hex(number), false});
+    if (!reply) return reply.error();
+    return ParseBlockHashReply(*reply, number);
   }
 
   struct BlockInfo {

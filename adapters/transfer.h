@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,17 @@ struct Transfer {
   std::string memo;               // a comment sent with the transfer (TON), for finance
 };
 
+// The chain replaced blocks already scanned as final (a reorg deeper than the configured
+// finality; EVM only): the batch's `next` goes back to the block above `ancestor_height`.
+struct ChainReorg {
+  std::int64_t replaced_height = 0;
+  std::string kept_hash;  // what had been scanned there
+  std::string node_hash;  // what the node has there now
+  std::int64_t ancestor_height = 0;
+  std::string ancestor_hash;  // empty when no kept block was still there (ancestor_found false)
+  bool ancestor_found = true;
+};
+
 struct ChainBatch {
   std::vector<Transfer> final_transfers;  // between the cursor and `next`, all final
   ChainCursor next;
@@ -31,6 +43,10 @@ struct ChainBatch {
   std::int64_t final_height = 0;
   bool reached_final_head = false;    // nothing final is left to scan right now
   std::vector<Transfer> unconfirmed;  // seen above the final height (when at the final head)
+  std::optional<ChainReorg> deep_reorg;  // set on the batch that moves the cursor back
+  // Positions below this were scanned as final before (a re-scan after a deep reorg): a deposit
+  // recorded there that final_transfers no longer holds has vanished. 0 when not re-scanning.
+  std::int64_t rescanning_below = 0;
 };
 
 }  // namespace instamarket

@@ -17,6 +17,7 @@
 #include "core/json_writer.h"
 #include "core/log_context.h"
 #include "ledger/key_store.h"
+#include "metrics/chain_alerts.h"
 #include "metrics/metrics.h"
 
 namespace instamarket {
@@ -233,6 +234,10 @@ std::optional<HttpResponse> ApiService::Serve(Call& call, bool may_block) {
     if (!db_.healthy()) {
       return JsonResponse(503, R"({"status":"not_ready","reason":"database unreachable"})");
     }
+    // Still ready (it serves), but what operators must see is shown (metrics/chain_alerts.h).
+    std::string alerts = ChainAlerts::Get().JsonItems();
+    if (!alerts.empty())
+      return JsonResponse(200, R"({"status":"ready","chain_alerts":[)" + alerts + "]}");
     return JsonResponse(200, R"({"status":"ready"})");
   }
 

@@ -175,7 +175,7 @@ HttpResponse HandleAdminListDeposits(const HandlerContext& ctx) {
   std::vector<FieldError> errors;
   auto status = params->Text("status", 20, errors).value_or("all");
   if (!DepositStore::IsListFilter(status)) {
-    errors.push_back({"status", "must be all, unmatched, credited_short or external"});
+    errors.push_back({"status", "must be all, unmatched, credited_short, external or reorged"});
   }
   auto limit = params->Integer("limit", 100, 1, 10000, errors);
   if (!errors.empty()) return ValidationProblem(errors);

@@ -42,7 +42,13 @@ void WriteDepositJson(JsonWriter& json, const DepositRow& d) {
     json.String(d.memo);
   else
     json.Null();
-  json.Field("detected_at", d.detected_at).EndObject();
+  json.Field("detected_at", d.detected_at);
+  json.Key("reorg_status");  // vanished | remined: a deep reorg replaced its block
+  if (d.reorg_status)
+    json.String(*d.reorg_status);
+  else
+    json.Null();
+  json.EndObject();
 }
 
 }  // namespace instamarket

@@ -266,10 +266,10 @@ int DepositsList(Database& db, const CommandArgs& args) {
     return PrintUsageError(
         "usage: admin deposits list [--unmatched | --status S] [--format json|csv] [--limit N]");
   }
-  // --status: all | unmatched | credited_short | external; --unmatched is --status unmatched.
+  // --status: all | unmatched | credited_short | external | reorged; --unmatched is --status unmatched.
   std::string status = args.One("status").value_or(args.Has("unmatched") ? "unmatched" : "all");
   if (!DepositStore::IsListFilter(status)) {
-    return PrintUsageError("--status must be all, unmatched, credited_short or external");
+    return PrintUsageError("--status must be all, unmatched, credited_short, external or reorged");
   }
   std::int64_t limit = 1000;
   if (auto text = args.One("limit")) {
@@ -287,14 +287,15 @@ int DepositsList(Database& db, const CommandArgs& args) {
   }
   std::string csv =
       "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,memo,"
-      "matched_by,credited_short\n";
+      "matched_by,credited_short,reorg_status\n";
   for (const auto& d : *rows) {
     csv += std::to_string(d.id) + "," + CsvField(d.network) + "," + CsvField(d.tx_id) + "," +
            std::to_string(d.event_index) + "," + CsvField(d.from) + "," + CsvField(d.to) + "," +
            d.amount.ToJsonNumber() + "," + std::to_string(d.block_number) + "," +
            std::to_string(d.block_time) + "," + d.status + "," + d.reason.value_or("") + "," +
            (d.key_id ? std::to_string(*d.key_id) : "") + "," + CsvField(d.memo) + "," +
-           d.matched_by.value_or("") + "," + (d.short_paid ? "true" : "false") + "\n";
+           d.matched_by.value_or("") + "," + (d.short_paid ? "true" : "false") + "," +
+           d.reorg_status.value_or("") + "\n";
   }
   std::fwrite(csv.data(), 1, csv.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailed;

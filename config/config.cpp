@@ -538,15 +538,23 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
   }
   if (n.kind == "evm") {
     if (node["confirmations"]) {
+      // 0 would take the head block as final: any reorg at all would be missed.
       n.confirmations =
           static_cast<int>(ReadInt(node["confirmations"], at + ".confirmations", 0, 100000));
+      if (n.confirmations == 0) {
+        Fail(at + ".confirmations",
+             "must be at least 1 (0 takes the head block as final, so every reorg would be "
+             "missed); use finality: finalized where the node has the tag");
+      }
     } else if (node["finality"]) {
       n.finality = ReadString(node["finality"], at + ".finality", false);
       if (n.finality != "finalized" && n.finality != "safe") {
         Fail(at + ".finality", "must be finalized or safe, got \"" + n.finality + "\"");
       }
     } else {
-      Fail(at, "needs confirmations: N or finality: finalized|safe");
+      // The node's own notion of final, where the chain has one (every EVM client since the
+      // Merge answers the tag; one that does not fails the poll rather than guessing).
+      n.finality = "finalized";
     }
   } else {
     // Each of these chains has one notion of final, which its adapter always waits for.

@@ -285,6 +285,85 @@ Result<std::pair<int, int>> RecordDeposits(pqxx::work& tx, const std::string& ne
   return std::pair{credited, unmatched};
 }
 
+ReorgedDeposit ReadReorged(const pqxx::row& r) {
+  return ReorgedDeposit{r[0].as<std::int64_t>(), r[1].as<std::string>(),
+                        r[2].as<std::int64_t>(), r[3].as<std::int64_t>(),
+                        r[4].as<std::string>(),  Money::FromMicros(r[5].as<std::int64_t>())};
+}
+
+void AuditReorged(pqxx::work& tx, const std::string& network, const char* action,
+                  const ReorgedDeposit& d, const std::string& block_hash) {
+  JsonWriter json;
+  json.BeginObject()
+      .Field("deposit_id", d.id)
+      .Field("network", network)
+      .Field("tx_id", d.tx_id)
+      .Field("event_index", d.event_index)
+      .Field("block_number", d.block_number)
+      .Field("block_hash", block_hash)
+      .Field("status", d.status)
+      .Field("amount_usdt", d.amount)
+      .EndObject();
+  WriteAudit(tx, "watcher:" + network, action, "deposit:" + std::to_string(d.id), json.str());
+}
+
+// Recorded transfers found again in another block (a deep reorg re-mined them, or brought back
+// one flagged vanished): the deposit follows its block and is flagged remined, credited once.
+std::vector<ReorgedDeposit> RecordRemined(pqxx::work& tx, const std::string& network,
+                                          const std::vector<const DepositInput*>& moved) {
+  PgArray tx_ids, indexes, blocks, hashes, times;
+  for (const DepositInput* d : moved) {
+    tx_ids.Add(d->tx_id);
+    indexes.Add(d->event_index);
+    blocks.Add(d->block_number);
+    hashes.Add(d->block_hash);
+    times.Add(d->block_time);
+  }
+  std::vector<ReorgedDeposit> out;
+  for (const auto& r : tx.exec_params(R"sql(
+      UPDATE deposits d SET block_number = v.block_number, block_hash = v.block_hash,
+             block_time = to_timestamp(v.block_time), reorg_status = 'remined',
+             reorged_at = now()
+        FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[])
+             AS v(tx_id, event_index, block_number, block_hash, block_time)
+       WHERE d.network = $1 AND d.tx_id = v.tx_id AND d.event_index = v.event_index
+      RETURNING d.id, d.tx_id, d.event_index, d.block_number, d.status, d.amount,
+                d.block_hash)sql",
+                                      network, tx_ids.str(), indexes.str(), blocks.str(),
+                                      hashes.str(), times.str())) {
+    out.push_back(ReadReorged(r));
+    AuditReorged(tx, network, "deposits.remined", out.back(), r[6].as<std::string>());
+  }
+  return out;
+}
+
+// A re-scan of [from, to) after a deep reorg: deposits recorded there that the chain no longer
+// holds are flagged vanished (a credited one stays credited for finance to decide; the database
+// refuses to credit an unmatched one from now on) and audited.
+std::vector<ReorgedDeposit> RecordVanished(pqxx::work& tx, const std::string& network,
+                                           std::int64_t from, std::int64_t to,
+                                           const std::vector<DepositInput>& still_there) {
+  PgArray tx_ids, indexes;
+  for (const auto& d : still_there) {
+    tx_ids.Add(d.tx_id);
+    indexes.Add(d.event_index);
+  }
+  std::vector<ReorgedDeposit> out;
+  for (const auto& r : tx.exec_params(R"sql(
+      UPDATE deposits d SET reorg_status = 'vanished', reorged_at = now()
+       WHERE d.network = $1 AND d.block_number >= $2 AND d.block_number < $3
+         AND d.reorg_status IS DISTINCT FROM 'vanished'
+         AND NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::bigint[]) AS v(tx_id, event_index)
+                          WHERE v.tx_id = d.tx_id AND v.event_index = d.event_index)
+      RETURNING d.id, d.tx_id, d.event_index, d.block_number, d.status, d.amount,
+                d.block_hash)sql",
+                                      network, from, to, tx_ids.str(), indexes.str())) {
+    out.push_back(ReadReorged(r));
+    AuditReorged(tx, network, "deposits.vanished", out.back(), r[6].as<std::string>());
+  }
+  return out;
+}
+
 DepositRow ReadDeposit(const pqxx::row& r) {
   DepositRow d;
   d.id = r[0].as<std::int64_t>();
@@ -305,6 +384,7 @@ DepositRow ReadDeposit(const pqxx::row& r) {
   d.memo = r[15].as<std::string>();
   if (!r[16].is_null()) d.matched_by = r[16].as<std::string>();
   d.short_paid = r[17].as<bool>();
+  if (!r[18].is_null()) d.reorg_status = r[18].as<std::string>();
   return d;
 }
 
@@ -317,7 +397,8 @@ constexpr char kSelectDeposit[] = R"sql(
          -- then credited short: that short payment is not this deposit's.
          deposits.status <> 'unmatched'
            AND coalesce((SELECT t.status = 'credited_short' FROM topup_intents t
-                          WHERE t.id = deposits.intent_id), false)
+                          WHERE t.id = deposits.intent_id), false),
+         reorg_status
     FROM deposits)sql";
 
 }  // namespace
@@ -421,26 +502,44 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
     }
     BatchOutcome outcome;
 
-    // Transfers already recorded (the same range scanned again after a crash) change nothing.
+    // Transfers already recorded (the same range scanned again after a crash) change nothing,
+    // unless a deep reorg moved them to another block (remined: still counted once).
     std::vector<DepositInput> fresh;
+    std::vector<const DepositInput*> moved;
     if (!scan.final_transfers.empty()) {
-      std::set<std::pair<std::string, std::int64_t>> known;
+      // (tx id, index) -> where it was recorded, and whether a reorg took it away since.
+      std::map<std::pair<std::string, std::int64_t>, std::pair<std::string, bool>> known;
+      std::set<std::pair<std::string, std::int64_t>> in_batch;
       PgArray scanned_tx_ids;
       for (const auto& d : scan.final_transfers) scanned_tx_ids.Add(d.tx_id);
-      for (const auto& row :
-           tx.exec_params("SELECT tx_id, event_index FROM deposits WHERE network = $1 AND tx_id = "
-                          "ANY($2::text[])",
-                          network, scanned_tx_ids.str())) {
-        known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
+      for (const auto& row : tx.exec_params(
+               "SELECT tx_id, event_index, block_hash, reorg_status IS NOT DISTINCT FROM "
+               "'vanished' FROM deposits WHERE network = $1 AND tx_id = ANY($2::text[])",
+               network, scanned_tx_ids.str())) {
+        known[{row[0].as<std::string>(), row[1].as<std::int64_t>()}] = {row[2].as<std::string>(),
+                                                                        row[3].as<bool>()};
       }
       for (const auto& d : scan.final_transfers) {
-        // insert() also drops a transfer that a node listed twice in one answer.
-        if (!known.insert({d.tx_id, d.event_index}).second) {
+        // A transfer that a node listed twice in one answer counts once.
+        if (!in_batch.insert({d.tx_id, d.event_index}).second) {
           ++outcome.already_recorded;
-        } else {
-          fresh.push_back(d);
+          continue;
         }
+        auto it = known.find({d.tx_id, d.event_index});
+        if (it == known.end()) {
+          fresh.push_back(d);
+          continue;
+        }
+        ++outcome.already_recorded;
+        if (it->second.first != d.block_hash || it->second.second) moved.push_back(&d);
       }
+    }
+    if (!moved.empty()) outcome.remined = RecordRemined(tx, network, moved);
+    if (scan.rescanning_below > expected_cursor.position) {
+      outcome.vanished =
+          RecordVanished(tx, network, expected_cursor.position,
+                         std::min(scan.new_cursor.position, scan.rescanning_below),
+                         scan.final_transfers);
     }
 
     if (!fresh.empty()) {
@@ -509,7 +608,7 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
 
 bool DepositStore::IsListFilter(const std::string& filter) {
   return filter == "all" || filter == "unmatched" || filter == "credited_short" ||
-         filter == "external";
+         filter == "external" || filter == "reorged";
 }
 
 Result<std::vector<DepositRow>> DepositStore::List(const std::string& filter, int limit) {
@@ -521,6 +620,7 @@ Result<std::vector<DepositRow>> DepositStore::List(const std::string& filter, in
     std::string sql = std::string(kSelectDeposit) +
                       (filter == "unmatched"        ? " WHERE status = 'unmatched'"
                        : filter == "external"       ? " WHERE status = 'external'"
+                       : filter == "reorged"        ? " WHERE reorg_status IS NOT NULL"
                        : filter == "credited_short" ? " WHERE status <> 'unmatched' AND "
                                                       "intent_id IN (SELECT id FROM "
                                                       "topup_intents WHERE status = "
@@ -546,6 +646,11 @@ Result<AssignResult> DepositStore::Assign(std::int64_t deposit_id, std::int64_t 
     if (d.status != "unmatched") {
       return MakeError(ErrorCode::kFailedPrecondition,
                        "deposit " + std::to_string(deposit_id) + " is already " + d.status);
+    }
+    if (d.reorg_status == "vanished") {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "deposit " + std::to_string(deposit_id) +
+                           " vanished in a chain reorg: it is not on the chain any more");
     }
     if (d.amount.micros() <= 0 || d.reason == "amount_out_of_range") {
       return MakeError(ErrorCode::kFailedPrecondition,

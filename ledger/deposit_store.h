@@ -101,6 +101,20 @@ struct ScanResult {
   std::int64_t final_height = 0;
   std::vector<DepositInput> final_transfers;  // in the scanned range
   std::vector<DepositInput> unconfirmed;      // above the final height
+  // Positions below this were recorded as final by an earlier scan (ChainBatch's field of that
+  // name): deposits recorded in the scanned range below it that final_transfers no longer
+  // holds are flagged vanished. 0: not a re-scan.
+  std::int64_t rescanning_below = 0;
+};
+
+// A deposit whose block a deep reorg replaced, as RecordScan flagged it (for the alert's log).
+struct ReorgedDeposit {
+  std::int64_t id = 0;
+  std::string tx_id;
+  std::int64_t event_index = 0;
+  std::int64_t block_number = 0;  // where it was recorded (vanished) or is now (remined)
+  std::string status;             // credited | unmatched | ... as recorded
+  Money amount;
 };
 
 struct BatchOutcome {
@@ -108,6 +122,10 @@ struct BatchOutcome {
   int unmatched = 0;
   int already_recorded = 0;  // seen in an earlier batch (a replay after a crash)
   int reorged = 0;           // unconfirmed sightings whose block was replaced
+  // Recorded deposits a deep reorg took away (no longer in a re-scanned range) or moved (the
+  // same transfer in another block): flagged on the deposit and audited.
+  std::vector<ReorgedDeposit> vanished;
+  std::vector<ReorgedDeposit> remined;
 };
 
 struct DepositRow {
@@ -119,6 +137,7 @@ struct DepositRow {
   std::int64_t block_time = 0;
   std::string memo;
   std::string status;  // credited | assigned | claimed | unmatched | external
+  std::optional<std::string> reorg_status;  // vanished | remined (a deep reorg), else none
   std::optional<std::string> reason;
   std::optional<std::string> matched_by;  // credited: amount | fee (short) | memo
   bool short_paid = false;                // credited less than its intent asked for
@@ -154,11 +173,13 @@ class DepositStore {
                                   const ScanResult& scan, Money tolerance,
                                   const MatchFunction& match);
 
-  // Newest first. `filter`: all | unmatched | credited_short | external.
+  // Newest first. `filter`: all | unmatched | credited_short | external | reorged (a deep reorg
+  // took the deposit's block: vanished or remined).
   static bool IsListFilter(const std::string& filter);
   Result<std::vector<DepositRow>> List(const std::string& filter, int limit);
   // Credits an unmatched deposit to a key, once (the ledger entry shares the deposit's
-  // idempotency key); audited as "deposits.assign". kFailedPrecondition when not unmatched.
+  // idempotency key); audited as "deposits.assign". kFailedPrecondition when not unmatched, or
+  // when it vanished in a reorg.
   Result<AssignResult> Assign(std::int64_t deposit_id, std::int64_t key_id,
                               const std::string& reason, const std::string& actor);
 

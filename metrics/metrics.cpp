@@ -140,6 +140,22 @@ struct Metrics::Impl {
                      .Help("Final deposits recorded, per network and outcome (seen: all of "
                            "them; credited, unmatched), and reorged sightings")
                      .Register(*registry)),
+        deep_reorgs(prometheus::BuildCounter()
+                        .Name("instamarket_deep_reorgs_total")
+                        .Help("Reorgs deeper than the network's finality: blocks already "
+                              "scanned as final were replaced (alert on any increase)")
+                        .Register(*registry)),
+        deep_reorg_depth(prometheus::BuildGauge()
+                             .Name("instamarket_deep_reorg_depth_blocks")
+                             .Help("Depth of the last deep reorg, per network: from the newest "
+                                   "scanned block down to the newest one still on the chain")
+                             .Register(*registry)),
+        reorged_deposits(prometheus::BuildCounter()
+                             .Name("instamarket_reorged_deposits_total")
+                             .Help("Recorded deposits whose block a deep reorg replaced, per "
+                                   "network and outcome: vanished (flagged for finance), "
+                                   "remined (the same transfer in another block)")
+                             .Register(*registry)),
         rpc_errors(
             prometheus::BuildCounter()
                 .Name("instamarket_rpc_errors_total")
@@ -182,6 +198,9 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Gauge>& cursor;
   prometheus::Family<prometheus::Gauge>& lag;
   prometheus::Family<prometheus::Counter>& deposits;
+  prometheus::Family<prometheus::Counter>& deep_reorgs;
+  prometheus::Family<prometheus::Gauge>& deep_reorg_depth;
+  prometheus::Family<prometheus::Counter>& reorged_deposits;
   prometheus::Family<prometheus::Counter>& rpc_errors;
   prometheus::Family<prometheus::Counter>& webhooks;
   prometheus::Family<prometheus::Counter>& admin_auth_failures;
@@ -256,6 +275,19 @@ void Metrics::RecordScan(const std::string& network, std::int64_t head, std::int
     impl_->deposits.Add({{"network", network}, {"outcome", "unmatched"}}).Increment(unmatched);
   if (reorged)
     impl_->deposits.Add({{"network", network}, {"outcome", "reorged"}}).Increment(reorged);
+}
+
+void Metrics::RecordDeepReorg(const std::string& network, std::int64_t depth) {
+  impl_->deep_reorgs.Add({{"network", network}}).Increment();
+  impl_->deep_reorg_depth.Add({{"network", network}}).Set(static_cast<double>(depth));
+}
+
+void Metrics::RecordReorgedDeposits(const std::string& network, int vanished, int remined) {
+  if (vanished)
+    impl_->reorged_deposits.Add({{"network", network}, {"outcome", "vanished"}})
+        .Increment(vanished);
+  if (remined)
+    impl_->reorged_deposits.Add({{"network", network}, {"outcome", "remined"}}).Increment(remined);
 }
 
 void Metrics::RecordRpcError(const std::string& network, const std::string& endpoint) {

@@ -28,6 +28,11 @@ class Metrics {
   // Per network, after each recorded scan.
   void RecordScan(const std::string& network, std::int64_t head, std::int64_t final_height,
                   std::int64_t next_block, int credited, int unmatched, int reorged);
+  // A reorg deeper than the network's finality: replaced blocks we had scanned as final, down
+  // to `depth` blocks below the newest one scanned.
+  void RecordDeepReorg(const std::string& network, std::int64_t depth);
+  // Recorded deposits a deep reorg took away (vanished) or moved to another block (remined).
+  void RecordReorgedDeposits(const std::string& network, int vanished, int remined);
   void RecordRpcError(const std::string& network, const std::string& endpoint);
   // Whether this instance holds the network's watcher lease (checked before each poll).
   void RecordWatcherLeader(const std::string& network, bool leader);

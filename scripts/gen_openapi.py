@@ -159,7 +159,14 @@ schemas = {
     "Liveness": obj({"status": {"const": "alive"}}),
     "Readiness": obj({"status": {"type": "string", "enum": ["ready", "not_ready"]},
                       "reason": {"type": "string", "enum": ["shutting down", "database unreachable"],
-                                 "description": "Only with not_ready."}},
+                                 "description": "Only with not_ready."},
+                      "chain_alerts": {"type": "array", "description": "Only when a watcher raised one since the daemon started (the instance stays ready: it still serves). deep_reorg: a chain replaced blocks already taken as final; its deposits from vanished blocks are flagged (admin deposits list --status reorged).",
+                                       "items": obj({"network": {"type": "string"}, "alert": {"type": "string", "enum": ["deep_reorg"]},
+                                                     "at": UNIX, "count": {"type": "integer", "description": "Deep reorgs seen on the network since start."},
+                                                     "replaced_height": {"type": "integer", "format": "int64"}, "kept_hash": {"type": "string"}, "node_hash": {"type": "string"},
+                                                     "ancestor_height": {"type": "integer", "format": "int64"}, "ancestor_found": {"type": "boolean"},
+                                                     "vanished_deposits": {"type": "integer", "description": "Recorded deposits flagged vanished since start."}},
+                                                    required=["network", "alert", "at", "count", "replaced_height", "kept_hash", "node_hash", "ancestor_height", "ancestor_found", "vanished_deposits"])}},
                      required=["status"]),
     "Product": obj({
         "id": ID64, "sku": {"type": "string"}, "name": {"type": "string"}, "category": {"type": "string"},
@@ -277,6 +284,8 @@ schemas = {
         "credited_short": {"type": "boolean", "description": "Credited less than its intent asked for (an exchange fee, or a memo payment below the requested amount)."},
         "memo": {"type": ["string", "null"], "description": "The comment the sender attached (TON, Solana); null when none."},
         "detected_at": UNIX,
+        "reorg_status": {"type": ["string", "null"], "enum": ["vanished", "remined", None],
+                         "description": "A reorg deeper than the network's finality replaced the deposit's block (EVM): vanished (the transfer is no longer on the chain; a credited one stays credited until finance decides, an unmatched one can no longer be assigned or claimed) or remined (the same transfer is in another block now, counted once); null otherwise."},
     }),
     "DepositList": items_list("Deposit", "Deposits, newest first."),
     "ReservationRequest": {
@@ -633,8 +642,8 @@ paths["/api/admin/api-audit"] = {"get": op("adminListAudit", "List the last 50 a
 
 paths["/api/admin/deposits"] = {"get": op("adminListDeposits", "List deposits", ["Admin"], ADMIN_SEC,
     {"200": ok("Deposits, newest first.", S("DepositList"), headers=False), **admin_errors("422")},
-    params=[{"name": "status", "in": "query", "required": False, "description": "unmatched: only deposits awaiting manual assignment; credited_short: credited less than their intent asked for; external: paid a reservation of the website.",
-             "schema": {"type": "string", "enum": ["all", "unmatched", "credited_short", "external"], "default": "all"}}, P("AdminLimit")])}
+    params=[{"name": "status", "in": "query", "required": False, "description": "unmatched: only deposits awaiting manual assignment; credited_short: credited less than their intent asked for; external: paid a reservation of the website; reorged: a deep chain reorg replaced their block (reorg_status vanished or remined).",
+             "schema": {"type": "string", "enum": ["all", "unmatched", "credited_short", "external", "reorged"], "default": "all"}}, P("AdminLimit")])}
 
 paths["/api/admin/amount-reservations"] = {
     "post": op("adminCreateReservation", "Reserve an amount on a shared wallet", ["Admin"], ADMIN_SEC,

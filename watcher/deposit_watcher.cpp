@@ -12,6 +12,7 @@
 
 #include "core/printable_text.h"
 #include "ledger/watcher_lease.h"
+#include "metrics/chain_alerts.h"
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
 #include "watcher/amount_matcher.h"
@@ -62,9 +63,46 @@ ScanResult ToScanResult(const ChainBatch& batch) {
   scan.new_cursor = batch.next;
   scan.head = batch.head;
   scan.final_height = batch.final_height;
+  scan.rescanning_below = batch.rescanning_below;
   for (const auto& t : batch.final_transfers) scan.final_transfers.push_back(ToDepositInput(t));
   for (const auto& t : batch.unconfirmed) scan.unconfirmed.push_back(ToDepositInput(t));
   return scan;
+}
+
+// A reorg deeper than the finality: the one error log that names the heights and hashes, the
+// metrics, and /readyz's detail. Recording the batch then moves the cursor back.
+void AlertDeepReorg(const std::string& network, const ChainCursor& from, const ChainReorg& r) {
+  spdlog::error(
+      "{}: DEEP REORG: block {} was scanned as final with hash {}, the node now has {}; {}; "
+      "re-scanning from block {} (was {}). Deposits of replaced blocks that are gone will be "
+      "flagged vanished (admin deposits list --status reorged)",
+      network, r.replaced_height, r.kept_hash, r.node_hash,
+      r.ancestor_found ? "common ancestor at block " + std::to_string(r.ancestor_height) + " (" +
+                             r.ancestor_hash + ")"
+                       : "no kept block is still on the chain: blocks below " +
+                             std::to_string(r.ancestor_height + 1) + " are not re-checked",
+      r.ancestor_height + 1, from.position);
+  Metrics::Get().RecordDeepReorg(network, r.replaced_height - r.ancestor_height);
+  ChainAlerts::Get().RecordDeepReorg(
+      network, {r.replaced_height, r.kept_hash, r.node_hash, r.ancestor_height, r.ancestor_found});
+}
+
+void LogReorgedDeposits(const std::string& network, const BatchOutcome& outcome) {
+  for (const auto& d : outcome.vanished) {
+    spdlog::error(
+        "{}: deposit {} ({}#{}, {} USDT, {}) was in block {}, which a deep reorg replaced: "
+        "flagged vanished for finance",
+        network, d.id, d.tx_id, d.event_index, d.amount.ToJsonNumber(), d.status, d.block_number);
+  }
+  for (const auto& d : outcome.remined) {
+    spdlog::warn("{}: deposit {} ({}#{}, {}) is now in block {} after a reorg: flagged remined",
+                 network, d.id, d.tx_id, d.event_index, d.status, d.block_number);
+  }
+  if (!outcome.vanished.empty() || !outcome.remined.empty()) {
+    Metrics::Get().RecordReorgedDeposits(network, static_cast<int>(outcome.vanished.size()),
+                                         static_cast<int>(outcome.remined.size()));
+    ChainAlerts::Get().AddVanishedDeposits(network, static_cast<int>(outcome.vanished.size()));
+  }
 }
 
 }  // namespace
@@ -106,8 +144,12 @@ struct DepositWatcher::Impl {
         auto loaded = co_await RunBlocking(blocking, [&] { return LoadOrInitCursor(n); });
         if (loaded) {
           cursor = *loaded;
+          // An EVM cursor's state holds block hashes (kilobytes): only short states are shown.
           spdlog::info("{}: watching from position {}{}", id, cursor->position,
-                       cursor->state.empty() ? "" : " (" + cursor->state + ")");
+                       cursor->state.empty()        ? ""
+                       : cursor->state.size() > 200 ? " (" + std::to_string(cursor->state.size()) +
+                                                          " bytes of state)"
+                                                    : " (" + cursor->state + ")");
         } else {
           spdlog::warn("{}: cannot load the cursor: {}", id, loaded.error().message);
           co_await Sleep(n, backoff);
@@ -126,6 +168,7 @@ struct DepositWatcher::Impl {
         backoff = std::min<std::chrono::steady_clock::duration>(backoff * 2, kMaxBackoff);
         continue;
       }
+      if (batch->deep_reorg) AlertDeepReorg(id, *cursor, *batch->deep_reorg);
       ScanResult scan = ToScanResult(*batch);
       const ChainCursor& expected = *cursor;
       auto recorded = co_await RunBlocking(blocking, [&] {
@@ -144,6 +187,7 @@ struct DepositWatcher::Impl {
         continue;
       }
       backoff = kFirstBackoff;
+      LogReorgedDeposits(id, *recorded);
       if (recorded->credited || recorded->unmatched) {
         const double now =
             std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())

@@ -17,6 +17,7 @@ from decimal import Decimal
 import harness
 import deposit_harness
 from deposit_harness import ChainDaemon, ChainTestCase, FaultProxy, exact
+from order_harness import psql
 
 # How long we watch for something that must NOT happen (a second credit): many poll rounds.
 QUIET_SECONDS = 1.5
@@ -90,7 +91,7 @@ class CreditTest(ChainTestCase):
         lines = csv.stdout.splitlines()
         self.assertEqual(lines[0],
                          "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,"
-                         "memo,matched_by,credited_short")
+                         "memo,matched_by,credited_short,reorg_status")
         # This run's network only: a devnet makes the same transaction hashes on every run.
         mine = [line.split(",") for line in lines[1:]
                 if tx["tx_hash"] in line and f",{self.net()}," in line]
@@ -98,7 +99,7 @@ class CreditTest(ChainTestCase):
         self.assertEqual(mine[0], [str(row["id"]), self.net(), tx["tx_hash"], str(tx["log_index"]),
                                    self.devnet.sender(1), self.devnet.master, json_number(amount),
                                    str(tx["block_number"]), str(row["time"]), "credited", "",
-                                   str(k["key_id"]), "", "amount", "false"])
+                                   str(k["key_id"]), "", "amount", "false", ""])
 
         audits = [a for a in self.audit_items("topup.credited")
                   if a["details"].get("topup_id") == tid]
@@ -217,12 +218,16 @@ class CreditTest(ChainTestCase):
         snap = self.devnet.snapshot()
         gone = self.devnet.transfer(str(amount), token=6, sender=5)
         self.devnet.mine(1)  # one confirmation: seen, not final
-        time.sleep(0.5)      # several poll rounds see it unconfirmed
-        seen = self.topup(key, tid)  # sighted, not credited (test_topup_progress has the rest)
-        self.assertEqual((seen["status"], seen["confirming"]["tx_id"], seen["deposit"]),
-                         ("confirming", gone["tx_hash"], None))
+        # The watcher must have sighted it (recorded as unconfirmed) before the reorg.
+        seen = self.wait_status(key, tid, "confirming")  # test_topup_progress has the rest
+        self.assertEqual((seen["confirming"]["tx_id"], seen["deposit"]), (gone["tx_hash"], None))
+        self.assertEqual(self.sightings(gone["tx_hash"]), ["seen"])
         self.devnet.revert(snap)
         self.devnet.mine(5)  # the old block numbers are final now, with other blocks
+        # Then the sighting is marked reorged: its block is final and holds no such transfer.
+        deposit_harness.wait_until(lambda: self.sightings(gone["tx_hash"]) == ["reorged"],
+                                   deposit_harness.CREDIT_TIMEOUT,
+                                   what="the sighting is marked reorged")
         # A control transfer after those blocks: once it is recorded, the watcher has passed the
         # reorged block.
         control = self.devnet.transfer("901.23", token=6, sender=1)
@@ -245,6 +250,12 @@ class CreditTest(ChainTestCase):
         self.assertBalance(key, amount)
         self.assertEqual(self.rows_of(gone["tx_hash"]), [])
         self.assertEqual(len(self.rows_of(paid["tx_hash"])), 1)
+
+    def sightings(self, tx_hash):
+        """The statuses of tx_hash's unconfirmed_transfers rows on net(6)."""
+        return [r[0] for r in psql(
+            "SELECT status FROM unconfirmed_transfers WHERE network = '%s' AND tx_id = '%s'"
+            % (self.net(), tx_hash))]
 
     def test_assign_unmatched_deposit_with_the_cli(self):
         k = self.new_key("assign-cli")

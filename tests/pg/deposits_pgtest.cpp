@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <map>
+#include <optional>
 #include <chrono>
 #include <pqxx/pqxx>
 #include <set>
@@ -642,6 +644,80 @@ TEST_F(DepositsTest, SightingsMatchLikeDeposits) {
   EXPECT_EQ(confirming(*amount_only), "");
   EXPECT_EQ(confirming(*late), "");
   EXPECT_EQ(Balance(), 0);  // nothing is credited before finality
+}
+
+// After a reorg deeper than the finality the cursor goes back (the guard compares, it does not
+// order), and the re-scan below the high water flags what vanished, moves what was re-mined,
+// credits the replacement once, and never lets a vanished deposit be credited afterwards.
+TEST_F(DepositsTest, ADeepReorgRescanFlagsVanishedAndReminedDeposits) {
+  auto intent = db_->topups().Create(Request(21'000'000));
+  auto replacement = db_->topups().Create(Request(23'000'000));
+  ASSERT_TRUE(intent.ok() && replacement.ok());
+  const std::int64_t paid = intent->amount.micros();
+  ASSERT_TRUE(db_->deposits().InitCursor(network_, 10).ok());
+  ScanResult first{20, 22, 19,
+                   {Transfer("0xgone", paid, 12), Transfer("0xlost", 4'000'000, 13),
+                    Transfer("0xmoved", 5'000'000, 14), Transfer("0xkept", 6'000'000, 16)},
+                   {}};
+  ASSERT_EQ(Record(10, first)->credited, 1);
+  EXPECT_EQ(Balance(), paid);
+
+  // The adapter moves the cursor back to the common ancestor's next block.
+  ScanResult rewind{11, 22, 19, {}, {}};
+  ASSERT_TRUE(Record(20, rewind).ok());
+  EXPECT_EQ(**db_->deposits().LoadCursor(network_), 11);
+
+  // The re-scan of 11..17: 0xgone and 0xlost are not there any more, 0xmoved is one block
+  // higher in another block, 0xkept is where it was, a new transfer pays the other intent.
+  ScanResult rescan{18, 24, 17,
+                    {Transfer("0xmoved", 5'000'000, 15, "0xnewhash15"),
+                     Transfer("0xkept", 6'000'000, 16),
+                     Transfer("0xnew", replacement->amount.micros(), 12, "0xnewhash12")},
+                    {}};
+  rescan.rescanning_below = 20;
+  auto outcome = Record(11, rescan);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->credited, 1);
+  ASSERT_EQ(outcome->vanished.size(), 2u);
+  ASSERT_EQ(outcome->remined.size(), 1u);
+  EXPECT_EQ(outcome->remined[0].tx_id, "0xmoved");
+  EXPECT_EQ(outcome->remined[0].block_number, 15);
+  std::set<std::string> vanished;
+  for (const auto& d : outcome->vanished) vanished.insert(d.tx_id + ":" + d.status);
+  EXPECT_EQ(vanished, (std::set<std::string>{"0xgone:credited", "0xlost:unmatched"}));
+  // The vanished credit is flagged, not reversed; the replacement is credited once.
+  EXPECT_EQ(Balance(), paid + replacement->amount.micros());
+
+  std::map<std::string, std::optional<std::string>> flags;
+  std::int64_t lost_id = 0;
+  auto listed = db_->deposits().List("reorged", 1000);
+  ASSERT_TRUE(listed.ok());
+  for (const auto& r : *listed) {
+    if (r.network != network_) continue;
+    flags[r.tx_id] = r.reorg_status;
+    if (r.tx_id == "0xlost") lost_id = r.id;
+  }
+  EXPECT_EQ(flags, (std::map<std::string, std::optional<std::string>>{
+                       {"0xgone", "vanished"}, {"0xlost", "vanished"}, {"0xmoved", "remined"}}));
+
+  // A vanished unmatched deposit can no longer be assigned (nor claimed: the database refuses).
+  auto assigned = db_->deposits().Assign(lost_id, key_id_, "ticket", "test");
+  ASSERT_FALSE(assigned.ok());
+  EXPECT_EQ(assigned.error().code, ErrorCode::kFailedPrecondition);
+  {
+    pqxx::connection conn(TestDatabaseUrl());
+    pqxx::work tx(conn);
+    EXPECT_THROW(tx.exec_params("UPDATE deposits SET status = 'assigned' WHERE id = $1", lost_id),
+                 pqxx::check_violation);
+  }
+  EXPECT_EQ(Balance(), paid + replacement->amount.micros());
+
+  // The rest of the re-scan (18..19, below the high water): what is flagged stays flagged once.
+  ScanResult rest{20, 24, 19, {}, {}};
+  rest.rescanning_below = 20;
+  auto again = Record(18, rest);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->vanished.empty());
 }
 
 TEST_F(DepositsTest, AssignCreditsAnUnmatchedDepositOnce) {

@@ -49,8 +49,21 @@ TEST(NetworkConfigTest, FinalityTagsAndLatest) {
   EXPECT_EQ(config->networks[0].start, "latest");
 }
 
+TEST(NetworkConfigTest, EvmDefaultsToTheFinalizedTag) {
+  auto config = LoadConfigText(Network(""));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->networks[0].finality, "finalized");
+  EXPECT_EQ(config->networks[0].confirmations, 0);
+}
+
+TEST(NetworkConfigTest, RefusesZeroConfirmations) {
+  std::string error = ErrorOf(Network("    confirmations: 0\n"));
+  EXPECT_NE(error.find("networks[0].confirmations: must be at least 1"), std::string::npos)
+      << error;
+  EXPECT_EQ(ErrorOf(Network("    confirmations: 1\n")), "");
+}
+
 TEST(NetworkConfigTest, ErrorsNameTheNetworkKey) {
-  EXPECT_NE(ErrorOf(Network("")).find("networks[0]: needs confirmations"), std::string::npos);
   EXPECT_NE(ErrorOf(Network("    confirmations: 1\n    finality: safe\n")).find("not both"),
             std::string::npos);
   EXPECT_NE(ErrorOf(Network("    finality: latest\n")).find("networks[0].finality"),
