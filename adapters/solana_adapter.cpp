@@ -6,6 +6,7 @@
 
 #include "adapters/json_field.h"
 #include "adapters/json_rpc_client.h"
+#include "adapters/solana_credited_amount.h"
 #include "core/solana_address.h"
 
 namespace instamarket {
@@ -305,16 +306,20 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
     }
   }
   if (!index) return std::optional<Transfer>{};
-  std::string owner;
-  auto pre = TokenBalance(JsonField(meta, "preTokenBalances"), *index, network.token, nullptr);
-  auto post = TokenBalance(JsonField(meta, "postTokenBalances"), *index, network.token, &owner);
-  if (!pre || !post || *post <= *pre) return std::optional<Transfer>{};
+  // Tokens that arrived while the account was someone else's (it changed hands in this
+  // transaction, or it is a listed account of another owner) are not ours.
+  if (auto owner = OwnerIn(JsonField(meta, "postTokenBalances"), *index);
+      !owner.empty() && !network.address.empty() && owner != network.address)
+    return std::optional<Transfer>{};
+  auto amount = SolanaCreditedAmount(result, *index, token_account, network.token);
+  if (!amount) return MakeError(amount.error().code, signature + ": " + amount.error().message);
+  if (!*amount) return std::optional<Transfer>{};
 
   Transfer t;
   t.tx_id = signature;
   t.event_index = 0;
   t.to = token_account;
-  t.amount = ChainAmount{std::to_string(*post - *pre), network.decimals};
+  t.amount = ChainAmount{std::to_string(**amount), network.decimals};
   t.block_number = JsonField(result, "slot").get<std::int64_t>();
   if (JsonField(result, "blockTime").is_number_integer())
     t.block_time = JsonField(result, "blockTime").get<std::int64_t>();
