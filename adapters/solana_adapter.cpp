@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "adapters/json_field.h"
-#include "adapters/json_rpc_client.h"
 #include "adapters/solana_credited_amount.h"
+#include "adapters/solana_rpc.h"
 #include "core/solana_address.h"
 
 namespace instamarket {
@@ -142,20 +142,24 @@ class SolanaAdapter final : public ChainAdapter {
       : network_(network),
         token_account_(std::move(token_account)),
         page_limit_(network.page_size > 0 ? network.page_size : kMaxSignaturesPerPage),
-        // Solana's node errors ("node is behind", rate limits) are that node's: fail over.
-        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms), false) {}
+        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)) {}
 
   Result<ChainCursor> InitialCursor() override {
     if (IsSolanaSignature(network_.start)) {
-      auto statuses = rpc_.Call("getSignatureStatuses", {nlohmann::json::array({network_.start}),
-                                                         {{"searchTransactionHistory", true}}});
+      // A node that does not know it (history cut off, behind) is refused: the next is asked.
+      auto statuses = rpc_.Call(
+          "getSignatureStatuses",
+          {nlohmann::json::array({network_.start}), {{"searchTransactionHistory", true}}}, false,
+          [&](const nlohmann::json& r) -> std::optional<std::string> {
+            const auto& value = JsonField(r, "value");
+            if (!value.is_array() || value.empty() || !value[0].is_object() ||
+                !JsonField(value[0], "slot").is_number_integer())
+              return "start signature " + network_.start + " is not known to the node (yet)";
+            return std::nullopt;
+          });
       if (!statuses) return statuses.error();
-      const auto& value = JsonField((*statuses), "value");
-      if (!value.is_array() || value.empty() || !value[0].is_object() ||
-          !JsonField(value[0], "slot").is_number_integer())
-        return MakeError(ErrorCode::kUnavailable,
-                         "start signature " + network_.start + " is not known to the node (yet)");
-      return ChainCursor{JsonField(value[0], "slot").get<std::int64_t>(), network_.start};
+      return ChainCursor{JsonField(JsonField(*statuses, "value")[0], "slot").get<std::int64_t>(),
+                         network_.start};
     }
     if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
     auto newest = SignaturesPage("", "", 1, 0);
@@ -246,31 +250,90 @@ class SolanaAdapter final : public ChainAdapter {
           return Garbage("signatures not listed newest first");
         out.push_front(std::move(s));
       }
-      if (below || page->size() < static_cast<std::size_t>(page_limit_)) break;
+      if (below) return out;  // the node's history reaches below the cursor
+      if (page->size() < static_cast<std::size_t>(page_limit_)) break;
       if (out.front().signature == before) return Garbage("paging did not move back");
       before = out.front().signature;
       before_slot = out.front().slot;
     }
+    // A short page reads as "reached the cursor", but a node whose history is cut off (a short
+    // ledger, a fresh snapshot) lists short too, and the cursor would move past what it never
+    // had. Proven, or this node is unable and the next is asked.
+    auto proven = ProveReached(from, out.empty() ? std::string() : out.front().signature);
+    if (!proven) return proven.error();
     return out;
   }
 
+  // That nothing lies between the cursor and `oldest` (the oldest signature listed, or "" when
+  // none was), asked of one node in one batch: the signature just before `oldest` is the
+  // cursor's own; for a cursor without a signature (a start slot, a new account), there is none
+  // at or above the cursor's slot and the node's history (getFirstAvailableBlock) begins at or
+  // below that slot. A node that cannot show it is refused and the next endpoint asked; one that
+  // shows a signature the listing did not have makes the listing start again (kUnavailable).
+  Result<Unit> ProveReached(const ChainCursor& from, const std::string& oldest) {
+    nlohmann::json options = {{"commitment", "finalized"}, {"limit", 1}};
+    if (!oldest.empty()) options["before"] = oldest;
+    const bool by_signature = !from.state.empty();
+    auto answers = rpc_.Batch(
+        {{"getFirstAvailableBlock", nlohmann::json::array()},
+         {"getSignaturesForAddress", {token_account_, options}}},
+        [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
+          const auto& first = r[0];
+          const auto& older = r[1];
+          if (!first.is_number_integer() || !older.is_array()) return "not a slot and a list";
+          if (!older.empty() && (!JsonField(older[0], "signature").is_string() ||
+                                 !JsonField(older[0], "slot").is_number_integer()))
+            return "a signature entry without signature or slot";
+          bool reaches = by_signature ? !older.empty() &&
+                                            JsonField(older[0], "slot").get<std::int64_t>() >=
+                                                from.position
+                                      : first.get<std::int64_t>() <= from.position;
+          if (!reaches)
+            return "its history (from slot " + first.dump() + ") does not reach the cursor (slot " +
+                   std::to_string(from.position) + (by_signature ? ", " + from.state : "") + ")";
+          return std::nullopt;
+        });
+    if (!answers) return answers.error();
+    const auto& older = (*answers)[1];
+    bool reached = by_signature ? JsonField(older[0], "signature") == from.state
+                                : older.empty() ||
+                                      JsonField(older[0], "slot").get<std::int64_t>() < from.position;
+    if (!reached)
+      return MakeError(ErrorCode::kUnavailable,
+                       "a node lists " + JsonField(older[0], "signature").dump() +
+                           " between the cursor and the listing: listing again");
+    return Unit{};
+  }
+
   Result<std::optional<Transfer>> Fetch(const Signature& s) {
-    auto tx = rpc_.Call("getTransaction", {s.signature,
-                                           {{"encoding", "jsonParsed"},
-                                            {"commitment", "finalized"},
-                                            {"maxSupportedTransactionVersion", 0}}});
+    std::optional<Result<std::optional<Transfer>>> parsed;
+    auto tx = rpc_.Call(
+        "getTransaction",
+        {s.signature,
+         {{"encoding", "jsonParsed"}, {"commitment", "finalized"}, {"maxSupportedTransactionVersion", 0}}},
+        // Listed as finalized but not served yet (this node behind): another node, or this one
+        // later; never skipped.
+        /*null_is_missing=*/true,
+        // Another transaction than the one asked for, or one whose amount this node's answer
+        // does not tell, is this node's fault: ask the next.
+        [&](const nlohmann::json& result) -> std::optional<std::string> {
+          const auto& signatures = JsonField(JsonField(result, "transaction"), "signatures");
+          if (!signatures.is_array() || signatures.empty() || signatures[0] != s.signature)
+            return "a transaction other than " + s.signature;
+          if (JsonField(result, "slot") != s.slot)
+            return s.signature + " at another slot than listed";
+          parsed = ParseSolanaTransaction(result, s.signature, token_account_, network_);
+          if (!*parsed) return parsed->error().message;
+          return std::nullopt;
+        });
     if (!tx) return tx.error();
-    if (tx->is_null()) {
-      // Listed as finalized but not served yet (another node behind): try again later.
-      return MakeError(ErrorCode::kUnavailable, "transaction " + s.signature + " not found yet");
-    }
-    return ParseSolanaTransaction(*tx, s.signature, token_account_, network_);
+    return std::move(*parsed);
   }
 
   NetworkConfig network_;
   std::string token_account_;
   int page_limit_;
-  JsonRpcClient rpc_;
+  SolanaRpc rpc_;
   std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
   std::deque<Signature> pending_;
 };

@@ -1,0 +1,198 @@
+"""Solana continuity and authenticity end to end: instamarketd watching fake Solana nodes
+(fake_chain.py) that fail like real ones, through the same watcher and ledger path as the other
+chains.
+
+- A node whose history is cut off (a short ledger) lists short; a short listing is not taken as
+  "reached the cursor" until a node proves it: with a complete node next to it the deposit below
+  the cut is credited, with the cut-off node alone the cursor stays until a complete one is back.
+- getTransaction answering null for a signature just listed, "minimum context slot has not been
+  reached" (-32016) and rate limits (429 with Retry-After): the deposit is credited once,
+  eventually, and never skipped.
+- An answer without the pre token balance of an account that existed credits what the transfer
+  moved, never the whole balance.
+"""
+
+import os
+import sys
+from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+from deposit_harness import ChainDaemon, wait_until  # noqa: E402
+from fake_chain import FakeChain, associated_token_account, b58encode  # noqa: E402
+from order_harness import psql  # noqa: E402
+
+TIMEOUT = 30
+SOL_USDT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB"
+SENDER = "8fusVwhgo4oS1fGpZKeRaXrJXQk9auKnAgcj9A97wR3t"
+
+
+def raw(amount):
+    return int(Decimal(str(amount)) * 1_000_000)
+
+
+def new_master():
+    """A fresh master wallet: each test watches accounts no other test sends to."""
+    return b58encode(os.urandom(32))
+
+
+class SolanaContinuityTest(harness.DaemonTestCase):
+    MODULE = "solana-continuity"
+
+    @classmethod
+    def setUpClass(cls):
+        harness.require_environment()
+        cls.chain = FakeChain().start()   # a complete node
+        cls.daemon = None
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.chain.stop()
+
+    def setUp(self):
+        pass  # each test starts its own daemon
+
+    # ----- helpers -------------------------------------------------------------------------
+
+    def node(self):
+        """Another node of the chain, stopped after the test."""
+        node = self.chain.solana_node()
+        self.addCleanup(node.stop)
+        return node
+
+    def watch(self, master, rpc, **keys):
+        """A daemon watching `master`'s USDT through the nodes `rpc`, stopped after the test."""
+        self.network = f"sol_{harness.RUN_ID}_{os.urandom(3).hex()}"
+        entry = {"id": self.network, "kind": "solana", "rpc": [n.url for n in rpc], "decimals": 6,
+                 "poll_interval_ms": 100, "page_size": 2, "start": 0, "rpc_timeout_ms": 5000,
+                 "token": SOL_USDT, "address": master}
+        entry.update(keys)
+        daemon = ChainDaemon([entry], log={"level": "info"})
+        daemon.start()
+        self.addCleanup(daemon.cleanup)
+        self.addCleanup(daemon.stop_and_check)
+        self.daemon = daemon
+        return daemon
+
+    def send(self, master, amount, account=None, **kw):
+        account = account or associated_token_account(master, SOL_USDT)
+        return self.chain.solana_add(account, master, SOL_USDT, raw(amount), SENDER, **kw)
+
+    def deposits(self):
+        return self.daemon.deposits(self.network)
+
+    def wait_deposit(self, tx_id):
+        def row():
+            rows = [r for r in self.deposits() if r["tx_id"] == tx_id]
+            return rows[0] if rows else None
+        return wait_until(row, TIMEOUT, interval=0.2, what=f"deposit {tx_id} is recorded")
+
+    def assertCountedOnce(self):
+        keys = [(r["tx_id"], r["index"]) for r in self.deposits()]
+        self.assertEqual(len(keys), len(set(keys)), "a transfer was recorded twice")
+
+    def cursor(self):
+        rows = psql(f"SELECT position, position_state FROM chain_cursors "
+                    f"WHERE network = '{self.network}'")
+        return tuple(rows[0]) if rows else None
+
+    # ----- a short listing is proven -------------------------------------------------------
+
+    PROOF = "getFirstAvailableBlock+getSignaturesForAddress"
+
+    def watch_then_cut(self, master, rpc, cut):
+        """Watches until a first deposit is taken (the cursor: its signature), then cuts `cut`'s
+        history off just above the next deposit: it never has `below`, only `above`."""
+        self.watch(master, rpc)
+        first = self.send(master, "0.99")
+        self.wait_deposit(first["signature"])
+        proofs = cut.count(self.PROOF)
+        cut.solana_history_from(self.chain.solana_slot + 14)  # solana_add: 7 slots each
+        below = self.send(master, "1.02")
+        above = self.send(master, "1.03")
+        self.assertEqual(above["slot"], self.chain.solana_slot)
+        self.assertGreater(above["slot"], below["slot"])
+        return first, below, above, proofs
+
+    def test_1_a_deposit_below_a_nodes_cut_off_history_is_credited_via_a_complete_node(self):
+        master = new_master()
+        cut = self.node()
+        first, below, above, proofs = self.watch_then_cut(master, [cut, self.chain], cut)
+        self.wait_deposit(above["signature"])
+        self.wait_deposit(below["signature"])
+        self.assertCountedOnce()
+        self.assertEqual(sorted(Decimal(str(r["amount_usdt"])) for r in self.deposits()),
+                         [Decimal("0.99"), Decimal("1.02"), Decimal("1.03")])
+        # The cut-off node was asked for the proof after the cut (and could not give it).
+        self.assertGreater(cut.count(self.PROOF), proofs)
+
+    def test_2_with_only_a_cut_off_node_the_cursor_stays_until_a_complete_one_is_back(self):
+        master = new_master()
+        cut = self.node()
+        first, below, above, proofs = self.watch_then_cut(master, [cut], cut)
+        # The watcher has listed several times since the cut (and been refused the proof).
+        listings = cut.count("getSignaturesForAddress")
+        wait_until(lambda: cut.count("getSignaturesForAddress") >= listings + 3, TIMEOUT,
+                   what="the cut-off node is listed again")
+        self.assertEqual([r["tx_id"] for r in self.deposits()], [first["signature"]])
+        self.assertEqual(self.cursor(), (str(first["slot"]), first["signature"]))
+        self.assertGreater(cut.count(self.PROOF), proofs)
+        cut.solana_history_from(0)  # the node has its whole history again
+        self.wait_deposit(below["signature"])
+        self.wait_deposit(above["signature"])
+        self.assertCountedOnce()
+
+    def test_3_a_start_slot_is_proven_too(self):
+        master = new_master()
+        floor = self.chain.solana_slot + 1
+        below = self.send(master, "3.02")  # above the start slot, below the node's cut
+        above = self.send(master, "3.03")
+        cut = self.node()
+        cut.solana_history_from(above["slot"])
+        self.watch(master, [cut, self.chain], start=floor)
+        self.wait_deposit(above["signature"])
+        self.wait_deposit(below["signature"])
+        self.assertCountedOnce()
+
+    # ----- nodes that fail like real ones ----------------------------------------------------
+
+    def check_fault(self, method, kind, n, amount):
+        """`n` faults in a row, more than one request's attempts over the endpoints (4): the poll
+        fails and the watcher must come back for the same signature."""
+        master = new_master()
+        node = self.node()
+        self.watch(master, [node])
+        first = self.send(master, "0.5")
+        self.wait_deposit(first["signature"])
+        node.solana_fault(method, n, kind)
+        tx = self.send(master, amount)
+        self.wait_deposit(tx["signature"])
+        self.assertEqual(node.solana_faults_served(kind), n)
+        after = self.send(master, "0.7")
+        self.wait_deposit(after["signature"])
+        self.assertCountedOnce()
+        self.assertEqual(len(self.deposits()), 3)
+
+    def test_4_a_transaction_not_served_yet_is_retried_never_skipped(self):
+        self.check_fault("getTransaction", "null", 6, "4.04")
+
+    def test_5_minimum_context_slot_not_reached_is_retried(self):
+        self.check_fault("getSignaturesForAddress", "min_context_slot", 6, "5.05")
+        self.check_fault("getTransaction", "min_context_slot", 6, "5.06")
+
+    def test_6_a_rate_limit_with_retry_after_is_waited_out(self):
+        self.check_fault("getTransaction", "rate_limit", 5, "6.06")
+
+    # ----- amounts ---------------------------------------------------------------------------
+
+    def test_7_a_missing_pre_balance_credits_the_transfer_not_the_balance(self):
+        master = new_master()
+        self.watch(master, [self.chain])
+        tx = self.send(master, "7.07", lost_pre=raw("500"))
+        row = self.wait_deposit(tx["signature"])
+        self.assertEqual(Decimal(str(row["amount_usdt"])), Decimal("7.07"))
+
+
+if __name__ == "__main__":
+    harness.main()
