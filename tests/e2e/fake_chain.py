@@ -374,8 +374,9 @@ class FakeChain:
 
     def solana_fault(self, method, n, kind, retry_after=1):
         """The next `n` requests calling `method` fail like real nodes: kind "null" (getTransaction
-        answers null: the node has not got it yet), "min_context_slot" (JSON-RPC error -32016) or
-        "rate_limit" (HTTP 429 with Retry-After: `retry_after` seconds)."""
+        answers null: the node has not got it yet), "min_context_slot" (JSON-RPC error -32016),
+        "rate_limit" (HTTP 429 with Retry-After: `retry_after` seconds), "other_transaction" or
+        "other_slot" (getTransaction answers another transaction, or this one at another slot)."""
         with self.lock:
             self._sol.faults.extend([(method, kind, retry_after)] * n)
 
@@ -419,6 +420,18 @@ class FakeChain:
                                   "data": {"contextSlot": self._solana_source().slot}}}
             if fault[1] == "null":
                 return {"jsonrpc": "2.0", "id": call.get("id"), "result": None}
+            if fault[1] in ("other_transaction", "other_slot"):
+                # A lying node: another transaction (twice the amount) for the one asked for, or
+                # the one asked for at another slot.
+                tx = copy.deepcopy(self._solana(call))
+                if tx and fault[1] == "other_slot":
+                    tx["slot"] += 1
+                elif tx:
+                    tx["transaction"]["signatures"] = [b58encode(os.urandom(64))]
+                    for b in tx["meta"]["postTokenBalances"]:
+                        if b["accountIndex"] == 2:
+                            b["uiTokenAmount"]["amount"] = str(2 * int(b["uiTokenAmount"]["amount"]))
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": tx}
         return {"jsonrpc": "2.0", "id": call.get("id"), "result": self._solana(call)}
 
     def _solana_send(self, handler, status, obj, headers=()):

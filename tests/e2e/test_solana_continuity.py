@@ -7,7 +7,8 @@ chains.
   the cut is credited, with the cut-off node alone the cursor stays until a complete one is back.
 - getTransaction answering null for a signature just listed, "minimum context slot has not been
   reached" (-32016) and rate limits (429 with Retry-After): the deposit is credited once,
-  eventually, and never skipped.
+  eventually, and never skipped. A node answering another transaction, or the one asked for at
+  another slot, is not believed.
 - An answer without the pre token balance of an account that existed credits what the transfer
   moved, never the whole balance.
 """
@@ -167,7 +168,9 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         self.wait_deposit(first["signature"])
         node.solana_fault(method, n, kind)
         tx = self.send(master, amount)
-        self.wait_deposit(tx["signature"])
+        row = self.wait_deposit(tx["signature"])
+        self.assertEqual(Decimal(str(row["amount_usdt"])), Decimal(amount))
+        self.assertEqual(row["block"], tx["slot"])
         self.assertEqual(node.solana_faults_served(kind), n)
         after = self.send(master, "0.7")
         self.wait_deposit(after["signature"])
@@ -183,6 +186,10 @@ class SolanaContinuityTest(harness.DaemonTestCase):
 
     def test_6_a_rate_limit_with_retry_after_is_waited_out(self):
         self.check_fault("getTransaction", "rate_limit", 5, "6.06")
+
+    def test_6b_a_node_answering_another_transaction_is_not_believed(self):
+        self.check_fault("getTransaction", "other_transaction", 6, "6.07")
+        self.check_fault("getTransaction", "other_slot", 6, "6.08")
 
     # ----- amounts ---------------------------------------------------------------------------
 
