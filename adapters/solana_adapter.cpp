@@ -1,11 +1,15 @@
 #include "adapters/solana_adapter.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <deque>
+#include <spdlog/spdlog.h>
 #include <vector>
 
 #include "adapters/json_field.h"
 #include "adapters/solana_credited_amount.h"
+#include "adapters/solana_cursor.h"
 #include "adapters/solana_rpc.h"
 #include "core/solana_address.h"
 
@@ -18,12 +22,19 @@ constexpr std::size_t kTransactionsPerPoll = 100;
 // a node that never stops paging is refused, and a backfill deeper than that needs a later
 // `start`.
 constexpr int kMaxListingPages = 10'000;
+// The master's token accounts of the mint are listed again every this many poll intervals (a
+// new one may appear: anyone can open a token account for any owner).
+constexpr int kRelistEveryPolls = 60;
+// At most this many token accounts are watched (each is one listing per poll); anyone can open
+// more for our master, at a rent of about 0.002 SOL each.
+constexpr std::size_t kMaxTokenAccounts = 16;
 
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected Solana RPC reply: " + what);
 }
 
 struct Signature {
+  std::string account;  // the token account it was listed for
   std::string signature;
   std::int64_t slot = 0;
   bool failed = false;
@@ -136,15 +147,27 @@ std::string SenderOf(const nlohmann::json& meta, const nlohmann::json& static_ke
   return "unknown";
 }
 
+// A stable event index for a transfer into a token account other than the primary one (0):
+// 1 + FNV-1a of its address, in 47 bits, so that one transaction paying two of our accounts
+// makes two deposits, and the same pair every time it is read.
+std::int64_t EventIndexOf(const std::string& account) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : account) h = (h ^ c) * 1099511628211ull;
+  return 1 + static_cast<std::int64_t>(h & ((std::uint64_t{1} << 47) - 1));
+}
+
 class SolanaAdapter final : public ChainAdapter {
  public:
-  SolanaAdapter(const NetworkConfig& network, std::string token_account)
+  SolanaAdapter(const NetworkConfig& network, std::string token_account, bool configured)
       : network_(network),
         token_account_(std::move(token_account)),
+        configured_account_(configured),
         page_limit_(network.page_size > 0 ? network.page_size : kMaxSignaturesPerPage),
+        relist_every_(std::chrono::milliseconds(network.poll_interval_ms) * kRelistEveryPolls),
         rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)) {}
 
   Result<ChainCursor> InitialCursor() override {
+    SolanaCursor cursor;
     if (IsSolanaSignature(network_.start)) {
       // A node that does not know it (history cut off, behind) is refused: the next is asked.
       auto statuses = rpc_.Call(
@@ -158,29 +181,56 @@ class SolanaAdapter final : public ChainAdapter {
             return std::nullopt;
           });
       if (!statuses) return statuses.error();
-      return ChainCursor{JsonField(JsonField(*statuses, "value")[0], "slot").get<std::int64_t>(),
-                         network_.start};
+      cursor.floor = JsonField(JsonField(*statuses, "value")[0], "slot").get<std::int64_t>();
+      cursor.accounts.push_back({token_account_, network_.start, cursor.floor});
+    } else if (network_.start != "latest") {
+      cursor.floor = std::stoll(network_.start);
+      cursor.accounts.push_back({token_account_, "", cursor.floor});
+    } else {
+      auto newest = SignaturesPage(token_account_, "", "", 1, 0);
+      if (!newest) return newest.error();
+      if (!newest->empty()) {
+        cursor.floor = newest->front().slot;
+        cursor.accounts.push_back({token_account_, newest->front().signature, cursor.floor});
+      } else {
+        // Nothing yet: from the final slot (the accounts found later are listed down to it).
+        auto head = rpc_.Call("getSlot", {{{"commitment", "finalized"}}});
+        if (!head) return head.error();
+        if (!head->is_number_integer()) return Garbage("getSlot is not a number");
+        cursor.floor = head->get<std::int64_t>();
+        cursor.accounts.push_back({token_account_, "", cursor.floor});
+      }
     }
-    if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
-    auto newest = SignaturesPage("", "", 1, 0);
-    if (!newest) return newest.error();
-    if (newest->empty()) return ChainCursor{0};
-    return ChainCursor{newest->front().slot, newest->front().signature};
+    return WriteSolanaCursor(cursor);
   }
 
   Result<ChainBatch> Poll(const ChainCursor& from) override {
+    auto read = ReadSolanaCursor(from, token_account_);
+    if (!read) return read.error();
+    SolanaCursor cursor = std::move(*read);
     auto head = rpc_.Call("getSlot", {{{"commitment", "finalized"}}});
     if (!head) return head.error();
     if (!head->is_number_integer()) return Garbage("getSlot is not a number");
-    // Signatures listed before and not yet taken are used first; otherwise the list is asked
-    // for anew (always once caught up: that is how new transfers are found).
-    if (pending_.empty() || !pending_from_ || !(*pending_from_ == from)) {
-      auto listed = ListNewer(from);
+    if (std::chrono::steady_clock::now() >= next_relist_) {
+      auto listed = ListTokenAccounts(cursor);
       if (!listed) return listed.error();
-      pending_ = std::move(*listed);
+      if (*listed) pending_.clear();  // a new account: list them all again
+    }
+    // Signatures listed before and not yet taken are used first; otherwise the lists are asked
+    // for anew (always once caught up: that is how new transfers are found).
+    const ChainCursor current = WriteSolanaCursor(cursor);
+    if (pending_.empty() || !pending_from_ || !(*pending_from_ == current)) {
+      pending_.clear();
+      for (const auto& a : cursor.accounts) {
+        auto listed = ListNewer(a);
+        if (!listed) return listed.error();
+        pending_.insert(pending_.end(), listed->begin(), listed->end());
+      }
+      // Oldest first across the accounts (each list is already oldest first).
+      std::stable_sort(pending_.begin(), pending_.end(),
+                       [](const Signature& a, const Signature& b) { return a.slot < b.slot; });
     }
     ChainBatch batch;
-    batch.next = from;
     std::size_t used = 0, fetched = 0;
     for (; used < pending_.size() && fetched < kTransactionsPerPoll; ++used) {
       const Signature& s = pending_[used];
@@ -193,9 +243,12 @@ class SolanaAdapter final : public ChainAdapter {
         if (*transfer) batch.final_transfers.push_back(std::move(**transfer));
         ++fetched;
       }
-      batch.next = ChainCursor{s.slot, s.signature};
+      SolanaAccountCursor* a = cursor.Find(s.account);
+      a->signature = s.signature;
+      a->slot = s.slot;
     }
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
+    batch.next = WriteSolanaCursor(cursor);
     pending_from_ = batch.next;
     batch.reached_final_head = pending_.empty();
     batch.head = head->get<std::int64_t>();
@@ -205,15 +258,96 @@ class SolanaAdapter final : public ChainAdapter {
   }
 
  private:
+  // Every token account the master holds for the mint (getTokenAccountsByOwner, jsonParsed),
+  // added to `cursor` (listed down to its floor) when new; true when one was added. Entries that
+  // do not name the master as owner and the mint are not taken (a node's answer is hostile).
+  // A configured `token_account` is first checked to be the master's, of the mint
+  // (kFailedPrecondition if not: the network is refused, nothing is scanned). A failed listing
+  // leaves the known accounts watched and is tried again after the interval.
+  Result<bool> ListTokenAccounts(SolanaCursor& cursor) {
+    if (configured_account_) {
+      auto checked = CheckConfiguredAccount();
+      if (!checked) return checked.error();
+    }
+    auto found = rpc_.Call(
+        "getTokenAccountsByOwner",
+        {network_.address,
+         {{"mint", network_.token}},
+         {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}},
+        false, [](const nlohmann::json& r) -> std::optional<std::string> {
+          if (!JsonField(r, "value").is_array()) return "no list of token accounts";
+          return std::nullopt;
+        });
+    next_relist_ = std::chrono::steady_clock::now() + relist_every_;
+    if (!found) {
+      spdlog::warn("{}: cannot list the token accounts of {} (watching the {} known): {}",
+                   network_.id, network_.address, cursor.accounts.size(), found.error().message);
+      return false;
+    }
+    bool added = false;
+    for (const auto& entry : JsonField(*found, "value")) {
+      const auto& pubkey = JsonField(entry, "pubkey");
+      const auto& info =
+          JsonField(JsonField(JsonField(JsonField(entry, "account"), "data"), "parsed"), "info");
+      if (!pubkey.is_string() || !IsSolanaPubkey(pubkey.get<std::string>()) ||
+          JsonField(info, "owner") != network_.address || JsonField(info, "mint") != network_.token)
+        continue;
+      std::string account = pubkey.get<std::string>();
+      if (cursor.Find(account)) continue;
+      if (cursor.accounts.size() >= kMaxTokenAccounts) {
+        spdlog::warn("{}: {} holds more than {} token accounts of the mint; {} is not watched",
+                     network_.id, network_.address, kMaxTokenAccounts, account);
+        continue;
+      }
+      spdlog::info("{}: watching token account {} too (from slot {})", network_.id, account,
+                   cursor.floor);
+      cursor.accounts.push_back({account, "", cursor.floor});
+      added = true;
+    }
+    return added;
+  }
+
+  // The configured token account is a token account of the mint owned by the master
+  // (getAccountInfo, jsonParsed): a typo or someone else's account would credit what is not ours.
+  Result<Unit> CheckConfiguredAccount() {
+    auto info = rpc_.Call(
+        "getAccountInfo",
+        {token_account_, {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}}, false,
+        [](const nlohmann::json& r) -> std::optional<std::string> {
+          if (!r.is_object() || !r.contains("value")) return "no account value";
+          return std::nullopt;
+        });
+    if (!info) return info.error();
+    const auto& value = JsonField(*info, "value");
+    const auto& parsed = JsonField(JsonField(value, "data"), "parsed");
+    const auto& owner = JsonField(JsonField(parsed, "info"), "owner");
+    const auto& mint = JsonField(JsonField(parsed, "info"), "mint");
+    std::string refused;
+    if (value.is_null()) {
+      refused = "does not exist";
+    } else if (JsonField(parsed, "type") != "account") {
+      refused = "is not a token account";
+    } else if (owner != network_.address) {
+      refused = "is owned by " + owner.dump() + ", not by the address " + network_.address;
+    } else if (mint != network_.token) {
+      refused = "holds the mint " + mint.dump() + ", not the token " + network_.token;
+    }
+    if (refused.empty()) return Unit{};
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "network " + network_.id + ": token_account " + token_account_ + " " +
+                         refused + "; not watching it (fix token_account or address)");
+  }
+
   // `min_slot`: a node that has not reached it answers an error (and the next endpoint is
   // asked) instead of a short list that would read as the end.
-  Result<std::vector<Signature>> SignaturesPage(const std::string& before, const std::string& until,
+  Result<std::vector<Signature>> SignaturesPage(const std::string& account,
+                                                const std::string& before, const std::string& until,
                                                 int limit, std::int64_t min_slot) {
     nlohmann::json options = {{"commitment", "finalized"}, {"limit", limit}};
     if (!before.empty()) options["before"] = before;
     if (!until.empty()) options["until"] = until;
     if (min_slot > 0) options["minContextSlot"] = min_slot;
-    auto page = rpc_.Call("getSignaturesForAddress", {token_account_, options});
+    auto page = rpc_.Call("getSignaturesForAddress", {account, options});
     if (!page) return page.error();
     if (!page->is_array()) return Garbage("getSignaturesForAddress did not return a list");
     std::vector<Signature> out;
@@ -222,27 +356,27 @@ class SolanaAdapter final : public ChainAdapter {
       const auto& slot = JsonField(e, "slot");
       if (!signature.is_string() || !slot.is_number_integer())
         return Garbage("a signature entry without signature or slot");
-      out.push_back(Signature{signature.get<std::string>(), slot.get<std::int64_t>(),
+      out.push_back(Signature{account, signature.get<std::string>(), slot.get<std::int64_t>(),
                               !JsonField(e, "err").is_null()});
     }
     return out;
   }
 
-  // Every finalized signature newer than the cursor, oldest first: the RPC lists newest first,
-  // so pages are followed back (before = the oldest so far) down to the cursor's signature
-  // (until) or below the cursor's slot.
-  Result<std::deque<Signature>> ListNewer(const ChainCursor& from) {
+  // Every finalized signature of `from`'s account newer than its cursor, oldest first: the RPC
+  // lists newest first, so pages are followed back (before = the oldest so far) down to the
+  // cursor's signature (until) or below the cursor's slot.
+  Result<std::deque<Signature>> ListNewer(const SolanaAccountCursor& from) {
     std::deque<Signature> out;
     std::string before;
-    std::int64_t before_slot = from.position;
+    std::int64_t before_slot = from.slot;
     for (int page_number = 0;; ++page_number) {
       if (page_number >= kMaxListingPages)
         return Garbage("more than " + std::to_string(kMaxListingPages) + " pages of signatures");
-      auto page = SignaturesPage(before, from.state, page_limit_, before_slot);
+      auto page = SignaturesPage(from.account, before, from.signature, page_limit_, before_slot);
       if (!page) return page.error();
       bool below = false;
       for (auto& s : *page) {
-        if (s.slot < from.position) {
+        if (s.slot < from.slot) {
           below = true;  // older than the cursor (its signature pruned, or a slot as start)
           break;
         }
@@ -270,13 +404,13 @@ class SolanaAdapter final : public ChainAdapter {
   // at or above the cursor's slot and the node's history (getFirstAvailableBlock) begins at or
   // below that slot. A node that cannot show it is refused and the next endpoint asked; one that
   // shows a signature the listing did not have makes the listing start again (kUnavailable).
-  Result<Unit> ProveReached(const ChainCursor& from, const std::string& oldest) {
+  Result<Unit> ProveReached(const SolanaAccountCursor& from, const std::string& oldest) {
     nlohmann::json options = {{"commitment", "finalized"}, {"limit", 1}};
     if (!oldest.empty()) options["before"] = oldest;
-    const bool by_signature = !from.state.empty();
+    const bool by_signature = !from.signature.empty();
     auto answers = rpc_.Batch(
         {{"getFirstAvailableBlock", nlohmann::json::array()},
-         {"getSignaturesForAddress", {token_account_, options}}},
+         {"getSignaturesForAddress", {from.account, options}}},
         [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
           const auto& first = r[0];
           const auto& older = r[1];
@@ -286,18 +420,18 @@ class SolanaAdapter final : public ChainAdapter {
             return "a signature entry without signature or slot";
           bool reaches = by_signature ? !older.empty() &&
                                             JsonField(older[0], "slot").get<std::int64_t>() >=
-                                                from.position
-                                      : first.get<std::int64_t>() <= from.position;
+                                                from.slot
+                                      : first.get<std::int64_t>() <= from.slot;
           if (!reaches)
             return "its history (from slot " + first.dump() + ") does not reach the cursor (slot " +
-                   std::to_string(from.position) + (by_signature ? ", " + from.state : "") + ")";
+                   std::to_string(from.slot) + (by_signature ? ", " + from.signature : "") + ")";
           return std::nullopt;
         });
     if (!answers) return answers.error();
     const auto& older = (*answers)[1];
-    bool reached = by_signature ? JsonField(older[0], "signature") == from.state
+    bool reached = by_signature ? JsonField(older[0], "signature") == from.signature
                                 : older.empty() ||
-                                      JsonField(older[0], "slot").get<std::int64_t>() < from.position;
+                                      JsonField(older[0], "slot").get<std::int64_t>() < from.slot;
     if (!reached)
       return MakeError(ErrorCode::kUnavailable,
                        "a node lists " + JsonField(older[0], "signature").dump() +
@@ -322,8 +456,9 @@ class SolanaAdapter final : public ChainAdapter {
             return "a transaction other than " + s.signature;
           if (JsonField(result, "slot") != s.slot)
             return s.signature + " at another slot than listed";
-          parsed = ParseSolanaTransaction(result, s.signature, token_account_, network_);
+          parsed = ParseSolanaTransaction(result, s.signature, s.account, network_);
           if (!*parsed) return parsed->error().message;
+          if (**parsed && s.account != token_account_) (***parsed).event_index = EventIndexOf(s.account);
           return std::nullopt;
         });
     if (!tx) return tx.error();
@@ -331,8 +466,11 @@ class SolanaAdapter final : public ChainAdapter {
   }
 
   NetworkConfig network_;
-  std::string token_account_;
+  std::string token_account_;  // the primary: configured, or the associated token account
+  bool configured_account_;    // token_account was configured (its owner is checked)
   int page_limit_;
+  std::chrono::steady_clock::duration relist_every_;
+  std::chrono::steady_clock::time_point next_relist_{};  // the first poll lists the accounts
   SolanaRpc rpc_;
   std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
   std::deque<Signature> pending_;
@@ -436,7 +574,8 @@ Result<std::unique_ptr<ChainAdapter>> MakeSolanaAdapter(const NetworkConfig& net
     }
     account = *derived;
   }
-  return std::unique_ptr<ChainAdapter>(std::make_unique<SolanaAdapter>(network, account));
+  return std::unique_ptr<ChainAdapter>(
+      std::make_unique<SolanaAdapter>(network, account, !network.token_account.empty()));
 }
 
 }  // namespace instamarket

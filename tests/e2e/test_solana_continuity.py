@@ -137,7 +137,8 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         wait_until(lambda: cut.count("getSignaturesForAddress") >= listings + 3, TIMEOUT,
                    what="the cut-off node is listed again")
         self.assertEqual([r["tx_id"] for r in self.deposits()], [first["signature"]])
-        self.assertEqual(self.cursor(), (str(first["slot"]), first["signature"]))
+        ata = associated_token_account(master, SOL_USDT)
+        self.assertEqual(self.cursor(), (str(first["slot"]), f"v2|0|{ata}:{first['signature']}:{first['slot']}"))
         self.assertGreater(cut.count(self.PROOF), proofs)
         cut.solana_history_from(0)  # the node has its whole history again
         self.wait_deposit(below["signature"])

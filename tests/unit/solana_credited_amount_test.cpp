@@ -146,6 +146,22 @@ TEST(SolanaCreditedAmount, AnotherMintIsNothing) {
   EXPECT_EQ(Credited(BlockTransaction(), kBlockIndex, kBlockAccount, kUsdt), std::nullopt);
 }
 
+// Tokens that reach an account another owner holds at the end of the transaction (a token
+// account listed for us that changed hands) are not ours.
+TEST(SolanaCreditedAmount, AnAccountOfAnotherOwnerIsNotOurs) {
+  NetworkConfig usdc;
+  usdc.token = kUsdc;
+  usdc.decimals = 6;
+  usdc.address = "3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui";  // the owner in the answer
+  auto ours = ParseSolanaTransaction(CreatedInTransaction(), "s", kOurAccount, usdc);
+  ASSERT_TRUE(ours.ok());
+  EXPECT_TRUE(ours->has_value());
+  usdc.address = "8fusVwhgo4oS1fGpZKeRaXrJXQk9auKnAgcj9A97wR3t";
+  auto theirs = ParseSolanaTransaction(CreatedInTransaction(), "s", kOurAccount, usdc);
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_FALSE(theirs->has_value());
+}
+
 // Every token account of every transaction of a real block, read as ours with the USDT mint:
 // nothing is credited and nothing crashes (none of them holds USDT).
 TEST(SolanaCreditedAmount, ARealBlockCreditsNoUsdt) {
