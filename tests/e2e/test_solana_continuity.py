@@ -11,6 +11,8 @@ chains.
   another slot, is not believed.
 - An answer without the pre token balance of an account that existed credits what the transfer
   moved, never the whole balance.
+- Every token account the master holds for the mint is watched (found at start, by the periodic
+  listing, and across restarts); a configured token_account of another owner or mint is refused.
 """
 
 import os
@@ -200,6 +202,76 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         tx = self.send(master, "7.07", lost_pre=raw("500"))
         row = self.wait_deposit(tx["signature"])
         self.assertEqual(Decimal(str(row["amount_usdt"])), Decimal("7.07"))
+
+
+    # ----- every token account of the master -------------------------------------------------
+
+    def second_account(self, master):
+        """Another token account `master` holds for USDT (not the associated one)."""
+        account = new_master()
+        self.chain.solana_token_account(account, master, SOL_USDT)
+        return account
+
+    def test_8_a_deposit_to_another_token_account_of_the_master_is_credited(self):
+        master = new_master()
+        second = self.second_account(master)
+        early = self.send(master, "8.01", account=second)  # before the watch: found at start
+        self.watch(master, [self.chain])
+        self.wait_deposit(early["signature"])
+        to_ata = self.send(master, "8.02")
+        to_second = self.send(master, "8.03", account=second)
+        self.wait_deposit(to_ata["signature"])
+        row = self.wait_deposit(to_second["signature"])
+        self.assertEqual(Decimal(str(row["amount_usdt"])), Decimal("8.03"))
+        self.assertCountedOnce()
+        # A token account opened later is found by the next listing (every 60 poll intervals:
+        # 6 s here) and listed from where the watch began.
+        # A deposit to the ATA after it moves the cursor past it first: the new account is
+        # still listed down to where the watch began, not from the cursor.
+        third = self.second_account(master)
+        late = self.send(master, "8.04", account=third)
+        after = self.send(master, "8.09")
+        self.wait_deposit(after["signature"])
+        self.wait_deposit(late["signature"])
+        # Across a restart: deposits to each account while the daemon is down, and to an
+        # account opened meanwhile, are all taken; nothing twice.
+        self.assertEqual(self.daemon.stop(), 0)
+        fourth = self.second_account(master)
+        while_down = [self.send(master, "8.05"), self.send(master, "8.06", account=second),
+                      self.send(master, "8.07", account=third), self.send(master, "8.08", account=fourth)]
+        self.daemon.start()
+        for tx in while_down:
+            self.wait_deposit(tx["signature"])
+        self.assertCountedOnce()
+        self.assertEqual(sorted(Decimal(str(r["amount_usdt"])) for r in self.deposits()),
+                         [Decimal(f"8.0{i}") for i in range(1, 10)])
+
+    def wait_log(self, *parts):
+        """Until a line of the daemon's log has all of `parts`."""
+        def found():
+            with open(self.daemon.log_path, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+            return any(all(p in line for p in parts) for line in lines)
+        try:
+            wait_until(found, TIMEOUT, what=f"the log says {parts!r}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.daemon.log_tail(20)}") from None
+
+    def test_9_a_configured_token_account_of_another_owner_or_mint_is_refused(self):
+        for owner_is_ours, mint in ((False, SOL_USDT), (True, "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")):
+            master, stranger = new_master(), new_master()
+            account = new_master()
+            self.chain.solana_token_account(account, master if owner_is_ours else stranger, mint)
+            # Sent to it as if it were the master's USDT account.
+            self.chain.solana_add(account, master, SOL_USDT, raw("9.01"), SENDER)
+            self.watch(master, [self.chain], token_account=account)
+            if owner_is_ours:
+                self.wait_log(f"token_account {account} holds the mint", mint, "not watching it")
+            else:
+                self.wait_log(f"token_account {account} is owned by", stranger, "not watching it")
+            self.assertEqual(self.deposits(), [])
+            self.assertIsNone(self.daemon.proc.poll(), "the daemon stopped")
+            self.assertEqual(self.daemon.stop(), 0)
 
 
 if __name__ == "__main__":
