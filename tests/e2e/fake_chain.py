@@ -254,6 +254,20 @@ class FakeChain:
             self.solana.append((entry, tx))
             return entry
 
+    def solana_add_recorded(self):
+        """The real recorded mainnet transfer, verbatim: its getSignaturesForAddress entry
+        (solana-getSignaturesForAddress-memo.json) and its getTransaction answer
+        (solana-getTransaction-jsonParsed-token.json): 1000 units of USDC into
+        H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh, the associated token account of
+        3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui, created in that transaction (slot
+        184930610, far below this fake's own slots: use it on an account nothing else pays)."""
+        entry = fixture("solana-getSignaturesForAddress-memo.json")["result"][0]
+        tx = fixture("solana-getTransaction-jsonParsed-token.json")["result"]
+        with self.lock:
+            self._sol.accounts.setdefault(_SOL_DEST, (_SOL_OWNER, _SOL_MINT))
+            self.solana.append((entry, tx))
+        return entry
+
     # ----- serving -------------------------------------------------------------------------
 
     def _handle(self, handler, body):

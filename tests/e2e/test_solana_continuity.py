@@ -274,5 +274,30 @@ class SolanaContinuityTest(harness.DaemonTestCase):
             self.assertEqual(self.daemon.stop(), 0)
 
 
+    # ----- a real recorded answer through every check ---------------------------------------
+
+    def test_10_a_real_recorded_transfer_passes_every_check(self):
+        """The recorded mainnet USDC transfer (its listing entry and its transaction, verbatim),
+        watched as USDC: the token accounts are listed, a cut-off node is refused the proof, the
+        transaction is the one listed at its slot, the account was created in it (no pre
+        balance), its owner is the master; once null (not served yet)."""
+        cut = self.node()
+        cut.solana_history_from(184930611)
+        recorded = self.chain.solana_add_recorded()
+        self.chain.solana_fault("getTransaction", 6, "null")
+        self.watch("3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui", [cut, self.chain],
+                   token="EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
+        row = self.wait_deposit(recorded["signature"])
+        self.assertEqual(Decimal(str(row["amount_usdt"])), Decimal("0.001"))
+        self.assertEqual(row["block"], 184930610)
+        self.assertEqual(row["from"], SENDER)  # the source account's owner
+        self.assertEqual(row["memo"], "transfer")
+        self.assertEqual(self.chain.solana_faults_served("null"), 6)
+        self.assertGreaterEqual(cut.count(self.PROOF), 1)
+        self.assertGreaterEqual(cut.count("getTokenAccountsByOwner")
+                                + self.chain.count("getTokenAccountsByOwner"), 1)
+        self.assertCountedOnce()
+
+
 if __name__ == "__main__":
     harness.main()
