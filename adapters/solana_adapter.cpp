@@ -1,10 +1,11 @@
 #include "adapters/solana_adapter.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <deque>
-#include <spdlog/spdlog.h>
 #include <vector>
 
 #include "adapters/json_field.h"
@@ -269,15 +270,15 @@ class SolanaAdapter final : public ChainAdapter {
       auto checked = CheckConfiguredAccount();
       if (!checked) return checked.error();
     }
-    auto found = rpc_.Call(
-        "getTokenAccountsByOwner",
-        {network_.address,
-         {{"mint", network_.token}},
-         {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}},
-        false, [](const nlohmann::json& r) -> std::optional<std::string> {
-          if (!JsonField(r, "value").is_array()) return "no list of token accounts";
-          return std::nullopt;
-        });
+    auto found = rpc_.Call("getTokenAccountsByOwner",
+                           {network_.address,
+                            {{"mint", network_.token}},
+                            {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}},
+                           false, [](const nlohmann::json& r) -> std::optional<std::string> {
+                             if (!JsonField(r, "value").is_array())
+                               return "no list of token accounts";
+                             return std::nullopt;
+                           });
     next_relist_ = std::chrono::steady_clock::now() + relist_every_;
     if (!found) {
       spdlog::warn("{}: cannot list the token accounts of {} (watching the {} known): {}",
@@ -310,13 +311,13 @@ class SolanaAdapter final : public ChainAdapter {
   // The configured token account is a token account of the mint owned by the master
   // (getAccountInfo, jsonParsed): a typo or someone else's account would credit what is not ours.
   Result<Unit> CheckConfiguredAccount() {
-    auto info = rpc_.Call(
-        "getAccountInfo",
-        {token_account_, {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}}, false,
-        [](const nlohmann::json& r) -> std::optional<std::string> {
-          if (!r.is_object() || !r.contains("value")) return "no account value";
-          return std::nullopt;
-        });
+    auto info =
+        rpc_.Call("getAccountInfo",
+                  {token_account_, {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}},
+                  false, [](const nlohmann::json& r) -> std::optional<std::string> {
+                    if (!r.is_object() || !r.contains("value")) return "no account value";
+                    return std::nullopt;
+                  });
     if (!info) return info.error();
     const auto& value = JsonField(*info, "value");
     const auto& parsed = JsonField(JsonField(value, "data"), "parsed");
@@ -418,10 +419,10 @@ class SolanaAdapter final : public ChainAdapter {
           if (!older.empty() && (!JsonField(older[0], "signature").is_string() ||
                                  !JsonField(older[0], "slot").is_number_integer()))
             return "a signature entry without signature or slot";
-          bool reaches = by_signature ? !older.empty() &&
-                                            JsonField(older[0], "slot").get<std::int64_t>() >=
-                                                from.slot
-                                      : first.get<std::int64_t>() <= from.slot;
+          bool reaches =
+              by_signature
+                  ? !older.empty() && JsonField(older[0], "slot").get<std::int64_t>() >= from.slot
+                  : first.get<std::int64_t>() <= from.slot;
           if (!reaches)
             return "its history (from slot " + first.dump() + ") does not reach the cursor (slot " +
                    std::to_string(from.slot) + (by_signature ? ", " + from.signature : "") + ")";
@@ -429,9 +430,9 @@ class SolanaAdapter final : public ChainAdapter {
         });
     if (!answers) return answers.error();
     const auto& older = (*answers)[1];
-    bool reached = by_signature ? JsonField(older[0], "signature") == from.signature
-                                : older.empty() ||
-                                      JsonField(older[0], "slot").get<std::int64_t>() < from.slot;
+    bool reached =
+        by_signature ? JsonField(older[0], "signature") == from.signature
+                     : older.empty() || JsonField(older[0], "slot").get<std::int64_t>() < from.slot;
     if (!reached)
       return MakeError(ErrorCode::kUnavailable,
                        "a node lists " + JsonField(older[0], "signature").dump() +
@@ -444,7 +445,9 @@ class SolanaAdapter final : public ChainAdapter {
     auto tx = rpc_.Call(
         "getTransaction",
         {s.signature,
-         {{"encoding", "jsonParsed"}, {"commitment", "finalized"}, {"maxSupportedTransactionVersion", 0}}},
+         {{"encoding", "jsonParsed"},
+          {"commitment", "finalized"},
+          {"maxSupportedTransactionVersion", 0}}},
         // Listed as finalized but not served yet (this node behind): another node, or this one
         // later; never skipped.
         /*null_is_missing=*/true,
@@ -458,7 +461,8 @@ class SolanaAdapter final : public ChainAdapter {
             return s.signature + " at another slot than listed";
           parsed = ParseSolanaTransaction(result, s.signature, s.account, network_);
           if (!*parsed) return parsed->error().message;
-          if (**parsed && s.account != token_account_) (***parsed).event_index = EventIndexOf(s.account);
+          if (**parsed && s.account != token_account_)
+            (***parsed).event_index = EventIndexOf(s.account);
           return std::nullopt;
         });
     if (!tx) return tx.error();

@@ -137,7 +137,8 @@ Result<std::optional<std::uint64_t>> SolanaCreditedAmount(const nlohmann::json& 
       return std::optional<std::uint64_t>{};  // our address holds another mint
   }
   std::optional<std::uint64_t> pre_units, post_units;
-  if (!pre.is_null() && !(pre_units = ParseUnits(JsonField(JsonField(pre, "uiTokenAmount"), "amount"))))
+  if (!pre.is_null() &&
+      !(pre_units = ParseUnits(JsonField(JsonField(pre, "uiTokenAmount"), "amount"))))
     return Undecidable("a pre token balance that is not a number");
   if (!post.is_null() &&
       !(post_units = ParseUnits(JsonField(JsonField(post, "uiTokenAmount"), "amount"))))

@@ -28,7 +28,8 @@ bool ReadSlot(const std::string& s, std::int64_t* out) {
 }
 
 Error Corrupt(const std::string& why) {
-  return MakeError(ErrorCode::kInvalidArgument, "a Solana cursor state that cannot be read: " + why);
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "a Solana cursor state that cannot be read: " + why);
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ Result<nlohmann::json> SolanaRpc::Call(const std::string& method, const nlohmann
     auto result = RpcResult(std::move(reply), false, null_is_missing);
     if (!result) return result;
     if (refuse) {
-      if (auto why = refuse(*result)) return MakeError(ErrorCode::kUnavailable, method + ": " + *why);
+      if (auto why = refuse(*result))
+        return MakeError(ErrorCode::kUnavailable, method + ": " + *why);
     }
     return result;
   });
@@ -34,27 +35,30 @@ Result<std::vector<nlohmann::json>> SolanaRpc::Batch(
         {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}});
   }
   std::vector<nlohmann::json> results;
-  auto answered = endpoints_.Post(request.dump(), [&](nlohmann::json reply) -> Result<nlohmann::json> {
-    if (!reply.is_array()) return RpcResult(std::move(reply), false, false);  // an error object
-    results.assign(calls.size(), nlohmann::json());
-    std::vector<bool> seen(calls.size(), false);
-    for (auto& one : reply) {
-      const auto& id = JsonField(one, "id");
-      if (!id.is_number_integer()) return MakeError(ErrorCode::kUnavailable, "a batch answer without id");
-      std::int64_t k = id.get<std::int64_t>() - first_id;
-      if (k < 0 || k >= static_cast<std::int64_t>(calls.size()) || seen[static_cast<std::size_t>(k)])
-        return MakeError(ErrorCode::kUnavailable, "a batch answer to no call of the batch");
-      auto result = RpcResult(std::move(one), false, false);
-      if (!result) return result;
-      seen[static_cast<std::size_t>(k)] = true;
-      results[static_cast<std::size_t>(k)] = std::move(*result);
-    }
-    for (bool s : seen) {
-      if (!s) return MakeError(ErrorCode::kUnavailable, "a batch answer missing a call");
-    }
-    if (auto why = refuse(results)) return MakeError(ErrorCode::kUnavailable, *why);
-    return nlohmann::json();
-  });
+  auto answered =
+      endpoints_.Post(request.dump(), [&](nlohmann::json reply) -> Result<nlohmann::json> {
+        if (!reply.is_array()) return RpcResult(std::move(reply), false, false);  // an error object
+        results.assign(calls.size(), nlohmann::json());
+        std::vector<bool> seen(calls.size(), false);
+        for (auto& one : reply) {
+          const auto& id = JsonField(one, "id");
+          if (!id.is_number_integer())
+            return MakeError(ErrorCode::kUnavailable, "a batch answer without id");
+          std::int64_t k = id.get<std::int64_t>() - first_id;
+          if (k < 0 || k >= static_cast<std::int64_t>(calls.size()) ||
+              seen[static_cast<std::size_t>(k)])
+            return MakeError(ErrorCode::kUnavailable, "a batch answer to no call of the batch");
+          auto result = RpcResult(std::move(one), false, false);
+          if (!result) return result;
+          seen[static_cast<std::size_t>(k)] = true;
+          results[static_cast<std::size_t>(k)] = std::move(*result);
+        }
+        for (bool s : seen) {
+          if (!s) return MakeError(ErrorCode::kUnavailable, "a batch answer missing a call");
+        }
+        if (auto why = refuse(results)) return MakeError(ErrorCode::kUnavailable, *why);
+        return nlohmann::json();
+      });
   if (!answered) return answered.error();
   return results;
 }

@@ -74,9 +74,9 @@ bool Unknown(const nlohmann::json& tx, std::size_t index, const std::string& acc
 TEST(SolanaCreditedAmount, BothBalancesListedIsPostMinusPre) {
   EXPECT_EQ(Credited(BlockTransaction(), kBlockIndex, kBlockAccount, kWrappedSol), 12500u);
   // The source account went down: nothing credited to it.
-  EXPECT_EQ(Credited(BlockTransaction(), 2, "3hYRE5WJtvmetHxH3KgkN2tACUJqaMFtBgnoHjkGH7iU",
-                     kWrappedSol),
-            std::nullopt);
+  EXPECT_EQ(
+      Credited(BlockTransaction(), 2, "3hYRE5WJtvmetHxH3KgkN2tACUJqaMFtBgnoHjkGH7iU", kWrappedSol),
+      std::nullopt);
 }
 
 TEST(SolanaCreditedAmount, AnAccountCreatedInTheTransactionCountsFromZero) {

@@ -43,7 +43,8 @@ TEST(SolanaCursor, RefusesWhatItCannotRead) {
        {"garbage", "v2|", "v2|x|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::1",
         "v2|1|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh:notasig:1",
         "v2|1|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::-1",
-        "v2|1|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::1|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::2",
+        "v2|1|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::1|"
+        "H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::2",
         // Another primary account than the configured one (the config changed).
         "v2|1|9rB2Poc468mPpY9WMUmaqEPsvJah8SpPB8bKqAjjXp5H::1"}) {
     auto read = ReadSolanaCursor(ChainCursor{1, state}, kAta);
