@@ -37,29 +37,40 @@ Result<std::vector<nlohmann::json>> SolanaRpc::Batch(
   std::vector<nlohmann::json> results;
   auto answered =
       endpoints_.Post(request.dump(), [&](nlohmann::json reply) -> Result<nlohmann::json> {
-        if (!reply.is_array()) return RpcResult(std::move(reply), false, false);  // an error object
-        results.assign(calls.size(), nlohmann::json());
-        std::vector<bool> seen(calls.size(), false);
-        for (auto& one : reply) {
-          const auto& id = JsonField(one, "id");
-          if (!id.is_number_integer())
-            return MakeError(ErrorCode::kUnavailable, "a batch answer without id");
-          std::int64_t k = id.get<std::int64_t>() - first_id;
-          if (k < 0 || k >= static_cast<std::int64_t>(calls.size()) ||
-              seen[static_cast<std::size_t>(k)])
-            return MakeError(ErrorCode::kUnavailable, "a batch answer to no call of the batch");
-          auto result = RpcResult(std::move(one), false, false);
-          if (!result) return result;
-          seen[static_cast<std::size_t>(k)] = true;
-          results[static_cast<std::size_t>(k)] = std::move(*result);
-        }
-        for (bool s : seen) {
-          if (!s) return MakeError(ErrorCode::kUnavailable, "a batch answer missing a call");
-        }
-        if (auto why = refuse(results)) return MakeError(ErrorCode::kUnavailable, *why);
+        auto read = ReadBatchReply(std::move(reply), first_id, calls.size());
+        if (!read) return read.error();
+        if (auto why = refuse(*read)) return MakeError(ErrorCode::kUnavailable, *why);
+        results = std::move(*read);
         return nlohmann::json();
       });
   if (!answered) return answered.error();
+  return results;
+}
+
+Result<std::vector<nlohmann::json>> ReadBatchReply(nlohmann::json reply, std::int64_t first_id,
+                                                   std::size_t calls) {
+  if (!reply.is_array()) {
+    auto error = RpcResult(std::move(reply), false, false);  // an error object for the batch
+    if (!error) return error.error();
+    return MakeError(ErrorCode::kUnavailable, "a batch answered with one result");
+  }
+  std::vector<nlohmann::json> results(calls);
+  std::vector<bool> seen(calls, false);
+  for (auto& one : reply) {
+    const auto& id = JsonField(one, "id");
+    if (!id.is_number_integer())
+      return MakeError(ErrorCode::kUnavailable, "a batch answer without id");
+    std::int64_t k = id.get<std::int64_t>() - first_id;
+    if (k < 0 || k >= static_cast<std::int64_t>(calls) || seen[static_cast<std::size_t>(k)])
+      return MakeError(ErrorCode::kUnavailable, "a batch answer to no call of the batch");
+    auto result = RpcResult(std::move(one), false, false);
+    if (!result) return result.error();
+    seen[static_cast<std::size_t>(k)] = true;
+    results[static_cast<std::size_t>(k)] = std::move(*result);
+  }
+  for (bool s : seen) {
+    if (!s) return MakeError(ErrorCode::kUnavailable, "a batch answer missing a call");
+  }
   return results;
 }
 

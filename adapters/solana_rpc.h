@@ -42,4 +42,10 @@ class SolanaRpc {
   std::int64_t next_id_ = 1;
 };
 
+// The results of a JSON-RPC batch reply to `calls` requests with ids first_id, first_id + 1, ...,
+// in request order (a node may answer in any order). kUnavailable for an error object instead
+// of a list, an error in any answer, an answer to no request, two answers to one, or one missing.
+Result<std::vector<nlohmann::json>> ReadBatchReply(nlohmann::json reply, std::int64_t first_id,
+                                                   std::size_t calls);
+
 }  // namespace instamarket

@@ -386,13 +386,15 @@ class FakeChain:
         with self.lock:
             self._sol.history_start = slot
 
-    def solana_fault(self, method, n, kind, retry_after=1):
+    def solana_fault(self, method, n, kind, retry_after=1, account=None):
         """The next `n` requests calling `method` fail like real nodes: kind "null" (getTransaction
         answers null: the node has not got it yet), "min_context_slot" (JSON-RPC error -32016),
         "rate_limit" (HTTP 429 with Retry-After: `retry_after` seconds), "other_transaction" or
-        "other_slot" (getTransaction answers another transaction, or this one at another slot)."""
+        "other_slot" (getTransaction answers another transaction, or this one at another slot),
+        "foreign_account" or "other_mint_account" (getTokenAccountsByOwner also lists `account`,
+        owned by someone else, or of another mint)."""
         with self.lock:
-            self._sol.faults.extend([(method, kind, retry_after)] * n)
+            self._sol.faults.extend([(method, kind, retry_after, account)] * n)
 
     def solana_faults_served(self, kind):
         with self.lock:
@@ -434,6 +436,16 @@ class FakeChain:
                                   "data": {"contextSlot": self._solana_source().slot}}}
             if fault[1] == "null":
                 return {"jsonrpc": "2.0", "id": call.get("id"), "result": None}
+            if fault[1] in ("foreign_account", "other_mint_account"):
+                result = self._solana(call)
+                owner, mint = call["params"][0], call["params"][1].get("mint")
+                if fault[1] == "foreign_account":
+                    owner = _SOL_AUTHORITY
+                else:
+                    mint = _SOL_MINT
+                result["value"].append({"pubkey": fault[3],
+                                        "account": _solana_token_account_info(owner, mint)})
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": result}
             if fault[1] in ("other_transaction", "other_slot"):
                 # A lying node: another transaction (twice the amount) for the one asked for, or
                 # the one asked for at another slot.
@@ -528,7 +540,7 @@ class _SolanaNode:
     def __init__(self):
         self.source = None       # the FakeChain whose transactions this node serves (None: its own)
         self.history_start = 0   # no signature below this slot is known here
-        self.faults = []         # (method, kind, retry_after) for the next requests
+        self.faults = []         # (method, kind, retry_after, account) for the next requests
         self.served = {}         # kind -> faults served
         self.accounts = {}       # token account -> (owner, mint)
 

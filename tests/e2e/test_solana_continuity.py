@@ -246,6 +246,30 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         self.assertEqual(sorted(Decimal(str(r["amount_usdt"])) for r in self.deposits()),
                          [Decimal(f"8.0{i}") for i in range(1, 10)])
 
+    def test_8b_a_listed_account_of_another_owner_or_mint_is_not_watched(self):
+        master = new_master()
+        foreign, other_mint = new_master(), new_master()
+        # What the chain holds: someone else's USDT account, and the master's USDC account.
+        self.chain.solana_token_account(foreign, new_master(), SOL_USDT)
+        self.chain.solana_token_account(other_mint, master, "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
+        # Deposits to them that would pass as ours if the accounts were watched (a lying node
+        # lists them for the master and the USDT mint).
+        spoofed = [self.send(master, "8.51", account=foreign),
+                   self.send(master, "8.52", account=other_mint)]
+        self.chain.solana_fault("getTokenAccountsByOwner", 1, "foreign_account", account=foreign)
+        self.chain.solana_fault("getTokenAccountsByOwner", 1, "other_mint_account",
+                                account=other_mint)
+        self.watch(master, [self.chain])
+        marker = self.send(master, "8.53")
+        self.wait_deposit(marker["signature"])
+        wait_until(lambda: self.chain.solana_faults_served("other_mint_account") >= 1, TIMEOUT,
+                   what="the accounts are listed twice")
+        marker = self.send(master, "8.54")  # a poll after the second listing
+        self.wait_deposit(marker["signature"])
+        recorded = {r["tx_id"] for r in self.deposits()}
+        for tx in spoofed:
+            self.assertNotIn(tx["signature"], recorded)
+
     def wait_log(self, *parts):
         """Until a line of the daemon's log has all of `parts`."""
         def found():
