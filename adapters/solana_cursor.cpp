@@ -62,8 +62,18 @@ Result<SolanaCursor> ReadSolanaCursor(const ChainCursor& stored, const std::stri
     if (out.Find(a.account)) return Corrupt("an account listed twice");
     out.accounts.push_back(std::move(a));
   }
-  if (out.accounts.front().account != primary)
-    return Corrupt("the first account is not the configured token account " + primary);
+  if (out.accounts.front().account != primary) {
+    // token_account was changed in the config: the new one first (listed down to the floor if
+    // it is new here), the old one still watched.
+    auto it = std::find_if(out.accounts.begin(), out.accounts.end(),
+                           [&](const SolanaAccountCursor& a) { return a.account == primary; });
+    SolanaAccountCursor first{primary, "", out.floor};
+    if (it != out.accounts.end()) {
+      first = *it;
+      out.accounts.erase(it);
+    }
+    out.accounts.insert(out.accounts.begin(), first);
+  }
   return out;
 }
 

@@ -35,8 +35,9 @@ struct SolanaCursor {
 
 // Reads a stored cursor. A cursor of the one-account format (state = the newest signature taken
 // from `primary`, or "", position = its slot) becomes `primary` alone with floor = position
-// (the accounts it did not watch are listed from there on). kInvalidArgument for a state that is
-// neither.
+// (the accounts it did not watch are listed from there on). `primary` always comes first: when
+// the configured token account changed, it is moved to the front (or added, listed down to the
+// floor) and the old one stays watched. kInvalidArgument for a state that is neither format.
 Result<SolanaCursor> ReadSolanaCursor(const ChainCursor& stored, const std::string& primary);
 
 ChainCursor WriteSolanaCursor(const SolanaCursor& cursor);

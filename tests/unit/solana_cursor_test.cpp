@@ -38,15 +38,29 @@ TEST(SolanaCursor, ReadsTheOneAccountFormat) {
   EXPECT_EQ(by_slot->accounts[0], (SolanaAccountCursor{kAta, "", 42}));
 }
 
+TEST(SolanaCursor, AChangedTokenAccountComesFirstAndTheOldOneStaysWatched) {
+  SolanaCursor c;
+  c.floor = 100;
+  c.accounts = {{kOther, kSig, 250}};
+  auto added = ReadSolanaCursor(WriteSolanaCursor(c), kAta);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  ASSERT_EQ(added->accounts.size(), 2u);
+  EXPECT_EQ(added->accounts[0], (SolanaAccountCursor{kAta, "", 100}));  // down to the floor
+  EXPECT_EQ(added->accounts[1], c.accounts[0]);
+  c.accounts.push_back({kAta, "", 180});
+  auto moved = ReadSolanaCursor(WriteSolanaCursor(c), kAta);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->accounts[0], (SolanaAccountCursor{kAta, "", 180}));
+  EXPECT_EQ(moved->accounts[1], c.accounts[0]);
+}
+
 TEST(SolanaCursor, RefusesWhatItCannotRead) {
   for (const char* state :
        {"garbage", "v2|", "v2|x|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::1",
         "v2|1|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh:notasig:1",
         "v2|1|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::-1",
         "v2|1|H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::1|"
-        "H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::2",
-        // Another primary account than the configured one (the config changed).
-        "v2|1|9rB2Poc468mPpY9WMUmaqEPsvJah8SpPB8bKqAjjXp5H::1"}) {
+        "H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh::2"}) {
     auto read = ReadSolanaCursor(ChainCursor{1, state}, kAta);
     EXPECT_FALSE(read.ok()) << state;
     if (!read.ok()) {
