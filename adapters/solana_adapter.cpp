@@ -1,11 +1,17 @@
 #include "adapters/solana_adapter.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <deque>
 #include <vector>
 
 #include "adapters/json_field.h"
-#include "adapters/json_rpc_client.h"
+#include "adapters/solana_credited_amount.h"
+#include "adapters/solana_cursor.h"
+#include "adapters/solana_rpc.h"
 #include "core/solana_address.h"
 
 namespace instamarket {
@@ -17,12 +23,19 @@ constexpr std::size_t kTransactionsPerPoll = 100;
 // a node that never stops paging is refused, and a backfill deeper than that needs a later
 // `start`.
 constexpr int kMaxListingPages = 10'000;
+// The master's token accounts of the mint are listed again every this many poll intervals (a
+// new one may appear: anyone can open a token account for any owner).
+constexpr int kRelistEveryPolls = 60;
+// At most this many token accounts are watched (each is one listing per poll); anyone can open
+// more for our master, at a rent of about 0.002 SOL each.
+constexpr std::size_t kMaxTokenAccounts = 16;
 
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected Solana RPC reply: " + what);
 }
 
 struct Signature {
+  std::string account;  // the token account it was listed for
   std::string signature;
   std::int64_t slot = 0;
   bool failed = false;
@@ -135,47 +148,90 @@ std::string SenderOf(const nlohmann::json& meta, const nlohmann::json& static_ke
   return "unknown";
 }
 
+// A stable event index for a transfer into a token account other than the primary one (0):
+// 1 + FNV-1a of its address, in 47 bits, so that one transaction paying two of our accounts
+// makes two deposits, and the same pair every time it is read.
+std::int64_t EventIndexOf(const std::string& account) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : account) h = (h ^ c) * 1099511628211ull;
+  return 1 + static_cast<std::int64_t>(h & ((std::uint64_t{1} << 47) - 1));
+}
+
 class SolanaAdapter final : public ChainAdapter {
  public:
-  SolanaAdapter(const NetworkConfig& network, std::string token_account)
+  SolanaAdapter(const NetworkConfig& network, std::string token_account, bool configured)
       : network_(network),
         token_account_(std::move(token_account)),
+        configured_account_(configured),
         page_limit_(network.page_size > 0 ? network.page_size : kMaxSignaturesPerPage),
-        // Solana's node errors ("node is behind", rate limits) are that node's: fail over.
-        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms), false) {}
+        relist_every_(std::chrono::milliseconds(network.poll_interval_ms) * kRelistEveryPolls),
+        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)) {}
 
   Result<ChainCursor> InitialCursor() override {
+    SolanaCursor cursor;
     if (IsSolanaSignature(network_.start)) {
-      auto statuses = rpc_.Call("getSignatureStatuses", {nlohmann::json::array({network_.start}),
-                                                         {{"searchTransactionHistory", true}}});
+      // A node that does not know it (history cut off, behind) is refused: the next is asked.
+      auto statuses = rpc_.Call(
+          "getSignatureStatuses",
+          {nlohmann::json::array({network_.start}), {{"searchTransactionHistory", true}}}, false,
+          [&](const nlohmann::json& r) -> std::optional<std::string> {
+            const auto& value = JsonField(r, "value");
+            if (!value.is_array() || value.empty() || !value[0].is_object() ||
+                !JsonField(value[0], "slot").is_number_integer())
+              return "start signature " + network_.start + " is not known to the node (yet)";
+            return std::nullopt;
+          });
       if (!statuses) return statuses.error();
-      const auto& value = JsonField((*statuses), "value");
-      if (!value.is_array() || value.empty() || !value[0].is_object() ||
-          !JsonField(value[0], "slot").is_number_integer())
-        return MakeError(ErrorCode::kUnavailable,
-                         "start signature " + network_.start + " is not known to the node (yet)");
-      return ChainCursor{JsonField(value[0], "slot").get<std::int64_t>(), network_.start};
+      cursor.floor = JsonField(JsonField(*statuses, "value")[0], "slot").get<std::int64_t>();
+      cursor.accounts.push_back({token_account_, network_.start, cursor.floor});
+    } else if (network_.start != "latest") {
+      cursor.floor = std::stoll(network_.start);
+      cursor.accounts.push_back({token_account_, "", cursor.floor});
+    } else {
+      auto newest = SignaturesPage(token_account_, "", "", 1, 0);
+      if (!newest) return newest.error();
+      if (!newest->empty()) {
+        cursor.floor = newest->front().slot;
+        cursor.accounts.push_back({token_account_, newest->front().signature, cursor.floor});
+      } else {
+        // Nothing yet: from the final slot (the accounts found later are listed down to it).
+        auto head = rpc_.Call("getSlot", {{{"commitment", "finalized"}}});
+        if (!head) return head.error();
+        if (!head->is_number_integer()) return Garbage("getSlot is not a number");
+        cursor.floor = head->get<std::int64_t>();
+        cursor.accounts.push_back({token_account_, "", cursor.floor});
+      }
     }
-    if (network_.start != "latest") return ChainCursor{std::stoll(network_.start)};
-    auto newest = SignaturesPage("", "", 1, 0);
-    if (!newest) return newest.error();
-    if (newest->empty()) return ChainCursor{0};
-    return ChainCursor{newest->front().slot, newest->front().signature};
+    return WriteSolanaCursor(cursor);
   }
 
   Result<ChainBatch> Poll(const ChainCursor& from) override {
+    auto read = ReadSolanaCursor(from, token_account_);
+    if (!read) return read.error();
+    SolanaCursor cursor = std::move(*read);
     auto head = rpc_.Call("getSlot", {{{"commitment", "finalized"}}});
     if (!head) return head.error();
     if (!head->is_number_integer()) return Garbage("getSlot is not a number");
-    // Signatures listed before and not yet taken are used first; otherwise the list is asked
-    // for anew (always once caught up: that is how new transfers are found).
-    if (pending_.empty() || !pending_from_ || !(*pending_from_ == from)) {
-      auto listed = ListNewer(from);
+    if (std::chrono::steady_clock::now() >= next_relist_) {
+      auto listed = ListTokenAccounts(cursor);
       if (!listed) return listed.error();
-      pending_ = std::move(*listed);
+      if (*listed) pending_.clear();  // a new account: list them all again
+    }
+    // Signatures listed before and not yet taken are used first; otherwise the lists are asked
+    // for anew (always once caught up: that is how new transfers are found).
+    const ChainCursor current = WriteSolanaCursor(cursor);
+    if (pending_.empty() || !pending_from_ || !(*pending_from_ == current)) {
+      pending_.clear();
+      for (const auto& a : cursor.accounts) {
+        auto listed = ListNewer(a);
+        if (!listed) return listed.error();
+        pending_.insert(pending_.end(), listed->begin(), listed->end());
+      }
+      // Oldest first across the accounts (each list is already oldest first).
+      std::stable_sort(pending_.begin(), pending_.end(),
+                       [](const Signature& a, const Signature& b) { return a.slot < b.slot; });
     }
     ChainBatch batch;
-    batch.next = from;
     std::size_t used = 0, fetched = 0;
     for (; used < pending_.size() && fetched < kTransactionsPerPoll; ++used) {
       const Signature& s = pending_[used];
@@ -188,9 +244,12 @@ class SolanaAdapter final : public ChainAdapter {
         if (*transfer) batch.final_transfers.push_back(std::move(**transfer));
         ++fetched;
       }
-      batch.next = ChainCursor{s.slot, s.signature};
+      SolanaAccountCursor* a = cursor.Find(s.account);
+      a->signature = s.signature;
+      a->slot = s.slot;
     }
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
+    batch.next = WriteSolanaCursor(cursor);
     pending_from_ = batch.next;
     batch.reached_final_head = pending_.empty();
     batch.head = head->get<std::int64_t>();
@@ -200,15 +259,96 @@ class SolanaAdapter final : public ChainAdapter {
   }
 
  private:
+  // Every token account the master holds for the mint (getTokenAccountsByOwner, jsonParsed),
+  // added to `cursor` (listed down to its floor) when new; true when one was added. Entries that
+  // do not name the master as owner and the mint are not taken (a node's answer is hostile).
+  // A configured `token_account` is first checked to be the master's, of the mint
+  // (kFailedPrecondition if not: the network is refused, nothing is scanned). A failed listing
+  // leaves the known accounts watched and is tried again after the interval.
+  Result<bool> ListTokenAccounts(SolanaCursor& cursor) {
+    if (configured_account_) {
+      auto checked = CheckConfiguredAccount();
+      if (!checked) return checked.error();
+    }
+    auto found = rpc_.Call("getTokenAccountsByOwner",
+                           {network_.address,
+                            {{"mint", network_.token}},
+                            {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}},
+                           false, [](const nlohmann::json& r) -> std::optional<std::string> {
+                             if (!JsonField(r, "value").is_array())
+                               return "no list of token accounts";
+                             return std::nullopt;
+                           });
+    next_relist_ = std::chrono::steady_clock::now() + relist_every_;
+    if (!found) {
+      spdlog::warn("{}: cannot list the token accounts of {} (watching the {} known): {}",
+                   network_.id, network_.address, cursor.accounts.size(), found.error().message);
+      return false;
+    }
+    bool added = false;
+    for (const auto& entry : JsonField(*found, "value")) {
+      const auto& pubkey = JsonField(entry, "pubkey");
+      const auto& info =
+          JsonField(JsonField(JsonField(JsonField(entry, "account"), "data"), "parsed"), "info");
+      if (!pubkey.is_string() || !IsSolanaPubkey(pubkey.get<std::string>()) ||
+          JsonField(info, "owner") != network_.address || JsonField(info, "mint") != network_.token)
+        continue;
+      std::string account = pubkey.get<std::string>();
+      if (cursor.Find(account)) continue;
+      if (cursor.accounts.size() >= kMaxTokenAccounts) {
+        spdlog::warn("{}: {} holds more than {} token accounts of the mint; {} is not watched",
+                     network_.id, network_.address, kMaxTokenAccounts, account);
+        continue;
+      }
+      spdlog::info("{}: watching token account {} too (from slot {})", network_.id, account,
+                   cursor.floor);
+      cursor.accounts.push_back({account, "", cursor.floor});
+      added = true;
+    }
+    return added;
+  }
+
+  // The configured token account is a token account of the mint owned by the master
+  // (getAccountInfo, jsonParsed): a typo or someone else's account would credit what is not ours.
+  Result<Unit> CheckConfiguredAccount() {
+    auto info =
+        rpc_.Call("getAccountInfo",
+                  {token_account_, {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}},
+                  false, [](const nlohmann::json& r) -> std::optional<std::string> {
+                    if (!r.is_object() || !r.contains("value")) return "no account value";
+                    return std::nullopt;
+                  });
+    if (!info) return info.error();
+    const auto& value = JsonField(*info, "value");
+    const auto& parsed = JsonField(JsonField(value, "data"), "parsed");
+    const auto& owner = JsonField(JsonField(parsed, "info"), "owner");
+    const auto& mint = JsonField(JsonField(parsed, "info"), "mint");
+    std::string refused;
+    if (value.is_null()) {
+      refused = "does not exist";
+    } else if (JsonField(parsed, "type") != "account") {
+      refused = "is not a token account";
+    } else if (owner != network_.address) {
+      refused = "is owned by " + owner.dump() + ", not by the address " + network_.address;
+    } else if (mint != network_.token) {
+      refused = "holds the mint " + mint.dump() + ", not the token " + network_.token;
+    }
+    if (refused.empty()) return Unit{};
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "network " + network_.id + ": token_account " + token_account_ + " " +
+                         refused + "; not watching it (fix token_account or address)");
+  }
+
   // `min_slot`: a node that has not reached it answers an error (and the next endpoint is
   // asked) instead of a short list that would read as the end.
-  Result<std::vector<Signature>> SignaturesPage(const std::string& before, const std::string& until,
+  Result<std::vector<Signature>> SignaturesPage(const std::string& account,
+                                                const std::string& before, const std::string& until,
                                                 int limit, std::int64_t min_slot) {
     nlohmann::json options = {{"commitment", "finalized"}, {"limit", limit}};
     if (!before.empty()) options["before"] = before;
     if (!until.empty()) options["until"] = until;
     if (min_slot > 0) options["minContextSlot"] = min_slot;
-    auto page = rpc_.Call("getSignaturesForAddress", {token_account_, options});
+    auto page = rpc_.Call("getSignaturesForAddress", {account, options});
     if (!page) return page.error();
     if (!page->is_array()) return Garbage("getSignaturesForAddress did not return a list");
     std::vector<Signature> out;
@@ -217,27 +357,27 @@ class SolanaAdapter final : public ChainAdapter {
       const auto& slot = JsonField(e, "slot");
       if (!signature.is_string() || !slot.is_number_integer())
         return Garbage("a signature entry without signature or slot");
-      out.push_back(Signature{signature.get<std::string>(), slot.get<std::int64_t>(),
+      out.push_back(Signature{account, signature.get<std::string>(), slot.get<std::int64_t>(),
                               !JsonField(e, "err").is_null()});
     }
     return out;
   }
 
-  // Every finalized signature newer than the cursor, oldest first: the RPC lists newest first,
-  // so pages are followed back (before = the oldest so far) down to the cursor's signature
-  // (until) or below the cursor's slot.
-  Result<std::deque<Signature>> ListNewer(const ChainCursor& from) {
+  // Every finalized signature of `from`'s account newer than its cursor, oldest first: the RPC
+  // lists newest first, so pages are followed back (before = the oldest so far) down to the
+  // cursor's signature (until) or below the cursor's slot.
+  Result<std::deque<Signature>> ListNewer(const SolanaAccountCursor& from) {
     std::deque<Signature> out;
     std::string before;
-    std::int64_t before_slot = from.position;
+    std::int64_t before_slot = from.slot;
     for (int page_number = 0;; ++page_number) {
       if (page_number >= kMaxListingPages)
         return Garbage("more than " + std::to_string(kMaxListingPages) + " pages of signatures");
-      auto page = SignaturesPage(before, from.state, page_limit_, before_slot);
+      auto page = SignaturesPage(from.account, before, from.signature, page_limit_, before_slot);
       if (!page) return page.error();
       bool below = false;
       for (auto& s : *page) {
-        if (s.slot < from.position) {
+        if (s.slot < from.slot) {
           below = true;  // older than the cursor (its signature pruned, or a slot as start)
           break;
         }
@@ -245,31 +385,97 @@ class SolanaAdapter final : public ChainAdapter {
           return Garbage("signatures not listed newest first");
         out.push_front(std::move(s));
       }
-      if (below || page->size() < static_cast<std::size_t>(page_limit_)) break;
+      if (below) return out;  // the node's history reaches below the cursor
+      if (page->size() < static_cast<std::size_t>(page_limit_)) break;
       if (out.front().signature == before) return Garbage("paging did not move back");
       before = out.front().signature;
       before_slot = out.front().slot;
     }
+    // A short page reads as "reached the cursor", but a node whose history is cut off (a short
+    // ledger, a fresh snapshot) lists short too, and the cursor would move past what it never
+    // had. Proven, or this node is unable and the next is asked.
+    auto proven = ProveReached(from, out.empty() ? std::string() : out.front().signature);
+    if (!proven) return proven.error();
     return out;
   }
 
+  // That nothing lies between the cursor and `oldest` (the oldest signature listed, or "" when
+  // none was), asked of one node in one batch: the signature just before `oldest` is the
+  // cursor's own; for a cursor without a signature (a start slot, a new account), there is none
+  // at or above the cursor's slot and the node's history (getFirstAvailableBlock) begins at or
+  // below that slot. A node that cannot show it is refused and the next endpoint asked; one that
+  // shows a signature the listing did not have makes the listing start again (kUnavailable).
+  Result<Unit> ProveReached(const SolanaAccountCursor& from, const std::string& oldest) {
+    nlohmann::json options = {{"commitment", "finalized"}, {"limit", 1}};
+    if (!oldest.empty()) options["before"] = oldest;
+    const bool by_signature = !from.signature.empty();
+    auto answers = rpc_.Batch(
+        {{"getFirstAvailableBlock", nlohmann::json::array()},
+         {"getSignaturesForAddress", {from.account, options}}},
+        [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
+          const auto& first = r[0];
+          const auto& older = r[1];
+          if (!first.is_number_integer() || !older.is_array()) return "not a slot and a list";
+          if (!older.empty() && (!JsonField(older[0], "signature").is_string() ||
+                                 !JsonField(older[0], "slot").is_number_integer()))
+            return "a signature entry without signature or slot";
+          bool reaches =
+              by_signature
+                  ? !older.empty() && JsonField(older[0], "slot").get<std::int64_t>() >= from.slot
+                  : first.get<std::int64_t>() <= from.slot;
+          if (!reaches)
+            return "its history (from slot " + first.dump() + ") does not reach the cursor (slot " +
+                   std::to_string(from.slot) + (by_signature ? ", " + from.signature : "") + ")";
+          return std::nullopt;
+        });
+    if (!answers) return answers.error();
+    const auto& older = (*answers)[1];
+    bool reached =
+        by_signature ? JsonField(older[0], "signature") == from.signature
+                     : older.empty() || JsonField(older[0], "slot").get<std::int64_t>() < from.slot;
+    if (!reached)
+      return MakeError(ErrorCode::kUnavailable,
+                       "a node lists " + JsonField(older[0], "signature").dump() +
+                           " between the cursor and the listing: listing again");
+    return Unit{};
+  }
+
   Result<std::optional<Transfer>> Fetch(const Signature& s) {
-    auto tx = rpc_.Call("getTransaction", {s.signature,
-                                           {{"encoding", "jsonParsed"},
-                                            {"commitment", "finalized"},
-                                            {"maxSupportedTransactionVersion", 0}}});
+    std::optional<Result<std::optional<Transfer>>> parsed;
+    auto tx = rpc_.Call(
+        "getTransaction",
+        {s.signature,
+         {{"encoding", "jsonParsed"},
+          {"commitment", "finalized"},
+          {"maxSupportedTransactionVersion", 0}}},
+        // Listed as finalized but not served yet (this node behind): another node, or this one
+        // later; never skipped.
+        /*null_is_missing=*/true,
+        // Another transaction than the one asked for, or one whose amount this node's answer
+        // does not tell, is this node's fault: ask the next.
+        [&](const nlohmann::json& result) -> std::optional<std::string> {
+          const auto& signatures = JsonField(JsonField(result, "transaction"), "signatures");
+          if (!signatures.is_array() || signatures.empty() || signatures[0] != s.signature)
+            return "a transaction other than " + s.signature;
+          if (JsonField(result, "slot") != s.slot)
+            return s.signature + " at another slot than listed";
+          parsed = ParseSolanaTransaction(result, s.signature, s.account, network_);
+          if (!*parsed) return parsed->error().message;
+          if (**parsed && s.account != token_account_)
+            (***parsed).event_index = EventIndexOf(s.account);
+          return std::nullopt;
+        });
     if (!tx) return tx.error();
-    if (tx->is_null()) {
-      // Listed as finalized but not served yet (another node behind): try again later.
-      return MakeError(ErrorCode::kUnavailable, "transaction " + s.signature + " not found yet");
-    }
-    return ParseSolanaTransaction(*tx, s.signature, token_account_, network_);
+    return std::move(*parsed);
   }
 
   NetworkConfig network_;
-  std::string token_account_;
+  std::string token_account_;  // the primary: configured, or the associated token account
+  bool configured_account_;    // token_account was configured (its owner is checked)
   int page_limit_;
-  JsonRpcClient rpc_;
+  std::chrono::steady_clock::duration relist_every_;
+  std::chrono::steady_clock::time_point next_relist_{};  // the first poll lists the accounts
+  SolanaRpc rpc_;
   std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
   std::deque<Signature> pending_;
 };
@@ -305,16 +511,20 @@ Result<std::optional<Transfer>> ParseSolanaTransaction(const nlohmann::json& res
     }
   }
   if (!index) return std::optional<Transfer>{};
-  std::string owner;
-  auto pre = TokenBalance(JsonField(meta, "preTokenBalances"), *index, network.token, nullptr);
-  auto post = TokenBalance(JsonField(meta, "postTokenBalances"), *index, network.token, &owner);
-  if (!pre || !post || *post <= *pre) return std::optional<Transfer>{};
+  // Tokens that arrived while the account was someone else's (it changed hands in this
+  // transaction, or it is a listed account of another owner) are not ours.
+  if (auto owner = OwnerIn(JsonField(meta, "postTokenBalances"), *index);
+      !owner.empty() && !network.address.empty() && owner != network.address)
+    return std::optional<Transfer>{};
+  auto amount = SolanaCreditedAmount(result, *index, token_account, network.token);
+  if (!amount) return MakeError(amount.error().code, signature + ": " + amount.error().message);
+  if (!*amount) return std::optional<Transfer>{};
 
   Transfer t;
   t.tx_id = signature;
   t.event_index = 0;
   t.to = token_account;
-  t.amount = ChainAmount{std::to_string(*post - *pre), network.decimals};
+  t.amount = ChainAmount{std::to_string(**amount), network.decimals};
   t.block_number = JsonField(result, "slot").get<std::int64_t>();
   if (JsonField(result, "blockTime").is_number_integer())
     t.block_time = JsonField(result, "blockTime").get<std::int64_t>();
@@ -368,7 +578,8 @@ Result<std::unique_ptr<ChainAdapter>> MakeSolanaAdapter(const NetworkConfig& net
     }
     account = *derived;
   }
-  return std::unique_ptr<ChainAdapter>(std::make_unique<SolanaAdapter>(network, account));
+  return std::unique_ptr<ChainAdapter>(
+      std::make_unique<SolanaAdapter>(network, account, !network.token_account.empty()));
 }
 
 }  // namespace instamarket

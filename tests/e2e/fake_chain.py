@@ -201,12 +201,15 @@ class FakeChain:
             return record
 
     def solana_add(self, token_account, owner, mint, amount, authority, failed=False,
-                   memo=None, pre=0, source_owner=None):
+                   memo=None, pre=0, source_owner=None, lost_pre=None):
         """A transferChecked into `token_account`, shaped like the recorded jsonParsed one.
         `authority` signs it and owns the source token account, unless `source_owner` is given:
         then the authority is a delegate of that owner (as in
-        solana-getTransaction-jsonParsed-delegate.json)."""
+        solana-getTransaction-jsonParsed-delegate.json). `lost_pre`: the account held that much
+        before (it was not created here), but the answer has no pre token balance for it (a node
+        that dropped it)."""
         with self.lock:
+            self._sol.accounts.setdefault(token_account, (owner, mint))
             self.slot += 7
             signature = b58encode(os.urandom(64))
             text = json.dumps(_SOLANA_TEMPLATE)
@@ -234,6 +237,15 @@ class FakeChain:
                     ins["parsed"]["info"]["tokenAmount"]["amount"] = str(amount)
                 if ins.get("program") == "spl-memo":
                     ins["parsed"] = memo or ""
+            if lost_pre is not None:
+                # Not created here: without the create instruction and its inner instructions.
+                tx["transaction"]["message"]["instructions"] = [
+                    ins for ins in tx["transaction"]["message"]["instructions"]
+                    if ins.get("program") != "spl-associated-token-account"]
+                meta["innerInstructions"] = []
+                for b in meta["postTokenBalances"]:
+                    if b["accountIndex"] == 2:
+                        b["uiTokenAmount"]["amount"] = str(lost_pre + amount)
             if failed:
                 meta["err"] = {"InstructionError": [0, {"Custom": 1}]}
                 meta["status"] = {"Err": meta["err"]}
@@ -241,6 +253,20 @@ class FakeChain:
                      "blockTime": tx["blockTime"], "confirmationStatus": "finalized"}
             self.solana.append((entry, tx))
             return entry
+
+    def solana_add_recorded(self):
+        """The real recorded mainnet transfer, verbatim: its getSignaturesForAddress entry
+        (solana-getSignaturesForAddress-memo.json) and its getTransaction answer
+        (solana-getTransaction-jsonParsed-token.json): 1000 units of USDC into
+        H51DXRt3ubThhdhNeDMScfkbC5X4AWzYfHaZS3JKEfPh, the associated token account of
+        3i476kTBBTy7pBGx4CXwJpJ6phuwLQgcwLTdHhU3c7ui, created in that transaction (slot
+        184930610, far below this fake's own slots: use it on an account nothing else pays)."""
+        entry = fixture("solana-getSignaturesForAddress-memo.json")["result"][0]
+        tx = fixture("solana-getTransaction-jsonParsed-token.json")["result"]
+        with self.lock:
+            self._sol.accounts.setdefault(_SOL_DEST, (_SOL_OWNER, _SOL_MINT))
+            self.solana.append((entry, tx))
+        return entry
 
     # ----- serving -------------------------------------------------------------------------
 
@@ -258,7 +284,7 @@ class FakeChain:
                 if handler.headers.get(header):
                     self.api_keys_seen.add(handler.headers.get(header))
             ton_get_method = url.path == "/api/v3/runGetMethod"
-            what = rpc["method"] if rpc and not ton_get_method else url.path
+            what = _rpc_method(rpc) if rpc and not ton_get_method else url.path
             page = self._page_of(url.path, query, rpc)
             self.requests.append((what, page))
             self.agents.append((time.monotonic(), handler.headers.get("User-Agent", "")))
@@ -274,9 +300,7 @@ class FakeChain:
             if ton_get_method:
                 return self._send(handler, *self._ton_get_method(rpc))
             if rpc:
-                result = self._solana(rpc)
-                return self._send(handler, 200, {"jsonrpc": "2.0", "id": rpc.get("id"),
-                                                 "result": result})
+                return self._solana_reply(handler, rpc)
             if "/transactions/trc20" in url.path:
                 return self._send(handler, 200, self._tron(url.path, query))
             if url.path == "/api/v3/jetton/transfers":
@@ -297,7 +321,7 @@ class FakeChain:
                 if "fingerprint" in query else 0
         if path == "/api/v3/jetton/transfers":
             return int(query.get("offset", 0)) // max(1, int(query.get("limit", 1)))
-        if rpc and rpc.get("method") == "getSignaturesForAddress":
+        if isinstance(rpc, dict) and rpc.get("method") == "getSignaturesForAddress":
             return 1 if rpc["params"][1].get("before") else 0
         return None
 
@@ -340,14 +364,130 @@ class FakeChain:
         limit = int(query.get("limit", 10))
         return {"jetton_transfers": rows[offset:offset + limit], "address_book": {}}
 
+    # ----- Solana: nodes that fail like real ones ---------------------------------------------
+
+    @property
+    def _sol(self):
+        """This server's Solana node state (kept apart from the other chains' fields)."""
+        if "_sol_state" not in self.__dict__:
+            self.__dict__["_sol_state"] = _SolanaNode()
+        return self.__dict__["_sol_state"]
+
+    def solana_node(self):
+        """Another node of this Solana chain: its own server, faults and history cut-off, the
+        same transactions and token accounts. Stop it with stop()."""
+        node = FakeChain()
+        node._sol.source = self
+        return node.start()
+
+    def solana_history_from(self, slot):
+        """This node's history starts at `slot` (a short ledger): it lists no signature below it,
+        answers getTransaction of one with null and getFirstAvailableBlock with `slot`."""
+        with self.lock:
+            self._sol.history_start = slot
+
+    def solana_fault(self, method, n, kind, retry_after=1, account=None):
+        """The next `n` requests calling `method` fail like real nodes: kind "null" (getTransaction
+        answers null: the node has not got it yet), "min_context_slot" (JSON-RPC error -32016),
+        "rate_limit" (HTTP 429 with Retry-After: `retry_after` seconds), "other_transaction" or
+        "other_slot" (getTransaction answers another transaction, or this one at another slot),
+        "foreign_account" or "other_mint_account" (getTokenAccountsByOwner also lists `account`,
+        owned by someone else, or of another mint)."""
+        with self.lock:
+            self._sol.faults.extend([(method, kind, retry_after, account)] * n)
+
+    def solana_faults_served(self, kind):
+        with self.lock:
+            return self._sol.served.get(kind, 0)
+
+    def solana_token_account(self, pubkey, owner, mint):
+        """A token account `owner` holds for `mint`, as getTokenAccountsByOwner and getAccountInfo
+        show it."""
+        with self.lock:
+            self._sol.accounts[pubkey] = (owner, mint)
+
+    @property
+    def solana_slot(self):
+        return self._solana_source().slot
+
+    def _solana_source(self):
+        return self._sol.source or self
+
+    def _solana_reply(self, handler, rpc):
+        calls = rpc if isinstance(rpc, list) else [rpc]
+        methods = {c.get("method") for c in calls if isinstance(c, dict)}
+        fault = next((f for f in self._sol.faults if f[0] in methods), None)
+        if fault:
+            self._sol.faults.remove(fault)
+            self._sol.served[fault[1]] = self._sol.served.get(fault[1], 0) + 1
+            if fault[1] == "rate_limit":
+                # As Solana RPC providers answer: 429, a JSON-RPC error body, Retry-After.
+                body = {"jsonrpc": "2.0", "id": calls[0].get("id"),
+                        "error": {"code": 429, "message": "Too many requests for a specific RPC call"}}
+                return self._solana_send(handler, 429, body, {"Retry-After": str(fault[2])})
+        answers = [self._solana_answer(c, fault) for c in calls]
+        return self._solana_send(handler, 200, answers if isinstance(rpc, list) else answers[0])
+
+    def _solana_answer(self, call, fault):
+        if fault and fault[0] == call.get("method"):
+            if fault[1] == "min_context_slot":
+                return {"jsonrpc": "2.0", "id": call.get("id"),
+                        "error": {"code": -32016, "message": "Minimum context slot has not been reached",
+                                  "data": {"contextSlot": self._solana_source().slot}}}
+            if fault[1] == "null":
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": None}
+            if fault[1] in ("foreign_account", "other_mint_account"):
+                result = self._solana(call)
+                owner, mint = call["params"][0], call["params"][1].get("mint")
+                if fault[1] == "foreign_account":
+                    owner = _SOL_AUTHORITY
+                else:
+                    mint = _SOL_MINT
+                result["value"].append({"pubkey": fault[3],
+                                        "account": _solana_token_account_info(owner, mint)})
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": result}
+            if fault[1] in ("other_transaction", "other_slot"):
+                # A lying node: another transaction (twice the amount) for the one asked for, or
+                # the one asked for at another slot.
+                tx = copy.deepcopy(self._solana(call))
+                if tx and fault[1] == "other_slot":
+                    tx["slot"] += 1
+                elif tx:
+                    tx["transaction"]["signatures"] = [b58encode(os.urandom(64))]
+                    for b in tx["meta"]["postTokenBalances"]:
+                        if b["accountIndex"] == 2:
+                            b["uiTokenAmount"]["amount"] = str(2 * int(b["uiTokenAmount"]["amount"]))
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": tx}
+        return {"jsonrpc": "2.0", "id": call.get("id"), "result": self._solana(call)}
+
+    def _solana_send(self, handler, status, obj, headers=()):
+        data = json.dumps(obj).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            for name in headers:
+                handler.send_header(name, headers[name])
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def _solana(self, rpc):
+        src = self._solana_source()
+        with src.lock:  # re-entrant: a node serving its own chain holds it already
+            held = [(e, tx) for e, tx in src.solana if e["slot"] >= self._sol.history_start]
+            slot = src.slot
+            accounts = dict(src._sol.accounts)
         method, params = rpc["method"], rpc.get("params", [])
         if method == "getSlot":
-            return self.slot + 40
+            return slot + 40
+        if method == "getFirstAvailableBlock":
+            return self._sol.history_start
         if method == "getSignaturesForAddress":
             account, options = params[0], params[1]
             # Newest first, like the RPC.
-            listed = [e for e, tx in reversed(self.solana)
+            listed = [e for e, tx in reversed(held)
                       if account in [k["pubkey"] for k in tx["transaction"]["message"]["accountKeys"]]]
             if options.get("before"):
                 sigs = [e["signature"] for e in listed]
@@ -358,16 +498,25 @@ class FakeChain:
                     listed = listed[:sigs.index(options["until"])]
             return listed[:options.get("limit", 1000)]
         if method == "getTransaction":
-            for e, tx in self.solana:
+            for e, tx in held:
                 if e["signature"] == params[0]:
                     return tx
             return None
         if method == "getSignatureStatuses":
-            found = {e["signature"]: e for e, _ in self.solana}
-            return {"context": {"slot": self.slot},
+            found = {e["signature"]: e for e, _ in held}
+            return {"context": {"slot": slot},
                     "value": [{"slot": found[s]["slot"], "confirmations": None, "err": None,
                                "confirmationStatus": "finalized"} if s in found else None
                               for s in params[0]]}
+        if method == "getTokenAccountsByOwner":
+            owner, mint = params[0], params[1].get("mint")
+            return {"context": {"slot": slot},
+                    "value": [{"pubkey": k, "account": _solana_token_account_info(o, m)}
+                              for k, (o, m) in accounts.items() if o == owner and m == mint]}
+        if method == "getAccountInfo":
+            known = accounts.get(params[0])
+            return {"context": {"slot": slot},
+                    "value": _solana_token_account_info(*known) if known else None}
         return None
 
     def _send(self, handler, status, obj):
@@ -383,6 +532,38 @@ class FakeChain:
             handler.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client was killed while its request was held
+
+
+class _SolanaNode:
+    """One fake Solana node's own state: where its history starts, its pending faults."""
+
+    def __init__(self):
+        self.source = None       # the FakeChain whose transactions this node serves (None: its own)
+        self.history_start = 0   # no signature below this slot is known here
+        self.faults = []         # (method, kind, retry_after, account) for the next requests
+        self.served = {}         # kind -> faults served
+        self.accounts = {}       # token account -> (owner, mint)
+
+
+def _solana_token_account_info(owner, mint):
+    """A token account as getAccountInfo / getTokenAccountsByOwner (jsonParsed) show it, shaped
+    like the example in Solana's RPC docs (getTokenAccountsByOwner)."""
+    return {"data": {"program": "spl-token", "space": 165,
+                     "parsed": {"type": "account",
+                                "info": {"isNative": False, "mint": mint, "owner": owner,
+                                         "state": "initialized",
+                                         "tokenAmount": {"amount": "0", "decimals": 6,
+                                                         "uiAmount": 0.0, "uiAmountString": "0"}}}},
+            "executable": False, "lamports": 2039280,
+            "owner": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+            "rentEpoch": 18446744073709551615, "space": 165}
+
+
+def _rpc_method(rpc):
+    """A JSON-RPC request's method; a batch's methods joined with '+'."""
+    if isinstance(rpc, list):
+        return "+".join(str(c.get("method")) for c in rpc if isinstance(c, dict))
+    return rpc.get("method")
 
 
 def _comment_boc(text):
