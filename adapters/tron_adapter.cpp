@@ -20,6 +20,11 @@ constexpr int kMaxPagesPerPoll = 10;  // then the batch is recorded and the next
 // little behind another, an index filling in late): each query starts this far back. Three
 // solidification delays (19 blocks of 3 s): a provider failed over to may lag by about one.
 constexpr std::int64_t kLateListingWindowMs = 180'000;
+// Cursors written before the window grew from 60 s hold the keys of 60 s only; this mark in
+// the state says a cursor holds the whole window. Without it, the first poll counts nothing
+// more than 60 s below the cursor (what lies there was taken before, under another deposit key).
+constexpr std::int64_t kLegacyWindowMs = 60'000;
+constexpr char kWholeWindowMark[] = "~window180";
 // Confirmed transactions kept in memory (their receipts never change); then the cache restarts.
 constexpr std::size_t kMaxCachedTransactions = 4096;
 // A block timestamp further ahead than this is not believed (it would move the cursor past
@@ -85,6 +90,8 @@ class TronAdapter final : public ChainAdapter {
 
   Result<ChainBatch> Poll(const ChainCursor& from) override {
     PositionCursor cursor(from, kLateListingWindowMs);
+    if (from.state.find(std::string(kWholeWindowMark) + "@") == std::string::npos)
+      cursor.RaiseFloor(from.position - kLegacyWindowMs);
     const std::int64_t query_from = cursor.QueryFrom();
     ChainBatch batch;
     std::set<std::string> taken_now;
@@ -122,6 +129,7 @@ class TronAdapter final : public ChainAdapter {
       if (!confirmed) return confirmed.error();
       for (auto& t : *confirmed) batch.final_transfers.push_back(std::move(t));
     }
+    cursor.Take(cursor.position(), kWholeWindowMark);
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
     // Positions are block timestamps (ms): the head is now, and a caught-up feed has no lag.

@@ -13,6 +13,8 @@ listed in no particular order, across pages and a kill -9 between pages, each co
 """
 
 import os
+import re
+import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -179,6 +181,32 @@ class TronChecksTest(ChecksCase):
         self.assertEqual(listing(suspended), [])  # left alone for its 30 s
         self.assertGreater(len(listing(other)), 0)
         self.assertCountedOnce()
+
+
+    def sql(self, query):
+        url, env = harness.psql_target(harness.database_url())
+        return subprocess.run(["psql", url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", query],
+                              env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+    def test_8_a_cursor_from_before_the_wider_window_takes_nothing_taken_before(self):
+        # Written with a 60 s window, a cursor holds the keys of 60 s only: what lies further
+        # below was taken then, under the old deposit key, and must not be taken again.
+        self.wait_deposit(self.send(raw("0.87")))
+        self.assertEqual(self.daemon.stop(), 0)
+        where = "network = '%s'" % self.network
+        position = int(self.sql(f"SELECT position FROM chain_cursors WHERE {where}"))
+        state = self.sql(f"SELECT position_state FROM chain_cursors WHERE {where}")
+        self.assertIn("~window180@", state)
+        legacy = " ".join(e for e in state.split() if not e.startswith("~window180@"))
+        self.sql(f"UPDATE chain_cursors SET position_state = '{legacy}' WHERE {where}")
+        old = self.chain.tron_add(TRON_MASTER, raw("0.88"), TRON_SENDERS[1])
+        with self.chain.lock:
+            old["block_timestamp"] = position - 120_000  # in the new window, not in the old
+        self.daemon.start()
+        self.wait_deposit(self.send(raw("0.89")))
+        self.assertEqual(self.rows_of(old["transaction_id"]), [])
+        state = self.sql(f"SELECT position_state FROM chain_cursors WHERE {where}")
+        self.assertTrue(re.search(r"~window180@\d+", state), state)
 
 
 class TonChecksTest(ChecksCase):
