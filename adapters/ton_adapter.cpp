@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
+#include <tuple>
 #include <unordered_map>
 
 #include "adapters/http_endpoints.h"
@@ -127,6 +129,12 @@ class TonAdapter final : public ChainAdapter {
       }
       more = records->size() >= static_cast<std::size_t>(page_limit_);
     }
+    // Equal lts come from the index in no particular order: (lt, hash) makes the order in which
+    // the matcher sees them (which of two equal payments takes an intent) the same on a replay.
+    std::stable_sort(batch.final_transfers.begin(), batch.final_transfers.end(),
+                     [](const Transfer& a, const Transfer& b) {
+                       return std::tie(a.block_number, a.tx_id) < std::tie(b.block_number, b.tx_id);
+                     });
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
     // Positions are logical times; no head is asked for, so a caught-up feed shows no lag.
