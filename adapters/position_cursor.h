@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -38,6 +39,8 @@ class PositionCursor {
   bool Seen(std::int64_t position, const std::string& key) const;
   // Records a taken record.
   void Take(std::int64_t position, const std::string& key);
+  // Nothing below `floor` counts from now on (a lower floor than the current one is ignored).
+  void RaiseFloor(std::int64_t floor) { floor_ = std::max(floor_, floor); }
   ChainCursor ToChainCursor() const;
 
  private:

@@ -1,10 +1,16 @@
 #include "adapters/ton_adapter.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <charconv>
+#include <tuple>
+#include <unordered_map>
 
 #include "adapters/http_endpoints.h"
 #include "adapters/json_field.h"
 #include "adapters/ton_comment.h"
+#include "adapters/ton_jetton_wallet.h"
 #include "core/ton_address.h"
 
 namespace instamarket {
@@ -17,6 +23,8 @@ constexpr int kMaxPagesPerPoll = 8;  // then the batch is recorded and the next 
 // below lts already taken. Each query starts this far back (block lts advance by 10^6 per
 // block, so this is about a hundred blocks, minutes of chain time).
 constexpr std::int64_t kLateListingWindowLt = 100'000'000;
+// Senders' jetton wallets kept in memory (a derivation never changes); then the cache restarts.
+constexpr std::size_t kMaxCachedWallets = 4096;
 
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected toncenter reply: " + what);
@@ -101,14 +109,32 @@ class TonAdapter final : public ChainAdapter {
       if (!body) return body.error();
       auto records = ParseTonTransfers(*body, network_);
       if (!records) return records.error();
-      for (auto& record : *records) {
+      const auto& listed = JsonField(*body, "jetton_transfers");  // records[i] is listed[i]
+      for (std::size_t i = 0; i < records->size(); ++i) {
+        auto& record = (*records)[i];
         if (cursor.Seen(record.position, record.key)) continue;
+        if (record.transfer) {
+          auto genuine = SentByOurJettonsWallet(listed[i]);
+          if (!genuine) return genuine.error();
+          if (!*genuine) {
+            spdlog::error("{}: {} comes from a jetton wallet that the jetton master did not derive "
+                          "for its sender (a fake jetton); not credited",
+                          network_.id, record.key);
+            record.transfer.reset();
+          }
+        }
         cursor.Take(record.position, record.key);
         taken_any = true;
         if (record.transfer) batch.final_transfers.push_back(std::move(*record.transfer));
       }
       more = records->size() >= static_cast<std::size_t>(page_limit_);
     }
+    // Equal lts come from the index in no particular order: (lt, hash) makes the order in which
+    // the matcher sees them (which of two equal payments takes an intent) the same on a replay.
+    std::stable_sort(batch.final_transfers.begin(), batch.final_transfers.end(),
+                     [](const Transfer& a, const Transfer& b) {
+                       return std::tie(a.block_number, a.tx_id) < std::tie(b.block_number, b.tx_id);
+                     });
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
     // Positions are logical times; no head is asked for, so a caught-up feed shows no lag.
@@ -118,6 +144,41 @@ class TonAdapter final : public ChainAdapter {
   }
 
  private:
+  // Whether the transfer's sending jetton wallet (`source_wallet`) is the one the configured
+  // master derives for its sender (`source`): false for a wallet of another master, whatever
+  // `jetton_master` the indexer names, and for a record that names neither.
+  Result<bool> SentByOurJettonsWallet(const nlohmann::json& record) {
+    std::string sender = RawOrEmpty(JsonField(record, "source"));
+    std::string wallet = RawOrEmpty(JsonField(record, "source_wallet"));
+    if (sender.empty() || wallet.empty()) return false;
+    auto derived = JettonWalletOf(sender);
+    if (!derived) return derived.error();
+    return *derived == wallet;
+  }
+
+  // The master's get_wallet_address(owner), cached.
+  Result<std::string> JettonWalletOf(const std::string& owner) {
+    if (auto it = wallets_.find(owner); it != wallets_.end()) return it->second;
+    nlohmann::json request = {
+        {"address", network_.token},
+        {"method", "get_wallet_address"},
+        {"stack", {{{"type", "slice"}, {"value", TonAddressSliceBoc(owner)}}}}};
+    auto body = http_.Post("/api/v3/runGetMethod", request.dump(),
+                           [](nlohmann::json reply) -> Result<nlohmann::json> {
+                             auto wallet = ParseTonWalletAddress(reply);
+                             if (!wallet && wallet.error().code == ErrorCode::kUnavailable)
+                               return wallet.error();  // garbage: the next endpoint
+                             return reply;
+                           });
+    if (!body) return body.error();
+    auto wallet = ParseTonWalletAddress(*body);
+    if (!wallet)  // not a jetton master: a configuration error, nothing is credited
+      return MakeError(ErrorCode::kUnavailable, network_.id + ": " + wallet.error().message);
+    if (wallets_.size() >= kMaxCachedWallets) wallets_.clear();
+    wallets_.emplace(owner, *wallet);
+    return wallet;
+  }
+
   std::string Query(std::int64_t start_lt, const char* sort, int limit, int offset) const {
     return "/api/v3/jetton/transfers?owner_address=" + UrlEscape(network_.address) +
            "&jetton_master=" + UrlEscape(network_.token) +
@@ -128,6 +189,7 @@ class TonAdapter final : public ChainAdapter {
   NetworkConfig network_;
   int page_limit_;
   HttpEndpoints http_;
+  std::unordered_map<std::string, std::string> wallets_;  // sender -> its USDT jetton wallet
 };
 
 }  // namespace
@@ -150,7 +212,12 @@ Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
     if (!JsonField(r, "amount").is_string()) return Garbage("a transfer without amount");
     auto raw = RawDecimal(JsonField(r, "amount").get<std::string>());
     if (!raw) return Garbage("amount: " + raw.error().message);
-    bool aborted = JsonField(r, "transaction_aborted") == true;
+    // Older answers have no transaction_aborted (tests/fixtures/chains/ton-jetton-transfers.json);
+    // anything but a boolean is not believed. A bounced transfer returned the jettons.
+    const auto& aborted_field = JsonField(r, "transaction_aborted");
+    if (!aborted_field.is_null() && !aborted_field.is_boolean())
+      return Garbage("transaction_aborted is not a boolean");
+    bool aborted = aborted_field == true || JsonField(r, "bounced") == true;
     bool ours = !aborted && *raw != "0" &&
                 RawOrEmpty(JsonField(r, "jetton_master")) == network.token &&
                 RawOrEmpty(JsonField(r, "destination")) == network.address;

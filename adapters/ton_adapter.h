@@ -16,8 +16,12 @@ namespace instamarket {
 //
 // A deposit is one transfer into our jetton wallet: tx_id = the transaction hash (base64, as
 // served), event_index = 0, block_number = the transaction's logical time (lt), memo = the
-// transfer's text comment. The cursor is that lt (asked for again, inclusively) plus the hashes
-// already taken at it (PositionCursor).
+// transfer's text comment. The cursor is that lt (asked for again, from a window below it) plus
+// the hashes taken in that window (PositionCursor): transfers of equal lt, which the index lists
+// in no particular order, are told apart by hash, so a page boundary, a poll boundary or a
+// restart between two of them neither skips nor repeats one; each batch is ordered by
+// (lt, hash). A transfer counts only when its sending jetton wallet is the one the jetton
+// master's get_wallet_address derives for its sender (cached per sender).
 //
 // WalletPublicKey(address) runs the wallet's get_public_key get-method through
 // POST /api/v3/runGetMethod (see ParseTonPublicKey).

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <set>
+#include <unordered_map>
 
 #include "adapters/http_endpoints.h"
 #include "adapters/json_field.h"
+#include "adapters/tron_transaction_info.h"
 #include "core/crypto.h"
 
 namespace instamarket {
@@ -15,8 +17,16 @@ namespace {
 constexpr int kMaxPageLimit = 200;    // TronGrid's maximum
 constexpr int kMaxPagesPerPoll = 10;  // then the batch is recorded and the next poll goes on
 // How far below the newest block timestamp taken a record may still be listed (an endpoint a
-// little behind another): each query starts this far back.
-constexpr std::int64_t kLateListingWindowMs = 60'000;
+// little behind another, an index filling in late): each query starts this far back. Three
+// solidification delays (19 blocks of 3 s): a provider failed over to may lag by about one.
+constexpr std::int64_t kLateListingWindowMs = 180'000;
+// Cursors written before the window grew from 60 s hold the keys of 60 s only; this mark in
+// the state says a cursor holds the whole window. Without it, the first poll counts nothing
+// more than 60 s below the cursor (what lies there was taken before, under another deposit key).
+constexpr std::int64_t kLegacyWindowMs = 60'000;
+constexpr char kWholeWindowMark[] = "~window180";
+// Confirmed transactions kept in memory (their receipts never change); then the cache restarts.
+constexpr std::size_t kMaxCachedTransactions = 4096;
 // A block timestamp further ahead than this is not believed (it would move the cursor past
 // every transfer to come).
 constexpr std::int64_t kMaxClockAheadMs = 3'600'000;
@@ -58,7 +68,13 @@ class TronAdapter final : public ChainAdapter {
         http_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms),
               network.api_key.empty()
                   ? std::vector<std::string>{}
-                  : std::vector<std::string>{"TRON-PRO-API-KEY: " + network.api_key}) {}
+                  : std::vector<std::string>{"TRON-PRO-API-KEY: " + network.api_key}),
+        // TronGrid's key goes to TronGrid only, never to another provider's nodes.
+        node_http_(network.id, network.node_rpc.empty() ? network.rpc : network.node_rpc,
+                   std::chrono::milliseconds(network.rpc_timeout_ms),
+                   network.api_key.empty() || !network.node_rpc.empty()
+                       ? std::vector<std::string>{}
+                       : std::vector<std::string>{"TRON-PRO-API-KEY: " + network.api_key}) {}
 
   Result<ChainCursor> InitialCursor() override {
     if (network_.start != "latest") return PositionCursor::Starting(std::stoll(network_.start));
@@ -74,9 +90,14 @@ class TronAdapter final : public ChainAdapter {
 
   Result<ChainBatch> Poll(const ChainCursor& from) override {
     PositionCursor cursor(from, kLateListingWindowMs);
+    if (from.state.find(std::string(kWholeWindowMark) + "@") == std::string::npos)
+      cursor.RaiseFloor(from.position - kLegacyWindowMs);
     const std::int64_t query_from = cursor.QueryFrom();
     ChainBatch batch;
     std::set<std::string> taken_now;
+    // The listed transfers of each transaction, in listing order: the node's receipt decides.
+    std::vector<std::pair<std::string, std::vector<Transfer>>> listed;
+    std::unordered_map<std::string, std::size_t> listed_at;
     std::string fingerprint;
     bool more = true;
     // Past kMaxPagesPerPoll only while nothing new was found: a window full of records taken
@@ -88,22 +109,27 @@ class TronAdapter final : public ChainAdapter {
       if (!parsed) return parsed.error();
       for (auto& record : parsed->records) {
         if (cursor.Seen(record.position, record.key)) {
-          if (taken_now.count(record.key)) {
-            // Either TronGrid listed it twice, or one transaction made two equal transfers
-            // from one sender: the feed cannot tell, and they count once (docs/adding-a-chain.md).
-            spdlog::warn("{}: {} is listed twice with equal from, to and value; counted once",
-                         network_.id, record.key);
-          }
+          // Listed twice (TronGrid does), or one transaction made equal transfers: the
+          // receipt's logs count each of those once (Confirm).
           continue;
         }
         cursor.Take(record.position, record.key);
         taken_now.insert(record.key);
-        if (record.transfer) batch.final_transfers.push_back(std::move(*record.transfer));
+        if (!record.transfer) continue;
+        auto [at, fresh] = listed_at.emplace(record.transfer->tx_id, listed.size());
+        if (fresh) listed.emplace_back(record.transfer->tx_id, std::vector<Transfer>{});
+        listed[at->second].second.push_back(std::move(*record.transfer));
       }
       fingerprint = parsed->fingerprint;
       // An empty page may still carry a fingerprint: it is the end all the same.
       more = !fingerprint.empty() && !(*body)["data"].empty();
     }
+    for (auto& [tx_id, transfers] : listed) {
+      auto confirmed = Confirm(tx_id, transfers);
+      if (!confirmed) return confirmed.error();
+      for (auto& t : *confirmed) batch.final_transfers.push_back(std::move(t));
+    }
+    cursor.Take(cursor.position(), kWholeWindowMark);
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
     // Positions are block timestamps (ms): the head is now, and a caught-up feed has no lag.
@@ -113,6 +139,59 @@ class TronAdapter final : public ChainAdapter {
   }
 
  private:
+  // The transfers of `tx_id` that the listing named (`listed`) as the node's receipt states
+  // them: none when the transaction failed; for each listed (from, value), every Transfer log of
+  // our token to us with it, keyed by its log position (two equal transfers in one transaction
+  // are two deposits). A listed transfer the receipt does not hold is a lie of the listing and
+  // is dropped. kUnavailable when no node can tell yet: nothing is recorded past it.
+  Result<std::vector<Transfer>> Confirm(const std::string& tx_id,
+                                        const std::vector<Transfer>& listed) {
+    auto info = TransactionInfo(tx_id);
+    if (!info) return info.error();
+    std::vector<Transfer> out;
+    if (!info->success) {
+      spdlog::warn("{}: {} is listed but failed on chain ({}); not credited", network_.id, tx_id,
+                   info->result);
+      return out;
+    }
+    for (const Transfer& claim : listed) {
+      bool found = false;
+      for (const TronTransferLog& log : info->transfers) {
+        if (log.to != network_.address || log.from != claim.from ||
+            log.raw_amount != claim.amount.raw)
+          continue;
+        found = true;
+        Transfer t = claim;
+        t.event_index = log.log_index;
+        out.push_back(std::move(t));
+      }
+      if (!found)
+        spdlog::error("{}: {} is listed with {} from {}, but its receipt has no such Transfer; "
+                      "not credited",
+                      network_.id, tx_id, claim.amount.raw, claim.from);
+    }
+    return out;
+  }
+
+  Result<TronTransactionInfo> TransactionInfo(const std::string& tx_id) {
+    if (auto it = info_cache_.find(tx_id); it != info_cache_.end()) return it->second;
+    nlohmann::json request = {{"value", tx_id}};
+    auto body = node_http_.Post(
+        "/walletsolidity/gettransactioninfobyid", request.dump(),
+        [&](nlohmann::json reply) -> Result<nlohmann::json> {
+          // Not known yet, or garbage: the next node is asked.
+          auto info = ParseTronTransactionInfo(reply, tx_id, network_.token);
+          if (!info) return info.error();
+          return reply;
+        });
+    if (!body) return body.error();
+    auto info = ParseTronTransactionInfo(*body, tx_id, network_.token);
+    if (!info) return info.error();
+    if (info_cache_.size() >= kMaxCachedTransactions) info_cache_.clear();
+    info_cache_.emplace(tx_id, *info);
+    return info;
+  }
+
   std::string Query(std::int64_t min_timestamp, const char* order, int limit,
                     const std::string& fingerprint) const {
     std::string q =
@@ -126,7 +205,9 @@ class TronAdapter final : public ChainAdapter {
 
   NetworkConfig network_;
   int page_limit_;
-  HttpEndpoints http_;
+  HttpEndpoints http_;       // the listing (TronGrid v1)
+  HttpEndpoints node_http_;  // full nodes' /walletsolidity API (node_rpc, else rpc)
+  std::unordered_map<std::string, TronTransactionInfo> info_cache_;
 };
 
 }  // namespace

@@ -14,14 +14,21 @@ namespace instamarket {
 // only_to=true, only_confirmed=true (solidified blocks only), contract_address, min_timestamp,
 // order_by=block_timestamp,asc, limit 200 and fingerprint paging; TRON-PRO-API-KEY when set.
 //
-// The feed has no block number or log index, so:
-// - a deposit's key is (transaction_id, event_index) with event_index = the first 6 bytes of
-//   SHA-256("from|to|value") as a number: stable however often or in whatever order a record is
-//   listed (TronGrid lists a transfer twice, unconfirmed then confirmed). Two transfers in one
-//   transaction from the same sender with the same value are therefore one deposit;
+// The listing only names transfers; a full node confirms each one before it is credited:
+// POST /walletsolidity/gettransactioninfobyid on `node_rpc` (else the `rpc` endpoints, which
+// TronGrid serves too), cached per transaction. A transaction whose receipt is not SUCCESS is
+// never credited, and a listed transfer counts only as the Transfer logs of our token to us with
+// its sender and value that the receipt holds (ParseTronTransactionInfo).
+//
+// The listing has no block number or log index, so:
+// - a listing record's cursor key is transaction_id:SHA-256("from|to|value") (first 6 bytes as a
+//   number): stable however often or in whatever order a record is listed (TronGrid lists a
+//   transfer twice, unconfirmed then confirmed);
+// - a deposit's key is (transaction_id, the Transfer log's position in the receipt): two equal
+//   transfers in one transaction are two deposits;
 // - a deposit's block_number is its block timestamp in ms;
-// - the cursor is that timestamp (asked for again, inclusively) plus the keys already taken at
-//   it (PositionCursor).
+// - the cursor is that timestamp plus the listing keys taken in the trailing window
+//   (PositionCursor): a record listed late, up to the window below the newest, is still taken.
 Result<std::unique_ptr<ChainAdapter>> MakeTronAdapter(const NetworkConfig& network);
 
 // One page of the feed, every record in order; a record has a transfer only when it is a

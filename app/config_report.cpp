@@ -56,6 +56,11 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
         .Field("finality", Finality(n))
         .Field("poll_interval_ms", static_cast<std::int64_t>(n.poll_interval_ms))
         .Field("start", n.start);
+    if (!n.node_rpc.empty()) {
+      json.Key("node_rpc").BeginArray();
+      for (const auto& url : n.node_rpc) json.String(MaskUrl(url));
+      json.EndArray();
+    }
     if (n.kind == "evm") json.Field("max_block_range", n.max_block_range);
     if (n.chain_id != 0) json.Field("chain_id", n.chain_id);
     if (n.kind == "solana") {  // what is watched: configured, or derived from owner and mint

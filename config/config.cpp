@@ -479,7 +479,7 @@ std::string ReadStart(const YAML::Node& node, const std::string& key, const std:
 NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
   RejectUnknownKeys(
       node, at,
-      {"id", "kind", "enabled", "rpc", "api_key", "token", "decimals", "address", "token_account",
+      {"id", "kind", "enabled", "rpc", "node_rpc", "api_key", "token", "decimals", "address", "token_account",
        "chain_id", "confirmations", "finality", "poll_interval_ms", "max_block_range", "page_size",
        "start", "rpc_timeout_ms", "withdrawal_fees_usdt"});
   NetworkConfig n;
@@ -504,17 +504,24 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
     }
     n.enabled = node["enabled"].Scalar() == "true";
   }
-  const YAML::Node& rpc = node["rpc"];
-  if (!rpc || !rpc.IsSequence() || rpc.size() == 0)
-    Fail(at + ".rpc", "must be a non-empty list of URLs");
-  for (std::size_t i = 0; i < rpc.size(); ++i) {
-    std::string key = at + ".rpc[" + std::to_string(i) + "]";
-    std::string url = ReadString(rpc[i], key, false);
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-      Fail(key, "must be an http:// or https:// URL, got \"" + url + "\"");
+  auto read_urls = [&](const char* field, std::vector<std::string>& out) {
+    const YAML::Node& list = node[field];
+    if (!list || !list.IsSequence() || list.size() == 0)
+      Fail(at + "." + field, "must be a non-empty list of URLs");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      std::string key = at + "." + field + "[" + std::to_string(i) + "]";
+      std::string url = ReadString(list[i], key, false);
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+        Fail(key, "must be an http:// or https:// URL, got \"" + url + "\"");
+      }
+      while (url.size() > 8 && url.back() == '/') url.pop_back();  // REST paths are appended
+      out.push_back(url);
     }
-    while (url.size() > 8 && url.back() == '/') url.pop_back();  // REST paths are appended
-    n.rpc.push_back(url);
+  };
+  read_urls("rpc", n.rpc);
+  if (node["node_rpc"]) {
+    if (n.kind != "tron") Fail(at + ".node_rpc", "applies to kind tron only");
+    read_urls("node_rpc", n.node_rpc);
   }
   if (node["api_key"]) {
     if (n.kind != "tron" && n.kind != "ton")

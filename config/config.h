@@ -74,6 +74,9 @@ struct NetworkConfig {
   bool enabled = true;           // disabled: not watched, refused for new top-ups
   std::vector<std::string> rpc;  // endpoints (JSON-RPC or REST base URLs), with failover
   std::string api_key;           // sent as TRON-PRO-API-KEY (tron) or X-API-Key (ton); secret
+  // Tron: full nodes' HTTP API (/walletsolidity/...) that confirm each transfer the `rpc`
+  // listing names (receipt SUCCESS, the Transfer log); empty: the `rpc` endpoints themselves.
+  std::vector<std::string> node_rpc;
   // The token: contract (lowercase 0x-hex for EVM, T... for Tron), jetton master (TON, raw
   // form "0:hex"), mint (Solana).
   std::string token;

@@ -2,8 +2,10 @@
 the real recorded answers in tests/fixtures/chains/ at the real paths:
 
 - TronGrid v1   GET  /v1/accounts/{address}/transactions/trc20   (fingerprint paging)
+- java-tron     POST [prefix]/walletsolidity/gettransactioninfobyid  (receipt and Transfer logs)
 - toncenter v3  GET  /api/v3/jetton/transfers                    (start_lt, offset paging)
-- toncenter v3  POST /api/v3/runGetMethod                        (get_public_key only)
+- toncenter v3  POST /api/v3/runGetMethod                        (get_public_key, and the
+                                                                  master's get_wallet_address)
 - Solana RPC    POST /  getSlot, getSignaturesForAddress, getTransaction, getSignatureStatuses
 
 Pages hold `limit` records, as asked. Like the real services it lists what it holds whatever the token (contract_address and
@@ -106,6 +108,16 @@ class FakeChain:
         self.held = 0
         self.agents = []  # (monotonic time, User-Agent) of every request
         self.api_keys_seen = set()  # TRON-PRO-API-KEY / X-API-Key header values
+        self.tron_receipts = {}       # tx id -> receipt result ("SUCCESS", "REVERT", ...)
+        self.tron_not_on_node = set()  # listed, but the node answers {} (not solidified there)
+        self._tron_failures = []      # (status, body, headers) for the next Tron requests
+        self.tron_hosts = []          # (monotonic time, Host, path) of every Tron request
+        self.tron_node_keys = []      # TRON-PRO-API-KEY of every node request (None: none)
+        self.tron_failed_hosts = []   # the Host of each Tron request answered with a failure
+        # (master, owner) raw lowercase -> jetton wallet; the recorded transfer's pair is real.
+        self.ton_wallets = {(_TON_TEMPLATE["jetton_master"].lower(), _TON_TEMPLATE["source"].lower()):
+                            _TON_TEMPLATE["source_wallet"].lower()}
+        self.ton_shuffle_ties = False  # equal-lt transfers listed in a new order every time
         self.server = None
 
     # ----- lifecycle -----------------------------------------------------------------------
@@ -162,20 +174,38 @@ class FakeChain:
     # ----- chain contents ------------------------------------------------------------------
 
     def tron_add(self, to, value, sender, token="TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
-                 tx_id=None, same_block=False, unconfirmed=False, type_="Transfer"):
-        """A TRC-20 record shaped like TronGrid's (a copy of a real confirmed one)."""
+                 tx_id=None, same_block=False, unconfirmed=False, type_="Transfer",
+                 receipt="SUCCESS", listed_only=False, ms_behind=0):
+        """A TRC-20 record shaped like TronGrid's (a copy of a real confirmed one). Its
+        transaction's receipt (gettransactioninfobyid) says `receipt` and holds one Transfer log
+        per confirmed record of the transaction, in the order added, except `listed_only` ones (a
+        listing that lies). `ms_behind`: listed now, with a block timestamp that far below the
+        newest (an index filling in late)."""
         with self.lock:
             if not same_block:
                 self.ts_ms = max(self.ts_ms + 3000, int(time.time() * 1000))
             record = copy.deepcopy(_TRON_TEMPLATE)
             record.update({"from": sender, "to": to, "value": str(value), "type": type_,
-                           "block_timestamp": self.ts_ms,
+                           "block_timestamp": self.ts_ms - ms_behind,
                            "transaction_id": tx_id or random_hex()})
             record["token_info"]["address"] = token
             if unconfirmed:
                 record["_unconfirmed"] = True
+            if listed_only:
+                record["_listed_only"] = True
+            self.tron_receipts.setdefault(record["transaction_id"], receipt)
             self.tron.append(record)
             return record
+
+    def tron_fail(self, n, status, body, headers=None, node=False):
+        """The next n Tron listing requests (node requests with `node`) answer `status` with
+        `body` and `headers` (e.g. {"Retry-After": "1"})."""
+        with self.lock:
+            self._tron_failures.extend([(status, body, headers or {}, node)] * n)
+
+    def tron_requests_to(self, host, since=0):
+        with self.lock:
+            return [p for t, h, p in self.tron_hosts if h.split(":")[0] == host and t >= since]
 
     def ton_set_public_key(self, address, public_key_hex):
         """What the wallet at `address` (raw form, any case) answers to get_public_key."""
@@ -183,22 +213,39 @@ class FakeChain:
             self.ton_public_keys[address.lower()] = public_key_hex
 
     def ton_add(self, owner, amount, source, master, comment=None, aborted=False, tx_hash=None,
-                lt_behind=0):
+                lt_behind=0, same_lt=False, wallet_master=None, bounced=None):
         """`lt_behind`: listed now but with an lt that far below the newest (another shard's
-        block reaching the index late)."""
+        block reaching the index late); `same_lt`: the lt of the transfer added before (another
+        shard, or another message of one transaction). The sending jetton wallet is the one
+        `wallet_master` (default `master`) derives for `source`: another master's makes a fake
+        jetton that the indexer still lists under `master`."""
         with self.lock:
-            self.lt += 1_000_003
+            if not same_lt:
+                self.lt += 1_000_003
             lt = self.lt - lt_behind
             record = copy.deepcopy(_TON_TEMPLATE)
             record.update({"destination": owner.upper().replace("0:", "0:", 1),
                            "source": source.upper(), "amount": str(amount),
                            "jetton_master": master.upper(),
+                           "source_wallet": self._ton_wallet_of(wallet_master or master,
+                                                                source).upper(),
                            "transaction_hash": tx_hash or base64.b64encode(os.urandom(32)).decode(),
                            "transaction_lt": str(lt), "transaction_now": int(time.time()),
                            "transaction_aborted": aborted,
                            "forward_payload": _comment_boc(comment) if comment else None})
+            if bounced is not None:
+                record["bounced"] = bounced
             self.ton.append(record)
             return record
+
+    def _ton_wallet_of(self, master, owner):
+        """The jetton wallet `master` derives for `owner`: the real one for the recorded
+        transfer's sender, else a stable made-up address."""
+        key = (master.lower(), owner.lower())
+        if key not in self.ton_wallets:
+            digest = hashlib.sha256(("%s|%s" % key).encode()).hexdigest()
+            self.ton_wallets[key] = "0:" + digest
+        return self.ton_wallets[key]
 
     def solana_add(self, token_account, owner, mint, amount, authority, failed=False,
                    memo=None, pre=0, source_owner=None, lost_pre=None):
@@ -284,10 +331,15 @@ class FakeChain:
                 if handler.headers.get(header):
                     self.api_keys_seen.add(handler.headers.get(header))
             ton_get_method = url.path == "/api/v3/runGetMethod"
-            what = _rpc_method(rpc) if rpc and not ton_get_method else url.path
+            tron_node = url.path.endswith("/gettransactioninfobyid")
+            what = _rpc_method(rpc) if rpc and not ton_get_method and not tron_node else url.path
             page = self._page_of(url.path, query, rpc)
             self.requests.append((what, page))
             self.agents.append((time.monotonic(), handler.headers.get("User-Agent", "")))
+            if tron_node or "/transactions/trc20" in url.path:
+                failure = self._tron_request(handler, url.path, tron_node)
+                if failure:
+                    return self._send_raw(handler, failure[0], failure[1].encode(), failure[2])
             if self._failures:
                 status, text = self._failures.pop(0)
                 self.errors_served += 1
@@ -299,6 +351,8 @@ class FakeChain:
                     self.lock.wait()
             if ton_get_method:
                 return self._send(handler, *self._ton_get_method(rpc))
+            if tron_node:
+                return self._send(handler, 200, self._tron_info(rpc))
             if rpc:
                 return self._solana_reply(handler, rpc)
             if "/transactions/trc20" in url.path:
@@ -325,9 +379,46 @@ class FakeChain:
             return 1 if rpc["params"][1].get("before") else 0
         return None
 
+    def _tron_request(self, handler, path, tron_node):
+        """Notes a Tron request; the failure to answer it with, if one is queued."""
+        self.tron_hosts.append((time.monotonic(), handler.headers.get("Host", ""), path))
+        if tron_node:
+            self.tron_node_keys.append(handler.headers.get("TRON-PRO-API-KEY"))
+        if self._tron_failures and self._tron_failures[0][3] == tron_node:
+            self.errors_served += 1
+            self.tron_failed_hosts.append(handler.headers.get("Host", "").split(":")[0])
+            return self._tron_failures.pop(0)
+        return None
+
+    def _tron_info(self, request):
+        """java-tron's gettransactioninfobyid: {} for a transaction it does not know."""
+        tx_id = str((request or {}).get("value", ""))
+        records = [r for r in self.tron if r["transaction_id"] == tx_id]
+        if not records or tx_id in self.tron_not_on_node:
+            return {}
+        first = records[0]
+        result = self.tron_receipts.get(tx_id, "SUCCESS")
+        info = {"id": tx_id, "fee": 13844850, "blockNumber": 60_000_000,
+                "blockTimeStamp": first["block_timestamp"], "contractResult": [""],
+                "contract_address": "41" + _tron_hex(first["token_info"]["address"]),
+                "receipt": {"energy_fee": 13844850, "energy_usage_total": 65000,
+                            "net_usage": 345, "result": result}}
+        if result != "SUCCESS":
+            info["result"] = "FAILED"
+            info["resMessage"] = "REVERT opcode executed".encode().hex()
+            return info
+        info["log"] = [{"address": _tron_hex(r["token_info"]["address"]),
+                        "topics": [_TRANSFER_TOPIC, "0" * 24 + _tron_hex(r["from"]),
+                                   "0" * 24 + _tron_hex(r["to"])],
+                        "data": "%064x" % int(r["value"])}
+                       for r in records if not r.get("_unconfirmed")
+                       and not r.get("_listed_only") and r.get("type") == "Transfer"]
+        return info
+
     def _tron(self, path, query):
         address = path.split("/")[3]
-        rows = [r for r in self.tron if r["to"] == address or query.get("only_to") != "true"]
+        rows = [{k: v for k, v in r.items() if k != "_listed_only"} for r in self.tron
+                if r["to"] == address or query.get("only_to") != "true"]
         rows = [r for r in rows if r["block_timestamp"] >= int(query.get("min_timestamp", 0))]
         rows.sort(key=lambda r: r["block_timestamp"], reverse=query.get("order_by", "").endswith("desc"))
         start = int(base64.b64decode(query["fingerprint"]).decode()) if "fingerprint" in query else 0
@@ -347,6 +438,15 @@ class FakeChain:
         # no code (not deployed) fails with exit code -13, an unknown method with 11.
         if not isinstance(request, dict) or not request.get("address") or not request.get("method"):
             return 422, {"error": "address and method are required"}
+        if request["method"] == "get_wallet_address":
+            # A jetton master: the wallet it derives for the owner in the slice argument.
+            try:
+                owner = _ton_address_of_boc(request["stack"][0]["value"])
+            except (KeyError, IndexError, TypeError, ValueError):
+                return 200, {"gas_used": 0, "exit_code": 7, "stack": []}
+            wallet = self._ton_wallet_of(str(request["address"]), owner)
+            return 200, {"gas_used": 2874, "exit_code": 0,
+                         "stack": [{"type": "cell", "value": _ton_address_boc(wallet)}]}
         key = self.ton_public_keys.get(str(request["address"]).lower())
         if key is None:
             return 200, {"gas_used": 0, "exit_code": -13, "stack": []}
@@ -359,7 +459,10 @@ class FakeChain:
         owner = query.get("owner_address", "").upper()
         rows = [r for r in self.ton if r["destination"] == owner]
         rows = [r for r in rows if int(r["transaction_lt"]) >= int(query.get("start_lt", 0))]
-        rows.sort(key=lambda r: int(r["transaction_lt"]), reverse=query.get("sort") == "desc")
+        # Like an index sorting by lt alone: equal lts come in no particular order.
+        tie = (lambda r: random.random()) if self.ton_shuffle_ties else (lambda r: 0)
+        rows.sort(key=lambda r: (int(r["transaction_lt"]), tie(r)),
+                  reverse=query.get("sort") == "desc")
         offset = int(query.get("offset", 0))
         limit = int(query.get("limit", 10))
         return {"jetton_transfers": rows[offset:offset + limit], "address_book": {}}
@@ -523,10 +626,12 @@ class FakeChain:
         self._send_raw(handler, status, json.dumps(obj).encode())
 
     @staticmethod
-    def _send_raw(handler, status, data):
+    def _send_raw(handler, status, data, headers=None):
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", "application/json")
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()
             handler.wfile.write(data)
@@ -573,6 +678,44 @@ def _comment_boc(text):
     cell = bytes([0, len(data) * 2]) + data
     header = bytes.fromhex("b5ee9c72") + bytes([0x01, 1, 1, 1, 0, len(cell), 0])
     return base64.b64encode(header + cell).decode()
+
+
+_TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+
+
+def _tron_hex(address):
+    """The 20-byte account of a T... address, as logs write it."""
+    return b58decode(address)[1:21].hex()
+
+
+def _ton_address_boc(raw):
+    """A raw TON address as a one-cell bag of cells holding addr_std (what get_wallet_address
+    returns, and what its argument is)."""
+    workchain, account = raw.split(":")
+    bits = "100" + format(int(workchain) & 0xff, "08b") + "".join(
+        format(b, "08b") for b in bytes.fromhex(account))
+    n = len(bits)
+    bits += "1"
+    while len(bits) % 8:
+        bits += "0"
+    data = bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8))
+    cell = bytes([0, n // 8 + (n + 7) // 8]) + data
+    return base64.b64encode(bytes.fromhex("b5ee9c72") + bytes([0x01, 1, 1, 1, 0, len(cell), 0])
+                            + cell).decode()
+
+
+def _ton_address_of_boc(text):
+    """The address in a one-cell bag of cells as _ton_address_boc makes it."""
+    boc = base64.b64decode(text)
+    if boc[:4] != bytes.fromhex("b5ee9c72") or boc[4] & 7 != 1 or boc[5] != 1:
+        raise ValueError("not a one-byte-ref bag of cells")
+    data = boc[13:13 + (boc[12] + 1) // 2]  # header, root index, the descriptors d1 d2
+    bits = "".join(format(b, "08b") for b in data)
+    if not bits.startswith("100") or len(bits) < 267:
+        raise ValueError("no addr_std")
+    workchain = int(bits[3:11], 2)
+    workchain = workchain - 256 if workchain > 127 else workchain
+    return "%d:%s" % (workchain, int(bits[11:267], 2).to_bytes(32, "big").hex())
 
 
 _TRON_TEMPLATE = next(r for r in fixture("tron-trc20-transfers-blockatlas.json")["data"]
