@@ -320,6 +320,50 @@ constexpr char kSelectDeposit[] = R"sql(
                           WHERE t.id = deposits.intent_id), false)
     FROM deposits)sql";
 
+// The final transfers of a scan that are not recorded yet, matched and recorded (credits,
+// intents, audit): the part RecordScan and RecordSecondLook share. `fresh` are the new ones.
+struct FinalRecorded {
+  BatchOutcome outcome;
+  std::vector<DepositInput> fresh;
+};
+
+Result<FinalRecorded> RecordFinal(pqxx::work& tx, const std::string& network,
+                                  const std::vector<DepositInput>& transfers, Money tolerance,
+                                  const MatchFunction& match) {
+  FinalRecorded out;
+  BatchOutcome& outcome = out.outcome;
+  std::vector<DepositInput>& fresh = out.fresh;
+  // Transfers already recorded (the same range scanned again after a crash) change nothing.
+  if (!transfers.empty()) {
+    std::set<std::pair<std::string, std::int64_t>> known;
+    PgArray scanned_tx_ids;
+    for (const auto& d : transfers) scanned_tx_ids.Add(d.tx_id);
+    for (const auto& row :
+         tx.exec_params("SELECT tx_id, event_index FROM deposits WHERE network = $1 AND tx_id = "
+                        "ANY($2::text[])",
+                        network, scanned_tx_ids.str())) {
+      known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
+    }
+    for (const auto& d : transfers) {
+      // insert() also drops a transfer that a node listed twice in one answer.
+      if (!known.insert({d.tx_id, d.event_index}).second) {
+        ++outcome.already_recorded;
+      } else {
+        fresh.push_back(d);
+      }
+    }
+  }
+  if (!fresh.empty()) {
+    auto candidates = LoadCandidates(tx, network, fresh, tolerance);
+    std::vector<DepositDecision> decisions = match(fresh, candidates);
+    auto recorded = RecordDeposits(tx, network, fresh, decisions, candidates);
+    if (!recorded) return recorded.error();
+    outcome.credited = recorded->first;
+    outcome.unmatched = recorded->second;
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* DepositReason(DepositOutcome outcome) {
@@ -419,38 +463,9 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
       return MakeError(ErrorCode::kFailedPrecondition,
                        "the cursor of " + network + " moved; reloading it");
     }
-    BatchOutcome outcome;
-
-    // Transfers already recorded (the same range scanned again after a crash) change nothing.
-    std::vector<DepositInput> fresh;
-    if (!scan.final_transfers.empty()) {
-      std::set<std::pair<std::string, std::int64_t>> known;
-      PgArray scanned_tx_ids;
-      for (const auto& d : scan.final_transfers) scanned_tx_ids.Add(d.tx_id);
-      for (const auto& row :
-           tx.exec_params("SELECT tx_id, event_index FROM deposits WHERE network = $1 AND tx_id = "
-                          "ANY($2::text[])",
-                          network, scanned_tx_ids.str())) {
-        known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
-      }
-      for (const auto& d : scan.final_transfers) {
-        // insert() also drops a transfer that a node listed twice in one answer.
-        if (!known.insert({d.tx_id, d.event_index}).second) {
-          ++outcome.already_recorded;
-        } else {
-          fresh.push_back(d);
-        }
-      }
-    }
-
-    if (!fresh.empty()) {
-      auto candidates = LoadCandidates(tx, network, fresh, tolerance);
-      std::vector<DepositDecision> decisions = match(fresh, candidates);
-      auto recorded = RecordDeposits(tx, network, fresh, decisions, candidates);
-      if (!recorded) return recorded.error();
-      outcome.credited = recorded->first;
-      outcome.unmatched = recorded->second;
-    }
+    auto recorded = RecordFinal(tx, network, scan.final_transfers, tolerance, match);
+    if (!recorded) return recorded.error();
+    BatchOutcome outcome = recorded->outcome;
 
     // Sightings above the final height: remember them with their block hash; once final, a
     // sighting whose block is not the one the deposit was recorded in was reorged away.
@@ -504,6 +519,79 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
     RecordTopupProgress(tx, network, scan, FinalityFor(network, scan), reorged_sightings, sighted);
     tx.commit();
     return outcome;
+  });
+}
+
+Result<std::optional<std::int64_t>> DepositStore::SecondLookPosition(const std::string& network) {
+  using Out = std::optional<std::int64_t>;
+  return pool_->With<Out>([&](pqxx::connection& conn) -> Result<Out> {
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec_params(
+        "SELECT position FROM second_look_positions WHERE network = $1", network);
+    if (rows.empty()) return Out{};
+    return Out{rows[0][0].as<std::int64_t>()};
+  });
+}
+
+Result<std::int64_t> DepositStore::InitSecondLook(const std::string& network,
+                                                  std::int64_t position) {
+  return pool_->With<std::int64_t>([&](pqxx::connection& conn) -> Result<std::int64_t> {
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO second_look_positions (network, position) VALUES ($1, $2) "
+        "ON CONFLICT (network) DO NOTHING",
+        network, position);
+    auto row = tx.exec_params1(
+        "SELECT position FROM second_look_positions WHERE network = $1", network);
+    tx.commit();
+    return row[0].as<std::int64_t>();
+  });
+}
+
+Result<BatchOutcome> DepositStore::RecordSecondLook(const std::string& network, std::int64_t from,
+                                                    std::int64_t to,
+                                                    const std::vector<DepositInput>& found,
+                                                    Money tolerance, const MatchFunction& match) {
+  return pool_->With<BatchOutcome>([&](pqxx::connection& conn) -> Result<BatchOutcome> {
+    pqxx::work tx(conn);
+    // The watcher's row lock: a scan recording the same transfers waits, or we wait for it.
+    auto cursor = tx.exec_params(
+        "SELECT position FROM chain_cursors WHERE network = $1 FOR UPDATE", network);
+    auto look = tx.exec_params(
+        "SELECT position FROM second_look_positions WHERE network = $1 FOR UPDATE", network);
+    if (cursor.empty() || look.empty() || look[0][0].as<std::int64_t>() != from) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the second look of " + network + " moved; reloading it");
+    }
+    if (to > cursor[0][0].as<std::int64_t>()) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the second look of " + network + " cannot pass the watcher's cursor");
+    }
+    std::vector<DepositInput> in_range;
+    for (const auto& d : found) {
+      if (d.block_number < from || d.block_number >= to) {
+        return MakeError(ErrorCode::kInvalidArgument, "a transfer outside the second look's range");
+      }
+      in_range.push_back(d);
+    }
+    auto recorded = RecordFinal(tx, network, in_range, tolerance, match);
+    if (!recorded) return recorded.error();
+    for (const auto& d : recorded->fresh) {
+      JsonWriter details;
+      details.BeginObject()
+          .Field("network", network)
+          .Field("tx_id", d.tx_id)
+          .Field("index", d.event_index)
+          .Field("block", d.block_number)
+          .Field("raw_amount", d.raw_amount)
+          .EndObject();
+      WriteAudit(tx, "watcher:" + network, "deposits.second_look", d.tx_id, details.Take());
+    }
+    tx.exec_params(
+        "UPDATE second_look_positions SET position = $2, updated_at = now() WHERE network = $1",
+        network, to);
+    tx.commit();
+    return recorded->outcome;
   });
 }
 
