@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "adapters/transfer.h"
 #include "config/config.h"
@@ -15,6 +16,8 @@ namespace instamarket {
 // the watcher calls it from one coroutine at a time, on the blocking pool (calls block on the
 // network). Errors: kUnavailable means "retry with backoff" (nodes down, rate-limited, garbage);
 // the cursor then stays where it was.
+enum class TransferDirection { kIncoming, kOutgoing };
+
 class ChainAdapter {
  public:
   virtual ~ChainAdapter() = default;
@@ -41,6 +44,36 @@ class ChainAdapter {
     (void)address;
     return MakeError(ErrorCode::kFailedPrecondition,
                      "this chain does not need it: its signatures are checked against the address");
+  }
+
+  // Reads over a range of final positions, for reconciliation (watcher/reconciliation.h) and
+  // the second look (watcher/second_look.h); blocking, like Poll. kFailedPrecondition where
+  // this chain kind does not support them yet ("not supported"); kUnavailable: retry later.
+  //
+  // The wallet's token balance after every block below `position` (the chain's state at
+  // position - 1): the point a cursor at `position` has scanned up to.
+  virtual Result<ChainAmount> WalletBalanceBefore(std::int64_t position) {
+    (void)position;
+    return NotReconcilable();
+  }
+  // Every transfer of the token to (kIncoming) or from (kOutgoing) the wallet in positions
+  // [from, to], final or not as the node has them: the caller asks only for final positions.
+  virtual Result<std::vector<Transfer>> TransfersBetween(std::int64_t from, std::int64_t to,
+                                                         TransferDirection direction) {
+    (void)from, (void)to, (void)direction;
+    return NotReconcilable();
+  }
+  // The time (unix seconds) of `position`: the block time of the transfers TransfersBetween
+  // found there, which matching needs.
+  virtual Result<std::int64_t> PositionTime(std::int64_t position) {
+    (void)position;
+    return NotReconcilable();
+  }
+
+ private:
+  static Error NotReconcilable() {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "reconciliation is not supported for this chain kind yet");
   }
 };
 

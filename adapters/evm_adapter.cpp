@@ -8,6 +8,7 @@
 
 #include "adapters/evm_block_hashes.h"
 #include "adapters/json_field.h"
+#include "adapters/evm_range_reads.h"
 #include "adapters/json_rpc_client.h"
 #include "metrics/metrics.h"
 
@@ -154,6 +155,22 @@ class EvmAdapter final : public ChainAdapter {
       if (seen) batch.unconfirmed = std::move(*seen);
     }
     return batch;
+  }
+
+  Result<ChainAmount> WalletBalanceBefore(std::int64_t position) override {
+    if (auto chain = VerifyChain(); !chain) return chain.error();
+    return EvmTokenBalanceAt(rpc_, network_, position - 1);
+  }
+
+  Result<std::vector<Transfer>> TransfersBetween(std::int64_t from, std::int64_t to,
+                                                 TransferDirection direction) override {
+    if (auto chain = VerifyChain(); !chain) return chain.error();
+    return EvmTransfersBetween(rpc_, network_, from, to, direction);
+  }
+
+  Result<std::int64_t> PositionTime(std::int64_t position) override {
+    if (auto chain = VerifyChain(); !chain) return chain.error();
+    return EvmBlockTime(rpc_, position);
   }
 
  private:

@@ -10,6 +10,7 @@
 #include "api/handler_context.h"
 #include "api/order_handlers.h"
 #include "api/problem.h"
+#include "api/reconciliation_handlers.h"
 #include "api/request_security.h"
 #include "api/reservation_handlers.h"
 #include "api/service_handlers.h"
@@ -111,6 +112,8 @@ std::vector<ApiService::RouteEntry> ApiService::Routes() {
       {"POST", "/api/admin/amount-reservations/{id}/release", RouteAuth::kAdminToken, true,
        &HandleAdminReleaseReservation},
       {"GET", "/api/admin/claims", RouteAuth::kAdminToken, true, &HandleAdminListClaims},
+      {"GET", "/api/admin/reconciliation", RouteAuth::kAdminToken, true,
+       &HandleAdminReconciliation},
       {"POST", "/api/admin/claims/{id}/approve", RouteAuth::kAdminToken, true,
        &HandleAdminApproveClaim},
       {"POST", "/api/admin/claims/{id}/refuse", RouteAuth::kAdminToken, true,

@@ -18,6 +18,7 @@
 #include "app/catalog_file.h"
 #include "app/cli_output.h"
 #include "app/command_line.h"
+#include "app/reconcile_command.h"
 #include "core/crypto.h"
 #include "core/json_writer.h"
 
@@ -38,7 +39,7 @@ constexpr char kAdminUsage[] =
     "[--expires-in-seconds N] | reservations list [--network ID] [--limit N] | "
     "reservations show ID | reservations release ID | "
     "webhooks list [--failed] [--limit N] | webhooks redeliver DELIVERY_ID | "
-    "secrets status | secrets reseal";
+    "secrets status | secrets reseal | reconcile [--network ID] [--format json|csv]";
 
 // How long a rotated-out webhook secret keeps signing by default: a day to deploy the new one.
 constexpr std::int64_t kDefaultWebhookGraceSeconds = 86400;
@@ -247,17 +248,6 @@ int StockImport(Database& db, const CommandArgs& args) {
       .Field("stock", counts->stock)
       .EndObject();
   return PrintJson(json.Take());
-}
-
-// RFC 4180: quote every field that needs it.
-std::string CsvField(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 int DepositsList(Database& db, const CommandArgs& args) {
@@ -494,6 +484,9 @@ int ReservationsCommand(Database& db, const Config& config, const std::string& v
 
 int RunAdminCommand(Database& db, const Config& config, const std::string& current_master_key_id,
                     const std::vector<std::string>& words) {
+  if (!words.empty() && words[0] == "reconcile") {
+    return RunReconcileCommand(db, config, {words.begin() + 1, words.end()}, CliActor());
+  }
   if (words.size() < 2) return PrintUsageError(std::string("usage: ") + kAdminUsage);
   const std::string& group = words[0];
   std::vector<std::string> rest(words.begin() + 1, words.end());

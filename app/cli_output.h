@@ -15,5 +15,10 @@ constexpr int kExitUsage = 2;
 int PrintJson(const std::string& json);
 int PrintError(const Error& error);
 int PrintUsageError(const std::string& message);
+// Output that is not JSON (a CSV listing), to stdout as is.
+int PrintText(const std::string& text);
+
+// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+std::string CsvField(const std::string& value);
 
 }  // namespace instamarket

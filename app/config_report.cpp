@@ -107,6 +107,10 @@ std::string ConfigReport(const Config& c, const SecretBox& box) {
       .Field("allow_private_addresses", c.webhooks.allow_private_addresses)
       .Field("allow_items_over_http", c.webhooks.allow_items_over_http)
       .EndObject();
+  json.Key("reconciliation")
+      .BeginObject()
+      .Field("interval_seconds", static_cast<std::int64_t>(c.reconciliation.interval_seconds))
+      .EndObject();
   // Where the master keys come from and their ids (a hash, never the key).
   json.Key("secrets").BeginObject();
   if (!c.secrets.master_key_file.empty()) json.Field("master_key_file", c.secrets.master_key_file);

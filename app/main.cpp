@@ -30,6 +30,8 @@
 #include "net/runtime.h"
 #include "orders/order_jobs.h"
 #include "watcher/deposit_watcher.h"
+#include "watcher/reconciliation_job.h"
+#include "watcher/second_look.h"
 #include "watcher/topup_sweeper.h"
 #include "webhooks/webhook_dispatcher.h"
 
@@ -82,6 +84,10 @@ int Serve(const Config& config, Database& db) {
     OrderJobs order_jobs(config, db.orders(), runtime);
     WebhookDispatcher webhooks(config.webhooks, db.webhooks(), runtime);
     TopupSweeper topup_sweeper(config, db.topups(), runtime);
+    ReconciliationJob reconciliation(config, adapters, db, runtime);
+    if (auto started = reconciliation.Start(); !started) return PrintError(started.error());
+    SecondLook second_look(config, adapters, db, runtime);
+    if (auto started = second_look.Start(); !started) return PrintError(started.error());
     service.SetOrderPlacedHook([&order_jobs] { order_jobs.Wake(); });
     order_jobs.Start();
     webhooks.Start();

@@ -374,6 +374,14 @@ void ParseOrders(const YAML::Node& node, OrderConfig& o) {
   if (node["fulfil"]) o.fulfil = ReadBool(node["fulfil"], "orders.fulfil");
 }
 
+void ParseReconciliation(const YAML::Node& node, ReconciliationConfig& r) {
+  RejectUnknownKeys(node, "reconciliation", {"interval_seconds"});
+  if (node["interval_seconds"]) {
+    r.interval_seconds = static_cast<int>(
+        ReadInt(node["interval_seconds"], "reconciliation.interval_seconds", 0, 86400));
+  }
+}
+
 void ParseWebhooks(const YAML::Node& node, WebhookConfig& w) {
   RejectUnknownKeys(node, "webhooks",
                     {"timeout_ms", "max_retries", "backoff_base_ms", "allow_private_addresses",
@@ -481,7 +489,7 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
       node, at,
       {"id", "kind", "enabled", "rpc", "node_rpc", "api_key", "token", "decimals", "address", "token_account",
        "chain_id", "confirmations", "finality", "poll_interval_ms", "max_block_range", "page_size",
-       "start", "rpc_timeout_ms", "withdrawal_fees_usdt"});
+       "start", "rpc_timeout_ms", "withdrawal_fees_usdt", "second_look_delay_seconds"});
   NetworkConfig n;
   if (!node["id"]) Fail(at + ".id", "is required");
   n.id = ReadString(node["id"], at + ".id", false);
@@ -593,6 +601,10 @@ NetworkConfig ParseNetwork(const YAML::Node& node, const std::string& at) {
     n.page_size = static_cast<int>(
         ReadInt(node["page_size"], at + ".page_size", 1, n.kind == "tron" ? 200 : 1000));
   }
+  if (node["second_look_delay_seconds"]) {
+    n.second_look_delay_seconds = static_cast<int>(ReadInt(
+        node["second_look_delay_seconds"], at + ".second_look_delay_seconds", 0, 86400));
+  }
   if (node["rpc_timeout_ms"]) {
     n.rpc_timeout_ms =
         static_cast<int>(ReadInt(node["rpc_timeout_ms"], at + ".rpc_timeout_ms", 100, 120000));
@@ -656,7 +668,8 @@ Config ParseRoot(const YAML::Node& root) {
   if (root.IsNull()) Fail("(top level)", "the config is empty");
   RejectUnknownKeys(
       root, "",
-      {"database", "api", "admin", "log", "topups", "networks", "orders", "webhooks", "secrets"});
+      {"database", "api", "admin", "log", "topups", "networks", "orders", "webhooks", "secrets",
+       "reconciliation"});
   if (root["database"]) ParseDatabase(root["database"], config.database);
   if (root["api"]) ParseApi(root["api"], config.api);
   if (root["admin"]) ParseAdmin(root["admin"], config.admin);
@@ -666,6 +679,7 @@ Config ParseRoot(const YAML::Node& root) {
   if (root["orders"]) ParseOrders(root["orders"], config.orders);
   if (root["webhooks"]) ParseWebhooks(root["webhooks"], config.webhooks);
   if (root["secrets"]) ParseSecrets(root["secrets"], config.secrets);
+  if (root["reconciliation"]) ParseReconciliation(root["reconciliation"], config.reconciliation);
 
   if (const char* url = std::getenv("INSTAMARKET_DATABASE_URL"); url && *url) {
     config.database.url = url;

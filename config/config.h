@@ -105,6 +105,9 @@ struct NetworkConfig {
   // Common exchange withdrawal fees on this network (micro-USDT, whole cents): a deposit of an
   // intent's amount less one of them credits that intent, short.
   std::vector<std::int64_t> withdrawal_fee_micros;
+  // The second look (watcher/second_look.h): final positions are read again this long after
+  // the watcher passed them, through the next endpoint; 0: never.
+  int second_look_delay_seconds = 600;
 };
 
 struct TopupConfig {
@@ -155,6 +158,12 @@ struct SecretsConfig {
   std::vector<std::string> previous_master_key_files;  // still open, during a rotation
 };
 
+struct ReconciliationConfig {
+  // How often each network's wallet is reconciled against the ledger; 0: never on its own
+  // (`admin reconcile` still works).
+  int interval_seconds = 300;
+};
+
 struct Config {
   DatabaseConfig database;
   ApiConfig api;
@@ -165,6 +174,7 @@ struct Config {
   OrderConfig orders;
   WebhookConfig webhooks;
   SecretsConfig secrets;
+  ReconciliationConfig reconciliation;
 
   const NetworkConfig* FindNetwork(const std::string& id) const;
 };

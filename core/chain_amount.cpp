@@ -104,4 +104,22 @@ Result<std::string> DecimalToRaw(std::string_view decimal, int decimals) {
   return StripLeadingZeros(whole + fraction);
 }
 
+std::string RawToDecimalText(std::string_view signed_raw, int decimals) {
+  bool negative = !signed_raw.empty() && signed_raw[0] == '-';
+  std::string_view digits = signed_raw.substr(negative ? 1 : 0);
+  if (digits.empty() || decimals < 0 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::string(signed_raw);
+  }
+  std::string padded(digits);
+  if (padded.size() <= static_cast<std::size_t>(decimals)) {
+    padded.insert(0, static_cast<std::size_t>(decimals) + 1 - padded.size(), '0');
+  }
+  std::string whole = StripLeadingZeros(padded.substr(0, padded.size() - decimals));
+  std::string fraction = padded.substr(padded.size() - decimals);
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  std::string out = whole + (fraction.empty() ? "" : "." + fraction);
+  return negative && out != "0" ? "-" + out : out;
+}
+
 }  // namespace instamarket

@@ -34,6 +34,10 @@ struct MicroConversion {
 // kInvalidArgument when the amount does not fit in int64 micro-USDT.
 Result<MicroConversion> ToMicros(const ChainAmount& amount);
 
+// Signed base units ("-1500000") as a token amount with `decimals` places, trailing zeros
+// dropped ("-1.5"); for reports. Returns the input unchanged when it is not an integer.
+std::string RawToDecimalText(std::string_view signed_raw, int decimals);
+
 // "100.01" with 18 decimals -> "100010000000000000000". For tests and tools.
 Result<std::string> DecimalToRaw(std::string_view decimal, int decimals);
 

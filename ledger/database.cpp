@@ -19,7 +19,8 @@ Database::Database(const Config& config, std::shared_ptr<const SecretBox> box)
       orders_(pool_, config.webhooks.allow_items_over_http),
       webhooks_(pool_, box_),
       rate_windows_(pool_),
-      claims_(pool_) {}
+      claims_(pool_),
+      reconciliation_(pool_) {}
 
 Database::~Database() = default;
 

@@ -15,6 +15,7 @@
 #include "ledger/key_store.h"
 #include "ledger/order_store.h"
 #include "ledger/rate_window_store.h"
+#include "ledger/reconciliation_store.h"
 #include "ledger/secret_sealing.h"
 #include "ledger/topup_store.h"
 #include "ledger/usage_store.h"
@@ -44,6 +45,7 @@ class Database {
   WebhookStore& webhooks() { return webhooks_; }
   RateWindowStore& rate_windows() { return rate_windows_; }
   ClaimStore& claims() { return claims_; }
+  ReconciliationStore& reconciliation() { return reconciliation_; }
 
   // Applies the schema migrations, then seals any secret still in clear (SealSecrets).
   Result<std::vector<int>> Migrate();
@@ -69,6 +71,7 @@ class Database {
   WebhookStore webhooks_;
   RateWindowStore rate_windows_;
   ClaimStore claims_;
+  ReconciliationStore reconciliation_;
 };
 
 }  // namespace instamarket

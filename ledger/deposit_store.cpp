@@ -401,6 +401,21 @@ constexpr char kSelectDeposit[] = R"sql(
          reorg_status
     FROM deposits)sql";
 
+// Matches transfers not recorded yet against the intents and records them (credits, intents,
+// audit): the part RecordScan and RecordSecondLook share.
+Status RecordFresh(pqxx::work& tx, const std::string& network,
+                   const std::vector<DepositInput>& fresh, Money tolerance,
+                   const MatchFunction& match, BatchOutcome& outcome) {
+  if (fresh.empty()) return OkStatus();
+  auto candidates = LoadCandidates(tx, network, fresh, tolerance);
+  std::vector<DepositDecision> decisions = match(fresh, candidates);
+  auto recorded = RecordDeposits(tx, network, fresh, decisions, candidates);
+  if (!recorded) return recorded.error();
+  outcome.credited = recorded->first;
+  outcome.unmatched = recorded->second;
+  return OkStatus();
+}
+
 }  // namespace
 
 const char* DepositReason(DepositOutcome outcome) {
@@ -542,14 +557,8 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
                          scan.final_transfers);
     }
 
-    if (!fresh.empty()) {
-      auto candidates = LoadCandidates(tx, network, fresh, tolerance);
-      std::vector<DepositDecision> decisions = match(fresh, candidates);
-      auto recorded = RecordDeposits(tx, network, fresh, decisions, candidates);
-      if (!recorded) return recorded.error();
-      outcome.credited = recorded->first;
-      outcome.unmatched = recorded->second;
-    }
+    if (auto recorded = RecordFresh(tx, network, fresh, tolerance, match, outcome); !recorded)
+      return recorded.error();
 
     // Sightings above the final height: remember them with their block hash; once final, a
     // sighting whose block is not the one the deposit was recorded in was reorged away.
@@ -601,6 +610,100 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
     }
     // After the cursor: the confirming events show this scan's head.
     RecordTopupProgress(tx, network, scan, FinalityFor(network, scan), reorged_sightings, sighted);
+    tx.commit();
+    return outcome;
+  });
+}
+
+Result<std::optional<std::int64_t>> DepositStore::SecondLookPosition(const std::string& network) {
+  using Out = std::optional<std::int64_t>;
+  return pool_->With<Out>([&](pqxx::connection& conn) -> Result<Out> {
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec_params(
+        "SELECT position FROM second_look_positions WHERE network = $1", network);
+    if (rows.empty()) return Out{};
+    return Out{rows[0][0].as<std::int64_t>()};
+  });
+}
+
+Result<std::int64_t> DepositStore::InitSecondLook(const std::string& network,
+                                                  std::int64_t position) {
+  return pool_->With<std::int64_t>([&](pqxx::connection& conn) -> Result<std::int64_t> {
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "INSERT INTO second_look_positions (network, position) VALUES ($1, $2) "
+        "ON CONFLICT (network) DO NOTHING",
+        network, position);
+    auto row = tx.exec_params1(
+        "SELECT position FROM second_look_positions WHERE network = $1", network);
+    tx.commit();
+    return row[0].as<std::int64_t>();
+  });
+}
+
+Result<BatchOutcome> DepositStore::RecordSecondLook(const std::string& network, std::int64_t from,
+                                                    std::int64_t to,
+                                                    const std::vector<DepositInput>& found,
+                                                    Money tolerance, const MatchFunction& match) {
+  return pool_->With<BatchOutcome>([&](pqxx::connection& conn) -> Result<BatchOutcome> {
+    pqxx::work tx(conn);
+    // The watcher's row lock: a scan recording the same transfers waits, or we wait for it.
+    auto cursor = tx.exec_params(
+        "SELECT position FROM chain_cursors WHERE network = $1 FOR UPDATE", network);
+    auto look = tx.exec_params(
+        "SELECT position FROM second_look_positions WHERE network = $1 FOR UPDATE", network);
+    if (cursor.empty() || look.empty() || look[0][0].as<std::int64_t>() != from) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the second look of " + network + " moved; reloading it");
+    }
+    if (to > cursor[0][0].as<std::int64_t>()) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the second look of " + network + " cannot pass the watcher's cursor");
+    }
+    std::vector<DepositInput> in_range;
+    for (const auto& d : found) {
+      if (d.block_number < from || d.block_number >= to) {
+        return MakeError(ErrorCode::kInvalidArgument, "a transfer outside the second look's range");
+      }
+      in_range.push_back(d);
+    }
+    // What a scan recorded meanwhile (under this lock's wait) is not recorded twice.
+    BatchOutcome outcome;
+    std::vector<DepositInput> fresh;
+    if (!in_range.empty()) {
+      std::set<std::pair<std::string, std::int64_t>> known;
+      PgArray tx_ids;
+      for (const auto& d : in_range) tx_ids.Add(d.tx_id);
+      for (const auto& row :
+           tx.exec_params("SELECT tx_id, event_index FROM deposits WHERE network = $1 AND tx_id = "
+                          "ANY($2::text[])",
+                          network, tx_ids.str())) {
+        known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
+      }
+      for (const auto& d : in_range) {
+        if (known.insert({d.tx_id, d.event_index}).second) {
+          fresh.push_back(d);
+        } else {
+          ++outcome.already_recorded;
+        }
+      }
+    }
+    if (auto recorded = RecordFresh(tx, network, fresh, tolerance, match, outcome); !recorded)
+      return recorded.error();
+    for (const auto& d : fresh) {
+      JsonWriter details;
+      details.BeginObject()
+          .Field("network", network)
+          .Field("tx_id", d.tx_id)
+          .Field("index", d.event_index)
+          .Field("block", d.block_number)
+          .Field("raw_amount", d.raw_amount)
+          .EndObject();
+      WriteAudit(tx, "watcher:" + network, "deposits.second_look", d.tx_id, details.Take());
+    }
+    tx.exec_params(
+        "UPDATE second_look_positions SET position = $2, updated_at = now() WHERE network = $1",
+        network, to);
     tx.commit();
     return outcome;
   });

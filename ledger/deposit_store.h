@@ -173,6 +173,20 @@ class DepositStore {
                                   const ScanResult& scan, Money tolerance,
                                   const MatchFunction& match);
 
+  // The second look (watcher/second_look.h) re-reads final positions the watcher has passed.
+  // Where it has got to on `network`, or nullopt before its first range.
+  Result<std::optional<std::int64_t>> SecondLookPosition(const std::string& network);
+  // Stores `position` unless the network has one; returns the one in force.
+  Result<std::int64_t> InitSecondLook(const std::string& network, std::int64_t position);
+  // Records the transfers of positions [from, to) that no scan recorded, matched and credited
+  // like any deposit (each audited as "deposits.second_look"), and moves the second look from
+  // `from` to `to`; one transaction, serialized with the watcher's scans of the network.
+  // kFailedPrecondition when the second look is not at `from` (another instance moved it) or
+  // `to` is above the watcher's cursor.
+  Result<BatchOutcome> RecordSecondLook(const std::string& network, std::int64_t from,
+                                        std::int64_t to, const std::vector<DepositInput>& found,
+                                        Money tolerance, const MatchFunction& match);
+
   // Newest first. `filter`: all | unmatched | credited_short | external | reorged (a deep reorg
   // took the deposit's block: vanished or remined).
   static bool IsListFilter(const std::string& filter);

@@ -183,6 +183,34 @@ struct Metrics::Impl {
                               .Help("1 once a node has confirmed the network's chain id and "
                                     "token decimals (EVM); 0 while none has: nothing recorded")
                               .Register(*registry)),
+        reconciliation_drift(prometheus::BuildGauge()
+                                 .Name("instamarket_reconciliation_drift_usdt")
+                                 .Help("The master wallet's token balance on chain less the "
+                                       "ledger's, at the latest reconciliation")
+                                 .Register(*registry)),
+        reconciliation_unexplained(
+            prometheus::BuildGauge()
+                .Name("instamarket_reconciliation_unexplained_usdt")
+                .Help("The part of the drift that no transfer line explains")
+                .Register(*registry)),
+        reconciliation_runs(prometheus::BuildCounter()
+                                .Name("instamarket_reconciliation_runs_total")
+                                .Help("Reconciliations by outcome: clean, drift or failed")
+                                .Register(*registry)),
+        second_look_position(prometheus::BuildGauge()
+                                 .Name("instamarket_second_look_position")
+                                 .Help("The position below which the second look has read the "
+                                       "chain again")
+                                 .Register(*registry)),
+        second_look_found(prometheus::BuildCounter()
+                              .Name("instamarket_second_look_found_total")
+                              .Help("Transfers the second look found that the watcher's scan "
+                                    "had not recorded")
+                              .Register(*registry)),
+        second_look_failures(prometheus::BuildCounter()
+                                 .Name("instamarket_second_look_failures_total")
+                                 .Help("Second-look passes that failed (a node or the database)")
+                                 .Register(*registry)),
         credit_latency(prometheus::BuildHistogram()
                            .Name("instamarket_deposit_record_seconds")
                            .Help("From a final transfer's block time to its deposit being "
@@ -207,6 +235,12 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Counter>& orders;
   prometheus::Family<prometheus::Gauge>& leader;
   prometheus::Family<prometheus::Gauge>& identity_verified;
+  prometheus::Family<prometheus::Gauge>& reconciliation_drift;
+  prometheus::Family<prometheus::Gauge>& reconciliation_unexplained;
+  prometheus::Family<prometheus::Counter>& reconciliation_runs;
+  prometheus::Family<prometheus::Gauge>& second_look_position;
+  prometheus::Family<prometheus::Counter>& second_look_found;
+  prometheus::Family<prometheus::Counter>& second_look_failures;
   prometheus::Family<prometheus::Histogram>& credit_latency;
   std::mutex routes_mutex;
   std::map<std::string, std::unique_ptr<Route>, std::less<>> routes;
@@ -249,6 +283,26 @@ void Metrics::RecordWatcherLeader(const std::string& network, bool leader) {
 
 void Metrics::RecordChainIdentityVerified(const std::string& network, bool verified) {
   impl_->identity_verified.Add({{"network", network}}).Set(verified ? 1 : 0);
+void Metrics::RecordReconciliation(const std::string& network, bool clean, double drift_usdt,
+                                   double unexplained_usdt) {
+  impl_->reconciliation_drift.Add({{"network", network}}).Set(drift_usdt);
+  impl_->reconciliation_unexplained.Add({{"network", network}}).Set(unexplained_usdt);
+  impl_->reconciliation_runs.Add({{"network", network}, {"outcome", clean ? "clean" : "drift"}})
+      .Increment();
+}
+
+void Metrics::RecordReconciliationFailed(const std::string& network) {
+  impl_->reconciliation_runs.Add({{"network", network}, {"outcome", "failed"}}).Increment();
+}
+
+void Metrics::RecordSecondLook(const std::string& network, std::int64_t position, int found) {
+  impl_->second_look_position.Add({{"network", network}}).Set(static_cast<double>(position));
+  // Added even when 0, so that the series exists (an alert on its rate needs it).
+  impl_->second_look_found.Add({{"network", network}}).Increment(found);
+}
+
+void Metrics::RecordSecondLookFailed(const std::string& network) {
+  impl_->second_look_failures.Add({{"network", network}}).Increment();
 }
 
 void Metrics::RecordDepositLatency(const std::string& network, double seconds) {

@@ -42,6 +42,17 @@ class Metrics {
   // Block time of a final transfer to its deposit recorded (credited, if it matched).
   void RecordDepositLatency(const std::string& network, double seconds);
 
+  // After a reconciliation of the network's wallet (watcher/reconciliation.h). The USDT
+  // figures are for dashboards only; the exact amounts are in the ledger.
+  void RecordReconciliation(const std::string& network, bool clean, double drift_usdt,
+                            double unexplained_usdt);
+  void RecordReconciliationFailed(const std::string& network);
+
+  // After the second look read a range (watcher/second_look.h): where it has got to, and how
+  // many transfers it found that the watcher's scan had not recorded.
+  void RecordSecondLook(const std::string& network, std::int64_t position, int found);
+  void RecordSecondLookFailed(const std::string& network);
+
   // Outcome of one webhook attempt: "delivered", "retry" or "failed".
   void RecordWebhookAttempt(std::string_view outcome);
   // A refused admin token: "bad_token" or "locked_out".

@@ -10,12 +10,12 @@
 #include <boost/asio/strand.hpp>
 #include <mutex>
 
-#include "core/printable_text.h"
 #include "ledger/watcher_lease.h"
 #include "metrics/chain_alerts.h"
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
 #include "watcher/amount_matcher.h"
+#include "watcher/transfer_input.h"
 
 namespace instamarket {
 namespace {
@@ -26,26 +26,6 @@ constexpr auto kFirstBackoff = std::chrono::milliseconds(250);
 // Short on purpose: the RPC client already retries each call, so a failed poll means a node is
 // really down for now, and a credit must not wait long once it is back.
 constexpr auto kMaxBackoff = std::chrono::seconds(5);
-
-// Text fields come from a chain API (a memo from anyone who pays us): made printable here, in
-// one place, so that no byte a sender chooses can make the ledger refuse a batch.
-DepositInput ToDepositInput(const Transfer& t) {
-  DepositInput d;
-  d.tx_id = PrintableUtf8(t.tx_id, 256);
-  d.event_index = t.event_index;
-  d.from = PrintableUtf8(t.from, 256);
-  d.to = PrintableUtf8(t.to, 256);
-  d.raw_amount = t.amount.raw;
-  d.decimals = t.amount.decimals;
-  auto micros = ToMicros(t.amount);
-  d.amount_in_range = micros.ok();
-  d.amount = micros.ok() ? micros->amount : Money();
-  d.block_number = t.block_number;
-  d.block_hash = PrintableUtf8(t.block_hash, 256);
-  d.block_time = t.block_time;
-  d.memo = PrintableUtf8(t.memo, 4096);
-  return d;
-}
 
 // An adapter call on the blocking pool, where an escaping exception would end the process: a
 // reply that breaks an adapter's assumptions is one more unavailable answer, retried later.

@@ -59,5 +59,18 @@ TEST(DecimalToRawTest, ScalesExactly) {
   EXPECT_FALSE(DecimalToRaw("1e5", 6).ok());
 }
 
+TEST(RawToDecimalTextTest, PlacesThePointExactly) {
+  EXPECT_EQ(RawToDecimalText("1500000", 6), "1.5");
+  EXPECT_EQ(RawToDecimalText("-1500000", 6), "-1.5");
+  EXPECT_EQ(RawToDecimalText("1", 18), "0.000000000000000001");
+  EXPECT_EQ(RawToDecimalText("-1", 18), "-0.000000000000000001");
+  EXPECT_EQ(RawToDecimalText("100010000000000000000", 18), "100.01");
+  EXPECT_EQ(RawToDecimalText("0", 6), "0");
+  EXPECT_EQ(RawToDecimalText("-0", 6), "0");
+  EXPECT_EQ(RawToDecimalText("7", 0), "7");
+  EXPECT_EQ(RawToDecimalText("12x", 6), "12x");
+  EXPECT_EQ(RawToDecimalText("", 6), "");
+}
+
 }  // namespace
 }  // namespace instamarket

@@ -169,3 +169,35 @@ TEST(NetworkConfigTest, RefusesAddressesAndKeysThatDoNotFitTheKind) {
 
 }  // namespace
 }  // namespace instamarket
+
+namespace instamarket {
+namespace {
+
+TEST(NetworkConfigTest, SecondLookAndReconciliationIntervals) {
+  auto defaults = LoadConfigText(Network("    confirmations: 12\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->networks[0].second_look_delay_seconds, 600);
+  EXPECT_EQ(defaults->reconciliation.interval_seconds, 300);
+
+  auto set = LoadConfigText(Network("    confirmations: 12\n    second_look_delay_seconds: 0\n") +
+                            "reconciliation: {interval_seconds: 60}\n");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->networks[0].second_look_delay_seconds, 0);  // off
+  EXPECT_EQ(set->reconciliation.interval_seconds, 60);
+
+  EXPECT_NE(ErrorOf(Network("    confirmations: 12\n    second_look_delay_seconds: -1\n"))
+                .find("networks[0].second_look_delay_seconds"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Network("    confirmations: 12\n    second_look_delay_seconds: 86401\n"))
+                .find("networks[0].second_look_delay_seconds"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Network("    confirmations: 12\n") + "reconciliation: {interval_seconds: x}\n")
+                .find("reconciliation.interval_seconds"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Network("    confirmations: 12\n") + "reconciliation: {every: 5}\n")
+                .find("reconciliation.every: unknown key"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace instamarket

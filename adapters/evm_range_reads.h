@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "adapters/chain_adapter.h"
+#include "adapters/json_rpc_client.h"
+
+namespace instamarket {
+
+// What reconciliation and the second look read from an EVM chain over a range of blocks
+// (ChainAdapter::WalletBalanceBefore, TransfersBetween, PositionTime), on the adapter's client.
+
+// The token's balanceOf(network.address) as of block `block` (eth_call at that block; a
+// pruned node that no longer has the state fails over or answers kUnavailable). Below block 0,
+// before the chain began, the balance is zero.
+Result<ChainAmount> EvmTokenBalanceAt(JsonRpcClient& rpc, const NetworkConfig& network,
+                                      std::int64_t block);
+
+// Every Transfer log of the token to (kIncoming) or from (kOutgoing) network.address in blocks
+// [from, to], asked in ranges of at most network.max_block_range, halved while a node refuses
+// one as too large. Zero-value transfers are none. block_time is left 0.
+Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc,
+                                                  const NetworkConfig& network, std::int64_t from,
+                                                  std::int64_t to, TransferDirection direction);
+
+// The timestamp (unix seconds) of block `block`.
+Result<std::int64_t> EvmBlockTime(JsonRpcClient& rpc, std::int64_t block);
+
+// One eth_getLogs entry as an ERC-20 Transfer of `network`'s token, whichever way it goes:
+// nullopt when it is not one (removed, another contract or event). kUnavailable when malformed.
+Result<std::optional<Transfer>> ParseErc20TransferLog(const nlohmann::json& log,
+                                                      const NetworkConfig& network);
+
+}  // namespace instamarket

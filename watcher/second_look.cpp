@@ -1,0 +1,200 @@
+#include "watcher/second_look.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <deque>
+#include <set>
+
+#include "metrics/metrics.h"
+#include "net/asio_bridge.h"
+#include "watcher/amount_matcher.h"
+#include "watcher/transfer_input.h"
+
+namespace instamarket {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// The second look's reads go to the next endpoint first, where there is one.
+NetworkConfig RotatedEndpoints(NetworkConfig network) {
+  if (network.rpc.size() > 1) {
+    std::rotate(network.rpc.begin(), network.rpc.begin() + 1, network.rpc.end());
+  }
+  return network;
+}
+
+template <typename T, typename F>
+Result<T> Guarded(F call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kUnavailable, std::string("adapter failed: ") + e.what());
+  }
+}
+
+}  // namespace
+
+struct SecondLook::Impl {
+  struct Network {
+    NetworkConfig config;
+    std::unique_ptr<ChainAdapter> adapter;
+    std::unique_ptr<asio::steady_timer> timer;  // on the network's strand
+    // Where the watcher's cursor was, and when: the second look reads up to where it was a
+    // delay ago. In memory: after a restart the delay starts again.
+    std::deque<std::pair<Clock::time_point, std::int64_t>> cursor_history;
+  };
+
+  Impl(const Config& config_in, const AdapterRegistry& adapters_in, Database& db_in,
+       Runtime& runtime)
+      : config(config_in),
+        adapters(adapters_in),
+        db(db_in),
+        io(RuntimeAccess::Io(runtime)),
+        blocking(RuntimeAccess::Blocking(runtime)) {
+    rules.tolerance = Money::FromMicros(config_in.topups.match_tolerance_micros);
+    rules.clock_skew_seconds = config_in.topups.clock_skew_seconds;
+  }
+
+  // One pass on the blocking pool: reads what is due. False when the chain kind cannot.
+  bool Pass(Network& n) {
+    const std::string& id = n.config.id;
+    auto cursor = db.deposits().LoadCursor(id);
+    if (!cursor || !*cursor) return true;  // the database is down, or never scanned: later
+    const auto now = Clock::now();
+    n.cursor_history.emplace_back(now, (*cursor)->position);
+    const auto due = now - std::chrono::seconds(n.config.second_look_delay_seconds);
+    // The newest sample at least a delay old bounds the pass; older ones are of no more use.
+    while (n.cursor_history.size() > 1 && n.cursor_history[1].first <= due) {
+      n.cursor_history.pop_front();
+    }
+    auto stored = db.deposits().SecondLookPosition(id);
+    if (!stored) return true;
+    // The first pass ever starts where the watcher is now.
+    auto look = *stored ? Result<std::int64_t>(**stored)
+                        : db.deposits().InitSecondLook(id, n.cursor_history.front().second);
+    if (!look) return true;
+    if (n.cursor_history.front().first > due) return true;
+    // A cursor that went back (a reorg walked back past it) bounds it too.
+    const std::int64_t limit = std::min(n.cursor_history.front().second, (*cursor)->position);
+    std::int64_t from = *look;
+    while (from < limit && !stopping) {
+      const std::int64_t to = std::min(limit, from + std::max<std::int64_t>(1, n.config.max_block_range));
+      auto done = Range(n, from, to);
+      if (!done) {
+        if (done.error().code == ErrorCode::kFailedPrecondition &&
+            done.error().message.find("not supported") != std::string::npos) {
+          spdlog::info("{}: no second look: {}", id, done.error().message);
+          return false;
+        }
+        Metrics::Get().RecordSecondLookFailed(id);
+        spdlog::warn("{}: second look at positions {}..{} failed: {}", id, from, to - 1,
+                     done.error().message);
+        return true;
+      }
+      from = to;
+    }
+    return true;
+  }
+
+  // Positions [from, to): read them, record what no scan did.
+  Status Range(Network& n, std::int64_t from, std::int64_t to) {
+    const std::string& id = n.config.id;
+    auto transfers = Guarded<std::vector<Transfer>>([&] {
+      return n.adapter->TransfersBetween(from, to - 1, TransferDirection::kIncoming);
+    });
+    if (!transfers) return transfers.error();
+    auto recorded = db.reconciliation().RecordedIncoming(id, from, to);
+    if (!recorded) return recorded.error();
+    std::set<std::pair<std::string, std::int64_t>> known;
+    for (const auto& r : *recorded) known.emplace(r.tx_id, r.event_index);
+    std::vector<DepositInput> missed;
+    for (const auto& t : *transfers) {
+      DepositInput d = ToDepositInput(t);
+      if (known.count({d.tx_id, d.event_index})) continue;
+      // Matching needs the block's time, which range reads leave out.
+      auto time = Guarded<std::int64_t>([&] { return n.adapter->PositionTime(d.block_number); });
+      if (!time) return time.error();
+      d.block_time = *time;
+      missed.push_back(std::move(d));
+    }
+    auto outcome = db.deposits().RecordSecondLook(
+        id, from, to, missed, rules.tolerance,
+        [this](const std::vector<DepositInput>& deposits, const MatchCandidates& candidates) {
+          return MatchDeposits(deposits, candidates, rules);
+        });
+    if (!outcome) return outcome.error();
+    const int found = outcome->credited + outcome->unmatched;
+    Metrics::Get().RecordSecondLook(id, to, found);
+    if (found > 0) {
+      for (const auto& d : missed) {
+        spdlog::warn("{}: the second look found transfer {} #{} at position {} that the scan "
+                     "missed; recorded now",
+                     id, d.tx_id, d.event_index, d.block_number);
+      }
+    }
+    return OkStatus();
+  }
+
+  asio::awaitable<void> Loop(Network& n) {
+    // A tenth of the delay, between 1 and 30 s: the pass itself is cheap when nothing is due.
+    const auto tick = std::clamp<std::chrono::seconds>(
+        std::chrono::seconds(n.config.second_look_delay_seconds / 10), std::chrono::seconds(1),
+        std::chrono::seconds(30));
+    while (!stopping) {
+      bool more = co_await RunBlocking(blocking, [&] { return Pass(n); });
+      if (!more || stopping) break;
+      n.timer->expires_after(tick);
+      boost::system::error_code ec;
+      co_await n.timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  const Config& config;
+  const AdapterRegistry& adapters;
+  Database& db;
+  asio::io_context& io;
+  asio::thread_pool& blocking;
+  MatchRules rules;
+  std::vector<std::unique_ptr<Network>> networks;
+  std::atomic<bool> stopping{false};
+};
+
+SecondLook::SecondLook(const Config& config, const AdapterRegistry& adapters, Database& db,
+                       Runtime& runtime)
+    : impl_(std::make_unique<Impl>(config, adapters, db, runtime)) {
+  runtime.OnStop([impl = impl_.get()] {
+    impl->stopping = true;
+    for (auto& n : impl->networks) {
+      asio::post(n->timer->get_executor(), [timer = n->timer.get()] { timer->cancel(); });
+    }
+  });
+}
+
+SecondLook::~SecondLook() = default;
+
+Status SecondLook::Start() {
+  for (const auto& network : impl_->config.networks) {
+    if (!network.enabled || network.second_look_delay_seconds == 0) continue;
+    auto n = std::make_unique<Impl::Network>();
+    n->config = RotatedEndpoints(network);
+    auto adapter = impl_->adapters.Create(n->config);
+    if (!adapter) return adapter.error();
+    n->adapter = std::move(*adapter);
+    n->timer = std::make_unique<asio::steady_timer>(asio::make_strand(impl_->io));
+    impl_->networks.push_back(std::move(n));
+  }
+  for (auto& n : impl_->networks) {
+    asio::co_spawn(n->timer->get_executor(), impl_->Loop(*n), asio::detached);
+  }
+  return OkStatus();
+}
+
+}  // namespace instamarket
