@@ -158,18 +158,18 @@ class EvmAdapter final : public ChainAdapter {
   }
 
   Result<ChainAmount> WalletBalanceBefore(std::int64_t position) override {
-    if (auto chain = VerifyChain(); !chain) return chain.error();
+    if (auto id = VerifyIdentity(rpc_); !id) return id.error();
     return EvmTokenBalanceAt(rpc_, network_, position - 1);
   }
 
   Result<std::vector<Transfer>> TransfersBetween(std::int64_t from, std::int64_t to,
                                                  TransferDirection direction) override {
-    if (auto chain = VerifyChain(); !chain) return chain.error();
+    if (auto id = VerifyIdentity(rpc_); !id) return id.error();
     return EvmTransfersBetween(rpc_, network_, from, to, direction);
   }
 
   Result<std::int64_t> PositionTime(std::int64_t position) override {
-    if (auto chain = VerifyChain(); !chain) return chain.error();
+    if (auto id = VerifyIdentity(rpc_); !id) return id.error();
     return EvmBlockTime(rpc_, position);
   }
 
@@ -283,10 +283,26 @@ class EvmAdapter final : public ChainAdapter {
     std::vector<JsonRpcClient::Request> calls = {{"eth_getLogs", nlohmann::json::array({filter})},
                                                  {"eth_getBlockByNumber", {Hex(to), false}}};
     if (from != to) calls.push_back({"eth_getBlockByNumber", {Hex(from), false}});
+    // The endpoint that lists the logs says which chain it is in the same answer: a failover
+    // between the identity check and this batch cannot feed us another chain's logs.
+    if (network_.chain_id != 0) calls.push_back({"eth_chainId", nlohmann::json::array()});
     std::vector<Transfer> out;
-    auto answered = rpc_.CallBatch(calls, [&](const std::vector<nlohmann::json>& results) {
-      return CoveredTransfers(results, from, to, out);
-    });
+    auto answered = rpc_.CallBatch(
+        calls,
+        [&](const std::vector<nlohmann::json>& results) {
+          if (network_.chain_id != 0) {
+            auto id = ParseEvmQuantity(results.back(), "eth_chainId");
+            if (!id) return Status(id.error());
+            if (*id != network_.chain_id) {
+              return Status(Garbage("the node listing the logs says chain id " +
+                                    std::to_string(*id)));
+            }
+          }
+          return CoveredTransfers(results, from, to, out);
+        },
+        // One block cannot be asked for in smaller parts: "too large" then means this endpoint
+        // cannot serve it, and the next one is asked.
+        /*range_limits=*/from != to);
     if (!answered) return answered.error();
     for (Transfer& t : out) {
       auto block = Block(t.block_number);
@@ -345,7 +361,7 @@ class EvmAdapter final : public ChainAdapter {
 
 Result<std::optional<Transfer>> ParseEvmTransferLog(const nlohmann::json& log,
                                                     const NetworkConfig& network, std::int64_t from,
-                                                    std::int64_t to) {
+                                                    std::int64_t to, TransferDirection direction) {
   if (!log.is_object()) return Garbage("a log is not an object");
   // JsonField, never log["..."]: nlohmann's const operator[] on a missing key is undefined
   // behaviour (a log without transactionHash read the map's end node as a value; found by
@@ -371,12 +387,17 @@ Result<std::optional<Transfer>> ParseEvmTransferLog(const nlohmann::json& log,
   if (*number < from || *number > to) return Garbage("a log outside the asked range");
   // Well-formed but not ours (another token, event or receiver than the filter asked for): a
   // sloppy node's extra, skipped.
-  if (topics.size() != 3 || topics[0] != kTransferTopic) return std::optional<Transfer>{};
+  // Compared in lowercase: hex from a node or proxy may come in either case.
+  if (topics.size() != 3 || !topics[0].is_string() ||
+      Lower(topics[0].get<std::string>()) != kTransferTopic) {
+    return std::optional<Transfer>{};
+  }
   if (Lower(address.get<std::string>()) != network.token) return std::optional<Transfer>{};
   auto sender = TopicAddress(topics[1]);
   auto receiver = TopicAddress(topics[2]);
   if (!sender || !receiver) return Garbage("bad Transfer topics");
-  if (*receiver != network.address) return std::optional<Transfer>{};
+  if ((direction == TransferDirection::kIncoming ? *receiver : *sender) != network.address)
+    return std::optional<Transfer>{};
   auto raw = HexToDecimal(data.get<std::string>());
   if (!raw) return Garbage("Transfer data: " + raw.error().message);
   // A zero-value Transfer moves nothing (address-poisoning spam): never a deposit. A mint

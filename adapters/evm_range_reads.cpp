@@ -26,21 +26,9 @@ std::string Hex(std::int64_t n) {
   return "0x" + std::string(buf, end);
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // network.address (0x + 40 hex digits) as a 32-byte word: a topic or an ABI argument.
 std::string AddressWord(const NetworkConfig& network) {
   return "000000000000000000000000" + network.address.substr(2);
-}
-
-Result<std::string> TopicAddress(const nlohmann::json& topic) {
-  if (!topic.is_string() || topic.get_ref<const std::string&>().size() != 66) {
-    return Garbage("a topic is not 32 bytes");
-  }
-  return "0x" + Lower(topic.get<std::string>().substr(26));
 }
 
 }  // namespace
@@ -67,39 +55,15 @@ Result<std::int64_t> EvmBlockTime(JsonRpcClient& rpc, std::int64_t block) {
   return ParseEvmQuantity(JsonField(*reply, "timestamp"), "block timestamp");
 }
 
-Result<std::optional<Transfer>> ParseErc20TransferLog(const nlohmann::json& log,
-                                                      const NetworkConfig& network) {
-  if (!log.is_object()) return Garbage("a log is not an object");
-  if (JsonField(log, "removed") == true) return std::optional<Transfer>{};
-  const auto& topics = JsonField(log, "topics");
-  if (!topics.is_array() || topics.size() != 3 || topics[0] != kTransferTopic)
-    return std::optional<Transfer>{};
-  const auto& address = JsonField(log, "address");
-  if (!address.is_string() || Lower(address.get<std::string>()) != network.token)
-    return std::optional<Transfer>{};
-  auto sender = TopicAddress(topics[1]);
-  auto receiver = TopicAddress(topics[2]);
-  if (!sender || !receiver) return Garbage("bad Transfer topics");
-  const auto& tx = JsonField(log, "transactionHash");
-  const auto& block_hash = JsonField(log, "blockHash");
-  const auto& data = JsonField(log, "data");
-  if (!tx.is_string() || !block_hash.is_string() || !data.is_string())
-    return Garbage("a log without transactionHash, blockHash or data");
-  auto index = ParseEvmQuantity(JsonField(log, "logIndex"), "logIndex");
-  auto number = ParseEvmQuantity(JsonField(log, "blockNumber"), "blockNumber");
-  if (!index || !number) return Garbage("a log without logIndex or blockNumber");
-  auto raw = HexToDecimal(data.get<std::string>());
-  if (!raw) return Garbage("Transfer data: " + raw.error().message);
-  Transfer t;
-  t.from = *sender;
-  t.to = *receiver;
-  t.tx_id = Lower(tx.get<std::string>());
-  t.block_hash = Lower(block_hash.get<std::string>());
-  t.event_index = *index;
-  t.block_number = *number;
-  t.amount = ChainAmount{*raw, network.decimals};
-  return std::optional<Transfer>{std::move(t)};
+namespace {
+
+// Whether `block` is the node's block `number` (an object naming that number).
+bool HasBlock(const nlohmann::json& block, std::int64_t number) {
+  auto answered = ParseEvmQuantity(JsonField(block, "number"), "block number");
+  return answered.ok() && *answered == number;
 }
+
+}  // namespace
 
 Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc,
                                                   const NetworkConfig& network, std::int64_t from,
@@ -111,31 +75,45 @@ Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc,
   std::vector<Transfer> out;
   std::int64_t range = std::max<std::int64_t>(1, network.max_block_range);
   for (std::int64_t start = std::max<std::int64_t>(0, from); start <= to;) {
-    std::int64_t end = std::min(to, start + range - 1);
+    const std::int64_t end = std::min(to, start + range - 1);
     nlohmann::json filter = {{"fromBlock", Hex(start)},
                              {"toBlock", Hex(end)},
                              {"address", network.token},
                              {"topics", topics}};
-    auto logs = rpc.Call("eth_getLogs", nlohmann::json::array({filter}));
-    if (!logs) {
-      if (logs.error().code != ErrorCode::kResourceExhausted || end == start) {
-        return MakeError(ErrorCode::kUnavailable, logs.error().message);
-      }
+    // As the watcher asks (evm_adapter.cpp): with both ends of the range and the chain id in
+    // one batch, so a node behind, pruned or of another chain cannot answer "nothing there".
+    std::vector<JsonRpcClient::Request> calls = {{"eth_getLogs", nlohmann::json::array({filter})},
+                                                 {"eth_getBlockByNumber", {Hex(end), false}},
+                                                 {"eth_getBlockByNumber", {Hex(start), false}},
+                                                 {"eth_chainId", nlohmann::json::array()}};
+    std::vector<Transfer> found;
+    auto answered = rpc.CallBatch(
+        calls,
+        [&](const std::vector<nlohmann::json>& results) -> Status {
+          if (!HasBlock(results[1], end) || !HasBlock(results[2], start)) {
+            return Garbage("the node lacks blocks " + std::to_string(start) + ".." +
+                           std::to_string(end) + " (behind or pruned?)");
+          }
+          if (network.chain_id != 0) {
+            auto id = ParseEvmQuantity(results[3], "eth_chainId");
+            if (!id || *id != network.chain_id) return Garbage("a node of another chain");
+          }
+          if (!results[0].is_array()) return Garbage("eth_getLogs did not return a list");
+          found.clear();
+          for (const auto& log : results[0]) {
+            auto parsed = ParseEvmTransferLog(log, network, start, end, direction);
+            if (!parsed) return parsed.error();
+            if (*parsed) found.push_back(std::move(**parsed));
+          }
+          return OkStatus();
+        },
+        /*range_limits=*/start != end);
+    if (!answered) {
+      if (answered.error().code != ErrorCode::kResourceExhausted) return answered.error();
       range = std::max<std::int64_t>(1, (end - start + 1) / 2);
       continue;
     }
-    if (!logs->is_array()) return Garbage("eth_getLogs did not return a list");
-    for (const auto& log : *logs) {
-      auto parsed = ParseErc20TransferLog(log, network);
-      if (!parsed) return parsed.error();
-      if (!*parsed) continue;
-      Transfer& t = **parsed;
-      if (t.block_number < start || t.block_number > end)
-        return Garbage("a log outside the asked range");
-      if ((incoming ? t.to : t.from) != network.address) continue;  // a node ignoring the filter
-      if (t.amount.raw == "0") continue;
-      out.push_back(std::move(t));
-    }
+    for (auto& t : found) out.push_back(std::move(t));
     start = end + 1;
   }
   return out;

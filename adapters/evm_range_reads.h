@@ -21,17 +21,14 @@ Result<ChainAmount> EvmTokenBalanceAt(JsonRpcClient& rpc, const NetworkConfig& n
 
 // Every Transfer log of the token to (kIncoming) or from (kOutgoing) network.address in blocks
 // [from, to], asked in ranges of at most network.max_block_range, halved while a node refuses
-// one as too large. Zero-value transfers are none. block_time is left 0.
+// one as too large; each range in one batch with its end blocks (and the chain id), so that a
+// node which lacks them is refused, not believed. Zero-value transfers are none. block_time is
+// left 0.
 Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc,
                                                   const NetworkConfig& network, std::int64_t from,
                                                   std::int64_t to, TransferDirection direction);
 
 // The timestamp (unix seconds) of block `block`.
 Result<std::int64_t> EvmBlockTime(JsonRpcClient& rpc, std::int64_t block);
-
-// One eth_getLogs entry as an ERC-20 Transfer of `network`'s token, whichever way it goes:
-// nullopt when it is not one (removed, another contract or event). kUnavailable when malformed.
-Result<std::optional<Transfer>> ParseErc20TransferLog(const nlohmann::json& log,
-                                                      const NetworkConfig& network);
 
 }  // namespace instamarket

@@ -36,6 +36,45 @@ std::size_t AppendBody(char* data, std::size_t size, std::size_t count, void* ou
   return size * count;
 }
 
+// Deeper than any chain API answers: a reply nested deeper is refused before it is parsed, since
+// copying or printing a JSON value recurses as deep as it nests (a few hundred kilobytes of
+// "[[[[" would overflow the stack).
+constexpr int kMaxJsonDepth = 128;
+
+}  // namespace
+
+bool JsonNestedAtMost(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// A node's wait hint in whole seconds, within [0, kMaxRetryAfter]: a huge Retry-After must not
+// overflow the clock's arithmetic.
+Clock::duration HintedWait(long seconds) {
+  const long capped = std::clamp<long>(
+      seconds, 0, std::chrono::duration_cast<std::chrono::seconds>(kMaxRetryAfter).count());
+  return std::chrono::seconds(capped);
+}
+
 std::size_t ReadRetryAfter(char* data, std::size_t size, std::size_t count, void* out) {
   std::string line(data, size * count);
   std::string lower = line;
@@ -218,12 +257,12 @@ Result<nlohmann::json> HttpEndpoints::RequestOnce(Endpoint& endpoint, const std:
   if (status < 200 || status >= 300) {
     // 429, or a temporary suspension (TronGrid answers 403 "... suspended for 30s").
     long wait = std::max(retry_after, SuspensionSeconds(response));
-    auto at_least =
-        std::min<Clock::duration>(std::chrono::seconds(std::max(wait, 0L)), kMaxRetryAfter);
+    auto at_least = HintedWait(wait);
     return unavailable("HTTP " + std::to_string(status) +
                            (wait > 0 ? " (back in " + std::to_string(wait) + " s)" : ""),
                        at_least);
   }
+  if (!JsonNestedAtMost(response, kMaxJsonDepth)) return unavailable("a reply nested too deep");
   nlohmann::json reply = nlohmann::json::parse(response, nullptr, false);
   if (reply.is_discarded()) return unavailable("a reply that is not JSON");
   auto result = interpret(std::move(reply));
@@ -231,8 +270,7 @@ Result<nlohmann::json> HttpEndpoints::RequestOnce(Endpoint& endpoint, const std:
     // A JSON-RPC rate limit comes in a 200 body: its wait is in a Retry-After header or in
     // the message ("try again in 2 s").
     long wait = std::max(retry_after, SuspensionSeconds(result.error().message));
-    auto at_least =
-        std::min<Clock::duration>(std::chrono::seconds(std::max(wait, 0L)), kMaxRetryAfter);
+    auto at_least = HintedWait(wait);
     return unavailable(result.error().message, at_least);
   }
   endpoint.Succeeded();

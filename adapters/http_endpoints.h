@@ -56,6 +56,10 @@ class HttpEndpoints {
   std::size_t preferred_ = 0;  // the endpoint that answered last
 };
 
+// Whether JSON `text` nests arrays and objects at most `limit` deep (strings skipped). Replies
+// nested deeper are refused unparsed: copying or printing such a value would recurse that deep.
+bool JsonNestedAtMost(std::string_view text, int limit);
+
 // Percent-encodes everything but RFC 3986's unreserved characters, for query values.
 std::string UrlEscape(std::string_view value);
 

@@ -2,6 +2,7 @@
 
 #include "adapters/json_field.h"
 #include "adapters/rpc_error_kind.h"
+#include "core/printable_text.h"
 
 namespace instamarket {
 
@@ -14,7 +15,10 @@ Result<nlohmann::json> RpcResult(nlohmann::json reply, bool range_limits, bool n
                            code.get<std::int64_t>() <= INT32_MAX
                        ? static_cast<int>(code.get<std::int64_t>())
                        : 0;
-    std::string message = text.is_string() ? text.get<std::string>() : error.dump();
+    // Bounded and printable: it reaches the logs on every retry. Never dump() what a node sent
+    // (a deeply nested value would recurse).
+    std::string message = text.is_string() ? PrintableUtf8(text.get_ref<const std::string&>(), 300)
+                                           : std::string("(no message)");
     switch (ClassifyRpcError(rpc_code, message)) {
       case RpcErrorKind::kRangeTooLarge:
         if (range_limits) return MakeError(ErrorCode::kResourceExhausted, "rpc limit: " + message);
@@ -50,13 +54,17 @@ Result<nlohmann::json> JsonRpcClient::Call(const std::string& method, const nloh
                                            bool null_is_missing) {
   nlohmann::json request = {
       {"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", params}};
-  return endpoints_.Post(request.dump(), [this, null_is_missing](nlohmann::json reply) {
-    return RpcResult(std::move(reply), range_limits_, null_is_missing);
+  // "Too large" is a getLogs range's to shrink; from any other call (a node's "request timed
+  // out") it is that node's failure, so the next endpoint is asked.
+  const bool range_limits = range_limits_ && method == "eth_getLogs";
+  return endpoints_.Post(request.dump(), [range_limits, null_is_missing](nlohmann::json reply) {
+    return RpcResult(std::move(reply), range_limits, null_is_missing);
   });
 }
 
 Result<std::vector<nlohmann::json>> JsonRpcClient::CallBatch(const std::vector<Request>& calls,
-                                                             const Check& check) {
+                                                             const Check& check,
+                                                             bool range_limits) {
   nlohmann::json batch = nlohmann::json::array();
   const std::int64_t first_id = next_id_;
   for (const auto& [method, params] : calls) {
@@ -82,10 +90,13 @@ Result<std::vector<nlohmann::json>> JsonRpcClient::CallBatch(const std::vector<R
         }
         std::vector<nlohmann::json> results;
         std::optional<Error> too_large;
-        for (auto& r : replies) {
+        for (std::size_t i = 0; i < replies.size(); ++i) {
+          auto& r = replies[i];
           if (r.is_null())
             return MakeError(ErrorCode::kUnavailable, "a batch with an answer missing");
-          auto result = RpcResult(std::move(r), range_limits_, false);
+          auto result = RpcResult(std::move(r),
+                                  range_limits && range_limits_ && calls[i].first == "eth_getLogs",
+                                  false);
           if (!result) {
             if (result.error().code != ErrorCode::kResourceExhausted) return result.error();
             too_large = result.error();
@@ -98,7 +109,8 @@ Result<std::vector<nlohmann::json>> JsonRpcClient::CallBatch(const std::vector<R
         return nlohmann::json(std::move(results));
       });
   if (!answered) return answered.error();
-  return answered->get<std::vector<nlohmann::json>>();
+  // Moved out, not copied: a copy of a node's answer recurses as deep as it nests.
+  return std::move(answered->get_ref<nlohmann::json::array_t&>());
 }
 
 }  // namespace instamarket

@@ -39,8 +39,10 @@ class JsonRpcClient {
   // `check` can hold one answer against another, e.g. logs against the block they claim to
   // cover). The results in the order asked. Errors as for Call: kResourceExhausted when any
   // call was refused as too large and none failed otherwise.
+  // `range_limits` false: a "too large" answer is that endpoint's failure (the next is asked),
+  // as when a single block is asked for and cannot be made smaller.
   Result<std::vector<nlohmann::json>> CallBatch(const std::vector<Request>& calls,
-                                                const Check& check);
+                                                const Check& check, bool range_limits = true);
 
  private:
   HttpEndpoints endpoints_;

@@ -283,6 +283,8 @@ void Metrics::RecordWatcherLeader(const std::string& network, bool leader) {
 
 void Metrics::RecordChainIdentityVerified(const std::string& network, bool verified) {
   impl_->identity_verified.Add({{"network", network}}).Set(verified ? 1 : 0);
+}
+
 void Metrics::RecordReconciliation(const std::string& network, bool clean, double drift_usdt,
                                    double unexplained_usdt) {
   impl_->reconciliation_drift.Add({{"network", network}}).Set(drift_usdt);

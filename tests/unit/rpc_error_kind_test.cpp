@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "adapters/http_endpoints.h"
 #include "adapters/json_rpc_client.h"
 
 namespace instamarket {
@@ -93,6 +94,31 @@ TEST(RpcErrorKindTest, ARangeErrorIsResourceExhausted) {
   // An error code beyond int is read as 0, not undefined.
   nlohmann::json huge = {{"error", {{"code", 1e30}, {"message", "x"}}}};
   EXPECT_EQ(RpcResult(huge, true, false).error().code, ErrorCode::kUnavailable);
+}
+
+TEST(RpcErrorKindTest, ANodesErrorTextIsBoundedAndPrintable) {
+  // It reaches the logs on every retry: 60 MB of it, or terminal escapes, must not.
+  nlohmann::json huge = {{"error", {{"code", 1}, {"message", std::string(1 << 20, 'x')}}}};
+  auto r = RpcResult(huge, true, false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(r.error().message.size(), 400u);
+  nlohmann::json escapes = {{"error", {{"code", 1}, {"message", "a\x1b[31mred\nline"}}}};
+  auto e = RpcResult(escapes, true, false);
+  EXPECT_EQ(e.error().message.find('\x1b'), std::string::npos);
+  EXPECT_EQ(e.error().message.find('\n'), std::string::npos);
+  // A message that is not text is never printed (a deep value would recurse).
+  nlohmann::json nested = {{"error", {{"code", 1}, {"message", {{"a", {1, 2, {3}}}}}}}};
+  EXPECT_NE(RpcResult(nested, true, false).error().message.find("(no message)"),
+            std::string::npos);
+}
+
+TEST(RpcErrorKindTest, RepliesNestedTooDeepAreRefusedUnparsed) {
+  EXPECT_TRUE(JsonNestedAtMost(R"({"result":[{"a":[1,2]}]})", 4));
+  EXPECT_FALSE(JsonNestedAtMost(R"({"result":[{"a":[1,2]}]})", 3));
+  // Brackets inside strings (escaped quotes too) do not count.
+  EXPECT_TRUE(JsonNestedAtMost(R"({"m":"[[[[\"[[[[","n":1})", 1));
+  std::string deep(100000, '[');
+  EXPECT_FALSE(JsonNestedAtMost(deep, 128));
 }
 
 }  // namespace
