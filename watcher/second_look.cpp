@@ -67,7 +67,11 @@ struct SecondLook::Impl {
   bool Pass(Network& n) {
     const std::string& id = n.config.id;
     auto cursor = db.deposits().LoadCursor(id);
-    if (!cursor || !*cursor) return true;  // the database is down, or never scanned: later
+    if (!cursor) {
+      spdlog::warn("{}: second look: {}", id, cursor.error().message);
+      return true;
+    }
+    if (!*cursor) return true;  // never scanned yet: later
     const auto now = Clock::now();
     n.cursor_history.emplace_back(now, (*cursor)->position);
     const auto due = now - std::chrono::seconds(n.config.second_look_delay_seconds);
@@ -76,11 +80,14 @@ struct SecondLook::Impl {
       n.cursor_history.pop_front();
     }
     auto stored = db.deposits().SecondLookPosition(id);
-    if (!stored) return true;
     // The first pass ever starts where the watcher is now.
-    auto look = *stored ? Result<std::int64_t>(**stored)
-                        : db.deposits().InitSecondLook(id, n.cursor_history.front().second);
-    if (!look) return true;
+    auto look = !stored   ? Result<std::int64_t>(stored.error())
+                : *stored ? Result<std::int64_t>(**stored)
+                          : db.deposits().InitSecondLook(id, n.cursor_history.front().second);
+    if (!look) {
+      spdlog::warn("{}: second look: {}", id, look.error().message);
+      return true;
+    }
     if (n.cursor_history.front().first > due) return true;
     // A cursor that went back (a reorg walked back past it) bounds it too.
     const std::int64_t limit = std::min(n.cursor_history.front().second, (*cursor)->position);

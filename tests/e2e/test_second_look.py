@@ -56,8 +56,11 @@ class SecondLookTest(ChainTestCase):
         warm = self.devnet.transfer("3.3", token=6, sender=1)
         self.settle()
         self.wait_deposit(warm["tx_hash"])
+        # The second look starts where the watcher was when it first looked: blocks after it
+        # are read again once they are 2 s behind the cursor.
+        self.devnet.mine(3)
         wait_until(lambda: self.found_metric() == 0, TIMEOUT, interval=0.3,
-                   what="the second look has read the first blocks")
+                   what="the second look has read blocks again")
 
         self.daemon.sigkill()
         paid = self.devnet.transfer(str(created["amount_usdt"]), token=6, sender=2)
