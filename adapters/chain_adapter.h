@@ -63,9 +63,9 @@ class ChainAdapter {
     (void)from, (void)to, (void)direction;
     return NotReconcilable();
   }
-  // The time (unix seconds) of `position`: the block time of the transfers TransfersBetween
-  // found there, which matching needs.
-  virtual Result<std::int64_t> PositionTime(std::int64_t position) {
+  // The block at `position` on this adapter's node: its hash (a transfer read through another
+  // endpoint must name it) and time (which matching needs).
+  virtual Result<BlockStamp> PositionBlock(std::int64_t position) {
     (void)position;
     return NotReconcilable();
   }

@@ -9,22 +9,19 @@
 #include "adapters/evm_block_hashes.h"
 #include "adapters/json_field.h"
 #include "adapters/evm_range_reads.h"
+#include "adapters/evm_rpc_words.h"
 #include "adapters/json_rpc_client.h"
 #include "metrics/metrics.h"
 
 namespace instamarket {
 namespace {
 
-// keccak256("Transfer(address,address,uint256)")
-constexpr char kTransferTopic[] =
-    "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+using evm::Garbage;
+using evm::Hex;
+using evm::kTransferTopic;
 
 // decimals() of ERC-20, for eth_call.
 constexpr char kDecimalsCall[] = "0x313ce567";
-
-Error Garbage(const std::string& what) {
-  return MakeError(ErrorCode::kUnavailable, "unexpected RPC reply: " + what);
-}
 
 }  // namespace
 
@@ -43,13 +40,6 @@ Result<std::int64_t> ParseEvmQuantity(const nlohmann::json& value, const char* w
 }
 
 namespace {
-
-std::string Hex(std::int64_t n) {
-  char buf[20];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n, 16);
-  (void)ec;
-  return "0x" + std::string(buf, end);
-}
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -168,9 +158,9 @@ class EvmAdapter final : public ChainAdapter {
     return EvmTransfersBetween(rpc_, network_, from, to, direction);
   }
 
-  Result<std::int64_t> PositionTime(std::int64_t position) override {
+  Result<BlockStamp> PositionBlock(std::int64_t position) override {
     if (auto id = VerifyIdentity(rpc_); !id) return id.error();
-    return EvmBlockTime(rpc_, position);
+    return EvmBlockAt(rpc_, position);
   }
 
  private:

@@ -4,27 +4,18 @@
 #include <charconv>
 
 #include "adapters/evm_adapter.h"
+#include "adapters/evm_rpc_words.h"
 #include "adapters/json_field.h"
 
 namespace instamarket {
 namespace {
 
-// keccak256("Transfer(address,address,uint256)")
-constexpr char kTransferTopic[] =
-    "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+using evm::Garbage;
+using evm::Hex;
+using evm::kTransferTopic;
+
 // The selector of balanceOf(address).
 constexpr char kBalanceOfSelector[] = "0x70a08231";
-
-Error Garbage(const std::string& what) {
-  return MakeError(ErrorCode::kUnavailable, "unexpected RPC reply: " + what);
-}
-
-std::string Hex(std::int64_t n) {
-  char buf[20];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n, 16);
-  (void)ec;
-  return "0x" + std::string(buf, end);
-}
 
 // network.address (0x + 40 hex digits) as a 32-byte word: a topic or an ABI argument.
 std::string AddressWord(const NetworkConfig& network) {
@@ -49,10 +40,19 @@ Result<ChainAmount> EvmTokenBalanceAt(JsonRpcClient& rpc, const NetworkConfig& n
   return ChainAmount{*raw, network.decimals};
 }
 
-Result<std::int64_t> EvmBlockTime(JsonRpcClient& rpc, std::int64_t block) {
+Result<BlockStamp> EvmBlockAt(JsonRpcClient& rpc, std::int64_t block) {
   auto reply = rpc.Call("eth_getBlockByNumber", {Hex(block), false}, /*null_is_missing=*/true);
   if (!reply) return reply.error();
-  return ParseEvmQuantity(JsonField(*reply, "timestamp"), "block timestamp");
+  auto number = ParseEvmQuantity(JsonField(*reply, "number"), "block number");
+  if (!number || *number != block) return Garbage("not block " + std::to_string(block));
+  const auto& hash = JsonField(*reply, "hash");
+  if (!hash.is_string() || hash.get_ref<const std::string&>().size() != 66)
+    return Garbage("a block without a hash");
+  auto time = ParseEvmQuantity(JsonField(*reply, "timestamp"), "block timestamp");
+  if (!time) return time.error();
+  std::string lower = hash.get<std::string>();
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return BlockStamp{lower, *time};
 }
 
 namespace {

@@ -11,7 +11,7 @@
 namespace instamarket {
 
 // What reconciliation and the second look read from an EVM chain over a range of blocks
-// (ChainAdapter::WalletBalanceBefore, TransfersBetween, PositionTime), on the adapter's client.
+// (ChainAdapter::WalletBalanceBefore, TransfersBetween, PositionBlock), on the adapter's client.
 
 // The token's balanceOf(network.address) as of block `block` (eth_call at that block; a
 // pruned node that no longer has the state fails over or answers kUnavailable). Below block 0,
@@ -28,7 +28,7 @@ Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc,
                                                   const NetworkConfig& network, std::int64_t from,
                                                   std::int64_t to, TransferDirection direction);
 
-// The timestamp (unix seconds) of block `block`.
-Result<std::int64_t> EvmBlockTime(JsonRpcClient& rpc, std::int64_t block);
+// Block `block`'s hash and timestamp (the node must answer that very block).
+Result<BlockStamp> EvmBlockAt(JsonRpcClient& rpc, std::int64_t block);
 
 }  // namespace instamarket

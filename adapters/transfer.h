@@ -36,6 +36,12 @@ struct ChainReorg {
   bool ancestor_found = true;
 };
 
+// A block as a node states it: its hash and time, for checking a transfer read elsewhere.
+struct BlockStamp {
+  std::string hash;       // lowercase
+  std::int64_t time = 0;  // unix seconds
+};
+
 struct ChainBatch {
   std::vector<Transfer> final_transfers;  // between the cursor and `next`, all final
   ChainCursor next;

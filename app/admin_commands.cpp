@@ -279,11 +279,11 @@ int DepositsList(Database& db, const CommandArgs& args) {
       "id,network,tx_id,index,from,to,amount_usdt,block,time,status,reason,key_id,memo,"
       "matched_by,credited_short,reorg_status\n";
   for (const auto& d : *rows) {
-    csv += std::to_string(d.id) + "," + CsvField(d.network) + "," + CsvField(d.tx_id) + "," +
-           std::to_string(d.event_index) + "," + CsvField(d.from) + "," + CsvField(d.to) + "," +
+    csv += std::to_string(d.id) + "," + CsvField(d.network) + "," + CsvText(d.tx_id) + "," +
+           std::to_string(d.event_index) + "," + CsvText(d.from) + "," + CsvText(d.to) + "," +
            d.amount.ToJsonNumber() + "," + std::to_string(d.block_number) + "," +
            std::to_string(d.block_time) + "," + d.status + "," + d.reason.value_or("") + "," +
-           (d.key_id ? std::to_string(*d.key_id) : "") + "," + CsvField(d.memo) + "," +
+           (d.key_id ? std::to_string(*d.key_id) : "") + "," + CsvText(d.memo) + "," +
            d.matched_by.value_or("") + "," + (d.short_paid ? "true" : "false") + "," +
            d.reorg_status.value_or("") + "\n";
   }

@@ -39,6 +39,13 @@ std::string CsvField(const std::string& value) {
   return out + "\"";
 }
 
+std::string CsvText(const std::string& value) {
+  if (!value.empty() && std::string("=+-@\t\r").find(value[0]) != std::string::npos) {
+    return CsvField("'" + value);
+  }
+  return CsvField(value);
+}
+
 int PrintText(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailed;

@@ -20,5 +20,8 @@ int PrintText(const std::string& text);
 
 // One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
 std::string CsvField(const std::string& value);
+// A text field from outside (a memo, a node's id or address): also never read as a formula by
+// a spreadsheet ('=', '+', '-', '@', tab or CR first get a leading apostrophe).
+std::string CsvText(const std::string& value);
 
 }  // namespace instamarket

@@ -20,12 +20,18 @@ struct Outcome {
 // "unsupported" (the chain kind cannot be reconciled yet), "not_scanned" or "failed".
 const char* FailureStatus(const Error& error) {
   if (error.code != ErrorCode::kFailedPrecondition) return "failed";
-  return error.message.find("not supported") != std::string::npos ? "unsupported" : "not_scanned";
+  if (error.message.find("not supported") != std::string::npos) return "unsupported";
+  if (error.message.find("not been scanned") != std::string::npos) return "not_scanned";
+  return "failed";  // a node of another chain, a wrong decimals(): someone must look
 }
 
+// Columns 5 (tx_id, or an error) and 7 (counterparty) hold text from a chain node; the
+// amounts may start with '-' and stay numbers.
 std::string CsvRow(const std::vector<std::string>& fields) {
   std::string row;
-  for (std::size_t i = 0; i < fields.size(); ++i) row += (i ? "," : "") + CsvField(fields[i]);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    row += (i ? "," : "") + (i == 5 || i == 7 ? CsvText(fields[i]) : CsvField(fields[i]));
+  }
   return row + "\n";
 }
 

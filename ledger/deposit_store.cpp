@@ -1,9 +1,11 @@
 #include "ledger/deposit_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 #include "core/json_writer.h"
 #include "core/payment_memo.h"
@@ -401,6 +403,31 @@ constexpr char kSelectDeposit[] = R"sql(
          reorg_status
     FROM deposits)sql";
 
+// Whether the ledger holds `d`'s transaction under another log index (`known`: the recorded
+// (tx id, index) pairs of the batch's transactions).
+template <typename Known>
+bool RecordedUnderAnotherIndex(const Known& known, const DepositInput& d) {
+  auto it = known.lower_bound({d.tx_id, std::numeric_limits<std::int64_t>::min()});
+  if (it == known.end()) return false;
+  if constexpr (std::is_same_v<typename Known::key_type, typename Known::value_type>) {
+    return it->first == d.tx_id;  // a set of (tx id, index)
+  } else {
+    return it->first.first == d.tx_id;  // a map keyed by (tx id, index)
+  }
+}
+
+void AuditIndexConflict(pqxx::work& tx, const std::string& network, const DepositInput& d) {
+  JsonWriter details;
+  details.BeginObject()
+      .Field("network", network)
+      .Field("tx_id", d.tx_id)
+      .Field("index", d.event_index)
+      .Field("block", d.block_number)
+      .Field("raw_amount", d.raw_amount)
+      .EndObject();
+  WriteAudit(tx, "watcher:" + network, "deposits.index_conflict", d.tx_id, details.Take());
+}
+
 // Matches transfers not recorded yet against the intents and records them (credits, intents,
 // audit): the part RecordScan and RecordSecondLook share.
 Status RecordFresh(pqxx::work& tx, const std::string& network,
@@ -542,6 +569,13 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
         }
         auto it = known.find({d.tx_id, d.event_index});
         if (it == known.end()) {
+          if (RecordedUnderAnotherIndex(known, d)) {
+            // A transaction re-mined in another block gets other log indexes: crediting it
+            // again would pay one transfer twice. Recorded once; finance sees the audit row.
+            ++outcome.already_recorded;
+            AuditIndexConflict(tx, network, d);
+            continue;
+          }
           fresh.push_back(d);
           continue;
         }
@@ -680,11 +714,15 @@ Result<BatchOutcome> DepositStore::RecordSecondLook(const std::string& network, 
                           network, tx_ids.str())) {
         known.emplace(row[0].as<std::string>(), row[1].as<std::int64_t>());
       }
+      std::set<std::pair<std::string, std::int64_t>> in_batch;
       for (const auto& d : in_range) {
-        if (known.insert({d.tx_id, d.event_index}).second) {
-          fresh.push_back(d);
-        } else {
+        if (known.count({d.tx_id, d.event_index}) || !in_batch.insert({d.tx_id, d.event_index}).second) {
           ++outcome.already_recorded;
+        } else if (RecordedUnderAnotherIndex(known, d)) {
+          ++outcome.already_recorded;
+          AuditIndexConflict(tx, network, d);
+        } else {
+          fresh.push_back(d);
         }
       }
     }

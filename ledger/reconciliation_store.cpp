@@ -139,7 +139,8 @@ Result<std::vector<RecordedTransfer>> ReconciliationStore::RecordedIncoming(
     pqxx::nontransaction tx(conn);
     return ReadTransfers(tx.exec_params(
         "SELECT tx_id, event_index, from_address, raw_amount::text, block_number FROM deposits "
-        "WHERE network = $1 AND block_number >= $2 AND block_number < $3",
+        "WHERE network = $1 AND block_number >= $2 AND block_number < $3 "
+        "AND reorg_status IS DISTINCT FROM 'vanished'",
         network, from, to));
   });
 }
@@ -163,7 +164,8 @@ Result<ReconciliationStore::Totals> ReconciliationStore::TotalsBetween(const std
     pqxx::nontransaction tx(conn);
     auto row = tx.exec_params1(R"sql(
       SELECT (SELECT coalesce(sum(raw_amount), 0) FROM deposits
-               WHERE network = $1 AND block_number >= $2 AND block_number < $3)::text,
+               WHERE network = $1 AND block_number >= $2 AND block_number < $3
+                 AND reorg_status IS DISTINCT FROM 'vanished')::text,
              (SELECT coalesce(sum(raw_amount), 0) FROM outgoing_transfers
                WHERE network = $1 AND block_number >= $2 AND block_number < $3)::text)sql",
                                network, from, to);

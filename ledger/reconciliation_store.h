@@ -72,7 +72,8 @@ class ReconciliationStore {
                              const std::vector<DepositInput>& transfers);
 
   // What the ledger holds in positions [from, to): deposits (every status: each one is on the
-  // wallet, whoever it was credited to) and outgoing transfers.
+  // wallet, whoever it was credited to; but not those a deep reorg took away) and outgoing
+  // transfers.
   Result<std::vector<RecordedTransfer>> RecordedIncoming(const std::string& network,
                                                          std::int64_t from, std::int64_t to);
   Result<std::vector<RecordedTransfer>> RecordedOutgoing(const std::string& network,

@@ -207,6 +207,12 @@ struct Metrics::Impl {
                               .Help("Transfers the second look found that the watcher's scan "
                                     "had not recorded")
                               .Register(*registry)),
+        second_look_unconfirmed(
+            prometheus::BuildCounter()
+                .Name("instamarket_second_look_unconfirmed_total")
+                .Help("Transfers the second look read that the watcher's node does not confirm, "
+                      "or recorded under another log index: not recorded")
+                .Register(*registry)),
         second_look_failures(prometheus::BuildCounter()
                                  .Name("instamarket_second_look_failures_total")
                                  .Help("Second-look passes that failed (a node or the database)")
@@ -240,6 +246,7 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Counter>& reconciliation_runs;
   prometheus::Family<prometheus::Gauge>& second_look_position;
   prometheus::Family<prometheus::Counter>& second_look_found;
+  prometheus::Family<prometheus::Counter>& second_look_unconfirmed;
   prometheus::Family<prometheus::Counter>& second_look_failures;
   prometheus::Family<prometheus::Histogram>& credit_latency;
   std::mutex routes_mutex;
@@ -301,6 +308,10 @@ void Metrics::RecordSecondLook(const std::string& network, std::int64_t position
   impl_->second_look_position.Add({{"network", network}}).Set(static_cast<double>(position));
   // Added even when 0, so that the series exists (an alert on its rate needs it).
   impl_->second_look_found.Add({{"network", network}}).Increment(found);
+}
+
+void Metrics::RecordSecondLookUnconfirmed(const std::string& network) {
+  impl_->second_look_unconfirmed.Add({{"network", network}}).Increment();
 }
 
 void Metrics::RecordSecondLookFailed(const std::string& network) {

@@ -52,6 +52,9 @@ class Metrics {
   // many transfers it found that the watcher's scan had not recorded.
   void RecordSecondLook(const std::string& network, std::int64_t position, int found);
   void RecordSecondLookFailed(const std::string& network);
+  // A transfer the second look read that the watcher's node does not confirm (another block at
+  // that height), or whose transaction is recorded under another log index: not recorded.
+  void RecordSecondLookUnconfirmed(const std::string& network);
 
   // Outcome of one webhook attempt: "delivered", "retry" or "failed".
   void RecordWebhookAttempt(std::string_view outcome);

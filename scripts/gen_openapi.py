@@ -531,6 +531,224 @@ def json_body(schema_name, desc=None):
         b["description"] = desc
     return b
 
+# Reconciliation (docs/operations.md#reconciliation): amounts are exact decimal strings of the
+# token (BSC has 18 places), each with its base units beside it.
+schemas.update(json.loads(r"""{
+ "Reconciliation": {
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+   "id",
+   "network",
+   "status",
+   "position",
+   "decimals",
+   "chain_balance_usdt",
+   "chain_balance_raw",
+   "baseline",
+   "incoming_usdt",
+   "incoming_raw",
+   "outgoing_usdt",
+   "outgoing_raw",
+   "drift_usdt",
+   "drift_raw",
+   "unexplained_usdt",
+   "unexplained_raw",
+   "lines",
+   "actor",
+   "run_at"
+  ],
+  "properties": {
+   "id": {
+    "type": "integer"
+   },
+   "network": {
+    "type": "string"
+   },
+   "status": {
+    "type": "string",
+    "enum": [
+     "clean",
+     "drift"
+    ],
+    "description": "clean: the drift is zero."
+   },
+   "position": {
+    "type": "integer",
+    "description": "Balances are as of every block (position) below this one: the watcher's cursor when it ran."
+   },
+   "decimals": {
+    "type": "integer",
+    "description": "The token's decimals: `*_raw` are base units."
+   },
+   "chain_balance_usdt": {
+    "type": "string",
+    "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+    "description": "The wallet's token balance on chain (exact decimal of the token)."
+   },
+   "chain_balance_raw": {
+    "type": "string",
+    "pattern": "^-?[0-9]+$",
+    "description": "The wallet's token balance on chain in base units."
+   },
+   "baseline": {
+    "type": "object",
+    "required": [
+     "position",
+     "balance_usdt",
+     "balance_raw"
+    ],
+    "additionalProperties": false,
+    "description": "Where reconciliation counts from: the wallet's balance before `position` (the network's start block, or the first run).",
+    "properties": {
+     "position": {
+      "type": "integer"
+     },
+     "balance_usdt": {
+      "type": "string",
+      "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+      "description": "Exact decimal."
+     },
+     "balance_raw": {
+      "type": "string",
+      "pattern": "^-?[0-9]+$",
+      "description": "Base units."
+     }
+    }
+   },
+   "incoming_usdt": {
+    "type": "string",
+    "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+    "description": "Deposits the ledger recorded since the baseline, whoever they were credited to (exact decimal of the token)."
+   },
+   "incoming_raw": {
+    "type": "string",
+    "pattern": "^-?[0-9]+$",
+    "description": "Deposits the ledger recorded since the baseline, whoever they were credited to in base units."
+   },
+   "outgoing_usdt": {
+    "type": "string",
+    "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+    "description": "Transfers out of the wallet since the baseline, read from the chain (exact decimal of the token)."
+   },
+   "outgoing_raw": {
+    "type": "string",
+    "pattern": "^-?[0-9]+$",
+    "description": "Transfers out of the wallet since the baseline, read from the chain in base units."
+   },
+   "drift_usdt": {
+    "type": "string",
+    "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+    "description": "chain_balance - (baseline + incoming - outgoing) (exact decimal of the token)."
+   },
+   "drift_raw": {
+    "type": "string",
+    "pattern": "^-?[0-9]+$",
+    "description": "chain_balance - (baseline + incoming - outgoing) in base units."
+   },
+   "unexplained_usdt": {
+    "type": "string",
+    "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+    "description": "The drift less the effects of its lines (exact decimal of the token)."
+   },
+   "unexplained_raw": {
+    "type": "string",
+    "pattern": "^-?[0-9]+$",
+    "description": "The drift less the effects of its lines in base units."
+   },
+   "lines": {
+    "type": "array",
+    "maxItems": 1000,
+    "description": "The drift explained, one transfer per line (at most 1,000; the rest is in `unexplained`).",
+    "items": {
+     "type": "object",
+     "additionalProperties": false,
+     "required": [
+      "kind",
+      "tx_id",
+      "index",
+      "counterparty",
+      "block",
+      "amount_usdt",
+      "amount_raw",
+      "effect_usdt",
+      "effect_raw"
+     ],
+     "properties": {
+      "kind": {
+       "type": "string",
+       "enum": [
+        "unrecorded_incoming",
+        "unrecorded_outgoing",
+        "incoming_not_on_chain",
+        "outgoing_not_on_chain"
+       ],
+       "description": "unrecorded_*: on chain, not in the ledger (a missed deposit, an unrecorded sweep); *_not_on_chain: in the ledger, not on chain (a lying node, a vanished block)."
+      },
+      "tx_id": {
+       "type": "string"
+      },
+      "index": {
+       "type": "integer"
+      },
+      "counterparty": {
+       "type": "string",
+       "description": "The sender of an incoming transfer, the receiver of an outgoing one."
+      },
+      "block": {
+       "type": "integer"
+      },
+      "amount_usdt": {
+       "type": "string",
+       "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+       "description": "Exact decimal."
+      },
+      "amount_raw": {
+       "type": "string",
+       "pattern": "^-?[0-9]+$",
+       "description": "Base units."
+      },
+      "effect_usdt": {
+       "type": "string",
+       "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+       "description": "What this line adds to the drift (signed)."
+      },
+      "effect_raw": {
+       "type": "string",
+       "pattern": "^-?[0-9]+$",
+       "description": "The same in base units."
+      }
+     }
+    }
+   },
+   "actor": {
+    "type": "string",
+    "description": "reconciler (the periodic run), or cli:<user> for `admin reconcile`."
+   },
+   "run_at": {
+    "type": "integer",
+    "description": "Unix seconds."
+   }
+  },
+  "description": "One reconciliation of a network's master wallet: its token balance on chain against the ledger, both as of `position`."
+ },
+ "ReconciliationList": {
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+   "items"
+  ],
+  "properties": {
+   "items": {
+    "type": "array",
+    "items": {
+     "$ref": "#/components/schemas/Reconciliation"
+    }
+   }
+  }
+ }
+}"""))
+
 paths = {}
 paths["/api/v1/health"] = {"get": op("getHealth", "Key validation and uptime probe", ["Service"], API_SEC,
     {"200": ok("Healthy.", S("Health")), **api_errors()},
@@ -667,6 +885,69 @@ paths["/api/admin/deposits/{id}/assign"] = {"post": op("adminAssignDeposit", "Cr
      **admin_errors("404", "409", "422", post=True)},
     params=[ID_PARAM_INT("Deposit")], body=json_body("AssignDepositRequest"),
     desc="404: no such deposit or no such key. 409: the deposit is not unmatched (e.g. already assigned) or has no creditable amount.")}
+
+paths["/api/admin/reconciliation"] = json.loads(r"""{
+ "get": {
+  "operationId": "adminListReconciliations",
+  "summary": "Reconciliation of the master wallets",
+  "description": "The latest reconciliation of each network, or with `network` that network's runs, newest first. Runs come from the periodic job (`reconciliation.interval_seconds`) and `instamarketd admin reconcile`; this call reads the ledger only and never makes the daemon call a chain node.",
+  "tags": [
+   "Admin"
+  ],
+  "security": [
+   {
+    "adminToken": []
+   }
+  ],
+  "parameters": [
+   {
+    "name": "network",
+    "in": "query",
+    "required": false,
+    "description": "A configured network id: its runs instead of the latest of each.",
+    "schema": {
+     "type": "string"
+    }
+   },
+   {
+    "name": "limit",
+    "in": "query",
+    "required": false,
+    "description": "At most this many runs (1 to 100).",
+    "schema": {
+     "type": "integer",
+     "minimum": 1,
+     "maximum": 100,
+     "default": 20
+    }
+   }
+  ],
+  "responses": {
+   "200": {
+    "description": "Runs, newest first.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/ReconciliationList"
+      }
+     }
+    }
+   },
+   "401": {
+    "$ref": "#/components/responses/Unauthorized"
+   },
+   "422": {
+    "$ref": "#/components/responses/ValidationFailed"
+   },
+   "503": {
+    "$ref": "#/components/responses/ServiceUnavailable"
+   },
+   "default": {
+    "$ref": "#/components/responses/Error"
+   }
+  }
+ }
+}""")
 
 paths["/api/admin/orders/{id}/cancel"] = {"post": op("adminCancelOrder", "Cancel a processing order", ["Admin"], ADMIN_SEC,
     {"200": ok("The order, now cancelled (refund due; stock released; webhook queued; audited).", S("Order"), headers=False),

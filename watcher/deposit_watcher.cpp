@@ -14,6 +14,7 @@
 #include "metrics/chain_alerts.h"
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
+#include "watcher/guarded_call.h"
 #include "watcher/amount_matcher.h"
 #include "watcher/transfer_input.h"
 
@@ -26,17 +27,6 @@ constexpr auto kFirstBackoff = std::chrono::milliseconds(250);
 // Short on purpose: the RPC client already retries each call, so a failed poll means a node is
 // really down for now, and a credit must not wait long once it is back.
 constexpr auto kMaxBackoff = std::chrono::seconds(5);
-
-// An adapter call on the blocking pool, where an escaping exception would end the process: a
-// reply that breaks an adapter's assumptions is one more unavailable answer, retried later.
-template <typename T, typename F>
-Result<T> Guarded(F call) {
-  try {
-    return call();
-  } catch (const std::exception& e) {
-    return MakeError(ErrorCode::kUnavailable, std::string("adapter failed: ") + e.what());
-  }
-}
 
 ScanResult ToScanResult(const ChainBatch& batch) {
   ScanResult scan;

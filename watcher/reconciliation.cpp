@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "watcher/transfer_input.h"
+#include "watcher/guarded_call.h"
 
 namespace instamarket {
 namespace {
@@ -13,15 +14,6 @@ namespace {
 // How far back a drift is explained at most, in scan ranges of the network: explaining scans
 // the chain again, so a drift that stays unexplained must not make each run rescan history.
 constexpr std::int64_t kMaxExplainRanges = 50;
-
-template <typename T, typename F>
-Result<T> Guarded(F call) {
-  try {
-    return call();
-  } catch (const std::exception& e) {
-    return MakeError(ErrorCode::kUnavailable, std::string("adapter failed: ") + e.what());
-  }
-}
 
 using TransferKey = std::pair<std::string, std::int64_t>;
 

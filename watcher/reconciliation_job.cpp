@@ -54,12 +54,16 @@ struct ReconciliationJob::Impl {
     if (since && *since && **since * 2 < config.reconciliation.interval_seconds) return;
     auto run = reconciler.Run(*n.config, *n.adapter, "reconciler");
     if (!run) {
-      if (run.error().code == ErrorCode::kFailedPrecondition) {
-        if (run.error().message.find("not supported") != std::string::npos) {
-          spdlog::info("{}: not reconciled: {}", id, run.error().message);
-          n.supported = false;
-        }
-        return;  // not scanned yet: next time
+      const std::string& why = run.error().message;
+      if (run.error().code == ErrorCode::kFailedPrecondition &&
+          why.find("not supported") != std::string::npos) {
+        spdlog::info("{}: not reconciled: {}", id, why);
+        n.supported = false;
+        return;
+      }
+      if (run.error().code == ErrorCode::kFailedPrecondition &&
+          why.find("not been scanned") != std::string::npos) {
+        return;  // next time
       }
       Metrics::Get().RecordReconciliationFailed(id);
       spdlog::warn("{}: reconciliation failed: {}", id, run.error().message);

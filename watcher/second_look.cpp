@@ -14,6 +14,7 @@
 
 #include "metrics/metrics.h"
 #include "net/asio_bridge.h"
+#include "watcher/guarded_call.h"
 #include "watcher/amount_matcher.h"
 #include "watcher/transfer_input.h"
 
@@ -31,21 +32,15 @@ NetworkConfig RotatedEndpoints(NetworkConfig network) {
   return network;
 }
 
-template <typename T, typename F>
-Result<T> Guarded(F call) {
-  try {
-    return call();
-  } catch (const std::exception& e) {
-    return MakeError(ErrorCode::kUnavailable, std::string("adapter failed: ") + e.what());
-  }
-}
-
 }  // namespace
 
 struct SecondLook::Impl {
   struct Network {
     NetworkConfig config;
-    std::unique_ptr<ChainAdapter> adapter;
+    std::unique_ptr<ChainAdapter> adapter;  // reads through the next endpoint first
+    // The watcher's own endpoint order: a transfer the reads found must be in the block this
+    // node has at that height (a node stuck on a fork, or lying, must not credit).
+    std::unique_ptr<ChainAdapter> confirm;
     std::unique_ptr<asio::steady_timer> timer;  // on the network's strand
     // Where the watcher's cursor was, and when: the second look reads up to where it was a
     // delay ago. In memory: after a restart the delay starts again.
@@ -121,15 +116,34 @@ struct SecondLook::Impl {
     auto recorded = db.reconciliation().RecordedIncoming(id, from, to);
     if (!recorded) return recorded.error();
     std::set<std::pair<std::string, std::int64_t>> known;
-    for (const auto& r : *recorded) known.emplace(r.tx_id, r.event_index);
+    std::set<std::string> known_tx;
+    for (const auto& r : *recorded) {
+      known.emplace(r.tx_id, r.event_index);
+      known_tx.insert(r.tx_id);
+    }
     std::vector<DepositInput> missed;
     for (const auto& t : *transfers) {
       DepositInput d = ToDepositInput(t);
       if (known.count({d.tx_id, d.event_index})) continue;
-      // Matching needs the block's time, which range reads leave out.
-      auto time = Guarded<std::int64_t>([&] { return n.adapter->PositionTime(d.block_number); });
-      if (!time) return time.error();
-      d.block_time = *time;
+      if (known_tx.count(d.tx_id)) {
+        // The transaction is recorded under another log index: two nodes numbering logs
+        // differently would otherwise credit one payment twice. Finance looks at it.
+        Metrics::Get().RecordSecondLookUnconfirmed(id);
+        spdlog::warn("{}: the second look read transfer {} #{} but the transaction is recorded "
+                     "under another index; not recorded",
+                     id, d.tx_id, d.event_index);
+        continue;
+      }
+      auto block = Guarded<BlockStamp>([&] { return n.confirm->PositionBlock(d.block_number); });
+      if (!block) return block.error();
+      if (block->hash != d.block_hash) {
+        Metrics::Get().RecordSecondLookUnconfirmed(id);
+        spdlog::warn("{}: the second look read transfer {} #{} in block {} {}, which the "
+                     "watcher's node has as {}; not recorded",
+                     id, d.tx_id, d.event_index, d.block_number, d.block_hash, block->hash);
+        continue;
+      }
+      d.block_time = block->time;  // matching needs it; range reads leave it out
       missed.push_back(std::move(d));
     }
     auto outcome = db.deposits().RecordSecondLook(
@@ -195,6 +209,9 @@ Status SecondLook::Start() {
     auto adapter = impl_->adapters.Create(n->config);
     if (!adapter) return adapter.error();
     n->adapter = std::move(*adapter);
+    auto confirm = impl_->adapters.Create(network);
+    if (!confirm) return confirm.error();
+    n->confirm = std::move(*confirm);
     n->timer = std::make_unique<asio::steady_timer>(asio::make_strand(impl_->io));
     impl_->networks.push_back(std::move(n));
   }

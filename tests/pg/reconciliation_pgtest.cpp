@@ -69,6 +69,7 @@ class ReconciliationTest : public PgTest {
   static DepositInput AsDeposit(const Transfer& t) {
     DepositInput d;
     d.tx_id = t.tx_id;
+    d.event_index = t.event_index;
     d.from = t.from;
     d.to = t.to;
     d.raw_amount = t.amount.raw;
@@ -226,6 +227,50 @@ TEST_F(ReconciliationTest, ANetworkNeverScannedIsNotReconciled) {
   auto run = reconciler.Run(network_, chain_, "test");
   ASSERT_FALSE(run.ok());
   EXPECT_EQ(run.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(ReconciliationTest, ATransactionRecordedUnderAnotherIndexIsRecordedOnce) {
+  // A transaction re-mined in another block (a deep reorg) has other log indexes; a node that
+  // numbers logs differently too. Either way one transfer must not be recorded twice.
+  auto first = ScriptedChain::Make("0xdup", 5'000'000, 3);
+  first.event_index = 5;
+  Scan(5, {first});
+  auto moved = first;
+  moved.event_index = 17;
+  moved.block_number = 6;
+  moved.block_hash = "0xother";
+  Scan(10, {moved});
+  auto count = [&] {
+    auto rows = db_->deposits().List("all", 100000);
+    EXPECT_TRUE(rows.ok());
+    int n = 0;
+    for (const auto& r : *rows) n += r.network == network_.id && r.tx_id == "0xdup";
+    return n;
+  };
+  EXPECT_EQ(count(), 1);
+
+  // The second look, reading it under a third index, records nothing either.
+  ASSERT_TRUE(db_->deposits().InitSecondLook(network_.id, 0).ok());
+  auto third = first;
+  third.event_index = 9;
+  auto looked = db_->deposits().RecordSecondLook(
+      network_.id, 0, 10, {AsDeposit(third)}, Money(),
+      [](const std::vector<DepositInput>& d, const MatchCandidates& c) {
+        return MatchDeposits(d, c, MatchRules{});
+      });
+  ASSERT_TRUE(looked.ok()) << looked.error().message;
+  EXPECT_EQ(looked->credited + looked->unmatched, 0);
+  EXPECT_EQ(count(), 1);
+  // Two transfers of one transaction in one batch are two deposits, as always.
+  auto a = ScriptedChain::Make("0xpair", 1'000'000, 11);
+  auto b = a;
+  b.event_index = 1;
+  Scan(12, {a, b});
+  auto rows = db_->deposits().List("all", 100000);
+  ASSERT_TRUE(rows.ok());
+  int pair = 0;
+  for (const auto& r : *rows) pair += r.network == network_.id && r.tx_id == "0xpair";
+  EXPECT_EQ(pair, 2);
 }
 
 }  // namespace
