@@ -219,10 +219,22 @@ class EvmAdapter final : public ChainAdapter {
   }
 
   // The node's hash of block `number` now (no cache), nullopt when it has none there.
+  // Checked inside the request, so that a node answering null or garbage is the one that
+  // fails (backs off) and the next endpoint is asked: a pruned or lagging first endpoint
+  // must not hold the continuity checks, and with them the whole scan, for ever.
   Result<std::optional<std::string>> FreshBlockHash(std::int64_t number) {
-    auto reply = rpc_.Call("eth_getBlockByNumber", {Hex(number), false});
-    if (!reply) return reply.error();
-    return ParseBlockHashReply(*reply, number);
+    std::optional<std::string> hash;
+    auto answered = rpc_.CallBatch(
+        {{"eth_getBlockByNumber", {Hex(number), false}}},
+        [&](const std::vector<nlohmann::json>& results) -> Status {
+          auto parsed = ParseBlockHashReply(results[0], number);
+          if (!parsed) return parsed.error();
+          if (!*parsed) return Garbage("the node has no block " + std::to_string(number));
+          hash = **parsed;
+          return OkStatus();
+        });
+    if (!answered) return answered.error();
+    return hash;
   }
 
   struct BlockInfo {

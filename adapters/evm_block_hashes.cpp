@@ -103,12 +103,19 @@ Result<std::optional<std::string>> ParseBlockHashReply(const nlohmann::json& rep
 }
 
 Result<std::optional<DeepReorg>> FindDeepReorg(const ScannedBlockHashes& kept,
-                                               const BlockHashAt& node_hash_at) {
+                                               const BlockHashAt& node_hash_at,
+                                               std::int64_t node_final_height) {
   const auto& blocks = kept.blocks();
   if (blocks.empty()) return std::optional<DeepReorg>{};
   const KeptBlock& newest = blocks.back();
   auto now = node_hash_at(newest.height);
   if (!now) return now.error();
+  if (!*now && newest.height <= node_final_height) {
+    // Final on that node, yet it has no such block: a node that lies, or another backend.
+    return MakeError(ErrorCode::kUnavailable, "the node has no block " +
+                                                  std::to_string(newest.height) +
+                                                  " below its final height");
+  }
   if (!*now || **now == newest.hash) return std::optional<DeepReorg>{};
   DeepReorg reorg;
   reorg.replaced_height = newest.height;
@@ -151,7 +158,7 @@ Status ScanContinuity::Begin(const ChainCursor& cursor, std::int64_t final_heigh
   if (!kept) return kept.error();
   kept_ = std::move(*kept);
   pinned_height_ = -1;
-  auto reorg = FindDeepReorg(kept_, node_hash_at_);
+  auto reorg = FindDeepReorg(kept_, node_hash_at_, final_height);
   if (!reorg) return reorg.error();
   if (*reorg) {
     const DeepReorg& r = **reorg;
@@ -176,6 +183,18 @@ Status ScanContinuity::End(const ChainCursor& cursor, ChainBatch& batch) {
   if (batch.next.position <= cursor.position || pinned_height_ < 0) {
     batch.next.state = cursor.state;
     return OkStatus();
+  }
+  // The newest kept block again: had the chain been replaced between Begin's check and the pin
+  // (or two backends answered them), the scan read another fork than the kept hashes.
+  if (!kept_.blocks().empty()) {
+    const KeptBlock& newest = kept_.blocks().back();
+    auto now = MustHave(newest.height);
+    if (!now) return now.error();
+    if (*now != newest.hash) {
+      return MakeError(ErrorCode::kUnavailable, "block " + std::to_string(newest.height) +
+                                                    " changed while the range above it was "
+                                                    "scanned");
+    }
   }
   const std::int64_t last = batch.next.position - 1;
   std::string last_hash = pinned_hash_;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -85,9 +86,11 @@ struct DeepReorg {
 // Compares the newest kept block with the node's; on a mismatch walks back through the kept
 // blocks (newest first) to the newest the node still has. nullopt: the chain continues what we
 // scanned, or the node has no block at the newest kept height yet (a node behind: nothing is
-// decided). A node with no block at a lower kept height is unavailable, not a reorg.
-Result<std::optional<DeepReorg>> FindDeepReorg(const ScannedBlockHashes& kept,
-                                               const BlockHashAt& node_hash_at);
+// decided) — unless the node's own final height (when given) is at or above it: then it is
+// unavailable, as is a node with no block at a lower kept height; neither is a reorg.
+Result<std::optional<DeepReorg>> FindDeepReorg(
+    const ScannedBlockHashes& kept, const BlockHashAt& node_hash_at,
+    std::int64_t node_final_height = std::numeric_limits<std::int64_t>::min());
 
 // One poll's continuity checks, around an EVM adapter's scan of [cursor.position, next):
 //   Begin  before scanning: the kept hashes from cursor.state; on a deep reorg it fills

@@ -106,6 +106,15 @@ TEST(EvmBlockHashesTest, ANodeWithoutTheNewestBlockDecidesNothing) {
   EXPECT_FALSE(*found);
 }
 
+TEST(EvmBlockHashesTest, ANodeWithoutABlockItCallsFinalIsUnavailable) {
+  FakeNode node;
+  node.Mine('a', 0, 12);
+  // It says 20 is final, yet has no block 15: not "behind", and never a pass for the check.
+  auto found = FindDeepReorg(Kept('a', {5, 10, 15}), node.Lookup(), /*node_final_height=*/20);
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.error().code, ErrorCode::kUnavailable);
+}
+
 TEST(EvmBlockHashesTest, WalksBackToTheNewestKeptBlockStillThere) {
   FakeNode node;
   node.Mine('a', 0, 11);
