@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <tuple>
 #include <unordered_map>
@@ -47,6 +48,19 @@ std::string RawOrEmpty(const nlohmann::json& value) {
   if (!value.is_string()) return "";
   auto raw = TonRawAddress(value.get<std::string>());
   return raw ? *raw : "";
+}
+
+// A 32-byte hash as toncenter writes it: base64 (44 characters with the padding, standard or
+// URL-safe alphabet) or 64 hex digits.
+bool IsTonTransactionHash(const std::string& s) {
+  auto all = [&](std::size_t n, auto pred) {
+    return std::all_of(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n),
+                       [&](unsigned char c) { return pred(c); });
+  };
+  if (s.size() == 64) return all(64, [](unsigned char c) { return std::isxdigit(c) != 0; });
+  return s.size() == 44 && s[43] == '=' && all(43, [](unsigned char c) {
+           return std::isalnum(c) != 0 || c == '+' || c == '/' || c == '-' || c == '_';
+         });
 }
 
 Result<nlohmann::json> CheckPage(nlohmann::json body) {
@@ -123,7 +137,7 @@ class TonAdapter final : public ChainAdapter {
             record.transfer.reset();
           }
         }
-        cursor.Take(record.position, record.key);
+        if (auto taken = cursor.Take(record.position, record.key); !taken) return taken.error();
         taken_any = true;
         if (record.transfer) batch.final_transfers.push_back(std::move(*record.transfer));
       }
@@ -206,6 +220,9 @@ Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
     const auto& hash = JsonField(r, "transaction_hash");
     if (!lt || !hash.is_string())
       return Garbage("a transfer without transaction_lt or transaction_hash");
+    // The hash becomes a cursor key and a ledger key: only a hash's form is believed.
+    if (!IsTonTransactionHash(hash.get<std::string>()))
+      return Garbage("a transaction_hash that is neither 44 base64 characters nor 64 hex digits");
     FeedRecord record;
     record.position = *lt;
     record.key = hash.get<std::string>();

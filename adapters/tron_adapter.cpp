@@ -27,9 +27,10 @@ constexpr std::int64_t kLegacyWindowMs = 60'000;
 constexpr char kWholeWindowMark[] = "~window180";
 // Confirmed transactions kept in memory (their receipts never change); then the cache restarts.
 constexpr std::size_t kMaxCachedTransactions = 4096;
-// A block timestamp further ahead than this is not believed (it would move the cursor past
-// every transfer to come).
-constexpr std::int64_t kMaxClockAheadMs = 3'600'000;
+// A block timestamp further ahead than this is not believed: it would move the cursor past
+// every transfer to come until then (an hour ahead skipped an hour of deposits). Solidified
+// records are about a minute old; this leaves room for our clock running a little slow.
+constexpr std::int64_t kMaxClockAheadMs = 5'000;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -113,7 +114,7 @@ class TronAdapter final : public ChainAdapter {
           // receipt's logs count each of those once (Confirm).
           continue;
         }
-        cursor.Take(record.position, record.key);
+        if (auto taken = cursor.Take(record.position, record.key); !taken) return taken.error();
         taken_now.insert(record.key);
         if (!record.transfer) continue;
         auto [at, fresh] = listed_at.emplace(record.transfer->tx_id, listed.size());
@@ -129,7 +130,8 @@ class TronAdapter final : public ChainAdapter {
       if (!confirmed) return confirmed.error();
       for (auto& t : *confirmed) batch.final_transfers.push_back(std::move(t));
     }
-    cursor.Take(cursor.position(), kWholeWindowMark);
+    if (auto marked = cursor.Take(cursor.position(), kWholeWindowMark); !marked)
+      return marked.error();
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
     // Positions are block timestamps (ms): the head is now, and a caught-up feed has no lag.
@@ -228,12 +230,15 @@ Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& 
     const auto& ts = JsonField(r, "block_timestamp");
     if (!tx || !from || !to || !value || !ts.is_number_integer())
       return Garbage("a record without transaction_id, from, to, value or block_timestamp");
+    // The id becomes a cursor key and a ledger key: 64 hex digits, lowercased, or garbage.
+    const std::string tx_id = TronTxId(*tx);
+    if (tx_id.empty()) return Garbage("a transaction_id that is not 64 hex digits");
     FeedRecord record;
     record.position = ts.get<std::int64_t>();
     if (record.position < 0 || record.position > NowMs() + kMaxClockAheadMs)
       return Garbage("a block_timestamp in the future: " + std::to_string(record.position));
     std::int64_t index = EventIndex(*from, *to, *value);
-    record.key = *tx + ":" + std::to_string(index);
+    record.key = tx_id + ":" + std::to_string(index);
     auto raw = RawDecimal(*value);
     if (!raw) return Garbage("value: " + raw.error().message);
     const std::string* token_address = StringField(JsonField(r, "token_info"), "address");
@@ -243,7 +248,7 @@ Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& 
                 *token_address == network.token && (!type || *type == "Transfer") && *raw != "0";
     if (ours) {
       Transfer t;
-      t.tx_id = *tx;
+      t.tx_id = tx_id;
       t.event_index = index;
       t.from = *from;
       t.to = *to;

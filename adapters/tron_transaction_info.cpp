@@ -47,6 +47,10 @@ std::string TopicAddress(const nlohmann::json& topic) {
 
 }  // namespace
 
+std::string TronTxId(const std::string& text) {
+  return text.size() == 64 && IsHex(text) ? Lower(text) : "";
+}
+
 std::string TronAddressHex(const std::string& address) {
   if (!IsTronAddress(address)) return "";
   auto bytes = Base58Decode(address);

@@ -35,6 +35,11 @@ Result<TronTransactionInfo> ParseTronTransactionInfo(const nlohmann::json& body,
                                                      const std::string& tx_id,
                                                      const std::string& token);
 
+// A Tron transaction id as the ledger keys it: exactly 64 hex digits, lowercased (the ledger's
+// unique key is case-sensitive: "ABC…" and "abc…" must not be two deposits). Empty for anything
+// else (a listing's id may hold anything, even the cursor state's separators).
+std::string TronTxId(const std::string& text);
+
 // The 20-byte account of a T... address as 40 lowercase hex digits (as logs write addresses),
 // and back. Empty / nullopt-like empty string for what is not a Tron address.
 std::string TronAddressHex(const std::string& address);
