@@ -142,36 +142,23 @@ class TronAdapter final : public ChainAdapter {
 
  private:
   // The transfers of `tx_id` that the listing named (`listed`) as the node's receipt states
-  // them: none when the transaction failed; for each listed (from, value), every Transfer log of
-  // our token to us with it, keyed by its log position (two equal transfers in one transaction
-  // are two deposits). A listed transfer the receipt does not hold is a lie of the listing and
-  // is dropped. kUnavailable when no node can tell yet: nothing is recorded past it.
+  // them (TronDepositsConfirmed): none when the transaction failed; a listed transfer the
+  // receipt does not hold is a lie of the listing and is dropped. kUnavailable when no node can
+  // tell yet, or the listing's block time is not the receipt's: nothing is recorded past it.
   Result<std::vector<Transfer>> Confirm(const std::string& tx_id,
                                         const std::vector<Transfer>& listed) {
     auto info = TransactionInfo(tx_id);
     if (!info) return info.error();
-    std::vector<Transfer> out;
-    if (!info->success) {
+    std::vector<Transfer> lies;
+    auto out = TronDepositsConfirmed(*info, listed, network_.address, &lies);
+    if (!out) return MakeError(out.error().code, network_.id + ": " + out.error().message);
+    if (!info->success)
       spdlog::warn("{}: {} is listed but failed on chain ({}); not credited", network_.id, tx_id,
                    info->result);
-      return out;
-    }
-    for (const Transfer& claim : listed) {
-      bool found = false;
-      for (const TronTransferLog& log : info->transfers) {
-        if (log.to != network_.address || log.from != claim.from ||
-            log.raw_amount != claim.amount.raw)
-          continue;
-        found = true;
-        Transfer t = claim;
-        t.event_index = log.log_index;
-        out.push_back(std::move(t));
-      }
-      if (!found)
-        spdlog::error("{}: {} is listed with {} from {}, but its receipt has no such Transfer; "
-                      "not credited",
-                      network_.id, tx_id, claim.amount.raw, claim.from);
-    }
+    for (const Transfer& claim : lies)
+      spdlog::error("{}: {} is listed with {} from {}, but its receipt has no such Transfer; "
+                    "not credited",
+                    network_.id, tx_id, claim.amount.raw, claim.from);
     return out;
   }
 
@@ -182,12 +169,12 @@ class TronAdapter final : public ChainAdapter {
         "/walletsolidity/gettransactioninfobyid", request.dump(),
         [&](nlohmann::json reply) -> Result<nlohmann::json> {
           // Not known yet, or garbage: the next node is asked.
-          auto info = ParseTronTransactionInfo(reply, tx_id, network_.token);
+          auto info = ParseTronTransactionInfo(reply, tx_id, network_.token, network_.address);
           if (!info) return info.error();
           return reply;
         });
     if (!body) return body.error();
-    auto info = ParseTronTransactionInfo(*body, tx_id, network_.token);
+    auto info = ParseTronTransactionInfo(*body, tx_id, network_.token, network_.address);
     if (!info) return info.error();
     if (info_cache_.size() >= kMaxCachedTransactions) info_cache_.clear();
     info_cache_.emplace(tx_id, *info);
