@@ -91,8 +91,7 @@ class TronAdapter final : public ChainAdapter {
 
   Result<ChainBatch> Poll(const ChainCursor& from) override {
     PositionCursor cursor(from, kLateListingWindowMs);
-    if (from.state.find(std::string(kWholeWindowMark) + "@") == std::string::npos)
-      cursor.RaiseFloor(from.position - kLegacyWindowMs);
+    if (!TronCursorHoldsWholeWindow(from)) cursor.RaiseFloor(from.position - kLegacyWindowMs);
     const std::int64_t query_from = cursor.QueryFrom();
     ChainBatch batch;
     std::set<std::string> taken_now;
@@ -251,7 +250,17 @@ Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& 
   return page;
 }
 
+bool TronCursorHoldsWholeWindow(const ChainCursor& cursor) {
+  // The mark's own entry: text that merely contains it (another key) says nothing.
+  return PositionCursor(cursor, kLateListingWindowMs).Holds(kWholeWindowMark);
+}
+
 Result<std::unique_ptr<ChainAdapter>> MakeTronAdapter(const NetworkConfig& network) {
+  if (network.node_rpc.empty())
+    spdlog::warn("{}: no node_rpc: each listed transfer is confirmed by the same TronGrid that "
+                 "listed it, which a lying TronGrid answers alike; set node_rpc to full nodes "
+                 "of another provider or your own",
+                 network.id);
   return std::unique_ptr<ChainAdapter>(std::make_unique<TronAdapter>(network));
 }
 

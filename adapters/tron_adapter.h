@@ -16,7 +16,8 @@ namespace instamarket {
 //
 // The listing only names transfers; a full node confirms each one before it is credited:
 // POST /walletsolidity/gettransactioninfobyid on `node_rpc` (else the `rpc` endpoints, which
-// TronGrid serves too), cached per transaction. A transaction whose receipt is not SUCCESS is
+// TronGrid serves too: a warning at start says that is no independent check), cached per
+// transaction. A transaction whose receipt is not SUCCESS is
 // never credited, and a listed transfer counts only as the Transfer logs of our token to us with
 // its sender and value that the receipt holds (ParseTronTransactionInfo).
 //
@@ -40,5 +41,10 @@ struct TronPage {
   std::string fingerprint;  // empty: no next page
 };
 Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& network);
+
+// Whether a stored cursor holds the whole late-listing window's keys (its "~window180" entry,
+// written since the window grew from 60 s); if not, nothing more than 60 s below its position
+// counts on the first poll.
+bool TronCursorHoldsWholeWindow(const ChainCursor& cursor);
 
 }  // namespace instamarket

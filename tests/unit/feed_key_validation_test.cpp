@@ -132,5 +132,12 @@ TEST(FeedKeyValidation, TheCursorRefusesKeysThatWouldForgeItsState) {
   EXPECT_EQ(PositionCursor(stored, 100).QueryFrom(), 1000);
 }
 
+TEST(FeedKeyValidation, OnlyTheMarksOwnEntrySaysTheTronCursorHoldsTheWholeWindow) {
+  EXPECT_TRUE(TronCursorHoldsWholeWindow(ChainCursor{5000, "k:1@4990 ~window180@5000"}));
+  EXPECT_FALSE(TronCursorHoldsWholeWindow(ChainCursor{5000, "k:1@4990"}));
+  EXPECT_FALSE(TronCursorHoldsWholeWindow(ChainCursor{5000, "x~window180@5000"}));
+  EXPECT_FALSE(TronCursorHoldsWholeWindow(ChainCursor{5000, "~window180x@5000"}));
+}
+
 }  // namespace
 }  // namespace instamarket
