@@ -160,19 +160,26 @@ class TonAdapter final : public ChainAdapter {
  private:
   // Whether the transfer's sending jetton wallet (`source_wallet`) is the one the configured
   // master derives for its sender (`source`): false for a wallet of another master, whatever
-  // `jetton_master` the indexer names, and for a record that names neither.
+  // `jetton_master` the indexer names. A record of ours that names no sender or wallet is
+  // garbage (unavailable, asked again), not dropped: the index may have left them out. Only a
+  // derivation that matched is cached: a lying get_wallet_address answer, cached, would drop
+  // every later real deposit of that sender.
   Result<bool> SentByOurJettonsWallet(const nlohmann::json& record) {
     std::string sender = RawOrEmpty(JsonField(record, "source"));
     std::string wallet = RawOrEmpty(JsonField(record, "source_wallet"));
-    if (sender.empty() || wallet.empty()) return false;
+    if (sender.empty() || wallet.empty())
+      return Garbage("a transfer to us without source or source_wallet");
+    if (auto it = wallets_.find(sender); it != wallets_.end() && it->second == wallet) return true;
     auto derived = JettonWalletOf(sender);
     if (!derived) return derived.error();
-    return *derived == wallet;
+    if (*derived != wallet) return false;
+    if (wallets_.size() >= kMaxCachedWallets) wallets_.clear();
+    wallets_[sender] = wallet;
+    return true;
   }
 
-  // The master's get_wallet_address(owner), cached.
+  // The master's get_wallet_address(owner), as answered (not cached: see above).
   Result<std::string> JettonWalletOf(const std::string& owner) {
-    if (auto it = wallets_.find(owner); it != wallets_.end()) return it->second;
     nlohmann::json request = {
         {"address", network_.token},
         {"method", "get_wallet_address"},
@@ -188,8 +195,6 @@ class TonAdapter final : public ChainAdapter {
     auto wallet = ParseTonWalletAddress(*body);
     if (!wallet)  // not a jetton master: a configuration error, nothing is credited
       return MakeError(ErrorCode::kUnavailable, network_.id + ": " + wallet.error().message);
-    if (wallets_.size() >= kMaxCachedWallets) wallets_.clear();
-    wallets_.emplace(owner, *wallet);
     return wallet;
   }
 
@@ -203,7 +208,7 @@ class TonAdapter final : public ChainAdapter {
   NetworkConfig network_;
   int page_limit_;
   HttpEndpoints http_;
-  std::unordered_map<std::string, std::string> wallets_;  // sender -> its USDT jetton wallet
+  std::unordered_map<std::string, std::string> wallets_;  // sender -> its USDT jetton wallet, confirmed
 };
 
 }  // namespace

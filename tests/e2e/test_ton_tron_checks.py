@@ -9,7 +9,8 @@ does not know yet holds the cursor back; a record listed late, below the cursor,
 429 with Retry-After and TronGrid's suspension body are waited out on another endpoint.
 TON: a transfer from a jetton wallet that the master did not derive (a fake jetton the indexer
 lists under USDT), an aborted and a bounced one are never credited; many transfers at one lt,
-listed in no particular order, across pages and a kill -9 between pages, each count once.
+listed in no particular order, across pages and a kill -9 between pages, each count once; a
+lying get_wallet_address answer is not cached (the sender's later deposits are credited).
 """
 
 import os
@@ -254,6 +255,17 @@ class TonChecksTest(ChecksCase):
         rows = [r for r in self.deposits() if r["tx_id"] in sent]
         self.assertEqual(sorted(Decimal(str(r["amount_usdt"])) for r in rows),
                          [Decimal(f"1.{i:02d}") for i in range(20)])
+
+    def test_4_a_lying_wallet_answer_does_not_drop_the_senders_later_deposits(self):
+        sender = "0:" + "ab" * 32  # asked for the first time here
+        self.chain.ton_wallet_lies = 1
+        lied_about = self.chain.ton_add(TON_MASTER, raw("0.83"), sender,
+                                        TON_USDT)["transaction_hash"]
+        self.assertNeverCredited([lied_about], self.send(raw("0.84"), sender=0))
+        self.assertEqual(self.chain.ton_wallet_lies, 0, "the lie was never asked for")
+        # The mismatch was not cached: the sender's next deposit is asked again, and credited.
+        self.wait_deposit(self.chain.ton_add(TON_MASTER, raw("0.85"), sender,
+                                             TON_USDT)["transaction_hash"])
 
 
 del ChecksCase
