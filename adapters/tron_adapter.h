@@ -25,9 +25,9 @@ namespace instamarket {
 // - a listing record's cursor key is transaction_id:SHA-256("from|to|value") (first 6 bytes as a
 //   number): stable however often or in whatever order a record is listed (TronGrid lists a
 //   transfer twice, unconfirmed then confirmed);
-// - a deposit's key is (transaction_id, the Transfer log's position in the receipt): two equal
-//   transfers in one transaction are two deposits;
-// - a deposit's block_number is its block timestamp in ms;
+// - a deposit's key is (the receipt's id, lowercased, the Transfer log's position in the
+//   receipt): two equal transfers in one transaction are two deposits;
+// - a deposit's block_number is its receipt's blockTimeStamp in ms (the listing's must equal it);
 // - the cursor is that timestamp plus the listing keys taken in the trailing window
 //   (PositionCursor): a record listed late, up to the window below the newest, is still taken.
 Result<std::unique_ptr<ChainAdapter>> MakeTronAdapter(const NetworkConfig& network);

@@ -267,6 +267,21 @@ class TonChecksTest(ChecksCase):
         self.wait_deposit(self.chain.ton_add(TON_MASTER, raw("0.85"), sender,
                                              TON_USDT)["transaction_hash"])
 
+    def test_5_a_transfer_without_its_sender_holds_the_feed_until_the_index_names_it(self):
+        record = self.chain.ton_add(TON_MASTER, raw("0.86"), TON_SENDERS[0], TON_USDT)
+        with self.chain.lock:
+            source = record.pop("source")  # the index left it out
+        after = self.send(raw("0.87"))
+        asked = self.chain.count("/api/v3/jetton/transfers")
+        wait_until(lambda: self.chain.count("/api/v3/jetton/transfers") >= asked + 5, TIMEOUT,
+                   interval=0.1, what="the listing is asked again")
+        self.assertEqual(self.rows_of(record["transaction_hash"]), [])
+        self.assertEqual(self.rows_of(after), [], "the feed went on past an unusable record")
+        with self.chain.lock:
+            record["source"] = source
+        self.wait_deposit(record["transaction_hash"])
+        self.wait_deposit(after)
+
 
 del ChecksCase
 
