@@ -130,6 +130,10 @@ class TronChecksTest(ChecksCase):
                          {"/fullnode/walletsolidity/gettransactioninfobyid"})
         self.assertEqual(set(self.chain.tron_node_keys), {None})
 
+    def test_3b_with_node_rpc_no_warning_about_it(self):
+        with open(self.daemon.log_path, "rb") as f:
+            self.assertNotIn("no node_rpc", f.read().decode("utf-8", "replace"))
+
     def test_4_a_transaction_the_node_does_not_know_yet_holds_the_cursor(self):
         tx = random_hex()
         self.chain.tron_not_on_node.add(tx)
