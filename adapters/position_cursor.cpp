@@ -39,13 +39,17 @@ bool PositionCursor::Seen(std::int64_t position, const std::string& key) const {
   return position < QueryFrom() || taken_.count(key) > 0;
 }
 
-void PositionCursor::Take(std::int64_t position, const std::string& key) {
+Status PositionCursor::Take(std::int64_t position, const std::string& key) {
+  if (key.empty() || key.find_first_of(" \t\n\r\v\f@^") != std::string::npos)
+    return MakeError(ErrorCode::kUnavailable,
+                     "a feed record's key is not storable in the cursor: " + key.substr(0, 80));
   taken_[key] = position;
-  if (position <= position_) return;
+  if (position <= position_) return OkStatus();
   position_ = position;
   for (auto it = taken_.begin(); it != taken_.end();) {
     it = it->second < QueryFrom() ? taken_.erase(it) : std::next(it);
   }
+  return OkStatus();
 }
 
 ChainCursor PositionCursor::ToChainCursor() const {

@@ -8,6 +8,7 @@
 
 #include "adapters/transfer.h"
 #include "core/chain_cursor.h"
+#include "core/result.h"
 
 namespace instamarket {
 
@@ -37,8 +38,12 @@ class PositionCursor {
   // True when the record was taken before, or lies below the window (and so was, or never
   // will be, taken).
   bool Seen(std::int64_t position, const std::string& key) const;
-  // Records a taken record.
-  void Take(std::int64_t position, const std::string& key);
+  // Records a taken record. kUnavailable for a key the state cannot hold (empty, or with
+  // whitespace, '@' or '^', its separators): a listing's key must never forge a floor or a
+  // position in the stored state.
+  Status Take(std::int64_t position, const std::string& key);
+  // Whether the state holds `key`'s own entry (not merely text containing it).
+  bool Holds(const std::string& key) const { return taken_.count(key) > 0; }
   // Nothing below `floor` counts from now on (a lower floor than the current one is ignored).
   void RaiseFloor(std::int64_t floor) { floor_ = std::max(floor_, floor); }
   ChainCursor ToChainCursor() const;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <tuple>
 #include <unordered_map>
@@ -47,6 +48,19 @@ std::string RawOrEmpty(const nlohmann::json& value) {
   if (!value.is_string()) return "";
   auto raw = TonRawAddress(value.get<std::string>());
   return raw ? *raw : "";
+}
+
+// A 32-byte hash as toncenter writes it: base64 (44 characters with the padding, standard or
+// URL-safe alphabet) or 64 hex digits.
+bool IsTonTransactionHash(const std::string& s) {
+  auto all = [&](std::size_t n, auto pred) {
+    return std::all_of(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n),
+                       [&](unsigned char c) { return pred(c); });
+  };
+  if (s.size() == 64) return all(64, [](unsigned char c) { return std::isxdigit(c) != 0; });
+  return s.size() == 44 && s[43] == '=' && all(43, [](unsigned char c) {
+           return std::isalnum(c) != 0 || c == '+' || c == '/' || c == '-' || c == '_';
+         });
 }
 
 Result<nlohmann::json> CheckPage(nlohmann::json body) {
@@ -123,7 +137,7 @@ class TonAdapter final : public ChainAdapter {
             record.transfer.reset();
           }
         }
-        cursor.Take(record.position, record.key);
+        if (auto taken = cursor.Take(record.position, record.key); !taken) return taken.error();
         taken_any = true;
         if (record.transfer) batch.final_transfers.push_back(std::move(*record.transfer));
       }
@@ -146,19 +160,26 @@ class TonAdapter final : public ChainAdapter {
  private:
   // Whether the transfer's sending jetton wallet (`source_wallet`) is the one the configured
   // master derives for its sender (`source`): false for a wallet of another master, whatever
-  // `jetton_master` the indexer names, and for a record that names neither.
+  // `jetton_master` the indexer names. A record of ours that names no sender or wallet is
+  // garbage (unavailable, asked again), not dropped: the index may have left them out. Only a
+  // derivation that matched is cached: a lying get_wallet_address answer, cached, would drop
+  // every later real deposit of that sender.
   Result<bool> SentByOurJettonsWallet(const nlohmann::json& record) {
     std::string sender = RawOrEmpty(JsonField(record, "source"));
     std::string wallet = RawOrEmpty(JsonField(record, "source_wallet"));
-    if (sender.empty() || wallet.empty()) return false;
+    if (sender.empty() || wallet.empty())
+      return Garbage("a transfer to us without source or source_wallet");
+    if (auto it = wallets_.find(sender); it != wallets_.end() && it->second == wallet) return true;
     auto derived = JettonWalletOf(sender);
     if (!derived) return derived.error();
-    return *derived == wallet;
+    if (*derived != wallet) return false;
+    if (wallets_.size() >= kMaxCachedWallets) wallets_.clear();
+    wallets_[sender] = wallet;
+    return true;
   }
 
-  // The master's get_wallet_address(owner), cached.
+  // The master's get_wallet_address(owner), as answered (not cached: see above).
   Result<std::string> JettonWalletOf(const std::string& owner) {
-    if (auto it = wallets_.find(owner); it != wallets_.end()) return it->second;
     nlohmann::json request = {
         {"address", network_.token},
         {"method", "get_wallet_address"},
@@ -174,8 +195,6 @@ class TonAdapter final : public ChainAdapter {
     auto wallet = ParseTonWalletAddress(*body);
     if (!wallet)  // not a jetton master: a configuration error, nothing is credited
       return MakeError(ErrorCode::kUnavailable, network_.id + ": " + wallet.error().message);
-    if (wallets_.size() >= kMaxCachedWallets) wallets_.clear();
-    wallets_.emplace(owner, *wallet);
     return wallet;
   }
 
@@ -189,7 +208,7 @@ class TonAdapter final : public ChainAdapter {
   NetworkConfig network_;
   int page_limit_;
   HttpEndpoints http_;
-  std::unordered_map<std::string, std::string> wallets_;  // sender -> its USDT jetton wallet
+  std::unordered_map<std::string, std::string> wallets_;  // sender -> its USDT jetton wallet, confirmed
 };
 
 }  // namespace
@@ -206,6 +225,9 @@ Result<std::vector<FeedRecord>> ParseTonTransfers(const nlohmann::json& body,
     const auto& hash = JsonField(r, "transaction_hash");
     if (!lt || !hash.is_string())
       return Garbage("a transfer without transaction_lt or transaction_hash");
+    // The hash becomes a cursor key and a ledger key: only a hash's form is believed.
+    if (!IsTonTransactionHash(hash.get<std::string>()))
+      return Garbage("a transaction_hash that is neither 44 base64 characters nor 64 hex digits");
     FeedRecord record;
     record.position = *lt;
     record.key = hash.get<std::string>();

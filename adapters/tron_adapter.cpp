@@ -27,9 +27,10 @@ constexpr std::int64_t kLegacyWindowMs = 60'000;
 constexpr char kWholeWindowMark[] = "~window180";
 // Confirmed transactions kept in memory (their receipts never change); then the cache restarts.
 constexpr std::size_t kMaxCachedTransactions = 4096;
-// A block timestamp further ahead than this is not believed (it would move the cursor past
-// every transfer to come).
-constexpr std::int64_t kMaxClockAheadMs = 3'600'000;
+// A block timestamp further ahead than this is not believed: it would move the cursor past
+// every transfer to come until then (an hour ahead skipped an hour of deposits). Solidified
+// records are about a minute old; this leaves room for our clock running a little slow.
+constexpr std::int64_t kMaxClockAheadMs = 5'000;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -90,8 +91,7 @@ class TronAdapter final : public ChainAdapter {
 
   Result<ChainBatch> Poll(const ChainCursor& from) override {
     PositionCursor cursor(from, kLateListingWindowMs);
-    if (from.state.find(std::string(kWholeWindowMark) + "@") == std::string::npos)
-      cursor.RaiseFloor(from.position - kLegacyWindowMs);
+    if (!TronCursorHoldsWholeWindow(from)) cursor.RaiseFloor(from.position - kLegacyWindowMs);
     const std::int64_t query_from = cursor.QueryFrom();
     ChainBatch batch;
     std::set<std::string> taken_now;
@@ -113,7 +113,7 @@ class TronAdapter final : public ChainAdapter {
           // receipt's logs count each of those once (Confirm).
           continue;
         }
-        cursor.Take(record.position, record.key);
+        if (auto taken = cursor.Take(record.position, record.key); !taken) return taken.error();
         taken_now.insert(record.key);
         if (!record.transfer) continue;
         auto [at, fresh] = listed_at.emplace(record.transfer->tx_id, listed.size());
@@ -129,7 +129,8 @@ class TronAdapter final : public ChainAdapter {
       if (!confirmed) return confirmed.error();
       for (auto& t : *confirmed) batch.final_transfers.push_back(std::move(t));
     }
-    cursor.Take(cursor.position(), kWholeWindowMark);
+    if (auto marked = cursor.Take(cursor.position(), kWholeWindowMark); !marked)
+      return marked.error();
     batch.next = cursor.ToChainCursor();
     batch.reached_final_head = !more;
     // Positions are block timestamps (ms): the head is now, and a caught-up feed has no lag.
@@ -140,36 +141,23 @@ class TronAdapter final : public ChainAdapter {
 
  private:
   // The transfers of `tx_id` that the listing named (`listed`) as the node's receipt states
-  // them: none when the transaction failed; for each listed (from, value), every Transfer log of
-  // our token to us with it, keyed by its log position (two equal transfers in one transaction
-  // are two deposits). A listed transfer the receipt does not hold is a lie of the listing and
-  // is dropped. kUnavailable when no node can tell yet: nothing is recorded past it.
+  // them (TronDepositsConfirmed): none when the transaction failed; a listed transfer the
+  // receipt does not hold is a lie of the listing and is dropped. kUnavailable when no node can
+  // tell yet, or the listing's block time is not the receipt's: nothing is recorded past it.
   Result<std::vector<Transfer>> Confirm(const std::string& tx_id,
                                         const std::vector<Transfer>& listed) {
     auto info = TransactionInfo(tx_id);
     if (!info) return info.error();
-    std::vector<Transfer> out;
-    if (!info->success) {
+    std::vector<Transfer> lies;
+    auto out = TronDepositsConfirmed(*info, listed, network_.address, &lies);
+    if (!out) return MakeError(out.error().code, network_.id + ": " + out.error().message);
+    if (!info->success)
       spdlog::warn("{}: {} is listed but failed on chain ({}); not credited", network_.id, tx_id,
                    info->result);
-      return out;
-    }
-    for (const Transfer& claim : listed) {
-      bool found = false;
-      for (const TronTransferLog& log : info->transfers) {
-        if (log.to != network_.address || log.from != claim.from ||
-            log.raw_amount != claim.amount.raw)
-          continue;
-        found = true;
-        Transfer t = claim;
-        t.event_index = log.log_index;
-        out.push_back(std::move(t));
-      }
-      if (!found)
-        spdlog::error("{}: {} is listed with {} from {}, but its receipt has no such Transfer; "
-                      "not credited",
-                      network_.id, tx_id, claim.amount.raw, claim.from);
-    }
+    for (const Transfer& claim : lies)
+      spdlog::error("{}: {} is listed with {} from {}, but its receipt has no such Transfer; "
+                    "not credited",
+                    network_.id, tx_id, claim.amount.raw, claim.from);
     return out;
   }
 
@@ -180,12 +168,12 @@ class TronAdapter final : public ChainAdapter {
         "/walletsolidity/gettransactioninfobyid", request.dump(),
         [&](nlohmann::json reply) -> Result<nlohmann::json> {
           // Not known yet, or garbage: the next node is asked.
-          auto info = ParseTronTransactionInfo(reply, tx_id, network_.token);
+          auto info = ParseTronTransactionInfo(reply, tx_id, network_.token, network_.address);
           if (!info) return info.error();
           return reply;
         });
     if (!body) return body.error();
-    auto info = ParseTronTransactionInfo(*body, tx_id, network_.token);
+    auto info = ParseTronTransactionInfo(*body, tx_id, network_.token, network_.address);
     if (!info) return info.error();
     if (info_cache_.size() >= kMaxCachedTransactions) info_cache_.clear();
     info_cache_.emplace(tx_id, *info);
@@ -228,12 +216,15 @@ Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& 
     const auto& ts = JsonField(r, "block_timestamp");
     if (!tx || !from || !to || !value || !ts.is_number_integer())
       return Garbage("a record without transaction_id, from, to, value or block_timestamp");
+    // The id becomes a cursor key and a ledger key: 64 hex digits, lowercased, or garbage.
+    const std::string tx_id = TronTxId(*tx);
+    if (tx_id.empty()) return Garbage("a transaction_id that is not 64 hex digits");
     FeedRecord record;
     record.position = ts.get<std::int64_t>();
     if (record.position < 0 || record.position > NowMs() + kMaxClockAheadMs)
       return Garbage("a block_timestamp in the future: " + std::to_string(record.position));
     std::int64_t index = EventIndex(*from, *to, *value);
-    record.key = *tx + ":" + std::to_string(index);
+    record.key = tx_id + ":" + std::to_string(index);
     auto raw = RawDecimal(*value);
     if (!raw) return Garbage("value: " + raw.error().message);
     const std::string* token_address = StringField(JsonField(r, "token_info"), "address");
@@ -243,7 +234,7 @@ Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& 
                 *token_address == network.token && (!type || *type == "Transfer") && *raw != "0";
     if (ours) {
       Transfer t;
-      t.tx_id = *tx;
+      t.tx_id = tx_id;
       t.event_index = index;
       t.from = *from;
       t.to = *to;
@@ -259,7 +250,17 @@ Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& 
   return page;
 }
 
+bool TronCursorHoldsWholeWindow(const ChainCursor& cursor) {
+  // The mark's own entry: text that merely contains it (another key) says nothing.
+  return PositionCursor(cursor, kLateListingWindowMs).Holds(kWholeWindowMark);
+}
+
 Result<std::unique_ptr<ChainAdapter>> MakeTronAdapter(const NetworkConfig& network) {
+  if (network.node_rpc.empty())
+    spdlog::warn("{}: no node_rpc: each listed transfer is confirmed by the same TronGrid that "
+                 "listed it, which a lying TronGrid answers alike; set node_rpc to full nodes "
+                 "of another provider or your own",
+                 network.id);
   return std::unique_ptr<ChainAdapter>(std::make_unique<TronAdapter>(network));
 }
 

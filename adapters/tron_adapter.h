@@ -16,7 +16,8 @@ namespace instamarket {
 //
 // The listing only names transfers; a full node confirms each one before it is credited:
 // POST /walletsolidity/gettransactioninfobyid on `node_rpc` (else the `rpc` endpoints, which
-// TronGrid serves too), cached per transaction. A transaction whose receipt is not SUCCESS is
+// TronGrid serves too: a warning at start says that is no independent check), cached per
+// transaction. A transaction whose receipt is not SUCCESS is
 // never credited, and a listed transfer counts only as the Transfer logs of our token to us with
 // its sender and value that the receipt holds (ParseTronTransactionInfo).
 //
@@ -24,9 +25,9 @@ namespace instamarket {
 // - a listing record's cursor key is transaction_id:SHA-256("from|to|value") (first 6 bytes as a
 //   number): stable however often or in whatever order a record is listed (TronGrid lists a
 //   transfer twice, unconfirmed then confirmed);
-// - a deposit's key is (transaction_id, the Transfer log's position in the receipt): two equal
-//   transfers in one transaction are two deposits;
-// - a deposit's block_number is its block timestamp in ms;
+// - a deposit's key is (the receipt's id, lowercased, the Transfer log's position in the
+//   receipt): two equal transfers in one transaction are two deposits;
+// - a deposit's block_number is its receipt's blockTimeStamp in ms (the listing's must equal it);
 // - the cursor is that timestamp plus the listing keys taken in the trailing window
 //   (PositionCursor): a record listed late, up to the window below the newest, is still taken.
 Result<std::unique_ptr<ChainAdapter>> MakeTronAdapter(const NetworkConfig& network);
@@ -40,5 +41,10 @@ struct TronPage {
   std::string fingerprint;  // empty: no next page
 };
 Result<TronPage> ParseTronPage(const nlohmann::json& body, const NetworkConfig& network);
+
+// Whether a stored cursor holds the whole late-listing window's keys (its "~window180" entry,
+// written since the window grew from 60 s); if not, nothing more than 60 s below its position
+// counts on the first poll.
+bool TronCursorHoldsWholeWindow(const ChainCursor& cursor);
 
 }  // namespace instamarket

@@ -47,6 +47,10 @@ std::string TopicAddress(const nlohmann::json& topic) {
 
 }  // namespace
 
+std::string TronTxId(const std::string& text) {
+  return text.size() == 64 && IsHex(text) ? Lower(text) : "";
+}
+
 std::string TronAddressHex(const std::string& address) {
   if (!IsTronAddress(address)) return "";
   auto bytes = Base58Decode(address);
@@ -62,7 +66,8 @@ std::string TronAddressFromHex(const std::string& hex40) {
 
 Result<TronTransactionInfo> ParseTronTransactionInfo(const nlohmann::json& body,
                                                      const std::string& tx_id,
-                                                     const std::string& token) {
+                                                     const std::string& token,
+                                                     const std::string& receiver) {
   if (!body.is_object()) return Garbage("not an object");
   if (body.empty())
     return MakeError(ErrorCode::kUnavailable,
@@ -70,9 +75,15 @@ Result<TronTransactionInfo> ParseTronTransactionInfo(const nlohmann::json& body,
   const auto& id = JsonField(body, "id");
   if (!id.is_string() || Lower(id.get<std::string>()) != Lower(tx_id))
     return Garbage("it is about another transaction, not " + tx_id);
+  TronTransactionInfo info;
+  info.id = TronTxId(id.get<std::string>());
+  if (info.id.empty()) return Garbage("an id that is not 64 hex digits");
+  const auto& block_time = JsonField(body, "blockTimeStamp");
+  if (!block_time.is_number_integer() || block_time.get<std::int64_t>() < 0)
+    return Garbage("no blockTimeStamp");
+  info.block_time_ms = block_time.get<std::int64_t>();
   const auto& result = JsonField(JsonField(body, "receipt"), "result");
   if (!result.is_string()) return Garbage("no receipt.result");
-  TronTransactionInfo info;
   info.result = result.get<std::string>();
   // A failed call also says "result": "FAILED" at the top; either is enough to refuse it.
   info.success = info.result == "SUCCESS" && !JsonField(body, "result").is_string();
@@ -81,6 +92,8 @@ Result<TronTransactionInfo> ParseTronTransactionInfo(const nlohmann::json& body,
   const auto& logs = JsonField(body, "log");
   if (logs.is_null()) return info;  // no events at all
   if (!logs.is_array()) return Garbage("log is not a list");
+  if (logs.size() > kMaxTronReceiptLogs)
+    return Garbage("more than " + std::to_string(kMaxTronReceiptLogs) + " logs");
   for (std::size_t i = 0; i < logs.size(); ++i) {
     const auto& log = logs[i];
     const auto& address = JsonField(log, "address");
@@ -96,6 +109,7 @@ Result<TronTransactionInfo> ParseTronTransactionInfo(const nlohmann::json& body,
     t.from = TopicAddress(topics[1]);
     t.to = TopicAddress(topics[2]);
     if (t.from.empty() || t.to.empty()) return Garbage("a Transfer log with a malformed address");
+    if (!receiver.empty() && t.to != receiver) continue;  // to someone else: never a deposit
     if (!data.is_string() || data.get<std::string>().size() != 64)
       return Garbage("a Transfer log without a 32-byte amount");
     auto raw = HexToDecimal("0x" + data.get<std::string>());
@@ -104,6 +118,36 @@ Result<TronTransactionInfo> ParseTronTransactionInfo(const nlohmann::json& body,
     info.transfers.push_back(std::move(t));
   }
   return info;
+}
+
+Result<std::vector<Transfer>> TronDepositsConfirmed(const TronTransactionInfo& info,
+                                                    const std::vector<Transfer>& listed,
+                                                    const std::string& address,
+                                                    std::vector<Transfer>* not_in_receipt) {
+  std::vector<Transfer> out;
+  for (const Transfer& claim : listed) {
+    if (claim.block_number != info.block_time_ms)
+      return MakeError(ErrorCode::kUnavailable,
+                       "the listing puts " + info.id + " at " + std::to_string(claim.block_number) +
+                           ", its receipt at " + std::to_string(info.block_time_ms));
+  }
+  if (!info.success) return out;
+  for (const Transfer& claim : listed) {
+    bool found = false;
+    for (const TronTransferLog& log : info.transfers) {
+      if (log.to != address || log.from != claim.from || log.raw_amount != claim.amount.raw)
+        continue;
+      found = true;
+      Transfer t = claim;
+      t.tx_id = info.id;
+      t.event_index = log.log_index;
+      t.block_number = info.block_time_ms;
+      t.block_time = info.block_time_ms / 1000;
+      out.push_back(std::move(t));
+    }
+    if (!found && not_in_receipt) not_in_receipt->push_back(claim);
+  }
+  return out;
 }
 
 }  // namespace instamarket

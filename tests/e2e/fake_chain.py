@@ -118,6 +118,7 @@ class FakeChain:
         self.ton_wallets = {(_TON_TEMPLATE["jetton_master"].lower(), _TON_TEMPLATE["source"].lower()):
                             _TON_TEMPLATE["source_wallet"].lower()}
         self.ton_shuffle_ties = False  # equal-lt transfers listed in a new order every time
+        self.ton_wallet_lies = 0  # the next N get_wallet_address answers name a made-up wallet
         self.server = None
 
     # ----- lifecycle -----------------------------------------------------------------------
@@ -445,6 +446,10 @@ class FakeChain:
             except (KeyError, IndexError, TypeError, ValueError):
                 return 200, {"gas_used": 0, "exit_code": 7, "stack": []}
             wallet = self._ton_wallet_of(str(request["address"]), owner)
+            with self.lock:
+                if self.ton_wallet_lies > 0:
+                    self.ton_wallet_lies -= 1
+                    wallet = "0:" + "ee" * 32
             return 200, {"gas_used": 2874, "exit_code": 0,
                          "stack": [{"type": "cell", "value": _ton_address_boc(wallet)}]}
         key = self.ton_public_keys.get(str(request["address"]).lower())

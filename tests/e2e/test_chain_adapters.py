@@ -233,6 +233,11 @@ class TronTest(AdapterCase):
     def test_5_the_api_key_header_is_sent(self):
         self.assertEqual(self.chain.api_keys_seen, {"test-key"})
 
+    def test_7_without_node_rpc_a_warning_says_trongrid_confirms_its_own_listing(self):
+        with open(self.daemon.log_path, "rb") as f:
+            log = f.read().decode("utf-8", "replace")
+        self.assertIn("no node_rpc", log)
+
 
 class MemoTests:
     """For chains that carry a comment (TON, Solana): the intent's payment_memo credits it

@@ -9,7 +9,8 @@ does not know yet holds the cursor back; a record listed late, below the cursor,
 429 with Retry-After and TronGrid's suspension body are waited out on another endpoint.
 TON: a transfer from a jetton wallet that the master did not derive (a fake jetton the indexer
 lists under USDT), an aborted and a bounced one are never credited; many transfers at one lt,
-listed in no particular order, across pages and a kill -9 between pages, each count once.
+listed in no particular order, across pages and a kill -9 between pages, each count once; a
+lying get_wallet_address answer is not cached (the sender's later deposits are credited).
 """
 
 import os
@@ -128,6 +129,10 @@ class TronChecksTest(ChecksCase):
         self.assertEqual({p for p in node_paths},
                          {"/fullnode/walletsolidity/gettransactioninfobyid"})
         self.assertEqual(set(self.chain.tron_node_keys), {None})
+
+    def test_3b_with_node_rpc_no_warning_about_it(self):
+        with open(self.daemon.log_path, "rb") as f:
+            self.assertNotIn("no node_rpc", f.read().decode("utf-8", "replace"))
 
     def test_4_a_transaction_the_node_does_not_know_yet_holds_the_cursor(self):
         tx = random_hex()
@@ -254,6 +259,32 @@ class TonChecksTest(ChecksCase):
         rows = [r for r in self.deposits() if r["tx_id"] in sent]
         self.assertEqual(sorted(Decimal(str(r["amount_usdt"])) for r in rows),
                          [Decimal(f"1.{i:02d}") for i in range(20)])
+
+    def test_4_a_lying_wallet_answer_does_not_drop_the_senders_later_deposits(self):
+        sender = "0:" + "ab" * 32  # asked for the first time here
+        self.chain.ton_wallet_lies = 1
+        lied_about = self.chain.ton_add(TON_MASTER, raw("0.83"), sender,
+                                        TON_USDT)["transaction_hash"]
+        self.assertNeverCredited([lied_about], self.send(raw("0.84"), sender=0))
+        self.assertEqual(self.chain.ton_wallet_lies, 0, "the lie was never asked for")
+        # The mismatch was not cached: the sender's next deposit is asked again, and credited.
+        self.wait_deposit(self.chain.ton_add(TON_MASTER, raw("0.85"), sender,
+                                             TON_USDT)["transaction_hash"])
+
+    def test_5_a_transfer_without_its_sender_holds_the_feed_until_the_index_names_it(self):
+        record = self.chain.ton_add(TON_MASTER, raw("0.86"), TON_SENDERS[0], TON_USDT)
+        with self.chain.lock:
+            source = record.pop("source")  # the index left it out
+        after = self.send(raw("0.87"))
+        asked = self.chain.count("/api/v3/jetton/transfers")
+        wait_until(lambda: self.chain.count("/api/v3/jetton/transfers") >= asked + 5, TIMEOUT,
+                   interval=0.1, what="the listing is asked again")
+        self.assertEqual(self.rows_of(record["transaction_hash"]), [])
+        self.assertEqual(self.rows_of(after), [], "the feed went on past an unusable record")
+        with self.chain.lock:
+            record["source"] = source
+        self.wait_deposit(record["transaction_hash"])
+        self.wait_deposit(after)
 
 
 del ChecksCase

@@ -5,6 +5,7 @@
 // succeeds, fails, or lies.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -166,6 +167,85 @@ TEST(TronTransactionInfo, UnknownOrMalformedAnswersAreUnavailable) {
     ASSERT_FALSE(info.ok()) << body.dump();
     EXPECT_EQ(info.error().code, ErrorCode::kUnavailable) << body.dump();
   }
+}
+
+// The listing's claim of the recorded transfer, as ParseTronPage makes it.
+Transfer Claim(const nlohmann::json& r) {
+  Transfer t;
+  t.tx_id = r["transaction_id"];
+  t.event_index = 77;  // the listing's hash index, replaced by the log position
+  t.from = r["from"];
+  t.to = r["to"];
+  t.amount = ChainAmount{r["value"].get<std::string>(), 6};
+  t.block_number = r["block_timestamp"];
+  t.block_time = t.block_number / 1000;
+  return t;
+}
+
+TEST(TronTransactionInfo, TheDepositIsKeyedOnTheReceiptsIdInLowercase) {
+  auto r = RecordedTransfer();
+  std::string tx = r["transaction_id"];
+  auto body = Info(r, "SUCCESS", {TransferLog(r["from"], r["to"], "3f4cd580")});
+  std::string upper = tx;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  body["id"] = upper;
+  auto info = ParseTronTransactionInfo(body, tx, kUsdt);
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  EXPECT_EQ(info->id, tx);
+  EXPECT_EQ(info->block_time_ms, r["block_timestamp"].get<std::int64_t>());
+  Transfer claim = Claim(r);
+  claim.tx_id = upper;  // what the listing said, were it not lowercased there already
+  claim.to = OnChain(r["to"]);
+  auto deposits = TronDepositsConfirmed(*info, {claim}, OnChain(r["to"]), nullptr);
+  ASSERT_TRUE(deposits.ok());
+  ASSERT_EQ(deposits->size(), 1u);
+  EXPECT_EQ((*deposits)[0].tx_id, tx);
+  EXPECT_EQ((*deposits)[0].event_index, 0);
+  // Not 64 hex digits, or no block time: not a receipt.
+  for (const char* field : {"id", "blockTimeStamp"}) {
+    auto bad = body;
+    bad[field] = field == std::string("id") ? nlohmann::json("x y") : nlohmann::json("1");
+    EXPECT_FALSE(ParseTronTransactionInfo(bad, bad["id"].is_string() ? bad["id"].get<std::string>() : tx, kUsdt).ok()) << field;
+    bad.erase(field);
+    EXPECT_FALSE(ParseTronTransactionInfo(bad, tx, kUsdt).ok()) << field;
+  }
+}
+
+TEST(TronTransactionInfo, AListingTimestampThatIsNotTheReceiptsIsUnavailable) {
+  auto r = RecordedTransfer();
+  auto info = ParseTronTransactionInfo(
+      Info(r, "SUCCESS", {TransferLog(r["from"], r["to"], "3f4cd580")}), r["transaction_id"], kUsdt);
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  Transfer relisted = Claim(r);
+  relisted.to = OnChain(r["to"]);
+  relisted.block_number += 86'400'000;  // an old deposit re-listed as of a day later
+  auto deposits = TronDepositsConfirmed(*info, {relisted}, OnChain(r["to"]), nullptr);
+  ASSERT_FALSE(deposits.ok());
+  EXPECT_EQ(deposits.error().code, ErrorCode::kUnavailable);
+  // A failed transaction's receipt is held to the same time.
+  auto failed = ParseTronTransactionInfo(Info(r, "REVERT", nlohmann::json::array()),
+                                         r["transaction_id"], kUsdt);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_FALSE(TronDepositsConfirmed(*failed, {relisted}, OnChain(r["to"]), nullptr).ok());
+}
+
+TEST(TronTransactionInfo, OnlyTransfersToTheReceiverAreKeptAndLogsAreCapped) {
+  auto r = RecordedTransfer();
+  const std::string other = "TAxbLztoanFhYu4TuS5RabaJYGnUkfzNKG";
+  nlohmann::json logs = nlohmann::json::array();
+  for (int i = 0; i < 50; ++i) logs.push_back(TransferLog(r["from"], other, "1"));
+  logs.push_back(TransferLog(r["from"], r["to"], "3f4cd580"));
+  auto info = ParseTronTransactionInfo(Info(r, "SUCCESS", logs), r["transaction_id"], kUsdt,
+                                       OnChain(r["to"]));
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  ASSERT_EQ(info->transfers.size(), 1u);
+  EXPECT_EQ(info->transfers[0].log_index, 50);
+  nlohmann::json many = nlohmann::json::array();
+  for (std::size_t i = 0; i <= kMaxTronReceiptLogs; ++i) many.push_back(TransferLog(r["from"], other, "1"));
+  auto refused = ParseTronTransactionInfo(Info(r, "SUCCESS", many), r["transaction_id"], kUsdt,
+                                          OnChain(r["to"]));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
 }
 
 }  // namespace
