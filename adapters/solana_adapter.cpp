@@ -12,6 +12,7 @@
 #include "adapters/solana_credited_amount.h"
 #include "adapters/solana_cursor.h"
 #include "adapters/solana_rpc.h"
+#include "adapters/solana_signature_listing.h"
 #include "core/solana_address.h"
 
 namespace instamarket {
@@ -29,17 +30,15 @@ constexpr int kRelistEveryPolls = 60;
 // At most this many token accounts are watched (each is one listing per poll); anyone can open
 // more for our master, at a rent of about 0.002 SOL each.
 constexpr std::size_t kMaxTokenAccounts = 16;
+// At most this many listed signatures are held at once (over all accounts; a hostile node can
+// list millions): the oldest of each account's listing are taken, the rest listed again later.
+constexpr std::size_t kMaxHeldSignatures = 20'000;
 
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected Solana RPC reply: " + what);
 }
 
-struct Signature {
-  std::string account;  // the token account it was listed for
-  std::string signature;
-  std::int64_t slot = 0;
-  bool failed = false;
-};
+using Signature = SolanaListedSignature;
 
 // A token balance (base units) of account `index` for `mint` in pre/postTokenBalances; 0 when the
 // account has none (not yet created). nullopt when the account holds another mint.
@@ -222,10 +221,15 @@ class SolanaAdapter final : public ChainAdapter {
     const ChainCursor current = WriteSolanaCursor(cursor);
     if (pending_.empty() || !pending_from_ || !(*pending_from_ == current)) {
       pending_.clear();
+      pending_truncated_ = false;
+      const std::size_t cap = kMaxHeldSignatures / cursor.accounts.size();
       for (const auto& a : cursor.accounts) {
-        auto listed = ListNewer(a);
+        auto listed = ListNewer(a, cap);
         if (!listed) return listed.error();
-        pending_.insert(pending_.end(), listed->begin(), listed->end());
+        pending_truncated_ = pending_truncated_ || listed->truncated();
+        auto held = listed->Take();
+        pending_.insert(pending_.end(), std::make_move_iterator(held.begin()),
+                        std::make_move_iterator(held.end()));
       }
       // Oldest first across the accounts (each list is already oldest first).
       std::stable_sort(pending_.begin(), pending_.end(),
@@ -251,7 +255,8 @@ class SolanaAdapter final : public ChainAdapter {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
     batch.next = WriteSolanaCursor(cursor);
     pending_from_ = batch.next;
-    batch.reached_final_head = pending_.empty();
+    // Not caught up while a listing held only its oldest part (the rest is listed next poll).
+    batch.reached_final_head = pending_.empty() && !pending_truncated_;
     batch.head = head->get<std::int64_t>();
     // Positions are slots; a caught-up account shows no lag whatever the slot of its last transfer.
     batch.final_height = batch.reached_final_head ? batch.next.position - 1 : batch.next.position;
@@ -348,26 +353,28 @@ class SolanaAdapter final : public ChainAdapter {
     if (!before.empty()) options["before"] = before;
     if (!until.empty()) options["until"] = until;
     if (min_slot > 0) options["minContextSlot"] = min_slot;
-    auto page = rpc_.Call("getSignaturesForAddress", {account, options});
-    if (!page) return page.error();
-    if (!page->is_array()) return Garbage("getSignaturesForAddress did not return a list");
+    // With the same node's finalized slot (one batch): an entry above it is a lie, and refused
+    // before it can reach the cursor (the next endpoint is asked).
     std::vector<Signature> out;
-    for (const auto& e : *page) {
-      const auto& signature = JsonField(e, "signature");
-      const auto& slot = JsonField(e, "slot");
-      if (!signature.is_string() || !slot.is_number_integer())
-        return Garbage("a signature entry without signature or slot");
-      out.push_back(Signature{account, signature.get<std::string>(), slot.get<std::int64_t>(),
-                              !JsonField(e, "err").is_null()});
-    }
+    auto answers = rpc_.Batch(
+        {{"getSlot", {{{"commitment", "finalized"}}}},
+         {"getSignaturesForAddress", {account, options}}},
+        [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
+          if (!r[0].is_number_integer()) return "getSlot is not a number";
+          auto read = ReadSignaturesPage(r[1], account, r[0].get<std::int64_t>());
+          if (!read) return read.error().message;
+          out = std::move(*read);
+          return std::nullopt;
+        });
+    if (!answers) return answers.error();
     return out;
   }
 
   // Every finalized signature of `from`'s account newer than its cursor, oldest first: the RPC
   // lists newest first, so pages are followed back (before = the oldest so far) down to the
   // cursor's signature (until) or below the cursor's slot.
-  Result<std::deque<Signature>> ListNewer(const SolanaAccountCursor& from) {
-    std::deque<Signature> out;
+  Result<SolanaListingWindow> ListNewer(const SolanaAccountCursor& from, std::size_t cap) {
+    SolanaListingWindow out(cap);
     std::string before;
     std::int64_t before_slot = from.slot;
     for (int page_number = 0;; ++page_number) {
@@ -381,20 +388,18 @@ class SolanaAdapter final : public ChainAdapter {
           below = true;  // older than the cursor (its signature pruned, or a slot as start)
           break;
         }
-        if (!out.empty() && s.slot > out.front().slot)
-          return Garbage("signatures not listed newest first");
-        out.push_front(std::move(s));
+        if (auto added = out.AddOlder(std::move(s)); !added) return added.error();
       }
       if (below) return out;  // the node's history reaches below the cursor
       if (page->size() < static_cast<std::size_t>(page_limit_)) break;
-      if (out.front().signature == before) return Garbage("paging did not move back");
-      before = out.front().signature;
-      before_slot = out.front().slot;
+      if (out.oldest().signature == before) return Garbage("paging did not move back");
+      before = out.oldest().signature;
+      before_slot = out.oldest().slot;
     }
     // A short page reads as "reached the cursor", but a node whose history is cut off (a short
     // ledger, a fresh snapshot) lists short too, and the cursor would move past what it never
     // had. Proven, or this node is unable and the next is asked.
-    auto proven = ProveReached(from, out.empty() ? std::string() : out.front().signature);
+    auto proven = ProveReached(from, out.empty() ? std::string() : out.oldest().signature);
     if (!proven) return proven.error();
     return out;
   }
@@ -478,6 +483,7 @@ class SolanaAdapter final : public ChainAdapter {
   SolanaRpc rpc_;
   std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
   std::deque<Signature> pending_;
+  bool pending_truncated_ = false;  // a listing behind pending_ was cut at the cap
 };
 
 }  // namespace

@@ -495,7 +495,9 @@ class FakeChain:
         "rate_limit" (HTTP 429 with Retry-After: `retry_after` seconds), "other_transaction" or
         "other_slot" (getTransaction answers another transaction, or this one at another slot),
         "foreign_account" or "other_mint_account" (getTokenAccountsByOwner also lists `account`,
-        owned by someone else, or of another mint)."""
+        owned by someone else, or of another mint), "bad_signature_entry" or "future_slot_entry"
+        (getSignaturesForAddress lists, newest, a failed entry whose signature is "a:b|c", or
+        one at slot 10^15)."""
         with self.lock:
             self._sol.faults.extend([(method, kind, retry_after, account)] * n)
 
@@ -539,6 +541,17 @@ class FakeChain:
                                   "data": {"contextSlot": self._solana_source().slot}}}
             if fault[1] == "null":
                 return {"jsonrpc": "2.0", "id": call.get("id"), "result": None}
+            if fault[1] in ("bad_signature_entry", "future_slot_entry"):
+                # A hostile listing: a failed entry (never fetched) newest, whose signature would
+                # break the cursor's separators, or at a slot far above the finalized one.
+                bad = fault[1] == "bad_signature_entry"
+                entry = {"signature": "a:b|c" if bad else b58encode(os.urandom(64)),
+                         "slot": self._solana_source().slot if bad else 10**15,
+                         "err": {"InstructionError": [0, {"Custom": 1}]}, "memo": None,
+                         "blockTime": None, "confirmationStatus": "finalized"}
+                listed = [entry] + self._solana(call)
+                limit = call["params"][1].get("limit", 1000)
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": listed[:limit]}
             if fault[1] in ("foreign_account", "other_mint_account"):
                 result = self._solana(call)
                 owner, mint = call["params"][0], call["params"][1].get("mint")

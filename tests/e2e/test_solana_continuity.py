@@ -103,6 +103,7 @@ class SolanaContinuityTest(harness.DaemonTestCase):
     # ----- a short listing is proven -------------------------------------------------------
 
     PROOF = "getFirstAvailableBlock+getSignaturesForAddress"
+    LISTING = "getSlot+getSignaturesForAddress"  # a page, with the same node's finalized slot
 
     def watch_then_cut(self, master, rpc, cut):
         """Watches until a first deposit is taken (the cursor: its signature), then cuts `cut`'s
@@ -135,8 +136,8 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         cut = self.node()
         first, below, above, proofs = self.watch_then_cut(master, [cut], cut)
         # The watcher has listed several times since the cut (and been refused the proof).
-        listings = cut.count("getSignaturesForAddress")
-        wait_until(lambda: cut.count("getSignaturesForAddress") >= listings + 3, TIMEOUT,
+        listings = cut.count(self.LISTING)
+        wait_until(lambda: cut.count(self.LISTING) >= listings + 3, TIMEOUT,
                    what="the cut-off node is listed again")
         self.assertEqual([r["tx_id"] for r in self.deposits()], [first["signature"]])
         ata = associated_token_account(master, SOL_USDT)
@@ -297,6 +298,29 @@ class SolanaContinuityTest(harness.DaemonTestCase):
             self.assertIsNone(self.daemon.proc.poll(), "the daemon stopped")
             self.assertEqual(self.daemon.stop(), 0)
 
+
+    # ----- hostile listing entries ------------------------------------------------------------
+
+    def test_9b_a_listing_entry_that_is_no_signature_or_in_the_future_never_reaches_the_cursor(self):
+        """A failed entry is never fetched, so only the listing's own check keeps it out of the
+        cursor: "a:b|c" there would make the cursor unreadable for ever, slot 10^15 would make
+        every later deposit to the account read as below the cursor."""
+        for kind in ("bad_signature_entry", "future_slot_entry"):
+            master = new_master()
+            node = self.node()
+            self.watch(master, [node])
+            first = self.send(master, "9.51")
+            self.wait_deposit(first["signature"])
+            node.solana_fault("getSignaturesForAddress", 1, kind)
+            wait_until(lambda: node.solana_faults_served(kind) == 1, TIMEOUT,
+                       what=f"the {kind} listing is served")
+            after = self.send(master, "9.52")
+            self.wait_deposit(after["signature"])
+            position, state = self.cursor()
+            self.assertNotIn("a:b|c", state)
+            self.assertLessEqual(int(position), self.chain.solana_slot)
+            self.assertCountedOnce()
+            self.assertEqual(self.daemon.stop(), 0)
 
     # ----- a real recorded answer through every check ---------------------------------------
 
