@@ -164,7 +164,9 @@ class SolanaAdapter final : public ChainAdapter {
         configured_account_(configured),
         page_limit_(network.page_size > 0 ? network.page_size : kMaxSignaturesPerPage),
         relist_every_(std::chrono::milliseconds(network.poll_interval_ms) * kRelistEveryPolls),
-        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)) {}
+        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)),
+        secondary_rpc_(network.id, network.rpc,
+                       std::chrono::milliseconds(network.rpc_timeout_ms)) {}
 
   Result<ChainCursor> InitialCursor() override {
     SolanaCursor cursor;
@@ -187,7 +189,7 @@ class SolanaAdapter final : public ChainAdapter {
       cursor.floor = std::stoll(network_.start);
       cursor.accounts.push_back({token_account_, "", cursor.floor});
     } else {
-      auto newest = SignaturesPage(token_account_, "", "", 1, 0);
+      auto newest = SignaturesPage(rpc_, token_account_, "", "", 1, 0);
       if (!newest) return newest.error();
       if (!newest->empty()) {
         cursor.floor = newest->front().slot;
@@ -224,8 +226,16 @@ class SolanaAdapter final : public ChainAdapter {
       pending_truncated_ = false;
       const std::size_t cap = kMaxHeldSignatures / cursor.accounts.size();
       for (const auto& a : cursor.accounts) {
-        auto listed = ListNewer(a, cap);
-        if (!listed) return listed.error();
+        auto listed = ListNewer(a, cap, a.account == token_account_ ? rpc_ : secondary_rpc_);
+        if (!listed) {
+          // Anyone can open a token account for our master (one a node cannot prove a listing
+          // of, e.g. found at an old floor on a node without that history): only the primary
+          // stops the network; another is skipped this poll (nothing of it taken) and retried.
+          if (a.account == token_account_) return listed.error();
+          spdlog::warn("{}: token account {} skipped this poll (the others go on): {}",
+                       network_.id, a.account, listed.error().message);
+          continue;
+        }
         pending_truncated_ = pending_truncated_ || listed->truncated();
         auto held = listed->Take();
         pending_.insert(pending_.end(), std::make_move_iterator(held.begin()),
@@ -346,7 +356,7 @@ class SolanaAdapter final : public ChainAdapter {
 
   // `min_slot`: a node that has not reached it answers an error (and the next endpoint is
   // asked) instead of a short list that would read as the end.
-  Result<std::vector<Signature>> SignaturesPage(const std::string& account,
+  Result<std::vector<Signature>> SignaturesPage(SolanaRpc& rpc, const std::string& account,
                                                 const std::string& before, const std::string& until,
                                                 int limit, std::int64_t min_slot) {
     nlohmann::json options = {{"commitment", "finalized"}, {"limit", limit}};
@@ -356,7 +366,7 @@ class SolanaAdapter final : public ChainAdapter {
     // With the same node's finalized slot (one batch): an entry above it is a lie, and refused
     // before it can reach the cursor (the next endpoint is asked).
     std::vector<Signature> out;
-    auto answers = rpc_.Batch(
+    auto answers = rpc.Batch(
         {{"getSlot", {{{"commitment", "finalized"}}}},
          {"getSignaturesForAddress", {account, options}}},
         [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
@@ -373,14 +383,18 @@ class SolanaAdapter final : public ChainAdapter {
   // Every finalized signature of `from`'s account newer than its cursor, oldest first: the RPC
   // lists newest first, so pages are followed back (before = the oldest so far) down to the
   // cursor's signature (until) or below the cursor's slot.
-  Result<SolanaListingWindow> ListNewer(const SolanaAccountCursor& from, std::size_t cap) {
+  // `rpc`: the secondary accounts' own (a node refused for one of them is not put in backoff
+  // for the primary's listing and the transactions).
+  Result<SolanaListingWindow> ListNewer(const SolanaAccountCursor& from, std::size_t cap,
+                                        SolanaRpc& rpc) {
     SolanaListingWindow out(cap);
     std::string before;
     std::int64_t before_slot = from.slot;
     for (int page_number = 0;; ++page_number) {
       if (page_number >= kMaxListingPages)
         return Garbage("more than " + std::to_string(kMaxListingPages) + " pages of signatures");
-      auto page = SignaturesPage(from.account, before, from.signature, page_limit_, before_slot);
+      auto page =
+          SignaturesPage(rpc, from.account, before, from.signature, page_limit_, before_slot);
       if (!page) return page.error();
       bool below = false;
       for (auto& s : *page) {
@@ -399,7 +413,7 @@ class SolanaAdapter final : public ChainAdapter {
     // A short page reads as "reached the cursor", but a node whose history is cut off (a short
     // ledger, a fresh snapshot) lists short too, and the cursor would move past what it never
     // had. Proven, or this node is unable and the next is asked.
-    auto proven = ProveReached(from, out.empty() ? std::string() : out.oldest().signature);
+    auto proven = ProveReached(rpc, from, out.empty() ? std::string() : out.oldest().signature);
     if (!proven) return proven.error();
     return out;
   }
@@ -410,11 +424,12 @@ class SolanaAdapter final : public ChainAdapter {
   // at or above the cursor's slot and the node's history (getFirstAvailableBlock) begins at or
   // below that slot. A node that cannot show it is refused and the next endpoint asked; one that
   // shows a signature the listing did not have makes the listing start again (kUnavailable).
-  Result<Unit> ProveReached(const SolanaAccountCursor& from, const std::string& oldest) {
+  Result<Unit> ProveReached(SolanaRpc& rpc, const SolanaAccountCursor& from,
+                            const std::string& oldest) {
     nlohmann::json options = {{"commitment", "finalized"}, {"limit", 1}};
     if (!oldest.empty()) options["before"] = oldest;
     const bool by_signature = !from.signature.empty();
-    auto answers = rpc_.Batch(
+    auto answers = rpc.Batch(
         {{"getFirstAvailableBlock", nlohmann::json::array()},
          {"getSignaturesForAddress", {from.account, options}}},
         [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
@@ -481,6 +496,9 @@ class SolanaAdapter final : public ChainAdapter {
   std::chrono::steady_clock::duration relist_every_;
   std::chrono::steady_clock::time_point next_relist_{};  // the first poll lists the accounts
   SolanaRpc rpc_;
+  // The secondary token accounts' listings: their own endpoint backoff, so that an account no
+  // node can prove (anyone can open one for us) does not keep the nodes from the primary.
+  SolanaRpc secondary_rpc_;
   std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
   std::deque<Signature> pending_;
   bool pending_truncated_ = false;  // a listing behind pending_ was cut at the cap

@@ -89,7 +89,10 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         def row():
             rows = [r for r in self.deposits() if r["tx_id"] == tx_id]
             return rows[0] if rows else None
-        return wait_until(row, TIMEOUT, interval=0.2, what=f"deposit {tx_id} is recorded")
+        try:
+            return wait_until(row, TIMEOUT, interval=0.2, what=f"deposit {tx_id} is recorded")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.daemon.log_tail(20)}") from None
 
     def assertCountedOnce(self):
         keys = [(r["tx_id"], r["index"]) for r in self.deposits()]
@@ -270,6 +273,23 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         recorded = {r["tx_id"] for r in self.deposits()}
         for tx in spoofed:
             self.assertNotIn(tx["signature"], recorded)
+
+    def test_8c_a_secondary_account_no_node_can_prove_does_not_stop_the_others(self):
+        """Anyone can open a token account for our master; on a node without old history (here:
+        cut above the floor) its listing down to the floor is never proven. It is skipped, the
+        primary goes on."""
+        master = new_master()
+        second = self.second_account(master)  # nothing taken from it: listed down to the floor
+        node = self.node()
+        self.watch(master, [node])
+        first = self.send(master, "8.61")
+        self.wait_deposit(first["signature"])
+        node.solana_history_from(first["slot"])  # the primary's cursor is still in its history
+        after = self.send(master, "8.62")
+        self.wait_deposit(after["signature"])
+        self.wait_log(f"token account {second} skipped this poll")
+        self.assertCountedOnce()
+        self.assertEqual(self.daemon.stop(), 0)
 
     def wait_log(self, *parts):
         """Until a line of the daemon's log has all of `parts`."""
