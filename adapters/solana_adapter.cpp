@@ -278,7 +278,7 @@ class SolanaAdapter final : public ChainAdapter {
   // added to `cursor` (listed down to its floor) when new; true when one was added. Entries that
   // do not name the master as owner and the mint are not taken (a node's answer is hostile).
   // A configured `token_account` is first checked to be the master's, of the mint
-  // (kFailedPrecondition if not: the network is refused, nothing is scanned). A failed listing
+  // (kUnavailable if no node says so: nothing is scanned, each node is asked again). A failed listing
   // leaves the known accounts watched and is tried again after the interval.
   Result<bool> ListTokenAccounts(SolanaCursor& cursor) {
     if (configured_account_) {
@@ -325,33 +325,34 @@ class SolanaAdapter final : public ChainAdapter {
 
   // The configured token account is a token account of the mint owned by the master
   // (getAccountInfo, jsonParsed): a typo or someone else's account would credit what is not ours.
+  // A node that answers otherwise (or lies) is refused like any other unusable answer, so the
+  // next endpoint is asked (kUnavailable with the reason when none says it is ours).
   Result<Unit> CheckConfiguredAccount() {
-    auto info =
-        rpc_.Call("getAccountInfo",
-                  {token_account_, {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}},
-                  false, [](const nlohmann::json& r) -> std::optional<std::string> {
-                    if (!r.is_object() || !r.contains("value")) return "no account value";
-                    return std::nullopt;
-                  });
+    auto info = rpc_.Call(
+        "getAccountInfo",
+        {token_account_, {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}}, false,
+        [&](const nlohmann::json& r) -> std::optional<std::string> {
+          if (!r.is_object() || !r.contains("value")) return "no account value";
+          const auto& value = JsonField(r, "value");
+          const auto& parsed = JsonField(JsonField(value, "data"), "parsed");
+          const auto& owner = JsonField(JsonField(parsed, "info"), "owner");
+          const auto& mint = JsonField(JsonField(parsed, "info"), "mint");
+          std::string refused;
+          if (value.is_null()) {
+            refused = "does not exist";
+          } else if (JsonField(parsed, "type") != "account") {
+            refused = "is not a token account";
+          } else if (owner != network_.address) {
+            refused = "is owned by " + owner.dump() + ", not by the address " + network_.address;
+          } else if (mint != network_.token) {
+            refused = "holds the mint " + mint.dump() + ", not the token " + network_.token;
+          }
+          if (refused.empty()) return std::nullopt;
+          return "network " + network_.id + ": token_account " + token_account_ + " " + refused +
+                 "; not watching it (fix token_account or address)";
+        });
     if (!info) return info.error();
-    const auto& value = JsonField(*info, "value");
-    const auto& parsed = JsonField(JsonField(value, "data"), "parsed");
-    const auto& owner = JsonField(JsonField(parsed, "info"), "owner");
-    const auto& mint = JsonField(JsonField(parsed, "info"), "mint");
-    std::string refused;
-    if (value.is_null()) {
-      refused = "does not exist";
-    } else if (JsonField(parsed, "type") != "account") {
-      refused = "is not a token account";
-    } else if (owner != network_.address) {
-      refused = "is owned by " + owner.dump() + ", not by the address " + network_.address;
-    } else if (mint != network_.token) {
-      refused = "holds the mint " + mint.dump() + ", not the token " + network_.token;
-    }
-    if (refused.empty()) return Unit{};
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "network " + network_.id + ": token_account " + token_account_ + " " +
-                         refused + "; not watching it (fix token_account or address)");
+    return Unit{};
   }
 
   // `min_slot`: a node that has not reached it answers an error (and the next endpoint is

@@ -497,7 +497,7 @@ class FakeChain:
         "foreign_account" or "other_mint_account" (getTokenAccountsByOwner also lists `account`,
         owned by someone else, or of another mint), "bad_signature_entry" or "future_slot_entry"
         (getSignaturesForAddress lists, newest, a failed entry whose signature is "a:b|c", or
-        one at slot 10^15)."""
+        one at slot 10^15), "foreign_owner" (getAccountInfo names someone else as the owner)."""
         with self.lock:
             self._sol.faults.extend([(method, kind, retry_after, account)] * n)
 
@@ -541,6 +541,12 @@ class FakeChain:
                                   "data": {"contextSlot": self._solana_source().slot}}}
             if fault[1] == "null":
                 return {"jsonrpc": "2.0", "id": call.get("id"), "result": None}
+            if fault[1] == "foreign_owner":
+                # A lying node: the account is someone else's.
+                result = self._solana(call)
+                if result["value"]:
+                    result["value"]["data"]["parsed"]["info"]["owner"] = _SOL_AUTHORITY
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": result}
             if fault[1] in ("bad_signature_entry", "future_slot_entry"):
                 # A hostile listing: a failed entry (never fetched) newest, whose signature would
                 # break the cursor's separators, or at a slot far above the finalized one.

@@ -287,6 +287,8 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         node.solana_history_from(first["slot"])  # the primary's cursor is still in its history
         after = self.send(master, "8.62")
         self.wait_deposit(after["signature"])
+        later = self.send(master, "8.63")  # well after the first refusal
+        self.wait_deposit(later["signature"])
         self.wait_log(f"token account {second} skipped this poll")
         self.assertCountedOnce()
         self.assertEqual(self.daemon.stop(), 0)
@@ -318,6 +320,19 @@ class SolanaContinuityTest(harness.DaemonTestCase):
             self.assertIsNone(self.daemon.proc.poll(), "the daemon stopped")
             self.assertEqual(self.daemon.stop(), 0)
 
+
+    def test_9c_a_node_lying_about_the_configured_account_is_passed_over(self):
+        """A node that says the configured token_account is someone else's is refused like any
+        unusable answer: the next node is asked (not the same one for ever)."""
+        master, account = new_master(), new_master()
+        self.chain.solana_token_account(account, master, SOL_USDT)
+        liar = self.node()
+        liar.solana_fault("getAccountInfo", 1000, "foreign_owner")
+        self.watch(master, [liar, self.chain], token_account=account)
+        tx = self.chain.solana_add(account, master, SOL_USDT, raw("9.61"), SENDER)
+        self.wait_deposit(tx["signature"])
+        self.assertGreaterEqual(liar.solana_faults_served("foreign_owner"), 1)
+        self.assertEqual(self.daemon.stop(), 0)
 
     # ----- hostile listing entries ------------------------------------------------------------
 
