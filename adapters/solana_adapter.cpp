@@ -6,6 +6,8 @@
 #include <charconv>
 #include <chrono>
 #include <deque>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include "adapters/json_field.h"
@@ -164,9 +166,7 @@ class SolanaAdapter final : public ChainAdapter {
         configured_account_(configured),
         page_limit_(network.page_size > 0 ? network.page_size : kMaxSignaturesPerPage),
         relist_every_(std::chrono::milliseconds(network.poll_interval_ms) * kRelistEveryPolls),
-        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)),
-        secondary_rpc_(network.id, network.rpc,
-                       std::chrono::milliseconds(network.rpc_timeout_ms)) {}
+        rpc_(network.id, network.rpc, std::chrono::milliseconds(network.rpc_timeout_ms)) {}
 
   Result<ChainCursor> InitialCursor() override {
     SolanaCursor cursor;
@@ -226,7 +226,7 @@ class SolanaAdapter final : public ChainAdapter {
       pending_truncated_ = false;
       const std::size_t cap = kMaxHeldSignatures / cursor.accounts.size();
       for (const auto& a : cursor.accounts) {
-        auto listed = ListNewer(a, cap, a.account == token_account_ ? rpc_ : secondary_rpc_);
+        auto listed = ListNewer(a, cap, RpcFor(a.account));
         if (!listed) {
           // Anyone can open a token account for our master (one a node cannot prove a listing
           // of, e.g. found at an old floor on a node without that history): only the primary
@@ -384,8 +384,18 @@ class SolanaAdapter final : public ChainAdapter {
   // Every finalized signature of `from`'s account newer than its cursor, oldest first: the RPC
   // lists newest first, so pages are followed back (before = the oldest so far) down to the
   // cursor's signature (until) or below the cursor's slot.
-  // `rpc`: the secondary accounts' own (a node refused for one of them is not put in backoff
-  // for the primary's listing and the transactions).
+  // `rpc`: a secondary account's own (RpcFor: a node refused for it is not put in backoff for
+  // the other accounts' listings and the transactions).
+  SolanaRpc& RpcFor(const std::string& account) {
+    if (account == token_account_) return rpc_;
+    auto& rpc = secondary_rpcs_[account];
+    if (!rpc) {
+      rpc = std::make_unique<SolanaRpc>(network_.id, network_.rpc,
+                                        std::chrono::milliseconds(network_.rpc_timeout_ms));
+    }
+    return *rpc;
+  }
+
   Result<SolanaListingWindow> ListNewer(const SolanaAccountCursor& from, std::size_t cap,
                                         SolanaRpc& rpc) {
     SolanaListingWindow out(cap);
@@ -497,9 +507,9 @@ class SolanaAdapter final : public ChainAdapter {
   std::chrono::steady_clock::duration relist_every_;
   std::chrono::steady_clock::time_point next_relist_{};  // the first poll lists the accounts
   SolanaRpc rpc_;
-  // The secondary token accounts' listings: their own endpoint backoff, so that an account no
-  // node can prove (anyone can open one for us) does not keep the nodes from the primary.
-  SolanaRpc secondary_rpc_;
+  // Each secondary token account's listings: its own endpoint backoff, so that an account no
+  // node can prove (anyone can open one for us) keeps the nodes from no other account.
+  std::map<std::string, std::unique_ptr<SolanaRpc>> secondary_rpcs_;
   std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
   std::deque<Signature> pending_;
   bool pending_truncated_ = false;  // a listing behind pending_ was cut at the cap

@@ -276,19 +276,21 @@ class SolanaContinuityTest(harness.DaemonTestCase):
 
     def test_8c_a_secondary_account_no_node_can_prove_does_not_stop_the_others(self):
         """Anyone can open a token account for our master; on a node without old history (here:
-        cut above the floor) its listing down to the floor is never proven. It is skipped, the
-        primary goes on."""
+        cut above the floor) its listing down to the floor is never proven. It is skipped; the
+        primary and the account listed after it go on."""
         master = new_master()
         second = self.second_account(master)  # nothing taken from it: listed down to the floor
+        third = self.second_account(master)   # listed after it
         node = self.node()
         self.watch(master, [node])
         first = self.send(master, "8.61")
+        to_third = self.send(master, "8.62", account=third)
         self.wait_deposit(first["signature"])
-        node.solana_history_from(first["slot"])  # the primary's cursor is still in its history
-        after = self.send(master, "8.62")
-        self.wait_deposit(after["signature"])
-        later = self.send(master, "8.63")  # well after the first refusal
-        self.wait_deposit(later["signature"])
+        self.wait_deposit(to_third["signature"])
+        node.solana_history_from(first["slot"])  # both cursors' signatures still in its history
+        after = [self.send(master, "8.63", account=third), self.send(master, "8.64")]
+        for tx in after:
+            self.wait_deposit(tx["signature"])
         self.wait_log(f"token account {second} skipped this poll")
         self.assertCountedOnce()
         self.assertEqual(self.daemon.stop(), 0)
