@@ -375,8 +375,12 @@ class FakeChain:
                 if "fingerprint" in query else 0
         if path == "/api/v3/jetton/transfers":
             return int(query.get("offset", 0)) // max(1, int(query.get("limit", 1)))
-        if isinstance(rpc, dict) and rpc.get("method") == "getSignaturesForAddress":
-            return 1 if rpc["params"][1].get("before") else 0
+        # A Solana listing page: alone, or batched with getSlot (not the proof batch).
+        calls = rpc if isinstance(rpc, list) else [rpc]
+        methods = [c.get("method") for c in calls if isinstance(c, dict)]
+        if "getSignaturesForAddress" in methods and (isinstance(rpc, dict) or "getSlot" in methods):
+            listing = calls[methods.index("getSignaturesForAddress")]
+            return 1 if listing["params"][1].get("before") else 0
         return None
 
     def _tron_request(self, handler, path, tron_node):
