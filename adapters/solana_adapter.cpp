@@ -6,12 +6,15 @@
 #include <charconv>
 #include <chrono>
 #include <deque>
+#include <map>
+#include <memory>
 #include <vector>
 
 #include "adapters/json_field.h"
 #include "adapters/solana_credited_amount.h"
 #include "adapters/solana_cursor.h"
 #include "adapters/solana_rpc.h"
+#include "adapters/solana_signature_listing.h"
 #include "core/solana_address.h"
 
 namespace instamarket {
@@ -29,17 +32,15 @@ constexpr int kRelistEveryPolls = 60;
 // At most this many token accounts are watched (each is one listing per poll); anyone can open
 // more for our master, at a rent of about 0.002 SOL each.
 constexpr std::size_t kMaxTokenAccounts = 16;
+// At most this many listed signatures are held at once (over all accounts; a hostile node can
+// list millions): the oldest of each account's listing are taken, the rest listed again later.
+constexpr std::size_t kMaxHeldSignatures = 20'000;
 
 Error Garbage(const std::string& what) {
   return MakeError(ErrorCode::kUnavailable, "unexpected Solana RPC reply: " + what);
 }
 
-struct Signature {
-  std::string account;  // the token account it was listed for
-  std::string signature;
-  std::int64_t slot = 0;
-  bool failed = false;
-};
+using Signature = SolanaListedSignature;
 
 // A token balance (base units) of account `index` for `mint` in pre/postTokenBalances; 0 when the
 // account has none (not yet created). nullopt when the account holds another mint.
@@ -188,7 +189,7 @@ class SolanaAdapter final : public ChainAdapter {
       cursor.floor = std::stoll(network_.start);
       cursor.accounts.push_back({token_account_, "", cursor.floor});
     } else {
-      auto newest = SignaturesPage(token_account_, "", "", 1, 0);
+      auto newest = SignaturesPage(rpc_, token_account_, "", "", 1, 0);
       if (!newest) return newest.error();
       if (!newest->empty()) {
         cursor.floor = newest->front().slot;
@@ -222,10 +223,23 @@ class SolanaAdapter final : public ChainAdapter {
     const ChainCursor current = WriteSolanaCursor(cursor);
     if (pending_.empty() || !pending_from_ || !(*pending_from_ == current)) {
       pending_.clear();
+      pending_truncated_ = false;
+      const std::size_t cap = kMaxHeldSignatures / cursor.accounts.size();
       for (const auto& a : cursor.accounts) {
-        auto listed = ListNewer(a);
-        if (!listed) return listed.error();
-        pending_.insert(pending_.end(), listed->begin(), listed->end());
+        auto listed = ListNewer(a, cap, RpcFor(a.account));
+        if (!listed) {
+          // Anyone can open a token account for our master (one a node cannot prove a listing
+          // of, e.g. found at an old floor on a node without that history): only the primary
+          // stops the network; another is skipped this poll (nothing of it taken) and retried.
+          if (a.account == token_account_) return listed.error();
+          spdlog::warn("{}: token account {} skipped this poll (the others go on): {}",
+                       network_.id, a.account, listed.error().message);
+          continue;
+        }
+        pending_truncated_ = pending_truncated_ || listed->truncated();
+        auto held = listed->Take();
+        pending_.insert(pending_.end(), std::make_move_iterator(held.begin()),
+                        std::make_move_iterator(held.end()));
       }
       // Oldest first across the accounts (each list is already oldest first).
       std::stable_sort(pending_.begin(), pending_.end(),
@@ -251,7 +265,8 @@ class SolanaAdapter final : public ChainAdapter {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
     batch.next = WriteSolanaCursor(cursor);
     pending_from_ = batch.next;
-    batch.reached_final_head = pending_.empty();
+    // Not caught up while a listing held only its oldest part (the rest is listed next poll).
+    batch.reached_final_head = pending_.empty() && !pending_truncated_;
     batch.head = head->get<std::int64_t>();
     // Positions are slots; a caught-up account shows no lag whatever the slot of its last transfer.
     batch.final_height = batch.reached_final_head ? batch.next.position - 1 : batch.next.position;
@@ -263,7 +278,7 @@ class SolanaAdapter final : public ChainAdapter {
   // added to `cursor` (listed down to its floor) when new; true when one was added. Entries that
   // do not name the master as owner and the mint are not taken (a node's answer is hostile).
   // A configured `token_account` is first checked to be the master's, of the mint
-  // (kFailedPrecondition if not: the network is refused, nothing is scanned). A failed listing
+  // (kUnavailable if no node says so: nothing is scanned, each node is asked again). A failed listing
   // leaves the known accounts watched and is tried again after the interval.
   Result<bool> ListTokenAccounts(SolanaCursor& cursor) {
     if (configured_account_) {
@@ -310,70 +325,87 @@ class SolanaAdapter final : public ChainAdapter {
 
   // The configured token account is a token account of the mint owned by the master
   // (getAccountInfo, jsonParsed): a typo or someone else's account would credit what is not ours.
+  // A node that answers otherwise (or lies) is refused like any other unusable answer, so the
+  // next endpoint is asked (kUnavailable with the reason when none says it is ours).
   Result<Unit> CheckConfiguredAccount() {
-    auto info =
-        rpc_.Call("getAccountInfo",
-                  {token_account_, {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}},
-                  false, [](const nlohmann::json& r) -> std::optional<std::string> {
-                    if (!r.is_object() || !r.contains("value")) return "no account value";
-                    return std::nullopt;
-                  });
+    auto info = rpc_.Call(
+        "getAccountInfo",
+        {token_account_, {{"encoding", "jsonParsed"}, {"commitment", "finalized"}}}, false,
+        [&](const nlohmann::json& r) -> std::optional<std::string> {
+          if (!r.is_object() || !r.contains("value")) return "no account value";
+          const auto& value = JsonField(r, "value");
+          const auto& parsed = JsonField(JsonField(value, "data"), "parsed");
+          const auto& owner = JsonField(JsonField(parsed, "info"), "owner");
+          const auto& mint = JsonField(JsonField(parsed, "info"), "mint");
+          std::string refused;
+          if (value.is_null()) {
+            refused = "does not exist";
+          } else if (JsonField(parsed, "type") != "account") {
+            refused = "is not a token account";
+          } else if (owner != network_.address) {
+            refused = "is owned by " + owner.dump() + ", not by the address " + network_.address;
+          } else if (mint != network_.token) {
+            refused = "holds the mint " + mint.dump() + ", not the token " + network_.token;
+          }
+          if (refused.empty()) return std::nullopt;
+          return "network " + network_.id + ": token_account " + token_account_ + " " + refused +
+                 "; not watching it (fix token_account or address)";
+        });
     if (!info) return info.error();
-    const auto& value = JsonField(*info, "value");
-    const auto& parsed = JsonField(JsonField(value, "data"), "parsed");
-    const auto& owner = JsonField(JsonField(parsed, "info"), "owner");
-    const auto& mint = JsonField(JsonField(parsed, "info"), "mint");
-    std::string refused;
-    if (value.is_null()) {
-      refused = "does not exist";
-    } else if (JsonField(parsed, "type") != "account") {
-      refused = "is not a token account";
-    } else if (owner != network_.address) {
-      refused = "is owned by " + owner.dump() + ", not by the address " + network_.address;
-    } else if (mint != network_.token) {
-      refused = "holds the mint " + mint.dump() + ", not the token " + network_.token;
-    }
-    if (refused.empty()) return Unit{};
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "network " + network_.id + ": token_account " + token_account_ + " " +
-                         refused + "; not watching it (fix token_account or address)");
+    return Unit{};
   }
 
   // `min_slot`: a node that has not reached it answers an error (and the next endpoint is
   // asked) instead of a short list that would read as the end.
-  Result<std::vector<Signature>> SignaturesPage(const std::string& account,
+  Result<std::vector<Signature>> SignaturesPage(SolanaRpc& rpc, const std::string& account,
                                                 const std::string& before, const std::string& until,
                                                 int limit, std::int64_t min_slot) {
     nlohmann::json options = {{"commitment", "finalized"}, {"limit", limit}};
     if (!before.empty()) options["before"] = before;
     if (!until.empty()) options["until"] = until;
     if (min_slot > 0) options["minContextSlot"] = min_slot;
-    auto page = rpc_.Call("getSignaturesForAddress", {account, options});
-    if (!page) return page.error();
-    if (!page->is_array()) return Garbage("getSignaturesForAddress did not return a list");
+    // With the same node's finalized slot (one batch): an entry above it is a lie, and refused
+    // before it can reach the cursor (the next endpoint is asked).
     std::vector<Signature> out;
-    for (const auto& e : *page) {
-      const auto& signature = JsonField(e, "signature");
-      const auto& slot = JsonField(e, "slot");
-      if (!signature.is_string() || !slot.is_number_integer())
-        return Garbage("a signature entry without signature or slot");
-      out.push_back(Signature{account, signature.get<std::string>(), slot.get<std::int64_t>(),
-                              !JsonField(e, "err").is_null()});
-    }
+    auto answers = rpc.Batch(
+        {{"getSlot", {{{"commitment", "finalized"}}}},
+         {"getSignaturesForAddress", {account, options}}},
+        [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
+          if (!r[0].is_number_integer()) return "getSlot is not a number";
+          auto read = ReadSignaturesPage(r[1], account, r[0].get<std::int64_t>());
+          if (!read) return read.error().message;
+          out = std::move(*read);
+          return std::nullopt;
+        });
+    if (!answers) return answers.error();
     return out;
   }
 
   // Every finalized signature of `from`'s account newer than its cursor, oldest first: the RPC
   // lists newest first, so pages are followed back (before = the oldest so far) down to the
   // cursor's signature (until) or below the cursor's slot.
-  Result<std::deque<Signature>> ListNewer(const SolanaAccountCursor& from) {
-    std::deque<Signature> out;
+  // `rpc`: a secondary account's own (RpcFor: a node refused for it is not put in backoff for
+  // the other accounts' listings and the transactions).
+  SolanaRpc& RpcFor(const std::string& account) {
+    if (account == token_account_) return rpc_;
+    auto& rpc = secondary_rpcs_[account];
+    if (!rpc) {
+      rpc = std::make_unique<SolanaRpc>(network_.id, network_.rpc,
+                                        std::chrono::milliseconds(network_.rpc_timeout_ms));
+    }
+    return *rpc;
+  }
+
+  Result<SolanaListingWindow> ListNewer(const SolanaAccountCursor& from, std::size_t cap,
+                                        SolanaRpc& rpc) {
+    SolanaListingWindow out(cap);
     std::string before;
     std::int64_t before_slot = from.slot;
     for (int page_number = 0;; ++page_number) {
       if (page_number >= kMaxListingPages)
         return Garbage("more than " + std::to_string(kMaxListingPages) + " pages of signatures");
-      auto page = SignaturesPage(from.account, before, from.signature, page_limit_, before_slot);
+      auto page =
+          SignaturesPage(rpc, from.account, before, from.signature, page_limit_, before_slot);
       if (!page) return page.error();
       bool below = false;
       for (auto& s : *page) {
@@ -381,20 +413,18 @@ class SolanaAdapter final : public ChainAdapter {
           below = true;  // older than the cursor (its signature pruned, or a slot as start)
           break;
         }
-        if (!out.empty() && s.slot > out.front().slot)
-          return Garbage("signatures not listed newest first");
-        out.push_front(std::move(s));
+        if (auto added = out.AddOlder(std::move(s)); !added) return added.error();
       }
       if (below) return out;  // the node's history reaches below the cursor
       if (page->size() < static_cast<std::size_t>(page_limit_)) break;
-      if (out.front().signature == before) return Garbage("paging did not move back");
-      before = out.front().signature;
-      before_slot = out.front().slot;
+      if (out.oldest().signature == before) return Garbage("paging did not move back");
+      before = out.oldest().signature;
+      before_slot = out.oldest().slot;
     }
     // A short page reads as "reached the cursor", but a node whose history is cut off (a short
     // ledger, a fresh snapshot) lists short too, and the cursor would move past what it never
     // had. Proven, or this node is unable and the next is asked.
-    auto proven = ProveReached(from, out.empty() ? std::string() : out.front().signature);
+    auto proven = ProveReached(rpc, from, out.empty() ? std::string() : out.oldest().signature);
     if (!proven) return proven.error();
     return out;
   }
@@ -405,11 +435,12 @@ class SolanaAdapter final : public ChainAdapter {
   // at or above the cursor's slot and the node's history (getFirstAvailableBlock) begins at or
   // below that slot. A node that cannot show it is refused and the next endpoint asked; one that
   // shows a signature the listing did not have makes the listing start again (kUnavailable).
-  Result<Unit> ProveReached(const SolanaAccountCursor& from, const std::string& oldest) {
+  Result<Unit> ProveReached(SolanaRpc& rpc, const SolanaAccountCursor& from,
+                            const std::string& oldest) {
     nlohmann::json options = {{"commitment", "finalized"}, {"limit", 1}};
     if (!oldest.empty()) options["before"] = oldest;
     const bool by_signature = !from.signature.empty();
-    auto answers = rpc_.Batch(
+    auto answers = rpc.Batch(
         {{"getFirstAvailableBlock", nlohmann::json::array()},
          {"getSignaturesForAddress", {from.account, options}}},
         [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
@@ -476,8 +507,12 @@ class SolanaAdapter final : public ChainAdapter {
   std::chrono::steady_clock::duration relist_every_;
   std::chrono::steady_clock::time_point next_relist_{};  // the first poll lists the accounts
   SolanaRpc rpc_;
+  // Each secondary token account's listings: its own endpoint backoff, so that an account no
+  // node can prove (anyone can open one for us) keeps the nodes from no other account.
+  std::map<std::string, std::unique_ptr<SolanaRpc>> secondary_rpcs_;
   std::optional<ChainCursor> pending_from_;  // pending_ continues from this cursor
   std::deque<Signature> pending_;
+  bool pending_truncated_ = false;  // a listing behind pending_ was cut at the cap
 };
 
 }  // namespace

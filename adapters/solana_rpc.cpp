@@ -1,5 +1,7 @@
 #include "adapters/solana_rpc.h"
 
+#include <cstdint>
+
 #include "adapters/json_field.h"
 #include "adapters/json_rpc_client.h"
 
@@ -60,8 +62,12 @@ Result<std::vector<nlohmann::json>> ReadBatchReply(nlohmann::json reply, std::in
     const auto& id = JsonField(one, "id");
     if (!id.is_number_integer())
       return MakeError(ErrorCode::kUnavailable, "a batch answer without id");
-    std::int64_t k = id.get<std::int64_t>() - first_id;
-    if (k < 0 || k >= static_cast<std::int64_t>(calls) || seen[static_cast<std::size_t>(k)])
+    // The range is checked before subtracting: a hostile id (INT64_MIN) must not overflow.
+    const std::int64_t answered = id.get<std::int64_t>();
+    // Unsigned: exact for answered >= first_id, whatever the two are.
+    const std::uint64_t k =
+        static_cast<std::uint64_t>(answered) - static_cast<std::uint64_t>(first_id);
+    if (answered < first_id || k >= calls || seen[static_cast<std::size_t>(k)])
       return MakeError(ErrorCode::kUnavailable, "a batch answer to no call of the batch");
     auto result = RpcResult(std::move(one), false, false);
     if (!result) return result.error();

@@ -376,8 +376,12 @@ class FakeChain:
                 if "fingerprint" in query else 0
         if path == "/api/v3/jetton/transfers":
             return int(query.get("offset", 0)) // max(1, int(query.get("limit", 1)))
-        if isinstance(rpc, dict) and rpc.get("method") == "getSignaturesForAddress":
-            return 1 if rpc["params"][1].get("before") else 0
+        # A Solana listing page: alone, or batched with getSlot (not the proof batch).
+        calls = rpc if isinstance(rpc, list) else [rpc]
+        methods = [c.get("method") for c in calls if isinstance(c, dict)]
+        if "getSignaturesForAddress" in methods and (isinstance(rpc, dict) or "getSlot" in methods):
+            listing = calls[methods.index("getSignaturesForAddress")]
+            return 1 if listing["params"][1].get("before") else 0
         return None
 
     def _tron_request(self, handler, path, tron_node):
@@ -500,7 +504,9 @@ class FakeChain:
         "rate_limit" (HTTP 429 with Retry-After: `retry_after` seconds), "other_transaction" or
         "other_slot" (getTransaction answers another transaction, or this one at another slot),
         "foreign_account" or "other_mint_account" (getTokenAccountsByOwner also lists `account`,
-        owned by someone else, or of another mint)."""
+        owned by someone else, or of another mint), "bad_signature_entry" or "future_slot_entry"
+        (getSignaturesForAddress lists, newest, a failed entry whose signature is "a:b|c", or
+        one at slot 10^15), "foreign_owner" (getAccountInfo names someone else as the owner)."""
         with self.lock:
             self._sol.faults.extend([(method, kind, retry_after, account)] * n)
 
@@ -544,6 +550,23 @@ class FakeChain:
                                   "data": {"contextSlot": self._solana_source().slot}}}
             if fault[1] == "null":
                 return {"jsonrpc": "2.0", "id": call.get("id"), "result": None}
+            if fault[1] == "foreign_owner":
+                # A lying node: the account is someone else's.
+                result = self._solana(call)
+                if result["value"]:
+                    result["value"]["data"]["parsed"]["info"]["owner"] = _SOL_AUTHORITY
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": result}
+            if fault[1] in ("bad_signature_entry", "future_slot_entry"):
+                # A hostile listing: a failed entry (never fetched) newest, whose signature would
+                # break the cursor's separators, or at a slot far above the finalized one.
+                bad = fault[1] == "bad_signature_entry"
+                entry = {"signature": "a:b|c" if bad else b58encode(os.urandom(64)),
+                         "slot": self._solana_source().slot if bad else 10**15,
+                         "err": {"InstructionError": [0, {"Custom": 1}]}, "memo": None,
+                         "blockTime": None, "confirmationStatus": "finalized"}
+                listed = [entry] + self._solana(call)
+                limit = call["params"][1].get("limit", 1000)
+                return {"jsonrpc": "2.0", "id": call.get("id"), "result": listed[:limit]}
             if fault[1] in ("foreign_account", "other_mint_account"):
                 result = self._solana(call)
                 owner, mint = call["params"][0], call["params"][1].get("mint")

@@ -89,7 +89,10 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         def row():
             rows = [r for r in self.deposits() if r["tx_id"] == tx_id]
             return rows[0] if rows else None
-        return wait_until(row, TIMEOUT, interval=0.2, what=f"deposit {tx_id} is recorded")
+        try:
+            return wait_until(row, TIMEOUT, interval=0.2, what=f"deposit {tx_id} is recorded")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.daemon.log_tail(20)}") from None
 
     def assertCountedOnce(self):
         keys = [(r["tx_id"], r["index"]) for r in self.deposits()]
@@ -103,6 +106,7 @@ class SolanaContinuityTest(harness.DaemonTestCase):
     # ----- a short listing is proven -------------------------------------------------------
 
     PROOF = "getFirstAvailableBlock+getSignaturesForAddress"
+    LISTING = "getSlot+getSignaturesForAddress"  # a page, with the same node's finalized slot
 
     def watch_then_cut(self, master, rpc, cut):
         """Watches until a first deposit is taken (the cursor: its signature), then cuts `cut`'s
@@ -135,8 +139,8 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         cut = self.node()
         first, below, above, proofs = self.watch_then_cut(master, [cut], cut)
         # The watcher has listed several times since the cut (and been refused the proof).
-        listings = cut.count("getSignaturesForAddress")
-        wait_until(lambda: cut.count("getSignaturesForAddress") >= listings + 3, TIMEOUT,
+        listings = cut.count(self.LISTING)
+        wait_until(lambda: cut.count(self.LISTING) >= listings + 3, TIMEOUT,
                    what="the cut-off node is listed again")
         self.assertEqual([r["tx_id"] for r in self.deposits()], [first["signature"]])
         ata = associated_token_account(master, SOL_USDT)
@@ -270,6 +274,27 @@ class SolanaContinuityTest(harness.DaemonTestCase):
         for tx in spoofed:
             self.assertNotIn(tx["signature"], recorded)
 
+    def test_8c_a_secondary_account_no_node_can_prove_does_not_stop_the_others(self):
+        """Anyone can open a token account for our master; on a node without old history (here:
+        cut above the floor) its listing down to the floor is never proven. It is skipped; the
+        primary and the account listed after it go on."""
+        master = new_master()
+        second = self.second_account(master)  # nothing taken from it: listed down to the floor
+        third = self.second_account(master)   # listed after it
+        node = self.node()
+        self.watch(master, [node])
+        first = self.send(master, "8.61")
+        to_third = self.send(master, "8.62", account=third)
+        self.wait_deposit(first["signature"])
+        self.wait_deposit(to_third["signature"])
+        node.solana_history_from(first["slot"])  # both cursors' signatures still in its history
+        after = [self.send(master, "8.63", account=third), self.send(master, "8.64")]
+        for tx in after:
+            self.wait_deposit(tx["signature"])
+        self.wait_log(f"token account {second} skipped this poll")
+        self.assertCountedOnce()
+        self.assertEqual(self.daemon.stop(), 0)
+
     def wait_log(self, *parts):
         """Until a line of the daemon's log has all of `parts`."""
         def found():
@@ -297,6 +322,42 @@ class SolanaContinuityTest(harness.DaemonTestCase):
             self.assertIsNone(self.daemon.proc.poll(), "the daemon stopped")
             self.assertEqual(self.daemon.stop(), 0)
 
+
+    def test_9c_a_node_lying_about_the_configured_account_is_passed_over(self):
+        """A node that says the configured token_account is someone else's is refused like any
+        unusable answer: the next node is asked (not the same one for ever)."""
+        master, account = new_master(), new_master()
+        self.chain.solana_token_account(account, master, SOL_USDT)
+        liar = self.node()
+        liar.solana_fault("getAccountInfo", 1000, "foreign_owner")
+        self.watch(master, [liar, self.chain], token_account=account)
+        tx = self.chain.solana_add(account, master, SOL_USDT, raw("9.61"), SENDER)
+        self.wait_deposit(tx["signature"])
+        self.assertGreaterEqual(liar.solana_faults_served("foreign_owner"), 1)
+        self.assertEqual(self.daemon.stop(), 0)
+
+    # ----- hostile listing entries ------------------------------------------------------------
+
+    def test_9b_a_listing_entry_that_is_no_signature_or_in_the_future_never_reaches_the_cursor(self):
+        """A failed entry is never fetched, so only the listing's own check keeps it out of the
+        cursor: "a:b|c" there would make the cursor unreadable for ever, slot 10^15 would make
+        every later deposit to the account read as below the cursor."""
+        for kind in ("bad_signature_entry", "future_slot_entry"):
+            master = new_master()
+            node = self.node()
+            self.watch(master, [node])
+            first = self.send(master, "9.51")
+            self.wait_deposit(first["signature"])
+            node.solana_fault("getSignaturesForAddress", 1, kind)
+            wait_until(lambda: node.solana_faults_served(kind) == 1, TIMEOUT,
+                       what=f"the {kind} listing is served")
+            after = self.send(master, "9.52")
+            self.wait_deposit(after["signature"])
+            position, state = self.cursor()
+            self.assertNotIn("a:b|c", state)
+            self.assertLessEqual(int(position), self.chain.solana_slot)
+            self.assertCountedOnce()
+            self.assertEqual(self.daemon.stop(), 0)
 
     # ----- a real recorded answer through every check ---------------------------------------
 

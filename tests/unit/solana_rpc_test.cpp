@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace instamarket {
 namespace {
 
@@ -43,6 +45,21 @@ TEST(SolanaBatchReply, AnythingButOneAnswerPerCallIsUnavailable) {
       EXPECT_EQ(read.error().code, ErrorCode::kUnavailable) << reply.dump();
     }
   }
+}
+
+TEST(SolanaBatchReply, AnIdFarOutsideTheBatchIsUnavailableWithoutOverflow) {
+  // id - first_id would overflow for these (undefined behaviour): the range is checked first.
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  for (std::int64_t id : {kMin, kMin + 1, kMax}) {
+    nlohmann::json far = {{"jsonrpc", "2.0"}, {"id", id}, {"result", 6}};
+    auto read = ReadBatchReply({Answer(7, 5), far}, 7, 2);
+    ASSERT_FALSE(read.ok()) << id;
+    EXPECT_EQ(read.error().code, ErrorCode::kUnavailable) << id;
+  }
+  // And with a batch whose first id is negative-far too (ids are ours, but the check holds).
+  nlohmann::json top = {{"jsonrpc", "2.0"}, {"id", kMax}, {"result", 6}};
+  EXPECT_FALSE(ReadBatchReply({top}, kMin + 1, 1).ok());
 }
 
 }  // namespace
