@@ -416,7 +416,10 @@ bool RecordedUnderAnotherIndex(const Known& known, const DepositInput& d) {
   }
 }
 
-void AuditIndexConflict(pqxx::work& tx, const std::string& network, const DepositInput& d) {
+// An audit row by the network's watcher naming one transfer (`action`: deposits.second_look,
+// deposits.index_conflict).
+void AuditTransfer(pqxx::work& tx, const std::string& network, const DepositInput& d,
+                   const char* action) {
   JsonWriter details;
   details.BeginObject()
       .Field("network", network)
@@ -425,7 +428,7 @@ void AuditIndexConflict(pqxx::work& tx, const std::string& network, const Deposi
       .Field("block", d.block_number)
       .Field("raw_amount", d.raw_amount)
       .EndObject();
-  WriteAudit(tx, "watcher:" + network, "deposits.index_conflict", d.tx_id, details.Take());
+  WriteAudit(tx, "watcher:" + network, action, d.tx_id, details.Take());
 }
 
 // Matches transfers not recorded yet against the intents and records them (credits, intents,
@@ -573,7 +576,7 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
             // A transaction re-mined in another block gets other log indexes: crediting it
             // again would pay one transfer twice. Recorded once; finance sees the audit row.
             ++outcome.already_recorded;
-            AuditIndexConflict(tx, network, d);
+            AuditTransfer(tx, network, d, "deposits.index_conflict");
             continue;
           }
           fresh.push_back(d);
@@ -720,7 +723,7 @@ Result<BatchOutcome> DepositStore::RecordSecondLook(const std::string& network, 
           ++outcome.already_recorded;
         } else if (RecordedUnderAnotherIndex(known, d)) {
           ++outcome.already_recorded;
-          AuditIndexConflict(tx, network, d);
+          AuditTransfer(tx, network, d, "deposits.index_conflict");
         } else {
           fresh.push_back(d);
         }
@@ -728,17 +731,7 @@ Result<BatchOutcome> DepositStore::RecordSecondLook(const std::string& network, 
     }
     if (auto recorded = RecordFresh(tx, network, fresh, tolerance, match, outcome); !recorded)
       return recorded.error();
-    for (const auto& d : fresh) {
-      JsonWriter details;
-      details.BeginObject()
-          .Field("network", network)
-          .Field("tx_id", d.tx_id)
-          .Field("index", d.event_index)
-          .Field("block", d.block_number)
-          .Field("raw_amount", d.raw_amount)
-          .EndObject();
-      WriteAudit(tx, "watcher:" + network, "deposits.second_look", d.tx_id, details.Take());
-    }
+    for (const auto& d : fresh) AuditTransfer(tx, network, d, "deposits.second_look");
     tx.exec_params(
         "UPDATE second_look_positions SET position = $2, updated_at = now() WHERE network = $1",
         network, to);

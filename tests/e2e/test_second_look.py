@@ -48,6 +48,13 @@ class SecondLookTest(ChainTestCase):
                       text, re.M)
         return Decimal(m.group(1)) if m else None
 
+    def wait_logged(self, check, what):
+        """wait_until, with the daemon's log in the failure (its warnings say why a pass failed)."""
+        try:
+            return wait_until(check, TIMEOUT, interval=0.3, what=what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.daemon.log_tail(60)}") from None
+
     def test_a_missed_transfer_is_found_and_credited(self):
         k = self.new_key("missed")
         key = k["api_key"]
@@ -59,8 +66,7 @@ class SecondLookTest(ChainTestCase):
         # The second look starts where the watcher was when it first looked: blocks after it
         # are read again once they are 2 s behind the cursor.
         self.devnet.mine(3)
-        wait_until(lambda: self.found_metric() == 0, TIMEOUT, interval=0.3,
-                   what="the second look has read blocks again")
+        self.wait_logged(lambda: self.found_metric() == 0, "the second look has read blocks again")
 
         self.daemon.sigkill()
         paid = self.devnet.transfer(str(created["amount_usdt"]), token=6, sender=2)
@@ -76,7 +82,7 @@ class SecondLookTest(ChainTestCase):
         rows = self.rows_of(paid["tx_hash"])
         self.assertEqual([(r["status"], r["key_id"]) for r in rows], [("credited", k["key_id"])])
         self.assertGreater(self.proxy.stats()["requests"], before)  # through the other endpoint
-        wait_until(lambda: self.found_metric() == 1, TIMEOUT, interval=0.3, what="found_total 1")
+        self.wait_logged(lambda: self.found_metric() == 1, "found_total 1")
         audit = [i for i in self.audit_items("deposits.second_look")
                  if i["target"] == paid["tx_hash"]]
         self.assertEqual(len(audit), 1, audit)
