@@ -96,7 +96,9 @@ int RunReconcileCommand(Database& db, const Config& config, const std::vector<st
   }
 
   bool failed = false;
-  for (const auto& o : outcomes) failed = failed || (!o.run && FailureStatus(o.run.error()) == std::string("failed"));
+  for (const auto& o : outcomes) {
+    failed = failed || (!o.run && FailureStatus(o.run.error()) == std::string("failed"));
+  }
   int printed = kExitOk;
   if (format == "csv") {
     printed = PrintText(Csv(outcomes));

@@ -58,8 +58,9 @@ MatchCandidates LoadCandidates(pqxx::work& tx, const std::string& network,
   }
   std::map<std::string, int> index_of;
   for (const auto& row : tx.exec_params(R"sql(
-      SELECT id::text, key_id, amount, requested_amount, extract(epoch FROM created_at)::bigint,
-             extract(epoch FROM expires_at)::bigint, status, coalesce(payment_memo, '')
+      SELECT id::text, key_id, amount, requested_amount,
+             floor(extract(epoch FROM created_at))::bigint,
+             floor(extract(epoch FROM expires_at))::bigint, status, coalesce(payment_memo, '')
         FROM topup_intents
        WHERE id = ANY($2::uuid[]) OR (network = $1 AND payment_memo = ANY($3::text[]))
        ORDER BY id FOR UPDATE)sql",
@@ -719,7 +720,8 @@ Result<BatchOutcome> DepositStore::RecordSecondLook(const std::string& network, 
       }
       std::set<std::pair<std::string, std::int64_t>> in_batch;
       for (const auto& d : in_range) {
-        if (known.count({d.tx_id, d.event_index}) || !in_batch.insert({d.tx_id, d.event_index}).second) {
+        if (known.count({d.tx_id, d.event_index}) ||
+            !in_batch.insert({d.tx_id, d.event_index}).second) {
           ++outcome.already_recorded;
         } else if (RecordedUnderAnotherIndex(known, d)) {
           ++outcome.already_recorded;

@@ -46,7 +46,8 @@ void EnqueueTopupEvent(pqxx::transaction_base& tx, const std::string& intent_id,
                        const std::string& event, const std::optional<TopupConfirming>& reorged) {
   auto rows = tx.exec_params(std::string(R"sql(
     SELECT t.webhook_url, t.key_id, t.status, t.network, t.amount, t.requested_amount,
-           extract(epoch FROM t.created_at)::bigint, extract(epoch FROM t.expires_at)::bigint,
+           floor(extract(epoch FROM t.created_at))::bigint,
+         floor(extract(epoch FROM t.expires_at))::bigint,
            t.expires_at < now(), d.tx_id, d.amount, extract(epoch FROM t.credited_at)::bigint,
            )sql") + kConfirmingColumns +
                                  R"sql(

@@ -20,7 +20,8 @@ namespace {
 
 constexpr char kSelectIntent[] = R"sql(
   SELECT t.id::text, t.key_id, t.network, t.requested_amount, t.amount, t.status,
-         extract(epoch FROM t.created_at)::bigint, extract(epoch FROM t.expires_at)::bigint,
+         floor(extract(epoch FROM t.created_at))::bigint,
+         floor(extract(epoch FROM t.expires_at))::bigint,
          d.tx_id, d.amount, extract(epoch FROM t.credited_at)::bigint,
          coalesce(t.payment_memo, '')
     FROM topup_intents t LEFT JOIN deposits d ON d.id = t.deposit_id)sql";

@@ -136,7 +136,8 @@ Result<ReconciliationRun> Reconciler::Run(const NetworkConfig& network, ChainAda
     if (!clean) return clean.error();
     std::int64_t from = *clean ? (*clean)->position : base.position;
     from = std::max({from, base.position,
-                     position - kMaxExplainRanges * std::max<std::int64_t>(1, network.max_block_range)});
+                     position - kMaxExplainRanges *
+                                    std::max<std::int64_t>(1, network.max_block_range)});
     for (auto direction : {TransferDirection::kIncoming, TransferDirection::kOutgoing}) {
       auto scanned = Guarded<std::vector<Transfer>>(
           [&] { return adapter.TransfersBetween(from, position - 1, direction); });

@@ -88,7 +88,8 @@ struct SecondLook::Impl {
     const std::int64_t limit = std::min(n.cursor_history.front().second, (*cursor)->position);
     std::int64_t from = *look;
     while (from < limit && !stopping) {
-      const std::int64_t to = std::min(limit, from + std::max<std::int64_t>(1, n.config.max_block_range));
+      const std::int64_t to =
+          std::min(limit, from + std::max<std::int64_t>(1, n.config.max_block_range));
       auto done = Range(n, from, to);
       if (!done) {
         if (done.error().code == ErrorCode::kFailedPrecondition &&
