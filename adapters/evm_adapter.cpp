@@ -7,9 +7,9 @@
 #include <map>
 
 #include "adapters/evm_block_hashes.h"
-#include "adapters/json_field.h"
 #include "adapters/evm_range_reads.h"
 #include "adapters/evm_rpc_words.h"
+#include "adapters/json_field.h"
 #include "adapters/json_rpc_client.h"
 #include "metrics/metrics.h"
 
@@ -224,15 +224,16 @@ class EvmAdapter final : public ChainAdapter {
   // must not hold the continuity checks, and with them the whole scan, for ever.
   Result<std::optional<std::string>> FreshBlockHash(std::int64_t number) {
     std::optional<std::string> hash;
-    auto answered = rpc_.CallBatch(
-        {{"eth_getBlockByNumber", {Hex(number), false}}},
-        [&](const std::vector<nlohmann::json>& results) -> Status {
-          auto parsed = ParseBlockHashReply(results[0], number);
-          if (!parsed) return parsed.error();
-          if (!*parsed) return Garbage("the node has no block " + std::to_string(number));
-          hash = **parsed;
-          return OkStatus();
-        });
+    auto answered =
+        rpc_.CallBatch({{"eth_getBlockByNumber", {Hex(number), false}}},
+                       [&](const std::vector<nlohmann::json>& results) -> Status {
+                         auto parsed = ParseBlockHashReply(results[0], number);
+                         if (!parsed) return parsed.error();
+                         if (!*parsed)
+                           return Garbage("the node has no block " + std::to_string(number));
+                         hash = **parsed;
+                         return OkStatus();
+                       });
     if (!answered) return answered.error();
     return hash;
   }
@@ -296,8 +297,8 @@ class EvmAdapter final : public ChainAdapter {
             auto id = ParseEvmQuantity(results.back(), "eth_chainId");
             if (!id) return Status(id.error());
             if (*id != network_.chain_id) {
-              return Status(Garbage("the node listing the logs says chain id " +
-                                    std::to_string(*id)));
+              return Status(
+                  Garbage("the node listing the logs says chain id " + std::to_string(*id)));
             }
           }
           return CoveredTransfers(results, from, to, out);

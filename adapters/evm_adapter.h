@@ -23,9 +23,9 @@ Result<std::int64_t> ParseEvmQuantity(const nlohmann::json& value, const char* w
 
 // One eth_getLogs entry asked for blocks [from, to]: the Transfer it makes of `network`'s token
 // to its address (a mint from the zero address included; with kOutgoing, from its address), or
-// nullopt when it is none of ours (removed, another token, event or receiver, a zero value). block_time is left for the caller
-// (it needs the block). kUnavailable when the log is malformed (any field missing or of the
-// wrong type) or outside the range.
+// nullopt when it is none of ours (removed, another token, event or receiver, a zero value).
+// block_time is left for the caller (it needs the block). kUnavailable when the log is malformed
+// (any field missing or of the wrong type) or outside the range.
 Result<std::optional<Transfer>> ParseEvmTransferLog(
     const nlohmann::json& log, const NetworkConfig& network, std::int64_t from, std::int64_t to,
     TransferDirection direction = TransferDirection::kIncoming);

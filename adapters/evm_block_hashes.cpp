@@ -112,9 +112,9 @@ Result<std::optional<DeepReorg>> FindDeepReorg(const ScannedBlockHashes& kept,
   if (!now) return now.error();
   if (!*now && newest.height <= node_final_height) {
     // Final on that node, yet it has no such block: a node that lies, or another backend.
-    return MakeError(ErrorCode::kUnavailable, "the node has no block " +
-                                                  std::to_string(newest.height) +
-                                                  " below its final height");
+    return MakeError(
+        ErrorCode::kUnavailable,
+        "the node has no block " + std::to_string(newest.height) + " below its final height");
   }
   if (!*now || **now == newest.hash) return std::optional<DeepReorg>{};
   DeepReorg reorg;
@@ -127,9 +127,9 @@ Result<std::optional<DeepReorg>> FindDeepReorg(const ScannedBlockHashes& kept,
     if (!*there) {
       // It had that block a moment ago (it has a higher one): a node that lies or a failover
       // to one far behind. Decide nothing now.
-      return MakeError(ErrorCode::kUnavailable, "the node has no block " +
-                                                    std::to_string(it->height) +
-                                                    " but has a higher one");
+      return MakeError(
+          ErrorCode::kUnavailable,
+          "the node has no block " + std::to_string(it->height) + " but has a higher one");
     }
     if (**there == it->hash) {
       reorg.ancestor_height = it->height;
@@ -165,8 +165,8 @@ Status ScanContinuity::Begin(const ChainCursor& cursor, std::int64_t final_heigh
     kept_.DropAbove(r.ancestor_height);
     kept_.RaiseHighWater(cursor.position);
     batch.next = ChainCursor{r.ancestor_height + 1, kept_.Encode()};
-    batch.deep_reorg = ChainReorg{r.replaced_height,  r.kept_hash,     r.node_hash,
-                                  r.ancestor_height,  r.ancestor_hash, r.ancestor_found};
+    batch.deep_reorg = ChainReorg{r.replaced_height, r.kept_hash,     r.node_hash,
+                                  r.ancestor_height, r.ancestor_hash, r.ancestor_found};
     batch.reached_final_head = false;
     return OkStatus();
   }

@@ -65,9 +65,9 @@ bool HasBlock(const nlohmann::json& block, std::int64_t number) {
 
 }  // namespace
 
-Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc,
-                                                  const NetworkConfig& network, std::int64_t from,
-                                                  std::int64_t to, TransferDirection direction) {
+Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc, const NetworkConfig& network,
+                                                  std::int64_t from, std::int64_t to,
+                                                  TransferDirection direction) {
   const bool incoming = direction == TransferDirection::kIncoming;
   const std::string wallet_topic = "0x" + AddressWord(network);
   nlohmann::json topics = incoming ? nlohmann::json{kTransferTopic, nullptr, wallet_topic}

@@ -24,9 +24,9 @@ Result<ChainAmount> EvmTokenBalanceAt(JsonRpcClient& rpc, const NetworkConfig& n
 // one as too large; each range in one batch with its end blocks (and the chain id), so that a
 // node which lacks them is refused, not believed. Zero-value transfers are none. block_time is
 // left 0.
-Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc,
-                                                  const NetworkConfig& network, std::int64_t from,
-                                                  std::int64_t to, TransferDirection direction);
+Result<std::vector<Transfer>> EvmTransfersBetween(JsonRpcClient& rpc, const NetworkConfig& network,
+                                                  std::int64_t from, std::int64_t to,
+                                                  TransferDirection direction);
 
 // Block `block`'s hash and timestamp (the node must answer that very block).
 Result<BlockStamp> EvmBlockAt(JsonRpcClient& rpc, std::int64_t block);

@@ -94,9 +94,9 @@ Result<std::vector<nlohmann::json>> JsonRpcClient::CallBatch(const std::vector<R
           auto& r = replies[i];
           if (r.is_null())
             return MakeError(ErrorCode::kUnavailable, "a batch with an answer missing");
-          auto result = RpcResult(std::move(r),
-                                  range_limits && range_limits_ && calls[i].first == "eth_getLogs",
-                                  false);
+          auto result =
+              RpcResult(std::move(r),
+                        range_limits && range_limits_ && calls[i].first == "eth_getLogs", false);
           if (!result) {
             if (result.error().code != ErrorCode::kResourceExhausted) return result.error();
             too_large = result.error();

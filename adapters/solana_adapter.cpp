@@ -232,8 +232,8 @@ class SolanaAdapter final : public ChainAdapter {
           // of, e.g. found at an old floor on a node without that history): only the primary
           // stops the network; another is skipped this poll (nothing of it taken) and retried.
           if (a.account == token_account_) return listed.error();
-          spdlog::warn("{}: token account {} skipped this poll (the others go on): {}",
-                       network_.id, a.account, listed.error().message);
+          spdlog::warn("{}: token account {} skipped this poll (the others go on): {}", network_.id,
+                       a.account, listed.error().message);
           continue;
         }
         pending_truncated_ = pending_truncated_ || listed->truncated();
@@ -278,8 +278,8 @@ class SolanaAdapter final : public ChainAdapter {
   // added to `cursor` (listed down to its floor) when new; true when one was added. Entries that
   // do not name the master as owner and the mint are not taken (a node's answer is hostile).
   // A configured `token_account` is first checked to be the master's, of the mint
-  // (kUnavailable if no node says so: nothing is scanned, each node is asked again). A failed listing
-  // leaves the known accounts watched and is tried again after the interval.
+  // (kUnavailable if no node says so: nothing is scanned, each node is asked again). A failed
+  // listing leaves the known accounts watched and is tried again after the interval.
   Result<bool> ListTokenAccounts(SolanaCursor& cursor) {
     if (configured_account_) {
       auto checked = CheckConfiguredAccount();
@@ -367,16 +367,16 @@ class SolanaAdapter final : public ChainAdapter {
     // With the same node's finalized slot (one batch): an entry above it is a lie, and refused
     // before it can reach the cursor (the next endpoint is asked).
     std::vector<Signature> out;
-    auto answers = rpc.Batch(
-        {{"getSlot", {{{"commitment", "finalized"}}}},
-         {"getSignaturesForAddress", {account, options}}},
-        [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
-          if (!r[0].is_number_integer()) return "getSlot is not a number";
-          auto read = ReadSignaturesPage(r[1], account, r[0].get<std::int64_t>());
-          if (!read) return read.error().message;
-          out = std::move(*read);
-          return std::nullopt;
-        });
+    auto answers =
+        rpc.Batch({{"getSlot", {{{"commitment", "finalized"}}}},
+                   {"getSignaturesForAddress", {account, options}}},
+                  [&](const std::vector<nlohmann::json>& r) -> std::optional<std::string> {
+                    if (!r[0].is_number_integer()) return "getSlot is not a number";
+                    auto read = ReadSignaturesPage(r[1], account, r[0].get<std::int64_t>());
+                    if (!read) return read.error().message;
+                    out = std::move(*read);
+                    return std::nullopt;
+                  });
     if (!answers) return answers.error();
     return out;
   }

@@ -131,9 +131,10 @@ class TonAdapter final : public ChainAdapter {
           auto genuine = SentByOurJettonsWallet(listed[i]);
           if (!genuine) return genuine.error();
           if (!*genuine) {
-            spdlog::error("{}: {} comes from a jetton wallet that the jetton master did not derive "
-                          "for its sender (a fake jetton); not credited",
-                          network_.id, record.key);
+            spdlog::error(
+                "{}: {} comes from a jetton wallet that the jetton master did not derive "
+                "for its sender (a fake jetton); not credited",
+                network_.id, record.key);
             record.transfer.reset();
           }
         }
@@ -208,7 +209,8 @@ class TonAdapter final : public ChainAdapter {
   NetworkConfig network_;
   int page_limit_;
   HttpEndpoints http_;
-  std::unordered_map<std::string, std::string> wallets_;  // sender -> its USDT jetton wallet, confirmed
+  std::unordered_map<std::string, std::string>
+      wallets_;  // sender -> its USDT jetton wallet, confirmed
 };
 
 }  // namespace
