@@ -14,7 +14,7 @@ Result<std::vector<AuditEntry>> AuditLog::Recent(int limit) {
     Entries entries;
     for (const auto& row :
          tx.exec_params("SELECT id, actor, action, target, details::text, "
-                        "extract(epoch FROM created_at)::bigint FROM api_audit_log "
+                        "floor(extract(epoch FROM created_at))::bigint FROM api_audit_log "
                         "ORDER BY id DESC LIMIT $1",
                         limit)) {
       entries.push_back(AuditEntry{row[0].as<std::int64_t>(), row[1].as<std::string>(),

@@ -26,8 +26,8 @@ namespace {
 
 constexpr char kSelectClaim[] = R"sql(
   SELECT c.id::text, c.key_id, c.status, c.signature_scheme, c.challenge,
-         extract(epoch FROM c.created_at)::bigint, extract(epoch FROM c.expires_at)::bigint,
-         c.note, c.decided_by, c.decision_reason, extract(epoch FROM c.decided_at)::bigint,
+         floor(extract(epoch FROM c.created_at))::bigint, floor(extract(epoch FROM c.expires_at))::bigint,
+         c.note, c.decided_by, c.decision_reason, floor(extract(epoch FROM c.decided_at))::bigint,
          c.ledger_transaction_id, d.id, d.network, d.tx_id, d.event_index, d.from_address,
          d.amount, d.status
     FROM deposit_claims c JOIN deposits d ON d.id = c.deposit_id)sql";

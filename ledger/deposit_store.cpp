@@ -393,8 +393,8 @@ DepositRow ReadDeposit(const pqxx::row& r) {
 
 constexpr char kSelectDeposit[] = R"sql(
   SELECT id, network, tx_id, event_index, from_address, to_address, raw_amount::text, amount,
-         block_number, extract(epoch FROM block_time)::bigint, status, reason, key_id,
-         intent_id::text, extract(epoch FROM detected_at)::bigint, coalesce(memo, ''),
+         block_number, floor(extract(epoch FROM block_time))::bigint, status, reason, key_id,
+         intent_id::text, floor(extract(epoch FROM detected_at))::bigint, coalesce(memo, ''),
          matched_by,
          -- An unmatched deposit may name the intent it came late for, which another deposit
          -- then credited short: that short payment is not this deposit's.
@@ -589,10 +589,9 @@ Result<BatchOutcome> DepositStore::RecordScan(const std::string& network,
     }
     if (!moved.empty()) outcome.remined = RecordRemined(tx, network, moved);
     if (scan.rescanning_below > expected_cursor.position) {
-      outcome.vanished =
-          RecordVanished(tx, network, expected_cursor.position,
-                         std::min(scan.new_cursor.position, scan.rescanning_below),
-                         scan.final_transfers);
+      outcome.vanished = RecordVanished(tx, network, expected_cursor.position,
+                                        std::min(scan.new_cursor.position, scan.rescanning_below),
+                                        scan.final_transfers);
     }
 
     if (auto recorded = RecordFresh(tx, network, fresh, tolerance, match, outcome); !recorded)
@@ -657,8 +656,8 @@ Result<std::optional<std::int64_t>> DepositStore::SecondLookPosition(const std::
   using Out = std::optional<std::int64_t>;
   return pool_->With<Out>([&](pqxx::connection& conn) -> Result<Out> {
     pqxx::nontransaction tx(conn);
-    auto rows = tx.exec_params(
-        "SELECT position FROM second_look_positions WHERE network = $1", network);
+    auto rows =
+        tx.exec_params("SELECT position FROM second_look_positions WHERE network = $1", network);
     if (rows.empty()) return Out{};
     return Out{rows[0][0].as<std::int64_t>()};
   });
@@ -672,8 +671,8 @@ Result<std::int64_t> DepositStore::InitSecondLook(const std::string& network,
         "INSERT INTO second_look_positions (network, position) VALUES ($1, $2) "
         "ON CONFLICT (network) DO NOTHING",
         network, position);
-    auto row = tx.exec_params1(
-        "SELECT position FROM second_look_positions WHERE network = $1", network);
+    auto row =
+        tx.exec_params1("SELECT position FROM second_look_positions WHERE network = $1", network);
     tx.commit();
     return row[0].as<std::int64_t>();
   });
@@ -686,8 +685,8 @@ Result<BatchOutcome> DepositStore::RecordSecondLook(const std::string& network, 
   return pool_->With<BatchOutcome>([&](pqxx::connection& conn) -> Result<BatchOutcome> {
     pqxx::work tx(conn);
     // The watcher's row lock: a scan recording the same transfers waits, or we wait for it.
-    auto cursor = tx.exec_params(
-        "SELECT position FROM chain_cursors WHERE network = $1 FOR UPDATE", network);
+    auto cursor =
+        tx.exec_params("SELECT position FROM chain_cursors WHERE network = $1 FOR UPDATE", network);
     auto look = tx.exec_params(
         "SELECT position FROM second_look_positions WHERE network = $1 FOR UPDATE", network);
     if (cursor.empty() || look.empty() || look[0][0].as<std::int64_t>() != from) {

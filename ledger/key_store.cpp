@@ -15,8 +15,8 @@ namespace {
 
 constexpr char kSelectKey[] = R"sql(
   SELECT k.id, k.label, k.key_prefix, COALESCE(k.hmac_secret, k.hmac_secret_sealed),
-         extract(epoch FROM k.created_at)::bigint,
-         extract(epoch FROM k.revoked_at)::bigint,
+         floor(extract(epoch FROM k.created_at))::bigint,
+         floor(extract(epoch FROM k.revoked_at))::bigint,
          COALESCE((SELECT array_agg(host(ip) ORDER BY ip) FROM api_key_allowed_ips
                     WHERE key_id = k.id), '{}')
     FROM api_keys k)sql";
@@ -235,7 +235,7 @@ Result<RotatedWebhookSecret> KeyStore::RotateWebhookSecret(std::int64_t key_id, 
             "UPDATE api_keys SET webhook_secret_sealed = $2, webhook_secret_previous_sealed = $3, "
             "webhook_secret_previous_until = CASE WHEN $3::text IS NULL THEN NULL "
             "ELSE now() + make_interval(secs => $4) END WHERE id = $1 "
-            "RETURNING extract(epoch FROM webhook_secret_previous_until)::bigint",
+            "RETURNING floor(extract(epoch FROM webhook_secret_previous_until))::bigint",
             key_id, box_->Seal(rotated.webhook_secret, SecretContext("webhook_secret", key_id)),
             resealed ? resealed->c_str() : static_cast<const char*>(nullptr), grace_seconds);
         if (!row[0].is_null()) rotated.previous_valid_until = row[0].as<std::int64_t>();

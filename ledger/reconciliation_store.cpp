@@ -12,7 +12,7 @@ namespace {
 constexpr char kRunColumns[] = R"sql(
   id, network, position, baseline_position, baseline_raw::text, chain_raw::text,
   incoming_raw::text, outgoing_raw::text, drift_raw::text, unexplained_raw::text, decimals,
-  actor, extract(epoch FROM run_at)::bigint)sql";
+  actor, floor(extract(epoch FROM run_at))::bigint)sql";
 
 ReconciliationRun ReadRun(const pqxx::row& r) {
   ReconciliationRun run;
@@ -77,7 +77,7 @@ Result<std::optional<ReconciliationBaseline>> ReconciliationStore::Baseline(
   return pool_->With<Out>([&](pqxx::connection& conn) -> Result<Out> {
     pqxx::nontransaction tx(conn);
     auto rows = tx.exec_params(
-        "SELECT position, raw_balance::text, decimals, extract(epoch FROM taken_at)::bigint "
+        "SELECT position, raw_balance::text, decimals, floor(extract(epoch FROM taken_at))::bigint "
         "FROM reconciliation_baselines WHERE network = $1",
         network);
     if (rows.empty()) return Out{};
@@ -198,17 +198,16 @@ Result<ReconciliationRun> ReconciliationStore::Save(ReconciliationRun run) {
       blocks.Add(line.transfer.block_number);
     }
     pqxx::work tx(conn);
-    auto row = tx.exec_params1(R"sql(
+    auto row = tx.exec_params1(
+        R"sql(
       INSERT INTO reconciliation_runs (network, position, baseline_position, baseline_raw,
                                        chain_raw, incoming_raw, outgoing_raw, drift_raw,
                                        unexplained_raw, decimals, actor)
       VALUES ($1, $2, $3, $4::numeric, $5::numeric, $6::numeric, $7::numeric, $8::numeric,
               $8::numeric - (SELECT coalesce(sum(e), 0) FROM unnest($9::numeric[]) e), $10, $11)
-      RETURNING id, unexplained_raw::text, extract(epoch FROM run_at)::bigint)sql",
-                               run.network, run.position, run.baseline.position,
-                               run.baseline.raw_balance, run.chain_raw, run.incoming_raw,
-                               run.outgoing_raw, run.drift_raw, effects.str(), run.decimals,
-                               run.actor);
+      RETURNING id, unexplained_raw::text, floor(extract(epoch FROM run_at))::bigint)sql",
+        run.network, run.position, run.baseline.position, run.baseline.raw_balance, run.chain_raw,
+        run.incoming_raw, run.outgoing_raw, run.drift_raw, effects.str(), run.decimals, run.actor);
     run.id = row[0].as<std::int64_t>();
     run.unexplained_raw = row[1].as<std::string>();
     run.run_at = row[2].as<std::int64_t>();
@@ -218,8 +217,8 @@ Result<ReconciliationRun> ReconciliationStore::Save(ReconciliationRun run) {
                                           raw_amount, effect_raw, block_number)
         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[],
                                  $6::numeric[], $7::numeric[], $8::bigint[]))sql",
-                     run.id, kinds.str(), tx_ids.str(), indexes.str(), parties.str(),
-                     amounts.str(), effects.str(), blocks.str());
+                     run.id, kinds.str(), tx_ids.str(), indexes.str(), parties.str(), amounts.str(),
+                     effects.str(), blocks.str());
     }
     tx.commit();
     return run;

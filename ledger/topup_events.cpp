@@ -16,7 +16,7 @@ namespace {
 // column `first` on; NULL tx id: no sighting.
 constexpr char kConfirmingColumns[] = R"sql(
   t.confirming_tx_id, t.confirming_event_index, t.confirming_block_number, t.confirming_amount,
-  coalesce(c.head, t.confirming_block_number), extract(epoch FROM t.confirming_since)::bigint,
+  coalesce(c.head, t.confirming_block_number), floor(extract(epoch FROM t.confirming_since))::bigint,
   coalesce(t.confirming_needed, 0), coalesce(t.confirming_finality, ''),
   t.confirming_expected_seconds)sql";
 
@@ -48,7 +48,7 @@ void EnqueueTopupEvent(pqxx::transaction_base& tx, const std::string& intent_id,
     SELECT t.webhook_url, t.key_id, t.status, t.network, t.amount, t.requested_amount,
            floor(extract(epoch FROM t.created_at))::bigint,
          floor(extract(epoch FROM t.expires_at))::bigint,
-           t.expires_at < now(), d.tx_id, d.amount, extract(epoch FROM t.credited_at)::bigint,
+           t.expires_at < now(), d.tx_id, d.amount, floor(extract(epoch FROM t.credited_at))::bigint,
            )sql") + kConfirmingColumns +
                                  R"sql(
       FROM topup_intents t LEFT JOIN deposits d ON d.id = t.deposit_id

@@ -22,13 +22,13 @@ constexpr char kSelectIntent[] = R"sql(
   SELECT t.id::text, t.key_id, t.network, t.requested_amount, t.amount, t.status,
          floor(extract(epoch FROM t.created_at))::bigint,
          floor(extract(epoch FROM t.expires_at))::bigint,
-         d.tx_id, d.amount, extract(epoch FROM t.credited_at)::bigint,
+         d.tx_id, d.amount, floor(extract(epoch FROM t.credited_at))::bigint,
          coalesce(t.payment_memo, '')
     FROM topup_intents t LEFT JOIN deposits d ON d.id = t.deposit_id)sql";
 
 constexpr char kSelectReservation[] = R"sql(
   SELECT r.id, r.network, r.amount, r.label, r.actor, r.status,
-         extract(epoch FROM r.created_at)::bigint, extract(epoch FROM r.expires_at)::bigint,
+         floor(extract(epoch FROM r.created_at))::bigint, floor(extract(epoch FROM r.expires_at))::bigint,
          r.deposit_id, d.tx_id
     FROM amount_reservations r LEFT JOIN deposits d ON d.id = r.deposit_id)sql";
 

@@ -6,8 +6,8 @@ namespace instamarket {
 
 UsageStore::UsageStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {
   pool_->Prepare("usage_get", R"sql(
-    SELECT u.request_count, extract(epoch FROM u.first_used_at)::bigint,
-           extract(epoch FROM u.last_used_at)::bigint, u.last_endpoint, a.total_spent
+    SELECT u.request_count, floor(extract(epoch FROM u.first_used_at))::bigint,
+           floor(extract(epoch FROM u.last_used_at))::bigint, u.last_endpoint, a.total_spent
       FROM ledger_accounts a LEFT JOIN api_key_usage u ON u.key_id = a.key_id
      WHERE a.key_id = $1)sql");
 }

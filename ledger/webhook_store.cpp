@@ -12,7 +12,7 @@ namespace {
 constexpr char kSelectDelivery[] = R"sql(
   SELECT d.id, d.order_id, d.key_id, d.url, d.event, d.body, d.status, d.attempts,
          k.webhook_secret_sealed, d.last_error, d.last_http_status,
-         extract(epoch FROM d.created_at)::bigint,
+         floor(extract(epoch FROM d.created_at))::bigint,
          CASE WHEN k.webhook_secret_previous_until > now()
               THEN k.webhook_secret_previous_sealed END,
          d.topup_id::text

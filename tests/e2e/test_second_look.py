@@ -48,6 +48,10 @@ class SecondLookTest(ChainTestCase):
                       text, re.M)
         return Decimal(m.group(1)) if m else None
 
+    def look_position(self):
+        rows = psql(f"SELECT position FROM second_look_positions WHERE network = '{self.net()}'")
+        return int(rows[0][0]) if rows else None
+
     def wait_logged(self, check, what):
         """wait_until, with the daemon's log in the failure (its warnings say why a pass failed)."""
         try:
@@ -63,10 +67,14 @@ class SecondLookTest(ChainTestCase):
         warm = self.devnet.transfer("3.3", token=6, sender=1)
         self.settle()
         self.wait_deposit(warm["tx_hash"])
-        # The second look starts where the watcher was when it first looked: blocks after it
-        # are read again once they are 2 s behind the cursor.
+        # The second look starts where the watcher was when it first looked (by then the watcher
+        # may have scanned everything): blocks after that are read again once they are 2 s
+        # behind the cursor.
+        self.wait_logged(lambda: self.look_position() is not None, "the second look has started")
+        first = self.look_position()
         self.devnet.mine(3)
-        self.wait_logged(lambda: self.found_metric() == 0, "the second look has read blocks again")
+        self.wait_logged(lambda: (self.look_position() or 0) > first and self.found_metric() == 0,
+                         "the second look has read blocks again")
 
         self.daemon.sigkill()
         paid = self.devnet.transfer(str(created["amount_usdt"]), token=6, sender=2)
@@ -91,9 +99,7 @@ class SecondLookTest(ChainTestCase):
         # Once only: a restart reads the range again (the delay starts anew) and adds nothing.
         self.daemon.stop()
         self.daemon.start()
-        position = int(psql(f"SELECT position FROM second_look_positions "
-                            f"WHERE network = '{self.net()}'")[0][0])
-        self.assertGreater(position, paid["block_number"])
+        self.assertGreater(self.look_position(), paid["block_number"])
         self.assertEqual(len(self.rows_of(paid["tx_hash"])), 1)
         self.assertBalance(key, created["amount_usdt"])
         # And reconciliation agrees: the wallet holds what the ledger says.
